@@ -1,0 +1,64 @@
+/**
+ * The core types: gradient transformations, schedules and the step count.
+ *
+ * @module
+ */
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { TensorTree } from './tree.js';
+
+/** A schedule maps the step count (0 for the first update) to a value, in JS doubles. */
+export type Schedule = (count: number) => number;
+
+/** A hyperparameter given either as a constant or as a {@link Schedule}. */
+export type ScalarOrSchedule = number | Schedule;
+
+/** Params: a tree of float tensors (or `tf.Variable`s). */
+export type Params = TensorTree;
+/** Updates (gradients on the way in): a tree with the params' structure. */
+export type Updates = TensorTree;
+
+/**
+ * A gradient transformation (optax's `GradientTransformation`): a pair of pure
+ * functions. `init` builds the state from the params; `update` maps incoming
+ * updates (gradients) and the state to outgoing updates and the next state.
+ *
+ * `update` never mutates or disposes its inputs and returns fresh tensors; the
+ * caller owns (and disposes) what it returns. State is plain data: nested
+ * objects and arrays of tensors, numbers, booleans and `null`.
+ */
+export interface GradientTransformation<S = any> {
+  /** Builds the initial state for `params`. */
+  init(params: Params): S;
+  /** Transforms `updates`, returning the new updates and the next state. */
+  update(updates: Updates, state: S, params?: Params): [Updates, S];
+  /**
+   * How this transformation may be executed by the fused engine: set by
+   * element-wise transforms and by `chain`; absent for transforms that only
+   * run on the reference path.
+   */
+  readonly fusion?: Fusion;
+}
+
+/** What the fused engine needs to know about a transformation. */
+export type Fusion =
+  | { readonly kind: 'elementwise'; readonly spec: import('./fused/spec.js').ElementwiseSpec }
+  | { readonly kind: 'chain'; readonly parts: readonly GradientTransformation[] };
+
+/** A gradient transformation whose `update` requires `params`. */
+export type GradientTransformationExtraArgs<S = any> = GradientTransformation<S>;
+
+/** The largest step count; counts saturate here, as optax's int32 `safe_increment` does. */
+export const MAX_COUNT = 2 ** 31 - 1;
+
+/** `count + 1`, saturating at {@link MAX_COUNT}. */
+export function safeIncrement(count: number): number {
+  return count < MAX_COUNT ? count + 1 : MAX_COUNT;
+}
+
+/** Evaluates a {@link ScalarOrSchedule} at `count`. */
+export function resolveScalar(value: ScalarOrSchedule, count: number): number {
+  return typeof value === 'function' ? value(count) : value;
+}
+
+/** A tensor leaf type, re-exported for convenience. */
+export type { Tensor };

@@ -1,0 +1,137 @@
+/**
+ * The algebra of gradient transformations: `chain`, `namedChain`, `identity`,
+ * `setToZero`, `stateless` and `statelessWithTreeMap` (optax `combine.py` and
+ * `base.py`).
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradientTransformation, Params, Updates } from './base.js';
+import { treeMap } from './tree.js';
+import { checkFloatTree } from './validate.js';
+
+function checkTransformation(fn: string, where: string, tx: unknown): asserts tx is GradientTransformation {
+  if (
+    tx === null ||
+    typeof tx !== 'object' ||
+    typeof (tx as GradientTransformation).init !== 'function' ||
+    typeof (tx as GradientTransformation).update !== 'function'
+  ) {
+    throw new Error(`${fn}: ${where} is not a gradient transformation (an object with init and update), got ${String(tx)}`);
+  }
+}
+
+/** The flattened list of stages of a chain (nested chains are spliced in), for the fused engine. */
+function stagesOf(txs: readonly GradientTransformation[]): GradientTransformation[] {
+  return txs.flatMap((tx) => (tx.fusion?.kind === 'chain' ? stagesOf(tx.fusion.parts) : [tx]));
+}
+
+/**
+ * Applies transformations in sequence: the updates returned by one are the
+ * input of the next. The state is an array with one entry per transformation.
+ *
+ * `chain()` with no arguments is the identity. Reference: optax `chain`.
+ */
+export function chain(...txs: GradientTransformation[]): GradientTransformation<unknown[]> {
+  txs.forEach((tx, i) => checkTransformation('chain', `argument ${i}`, tx));
+  return {
+    fusion: { kind: 'chain', parts: stagesOf(txs) },
+    init: (params) => txs.map((tx) => tx.init(params)),
+    update(updates, state, params) {
+      if (!Array.isArray(state) || state.length !== txs.length) {
+        throw new Error(
+          `chain: expected a state array of length ${txs.length} (one per transformation), got ${Array.isArray(state) ? `length ${state.length}` : String(state)} (a state from a different transformation?)`,
+        );
+      }
+      return tf.tidy(() => {
+        let current: Updates = updates;
+        const next: unknown[] = [];
+        txs.forEach((tx, i) => {
+          const [u, s] = tx.update(current, state[i], params);
+          current = u;
+          next.push(s);
+        });
+        return [current, next] as never;
+      }) as unknown as [Updates, unknown[]];
+    },
+  };
+}
+
+/**
+ * Like {@link chain}, but the state is an object keyed by the given names
+ * (optax `named_chain`). Takes `[name, tx]` pairs, or one object of them.
+ */
+export function namedChain(
+  ...pairs: [string, GradientTransformation][] | [Record<string, GradientTransformation>]
+): GradientTransformation<Record<string, unknown>> {
+  const entries: [string, GradientTransformation][] =
+    pairs.length === 1 && !Array.isArray(pairs[0]) ? Object.entries(pairs[0] as Record<string, GradientTransformation>) : (pairs as [string, GradientTransformation][]);
+  const names = new Set<string>();
+  for (const [name, tx] of entries) {
+    if (typeof name !== 'string') throw new Error(`namedChain: every name must be a string, got ${String(name)}`);
+    if (names.has(name)) throw new Error(`namedChain: the name \`${name}\` is used twice`);
+    names.add(name);
+    checkTransformation('namedChain', `the transformation named \`${name}\``, tx);
+  }
+  const inner = chain(...entries.map(([, tx]) => tx));
+  return {
+    fusion: inner.fusion,
+    init: (params) => Object.fromEntries(entries.map(([name, tx]) => [name, tx.init(params)])),
+    update(updates, state, params) {
+      if (state === null || typeof state !== 'object') throw new Error(`namedChain: expected a state object keyed by name, got ${String(state)}`);
+      const missing = entries.find(([name]) => !(name in state));
+      if (missing) throw new Error(`namedChain: the state has no entry \`${missing[0]}\` (a state from a different transformation?)`);
+      const [u, s] = inner.update(
+        updates,
+        entries.map(([name]) => state[name]),
+        params,
+      );
+      return [u, Object.fromEntries(entries.map(([name], i) => [name, s[i]]))];
+    },
+  };
+}
+
+/** Passes updates through unchanged (as fresh tensors). Stateless. Reference: optax `identity`. */
+export function identity(): GradientTransformation<Record<string, never>> {
+  return {
+    init: () => ({}),
+    update(updates) {
+      checkFloatTree('identity', 'updates', updates);
+      return [treeMap((u: tf.Tensor) => tf.clone(u), updates), {}];
+    },
+  };
+}
+
+/** Replaces every update by zeros, so params stay fixed. Stateless. Reference: optax `set_to_zero`. */
+export function setToZero(): GradientTransformation<Record<string, never>> {
+  return {
+    init: () => ({}),
+    update(updates) {
+      checkFloatTree('setToZero', 'updates', updates);
+      return [treeMap((u: tf.Tensor) => tf.zerosLike(u), updates), {}];
+    },
+  };
+}
+
+/**
+ * A stateless transformation from a function of the whole updates (and
+ * params) tree. `fn` must return fresh tensors. Reference: optax `stateless`.
+ */
+export function stateless(fn: (updates: Updates, params?: Params) => Updates): GradientTransformation<Record<string, never>> {
+  if (typeof fn !== 'function') throw new Error(`stateless: \`fn\` must be a function, got ${String(fn)}`);
+  return {
+    init: () => ({}),
+    update: (updates, _state, params) => [tf.tidy(() => fn(updates, params) as never) as unknown as Updates, {}],
+  };
+}
+
+/**
+ * A stateless transformation from a per-leaf function `fn(update, param?)`.
+ * Reference: optax `stateless_with_tree_map`.
+ */
+export function statelessWithTreeMap(fn: (update: tf.Tensor, param?: tf.Tensor) => tf.Tensor): GradientTransformation<Record<string, never>> {
+  if (typeof fn !== 'function') throw new Error(`statelessWithTreeMap: \`fn\` must be a function, got ${String(fn)}`);
+  return stateless((updates, params) =>
+    params === undefined || params === null ? treeMap((u: tf.Tensor) => fn(u), updates) : treeMap((u: tf.Tensor, p: tf.Tensor) => fn(u, p), updates, [params], { names: ['updates', 'params'] }),
+  );
+}

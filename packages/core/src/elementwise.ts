@@ -1,0 +1,116 @@
+/**
+ * Turns an {@link ElementwiseSpec} into a {@link GradientTransformation} that
+ * runs on the reference path (tfjs ops inside `tf.tidy`) and advertises its
+ * spec to the fused engine.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type GradientTransformation, type Params, safeIncrement, type Updates } from './base.js';
+import { combineReduction, reduceLeaf, tfOps } from './fused/reference.js';
+import type { ElementwiseSpec } from './fused/spec.js';
+import { assertSameShapes, treeFlatten, treeMap, treeUnflatten } from './tree.js';
+import { checkFloatTree, checkStateKeys, requireParams } from './validate.js';
+
+/**
+ * The state of an element-wise transform: the step `count` (when the spec is
+ * counted) and one tree per slot, with the params' structure.
+ */
+export type ElementwiseState = { count?: number } & { [slot: string]: unknown };
+
+/** The state keys a spec's state must have. */
+export function stateKeys(spec: ElementwiseSpec): string[] {
+  return [...(spec.counted ? ['count'] : []), ...spec.slots.map((s) => s.name)];
+}
+
+/** Builds the initial state of `spec` for `params`: count 0 and every slot filled with its init value. */
+export function initElementwiseState(spec: ElementwiseSpec, params: Params): ElementwiseState {
+  checkFloatTree(spec.name, 'params', params);
+  const state: ElementwiseState = spec.counted ? { count: 0 } : {};
+  for (const slot of spec.slots) {
+    state[slot.name] = treeMap((p: tf.Tensor) => tf.fill(p.shape, slot.init, 'float32'), params);
+  }
+  return state;
+}
+
+/** Checks the inputs of one update of `spec`, naming the argument or path at fault. */
+export function checkElementwiseInputs(spec: ElementwiseSpec, updates: Updates, state: ElementwiseState, params?: Params): void {
+  checkFloatTree(spec.name, 'updates', updates);
+  checkStateKeys(spec.name, state, stateKeys(spec));
+  if (spec.counted && (typeof state.count !== 'number' || !(state.count >= 0))) {
+    throw new Error(`${spec.name}: state.count must be a number >= 0, got ${String(state.count)}`);
+  }
+  for (const slot of spec.slots) assertSameShapes(updates, state[slot.name], ['updates', `state.${slot.name}`]);
+  if (spec.needsParams) {
+    requireParams(spec.name, params);
+    checkFloatTree(spec.name, 'params', params);
+    assertSameShapes(updates, params, ['updates', 'params']);
+  }
+}
+
+/** Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed. */
+export function referenceUpdate(
+  spec: ElementwiseSpec,
+  updates: Updates,
+  state: ElementwiseState,
+  params?: Params,
+): [Updates, ElementwiseState] {
+  checkElementwiseInputs(spec, updates, state, params);
+  const count = spec.counted ? (state.count as number) : 0;
+  const scalars = spec.scalars(count);
+  return tf.tidy(() => {
+    const { leaves: us, treedef } = treeFlatten<tf.Tensor>(updates);
+    const ps = spec.needsParams ? treeFlatten<tf.Tensor>(params).leaves : [];
+    const slotLeaves = spec.slots.map((s) => treeFlatten<tf.Tensor>(state[s.name]).leaves);
+    const k: Record<string, tf.Tensor> = {};
+    for (const [name, value] of Object.entries(scalars)) k[name] = tf.scalar(value, 'float32');
+    const perLeaf: Record<string, tf.Tensor>[] = us.map(() => ({}));
+    for (const r of spec.reductions ?? []) {
+      const source = r.of === 'u' ? us : ps;
+      if (r.scope === 'global') {
+        k[r.name] = combineReduction(
+          r.op,
+          source.map((x) => reduceLeaf(r.op, x)),
+        );
+      } else {
+        source.forEach((x, i) => {
+          (perLeaf[i] as Record<string, tf.Tensor>)[r.name] = combineReduction(r.op, [reduceLeaf(r.op, x)]);
+        });
+      }
+    }
+    const outU: tf.Tensor[] = [];
+    const outSlots: tf.Tensor[][] = spec.slots.map(() => []);
+    us.forEach((u, i) => {
+      const x: Record<string, tf.Tensor> = { u };
+      if (spec.needsParams) x.p = ps[i] as tf.Tensor;
+      spec.slots.forEach((s, j) => {
+        x[s.name] = slotLeaves[j]?.[i] as tf.Tensor;
+      });
+      const out = spec.body(tfOps, x as never, { ...k, ...perLeaf[i] });
+      const outu = out.u === u ? tf.clone(u) : out.u;
+      outU.push(outu.shape.length === u.shape.length ? outu : tf.broadcastTo(outu, u.shape));
+      spec.slots.forEach((s, j) => {
+        const v = out[s.name] ?? x[s.name];
+        (outSlots[j] as tf.Tensor[]).push(tf.clone(v.shape.length === u.shape.length ? v : tf.broadcastTo(v, u.shape)));
+      });
+    });
+    const next: ElementwiseState = spec.counted ? { count: safeIncrement(count) } : {};
+    spec.slots.forEach((s, j) => {
+      next[s.name] = treeUnflatten(treedef, outSlots[j] as tf.Tensor[]);
+    });
+    return [treeUnflatten<Updates>(treedef, outU.map((t) => (t.dtype === 'float32' ? t : tf.cast(t, 'float32')))), next] as never;
+  });
+}
+
+/**
+ * Makes a gradient transformation from a per-element description. Its
+ * `update` is the reference path; its `fusion` field lets the fused engine
+ * compile it together with its neighbours in a chain.
+ */
+export function elementwise(spec: ElementwiseSpec): GradientTransformation<ElementwiseState> {
+  return {
+    fusion: { kind: 'elementwise', spec },
+    init: (params) => initElementwiseState(spec, params),
+    update: (updates, state, params) => referenceUpdate(spec, updates, state, params),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The reference evaluation of the per-element language: {@link Ops} over
+ * tfjs tensors, and the reductions of {@link ReductionSpec}.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Ops, ReductionSpec } from './spec.js';
+
+/** {@link Ops} implemented with tfjs-core ops (the reference path). Masks are bool tensors. */
+export const tfOps: Ops<tf.Tensor> = {
+  c: (x) => tf.scalar(x, 'float32'),
+  add: (a, b) => tf.add(a, b),
+  sub: (a, b) => tf.sub(a, b),
+  mul: (a, b) => tf.mul(a, b),
+  div: (a, b) => tf.div(a, b),
+  max: (a, b) => tf.where(tf.logicalOr(tf.isNaN(a), tf.isNaN(b)), tf.add(a, b), tf.maximum(a, b)),
+  min: (a, b) => tf.where(tf.logicalOr(tf.isNaN(a), tf.isNaN(b)), tf.add(a, b), tf.minimum(a, b)),
+  neg: (a) => tf.neg(a),
+  abs: (a) => tf.abs(a),
+  sqrt: (a) => tf.sqrt(a),
+  square: (a) => tf.square(a),
+  sign: (a) => tf.sign(a),
+  exp: (a) => tf.exp(a),
+  log: (a) => tf.log(a),
+  lt: (a, b) => tf.less(a, b),
+  le: (a, b) => tf.lessEqual(a, b),
+  gt: (a, b) => tf.greater(a, b),
+  ge: (a, b) => tf.greaterEqual(a, b),
+  eq: (a, b) => tf.equal(a, b),
+  and: (a, b) => tf.logicalAnd(a, b),
+  or: (a, b) => tf.logicalOr(a, b),
+  not: (a) => tf.logicalNot(a),
+  isNaN: (a) => tf.isNaN(a),
+  isFinite: (a) => tf.isFinite(a),
+  select: (cond, a, b) => tf.where(cond, a, b),
+};
+
+/** One leaf's contribution to a reduction (a scalar tensor). */
+export function reduceLeaf(op: ReductionSpec['op'], x: tf.Tensor): tf.Scalar {
+  switch (op) {
+    case 'l2':
+    case 'sumSq':
+      return tf.sum(tf.square(x));
+    case 'sum':
+      return tf.sum(x);
+    case 'maxAbs':
+      return x.size === 0 ? tf.scalar(0) : tf.max(tf.abs(x));
+  }
+}
+
+/** Combines per-leaf partial reductions into the final value (a scalar tensor). */
+export function combineReduction(op: ReductionSpec['op'], partials: readonly tf.Scalar[]): tf.Scalar {
+  if (partials.length === 0) return tf.scalar(0);
+  const total = op === 'maxAbs' ? tf.max(tf.stack(partials as tf.Scalar[])) : tf.addN(partials as tf.Scalar[]);
+  return (op === 'l2' ? tf.sqrt(total) : total) as tf.Scalar;
+}

@@ -1,0 +1,68 @@
+/**
+ * Scaling by constants and schedules: `scale`, `scaleBySchedule`,
+ * `scaleByLearningRate` (optax `transform.py`).
+ *
+ * @module
+ */
+import type { GradientTransformation, ScalarOrSchedule, Schedule } from '../base.js';
+import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { checkBoolean, checkFinite, checkScalarOrSchedule, checkScheduleValue } from '../validate.js';
+
+/**
+ * Multiplies updates by a constant: `u = stepSize · g`. Stateless.
+ * Reference: optax `scale`.
+ */
+export function scale(stepSize: number): GradientTransformation<ElementwiseState> {
+  checkFinite('scale', 'stepSize', stepSize);
+  return elementwise({
+    name: 'scale',
+    key: 'scale',
+    slots: [],
+    counted: false,
+    needsParams: false,
+    scalars: () => ({ stepSize }),
+    body: (m, { u }, k) => ({ u: m.mul(k.stepSize, u) }),
+  });
+}
+
+/**
+ * Multiplies updates by a schedule's value at the step count:
+ * `u = stepSizeFn(count) · g`. State `{ count }`.
+ * Reference: optax `scale_by_schedule`.
+ */
+export function scaleBySchedule(stepSizeFn: Schedule): GradientTransformation<ElementwiseState> {
+  if (typeof stepSizeFn !== 'function') {
+    throw new Error(`scaleBySchedule: \`stepSizeFn\` must be a function (count) => number, got ${String(stepSizeFn)}`);
+  }
+  return elementwise({
+    name: 'scaleBySchedule',
+    key: 'scale',
+    slots: [],
+    counted: true,
+    needsParams: false,
+    scalars: (count) => ({ stepSize: checkScheduleValue('scaleBySchedule', 'stepSizeFn', stepSizeFn(count), count) }),
+    body: (m, { u }, k) => ({ u: m.mul(k.stepSize, u) }),
+  });
+}
+
+/** Options of {@link scaleByLearningRate}. */
+export interface ScaleByLearningRateOptions {
+  /** Scale by `-learningRate` (descent) rather than `+learningRate` (default true). */
+  flipSign?: boolean;
+}
+
+/**
+ * Multiplies updates by `-learningRate` (or `+learningRate` when `flipSign`
+ * is false). A constant becomes {@link scale} (stateless); a schedule becomes
+ * {@link scaleBySchedule} (state `{ count }`). The learning rate must be a
+ * finite number ≥ 0. Reference: optax `scale_by_learning_rate`.
+ */
+export function scaleByLearningRate(
+  learningRate: ScalarOrSchedule,
+  options: ScaleByLearningRateOptions = {},
+): GradientTransformation<ElementwiseState> {
+  checkScalarOrSchedule('scaleByLearningRate', 'learningRate', learningRate);
+  const sign = checkBoolean('scaleByLearningRate', 'flipSign', options.flipSign ?? true) ? -1 : 1;
+  if (typeof learningRate === 'function') return scaleBySchedule((count) => sign * learningRate(count));
+  return scale(sign * learningRate);
+}

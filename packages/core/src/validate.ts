@@ -1,0 +1,125 @@
+/**
+ * Argument and input checks. Every check throws a plain `Error` whose message
+ * names the function, the argument (or tree path) and the offending value, at
+ * the earliest point: construction time for hyperparameters, the first
+ * `update` for trees.
+ *
+ * @module
+ */
+import type { ScalarOrSchedule } from './base.js';
+import { formatPath, isTensor, TreeMismatchError, treeLeavesWithPath } from './tree.js';
+
+function fail(fn: string, arg: string, value: unknown, rule: string): never {
+  throw new Error(`${fn}: \`${arg}\` must be ${rule}, got ${String(value)}`);
+}
+
+/** A finite number (no NaN, no ±Infinity). */
+export function checkFinite(fn: string, arg: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(fn, arg, value, 'a finite number');
+  return value;
+}
+
+/** A finite number ≥ 0. */
+export function checkNonNegative(fn: string, arg: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(fn, arg, value, 'a finite number >= 0');
+  return value;
+}
+
+/** A finite number > 0. */
+export function checkPositive(fn: string, arg: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(fn, arg, value, 'a finite number > 0');
+  return value;
+}
+
+/** A decay rate in [0, 1), such as Adam's `b1` and `b2`. */
+export function checkDecay(fn: string, arg: string, value: number): number {
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) fail(fn, arg, value, 'in [0, 1)');
+  return value;
+}
+
+/** A number in [0, 1]. */
+export function checkUnitInterval(fn: string, arg: string, value: number): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(fn, arg, value, 'in [0, 1]');
+  return value;
+}
+
+/** An integer ≥ `min`. */
+export function checkInteger(fn: string, arg: string, value: number, min = 0): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(fn, arg, value, `an integer >= ${min}`);
+  return value;
+}
+
+/** A boolean. */
+export function checkBoolean(fn: string, arg: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') fail(fn, arg, value, 'a boolean');
+  return value;
+}
+
+/**
+ * A learning rate (or any non-negative scale): a finite number ≥ 0, or a
+ * schedule, whose values are checked when it is evaluated.
+ */
+export function checkScalarOrSchedule(fn: string, arg: string, value: ScalarOrSchedule): ScalarOrSchedule {
+  if (typeof value === 'function') return value;
+  return checkNonNegative(fn, arg, value);
+}
+
+/** The value of a schedule at `count`, which must be a finite number. */
+export function checkScheduleValue(fn: string, arg: string, value: number, count: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new Error(`${fn}: the schedule for \`${arg}\` returned ${String(value)} at count ${count}; it must return a number`);
+  }
+  return value;
+}
+
+/**
+ * Checks that every leaf of a tree of updates or params is a live float32
+ * tensor, naming the path of the first one that is not: tfjs computes
+ * optimizer math in float32, and an int/bool or disposed leaf would otherwise
+ * fail deep inside a kernel (or silently round).
+ */
+export function checkFloatTree(fn: string, treeName: string, tree: unknown): void {
+  for (const [path, leaf] of treeLeavesWithPath(tree)) {
+    if (!isTensor(leaf)) {
+      throw new TreeMismatchError(path, `${fn}: ${treeName} must hold tensors, got ${typeof leaf} ${String(leaf)}`);
+    }
+    if (leaf.isDisposed) {
+      throw new Error(`${fn}: the tensor at \`${formatPath(path)}\` of ${treeName} has been disposed`);
+    }
+    if (leaf.dtype !== 'float32') {
+      throw new Error(
+        `${fn}: the tensor at \`${formatPath(path)}\` of ${treeName} has dtype ${leaf.dtype}; gradient transformations need float32 (cast it with tf.cast(x, 'float32'))`,
+      );
+    }
+  }
+}
+
+/** Throws a clear error when a transformation that needs `params` was called without them. */
+export function requireParams(fn: string, params: unknown): void {
+  if (params === undefined || params === null) {
+    throw new Error(`${fn}: this transformation needs \`params\`; call update(updates, state, params)`);
+  }
+}
+
+/**
+ * Throws when `state` does not look like a state made by `init` of the
+ * transformation named `fn`: `keys` are the fields it must have.
+ */
+export function checkStateKeys(fn: string, state: unknown, keys: readonly string[]): void {
+  if (state === null || typeof state !== 'object' || Array.isArray(state)) {
+    throw new Error(`${fn}: expected the state made by ${fn}().init, got ${describeState(state)} (a state from a different transformation?)`);
+  }
+  const missing = keys.filter((k) => !(k in (state as object)));
+  if (missing.length > 0) {
+    throw new Error(
+      `${fn}: the state lacks ${missing.map((k) => `\`${k}\``).join(', ')}; it has {${Object.keys(state).join(', ')}} (a state from a different transformation?)`,
+    );
+  }
+}
+
+function describeState(state: unknown): string {
+  if (state === null) return 'null';
+  if (Array.isArray(state)) return `an array of length ${state.length}`;
+  if (typeof state === 'object') return `an object with keys {${Object.keys(state as object).join(', ')}}`;
+  return `${typeof state} ${String(state)}`;
+}
