@@ -1,0 +1,2 @@
+// placeholder: being written; replaced by its owner.
+export {};
