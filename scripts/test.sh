@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything the tests need on a fresh machine and runs every test.
-# This is the README's test command and what CI runs.
+# Installs everything on a fresh machine and runs every test. This is the
+# README's test command and exactly what CI (.ci/run) runs; the last line is
+# `N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TURBO_TELEMETRY_DISABLED=1
-if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "10.34.9" ]; then
-  npm install -g pnpm@10.34.9 >/dev/null
-fi
-pnpm install --frozen-lockfile
+source scripts/setup.sh
 pnpm run test
