@@ -14,13 +14,14 @@ import { checkFloatTree, checkStateKeys, requireParams } from './validate.js';
 
 /**
  * The state of an element-wise transform: the step `count` (when the spec is
- * counted) and one tree per slot, with the params' structure.
+ * counted), one tree per slot, with the params' structure, and one scalar
+ * float32 tensor per name in `reductionsInState`.
  */
 export type ElementwiseState = { count?: number } & { [slot: string]: unknown };
 
 /** The state keys a spec's state must have. */
 export function stateKeys(spec: ElementwiseSpec): string[] {
-  return [...(spec.counted ? ['count'] : []), ...spec.slots.map((s) => s.name)];
+  return [...(spec.counted ? ['count'] : []), ...spec.slots.map((s) => s.name), ...(spec.reductionsInState ?? [])];
 }
 
 /** Builds the initial state of `spec` for `params`: count 0 and every slot filled with its init value. */
@@ -30,6 +31,7 @@ export function initElementwiseState(spec: ElementwiseSpec, params: Params): Ele
   for (const slot of spec.slots) {
     state[slot.name] = treeMap((p: tf.Tensor) => tf.fill(p.shape, slot.init, 'float32'), params);
   }
+  for (const name of spec.reductionsInState ?? []) state[name] = tf.scalar(0, 'float32');
   return state;
 }
 
@@ -71,10 +73,11 @@ export function referenceUpdate(
         k[r.name] = combineReduction(
           r.op,
           source.map((x) => reduceLeaf(r.op, x)),
+          source.reduce((n, x) => n + x.size, 0),
         );
       } else {
         source.forEach((x, i) => {
-          (perLeaf[i] as Record<string, tf.Tensor>)[r.name] = combineReduction(r.op, [reduceLeaf(r.op, x)]);
+          (perLeaf[i] as Record<string, tf.Tensor>)[r.name] = combineReduction(r.op, [reduceLeaf(r.op, x)], x.size);
         });
       }
     }
@@ -98,6 +101,7 @@ export function referenceUpdate(
     spec.slots.forEach((s, j) => {
       next[s.name] = treeUnflatten(treedef, outSlots[j] as tf.Tensor[]);
     });
+    for (const name of spec.reductionsInState ?? []) next[name] = tf.clone(k[name] as tf.Tensor);
     return [treeUnflatten<Updates>(treedef, outU.map((t) => (t.dtype === 'float32' ? t : tf.cast(t, 'float32')))), next] as never;
   });
 }
@@ -108,6 +112,11 @@ export function referenceUpdate(
  * compile it together with its neighbours in a chain.
  */
 export function elementwise(spec: ElementwiseSpec): GradientTransformation<ElementwiseState> {
+  for (const name of spec.reductionsInState ?? []) {
+    if (!spec.reductions?.some((r) => r.name === name && r.scope === 'global')) {
+      throw new Error(`${spec.name}: reductionsInState names \`${name}\`, which is not a global reduction of the spec`);
+    }
+  }
   return {
     fusion: { kind: 'elementwise', spec },
     init: (params) => initElementwiseState(spec, params),

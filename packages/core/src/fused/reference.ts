@@ -41,6 +41,7 @@ export function reduceLeaf(op: ReductionSpec['op'], x: tf.Tensor): tf.Scalar {
   switch (op) {
     case 'l2':
     case 'sumSq':
+    case 'meanSq':
       return tf.sum(tf.square(x));
     case 'sum':
       return tf.sum(x);
@@ -49,9 +50,14 @@ export function reduceLeaf(op: ReductionSpec['op'], x: tf.Tensor): tf.Scalar {
   }
 }
 
-/** Combines per-leaf partial reductions into the final value (a scalar tensor). */
-export function combineReduction(op: ReductionSpec['op'], partials: readonly tf.Scalar[]): tf.Scalar {
-  if (partials.length === 0) return tf.scalar(0);
+/**
+ * Combines per-leaf partial reductions into the final value (a scalar tensor).
+ * `count` is the number of elements reduced over, all partials together; only
+ * `meanSq` reads it (the summed squares are divided by it).
+ */
+export function combineReduction(op: ReductionSpec['op'], partials: readonly tf.Scalar[], count = 0): tf.Scalar {
+  if (partials.length === 0) return op === 'meanSq' ? tf.scalar(Number.NaN) : tf.scalar(0);
   const total = op === 'maxAbs' ? tf.max(tf.stack(partials as tf.Scalar[])) : tf.addN(partials as tf.Scalar[]);
+  if (op === 'meanSq') return tf.div(total, tf.scalar(count, 'float32'));
   return (op === 'l2' ? tf.sqrt(total) : total) as tf.Scalar;
 }

@@ -75,8 +75,13 @@ export interface SlotSpec {
 export interface ReductionSpec {
   readonly name: string;
   readonly of: 'u' | 'p';
-  /** `l2`: sqrt of the sum of squares; `sumSq`: the sum of squares; `sum`; `maxAbs`: the largest |x|. */
-  readonly op: 'l2' | 'sumSq' | 'sum' | 'maxAbs';
+  /**
+   * `l2`: sqrt of the sum of squares; `sumSq`: the sum of squares; `sum`;
+   * `maxAbs`: the largest |x|; `meanSq`: the sum of squares divided by the
+   * number of elements in the scope (summed first, then divided once, as
+   * `jnp.mean` does; NaN for an empty scope).
+   */
+  readonly op: 'l2' | 'sumSq' | 'sum' | 'maxAbs' | 'meanSq';
   readonly scope: 'global' | 'leaf';
 }
 
@@ -103,6 +108,14 @@ export interface ElementwiseSpec {
   readonly needsParams: boolean;
   /** Reductions computed before the body. */
   readonly reductions?: readonly ReductionSpec[];
+  /**
+   * Names of `global` reductions whose value is also kept in the state, under
+   * the same name, as a scalar float32 tensor (0 at init): after an update it
+   * holds the value computed from that update's inputs, before the body ran
+   * (e.g. `clipByGlobalNorm`'s `globalNorm`). The body never reads it back.
+   * These keys come after `count` and the slots in the state object.
+   */
+  readonly reductionsInState?: readonly string[];
   /**
    * Per-step scalars in JS doubles, from the step count before this update
    * (0 at the first update) and the transform's hyperparameters.
