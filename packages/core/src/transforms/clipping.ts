@@ -109,7 +109,13 @@ export interface AdaptiveGradClipOptions {
 
 /** The unit-wise l2 norm of `x` over `axes` (all axes when null), broadcast back to `x`'s shape. */
 function unitwiseNorm(x: tf.Tensor, axes: number[] | null): tf.Tensor {
-  const sq = axes === null ? tf.reshape(tf.sum(tf.square(x)), x.shape.map(() => 1)) : tf.sum(tf.square(x), axes, true);
+  const sq =
+    axes === null
+      ? tf.reshape(
+          tf.sum(tf.square(x)),
+          x.shape.map(() => 1),
+        )
+      : tf.sum(tf.square(x), axes, true);
   return tf.broadcastTo(tf.sqrt(sq), x.shape);
 }
 
@@ -119,7 +125,9 @@ function unitAxes(fn: string, path: readonly PathKey[], shape: readonly number[]
   if (axis !== undefined) {
     for (const a of axis) {
       if (a < -rank || a >= rank) {
-        throw new Error(`${fn}: \`axis\` ${a} is out of range for the leaf at \`${formatPath(path)}\` of shape [${shape.join(', ')}] (rank ${rank})`);
+        throw new Error(
+          `${fn}: \`axis\` ${a} is out of range for the leaf at \`${formatPath(path)}\` of shape [${shape.join(', ')}] (rank ${rank})`,
+        );
       }
     }
     return axis.map((a) => (a < 0 ? a + rank : a));

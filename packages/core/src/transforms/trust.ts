@@ -1,2 +1,148 @@
-// placeholder: being written; replaced by its owner.
-export {};
+/**
+ * Scaling by norms of the params or the updates: `scaleByTrustRatio`,
+ * `scaleByParamBlockNorm`, `scaleByParamBlockRms`, `normalizeByUpdateNorm`
+ * (optax `transform.py`).
+ *
+ * @module
+ */
+import type { GradientTransformation } from '../base.js';
+import { type ElementwiseState, elementwise } from '../elementwise.js';
+import type { Ops } from '../fused/spec.js';
+import { checkFinite, checkNonNegative } from '../validate.js';
+
+/** optax's `safe_norm` / `safe_root_mean_squares` floor: `n <= lo ? lo : n` (NaN stays NaN). */
+function floorAt<V>(m: Ops<V>, n: V, lo: V): V {
+  return m.select(m.le(n, lo), lo, n);
+}
+
+/** Options of {@link scaleByTrustRatio}. */
+export interface ScaleByTrustRatioOptions {
+  /** Lower bound applied to both the param norm and the update norm (default 0: no bound), ≥ 0. */
+  minNorm?: number;
+  /** Multiplies the trust ratio (default 1), ≥ 0. */
+  trustCoefficient?: number;
+  /** Added to the update norm in the denominator (default 0), ≥ 0. */
+  eps?: number;
+}
+
+/**
+ * Scales each leaf's update by its trust ratio, the ratio of the leaf's param
+ * norm to its update norm (LARS, LAMB, Fromage). Per leaf, with l2 norms over
+ * the whole leaf floored at `minNorm` (`‖x‖ ≤ minNorm` gives `minNorm`):
+ * ```
+ * ratio = trustCoefficient · ‖p‖ / (‖g‖ + eps)
+ * u = g · (‖p‖ = 0 or ‖g‖ = 0 ? 1 : ratio)
+ * ```
+ * Needs `params`. Stateless (`{}`). Defaults: `minNorm = 0,
+ * trustCoefficient = 1, eps = 0`. Reference: You et al., "Large Batch
+ * Training of Convolutional Networks" (2017); optax `scale_by_trust_ratio`.
+ */
+export function scaleByTrustRatio(options: ScaleByTrustRatioOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByTrustRatio';
+  const minNorm = checkNonNegative(fn, 'minNorm', options.minNorm ?? 0);
+  const trustCoefficient = checkNonNegative(fn, 'trustCoefficient', options.trustCoefficient ?? 1);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 0);
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [],
+    counted: false,
+    needsParams: true,
+    reductions: [
+      { name: 'paramNorm', of: 'p', op: 'l2', scope: 'leaf' },
+      { name: 'updateNorm', of: 'u', op: 'l2', scope: 'leaf' },
+    ],
+    scalars: () => ({ minNorm, trustCoefficient, eps }),
+    body(m, { u }, k) {
+      const pn = floorAt(m, k.paramNorm, k.minNorm);
+      const un = floorAt(m, k.updateNorm, k.minNorm);
+      const ratio = m.div(m.mul(k.trustCoefficient, pn), m.add(un, k.eps));
+      const zero = m.or(m.eq(pn, m.c(0)), m.eq(un, m.c(0)));
+      return { u: m.mul(u, m.select(zero, m.c(1), ratio)) };
+    },
+  });
+}
+
+/** Options of {@link scaleByParamBlockNorm}. */
+export interface ScaleByParamBlockNormOptions {
+  /** Lower bound on the param norm (default 1e-3), ≥ 0. */
+  minScale?: number;
+}
+
+/**
+ * Scales each leaf's update by the l2 norm of that leaf's params:
+ * `u = g · (‖p‖ ≤ minScale ? minScale : ‖p‖)`, the norm over the whole leaf.
+ * Needs `params`. Stateless (`{}`). Default `minScale = 1e-3`.
+ * Reference: optax `scale_by_param_block_norm`.
+ */
+export function scaleByParamBlockNorm(options: ScaleByParamBlockNormOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByParamBlockNorm';
+  const minScale = checkNonNegative(fn, 'minScale', options.minScale ?? 1e-3);
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [],
+    counted: false,
+    needsParams: true,
+    reductions: [{ name: 'paramNorm', of: 'p', op: 'l2', scope: 'leaf' }],
+    scalars: () => ({ minScale }),
+    body: (m, { u }, k) => ({ u: m.mul(u, floorAt(m, k.paramNorm, k.minScale)) }),
+  });
+}
+
+/** Options of {@link scaleByParamBlockRms}. */
+export interface ScaleByParamBlockRmsOptions {
+  /** Lower bound on the params' root mean square (default 1e-3), ≥ 0. */
+  minScale?: number;
+}
+
+/**
+ * Scales each leaf's update by the root mean square of that leaf's params:
+ * `u = g · (rms ≤ minScale ? minScale : rms)` with `rms = sqrt(mean(p²))`
+ * over the whole leaf. Needs `params`. Stateless (`{}`). Default
+ * `minScale = 1e-3`. Reference: optax `scale_by_param_block_rms`.
+ */
+export function scaleByParamBlockRms(options: ScaleByParamBlockRmsOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByParamBlockRms';
+  const minScale = checkNonNegative(fn, 'minScale', options.minScale ?? 1e-3);
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [],
+    counted: false,
+    needsParams: true,
+    reductions: [{ name: 'paramMeanSq', of: 'p', op: 'meanSq', scope: 'leaf' }],
+    scalars: () => ({ minScale }),
+    body: (m, { u }, k) => ({ u: m.mul(u, floorAt(m, m.sqrt(k.paramMeanSq), k.minScale)) }),
+  });
+}
+
+/** Options of {@link normalizeByUpdateNorm}. */
+export interface NormalizeByUpdateNormOptions {
+  /** Multiplies the normalised updates (default 1); may be negative, e.g. -1 for descent. */
+  scaleFactor?: number;
+  /** Added to the global norm before dividing (default 1e-6), ≥ 0. */
+  eps?: number;
+}
+
+/**
+ * Divides the updates by their global l2 norm:
+ * `u = g / ((‖g‖ + eps) / scaleFactor)`, the norm over every element of every
+ * leaf. Stateless (`{}`). Defaults: `scaleFactor = 1, eps = 1e-6`.
+ * Reference: optax `normalize_by_update_norm`.
+ */
+export function normalizeByUpdateNorm(options: NormalizeByUpdateNormOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'normalizeByUpdateNorm';
+  const scaleFactor = checkFinite(fn, 'scaleFactor', options.scaleFactor ?? 1);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-6);
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [],
+    counted: false,
+    needsParams: false,
+    reductions: [{ name: 'updateNorm', of: 'u', op: 'l2', scope: 'global' }],
+    scalars: () => ({ scaleFactor, eps }),
+    body: (m, { u }, k) => ({ u: m.div(u, m.div(m.add(k.updateNorm, k.eps), k.scaleFactor)) }),
+  });
+}
