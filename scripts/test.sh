@@ -4,5 +4,15 @@
 # `N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Headless Chromium (the docs-site and browser-demo tests, and the SwiftShader
+# Vulkan driver for WebGPU in Node) comes from Debian's package.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's chromium (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: /usr/bin/chromium is missing and cannot be installed here (not root); the browser tests will fail" >&2
+  fi
+fi
 source scripts/setup.sh
 pnpm run test
