@@ -29,6 +29,7 @@ export * from './transforms/noise.js';
 export * from './transforms/scaling.js';
 export * from './transforms/clipping.js';
 export * from './transforms/trust.js';
+export * from './transforms/optimistic.js';
 export * from './transforms/centralize.js';
 export * from './transforms/constrain.js';
 // combinators
