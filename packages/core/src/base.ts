@@ -29,8 +29,12 @@ export type Updates = TensorTree;
 export interface GradientTransformation<S = any> {
   /** Builds the initial state for `params`. */
   init(params: Params): S;
-  /** Transforms `updates`, returning the new updates and the next state. */
-  update(updates: Updates, state: S, params?: Params): [Updates, S];
+  /**
+   * Transforms `updates`, returning the new updates and the next state.
+   * `extraArgs` (optax's `**extra_args`) is optional: transformations that do
+   * not use it ignore it, and combinators forward it to the ones they wrap.
+   */
+  update(updates: Updates, state: S, params?: Params, extraArgs?: ExtraArgs): [Updates, S];
   /**
    * How this transformation may be executed by the fused engine: set by
    * element-wise transforms and by `chain`; absent for transforms that only
@@ -43,6 +47,12 @@ export interface GradientTransformation<S = any> {
 export type Fusion =
   | { readonly kind: 'elementwise'; readonly spec: import('./fused/spec.js').ElementwiseSpec }
   | { readonly kind: 'chain'; readonly parts: readonly GradientTransformation[] };
+
+/**
+ * Extra named arguments of an update (optax's `**extra_args`), e.g. the loss
+ * value for line searches. Combinators forward them to what they wrap.
+ */
+export type ExtraArgs = Readonly<Record<string, unknown>>;
 
 /** A gradient transformation whose `update` requires `params`. */
 export type GradientTransformationExtraArgs<S = any> = GradientTransformation<S>;

@@ -6,20 +6,9 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientTransformation, Params, Updates } from './base.js';
-import { treeMap } from './tree.js';
-import { checkFloatTree } from './validate.js';
-
-function checkTransformation(fn: string, where: string, tx: unknown): asserts tx is GradientTransformation {
-  if (
-    tx === null ||
-    typeof tx !== 'object' ||
-    typeof (tx as GradientTransformation).init !== 'function' ||
-    typeof (tx as GradientTransformation).update !== 'function'
-  ) {
-    throw new Error(`${fn}: ${where} is not a gradient transformation (an object with init and update), got ${String(tx)}`);
-  }
-}
+import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
+import { isTensor, treeLeaves, treeMap } from './tree.js';
+import { checkFloatTree, checkTransformation } from './validate.js';
 
 /** The flattened list of stages of a chain (nested chains are spliced in), for the fused engine. */
 function stagesOf(txs: readonly GradientTransformation[]): GradientTransformation[] {
@@ -29,6 +18,7 @@ function stagesOf(txs: readonly GradientTransformation[]): GradientTransformatio
 /**
  * Applies transformations in sequence: the updates returned by one are the
  * input of the next. The state is an array with one entry per transformation.
+ * `extraArgs` are passed to every transformation.
  *
  * `chain()` with no arguments is the identity. Reference: optax `chain`.
  */
@@ -37,17 +27,20 @@ export function chain(...txs: GradientTransformation[]): GradientTransformation<
   return {
     fusion: { kind: 'chain', parts: stagesOf(txs) },
     init: (params) => txs.map((tx) => tx.init(params)),
-    update(updates, state, params) {
+    update(updates, state, params, extraArgs?: ExtraArgs) {
       if (!Array.isArray(state) || state.length !== txs.length) {
         throw new Error(
           `chain: expected a state array of length ${txs.length} (one per transformation), got ${Array.isArray(state) ? `length ${state.length}` : String(state)} (a state from a different transformation?)`,
         );
       }
+      // With no stages the input updates would come back as they are; the
+      // result must be fresh tensors, so clone them (the identity).
+      if (txs.length === 0) return [treeMap((u: unknown) => (isTensor(u) ? tf.clone(u) : u), updates), []];
       return tf.tidy(() => {
         let current: Updates = updates;
         const next: unknown[] = [];
         txs.forEach((tx, i) => {
-          const [u, s] = tx.update(current, state[i], params);
+          const [u, s] = extraArgs === undefined ? tx.update(current, state[i], params) : tx.update(current, state[i], params, extraArgs);
           current = u;
           next.push(s);
         });
@@ -77,7 +70,7 @@ export function namedChain(
   return {
     fusion: inner.fusion,
     init: (params) => Object.fromEntries(entries.map(([name, tx]) => [name, tx.init(params)])),
-    update(updates, state, params) {
+    update(updates, state, params, extraArgs?: ExtraArgs) {
       if (state === null || typeof state !== 'object') throw new Error(`namedChain: expected a state object keyed by name, got ${String(state)}`);
       const missing = entries.find(([name]) => !(name in state));
       if (missing) throw new Error(`namedChain: the state has no entry \`${missing[0]}\` (a state from a different transformation?)`);
@@ -85,6 +78,7 @@ export function namedChain(
         updates,
         entries.map(([name]) => state[name]),
         params,
+        extraArgs,
       );
       return [u, Object.fromEntries(entries.map(([name], i) => [name, s[i]]))];
     },
@@ -115,13 +109,20 @@ export function setToZero(): GradientTransformation<Record<string, never>> {
 
 /**
  * A stateless transformation from a function of the whole updates (and
- * params) tree. `fn` must return fresh tensors. Reference: optax `stateless`.
+ * params) tree. Any tensor of the inputs that `fn` returns as it is is
+ * cloned, so the result is always fresh. Reference: optax `stateless`.
  */
 export function stateless(fn: (updates: Updates, params?: Params) => Updates): GradientTransformation<Record<string, never>> {
   if (typeof fn !== 'function') throw new Error(`stateless: \`fn\` must be a function, got ${String(fn)}`);
   return {
     init: () => ({}),
-    update: (updates, _state, params) => [tf.tidy(() => fn(updates, params) as never) as unknown as Updates, {}],
+    update: (updates, _state, params) => {
+      const inputs = new Set<unknown>([...treeLeaves(updates), ...treeLeaves(params)]);
+      const out = tf.tidy(
+        () => treeMap((x: unknown) => (isTensor(x) && inputs.has(x) ? tf.clone(x) : x), fn(updates, params)) as never,
+      ) as unknown as Updates;
+      return [out, {}];
+    },
   };
 }
 

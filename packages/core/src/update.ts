@@ -6,18 +6,33 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params, Updates } from './base.js';
-import { assertSameShapes, treeMap } from './tree.js';
+import { assertSameShapes, describe, isTensor, TreeMismatchError, treeMap, treeMapWithPath } from './tree.js';
 import { checkFloatTree, checkInteger, checkUnitInterval } from './validate.js';
 
 /**
  * `params + updates`, leaf by leaf, as fresh tensors. A `null` update leaves
- * its param as it is (returned as a fresh tensor). Params may be
- * `tf.Variable`s; they are read, never assigned. Reference: optax `apply_updates`.
+ * its param as it is (returned as a fresh tensor); a `null` param stays
+ * `null`. Params may be `tf.Variable`s; they are read, never assigned.
+ * Reference: optax `apply_updates`.
  */
 export function applyUpdates(params: Params, updates: Updates): Params {
   checkFloatTree('applyUpdates', 'params', params);
   checkFloatTree('applyUpdates', 'updates', updates);
-  assertSameShapes(params, updates, ['params', 'updates']);
+  // Structure and shapes first (no tensor is made before the inputs are known
+  // to line up); an empty update slot is allowed where a param sits.
+  treeMapWithPath(
+    (path, p: tf.Tensor, u: unknown) => {
+      if (u === null || u === undefined) return null;
+      if (!isTensor(u)) throw new TreeMismatchError(path, `applyUpdates: params has ${describe(p)} but updates has ${describe(u)}`);
+      if (p.shape.length !== u.shape.length || p.shape.some((d, i) => d !== u.shape[i])) {
+        throw new TreeMismatchError(path, `applyUpdates: params has shape [${p.shape.join(', ')}] but updates has shape [${u.shape.join(', ')}]`);
+      }
+      return null;
+    },
+    params,
+    [updates],
+    { names: ['params', 'updates'] },
+  );
   return tf.tidy(() =>
     treeMap((p: tf.Tensor, u: tf.Tensor | null) => (u === null || u === undefined ? tf.clone(p) : tf.add(p, u)), params, [updates], {
       names: ['params', 'updates'],

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ScalarOrSchedule } from './base.js';
+import type { GradientTransformation, ScalarOrSchedule } from './base.js';
 import { formatPath, isTensor, TreeMismatchError, treeLeavesWithPath } from './tree.js';
 
 function fail(fn: string, arg: string, value: unknown, rule: string): never {
@@ -122,4 +122,16 @@ function describeState(state: unknown): string {
   if (Array.isArray(state)) return `an array of length ${state.length}`;
   if (typeof state === 'object') return `an object with keys {${Object.keys(state as object).join(', ')}}`;
   return `${typeof state} ${String(state)}`;
+}
+
+/** A gradient transformation: an object with `init` and `update` functions. `where` names the argument. */
+export function checkTransformation(fn: string, where: string, tx: unknown): asserts tx is GradientTransformation {
+  if (
+    tx === null ||
+    typeof tx !== 'object' ||
+    typeof (tx as GradientTransformation).init !== 'function' ||
+    typeof (tx as GradientTransformation).update !== 'function'
+  ) {
+    throw new Error(`${fn}: ${where} is not a gradient transformation (an object with init and update), got ${String(tx)}`);
+  }
 }

@@ -1,2 +1,100 @@
-// placeholder: being written; replaced by its owner.
-export {};
+/**
+ * Masking: `masked` (optax `masked`), also exported as `maskedTx`.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
+import { checkBoolean, checkStateKeys, checkTransformation } from '../validate.js';
+import { cloneTree, mapPrefix, maskExtraArgs, maskKind, maskTree } from './prefix-tree.js';
+
+/**
+ * A mask: booleans in a tree with the params' structure, or a prefix of it
+ * (a boolean at a node stands for every leaf below it; a single boolean masks
+ * the whole tree). `true` marks the leaves the transformation applies to.
+ */
+export type MaskTree = boolean | null | undefined | readonly MaskTree[] | { readonly [key: string]: MaskTree };
+
+/** A {@link MaskTree}, or a function from the params (or updates) to one. */
+export type Mask = MaskTree | ((params: Params) => MaskTree);
+
+/** Options of {@link masked}. */
+export interface MaskedOptions {
+  /**
+   * Also mask every extra argument of `update` that has the structure of the
+   * updates (e.g. per-parameter tags), so the inner transformation sees them
+   * masked like the updates (default false).
+   */
+  maskCompatibleExtraArgs?: boolean;
+}
+
+/** The state of {@link masked}: the inner state, kept for the masked-in leaves only. */
+export interface MaskedState<S = unknown> {
+  /** The state of the inner transformation. */
+  innerState: S;
+}
+
+/** Evaluates a {@link Mask} for a tree (calls it when it is a function). */
+export function resolveMask(mask: Mask, tree: Params): MaskTree {
+  return typeof mask === 'function' ? mask(tree) : mask;
+}
+
+/**
+ * Applies `inner` to the leaves where `mask` is `true` and passes the other
+ * updates through unchanged (as fresh copies).
+ *
+ * The inner transformation sees the updates and params with the masked-out
+ * subtrees replaced by `null`, so it keeps state for the masked-in leaves
+ * only. `mask` is a tree of booleans with the params' structure (or a prefix
+ * of it), or a function from the params to one; the function is called with
+ * the params at `init` and with the updates at `update`. A mask that does not
+ * match the tree throws, naming the first differing path.
+ *
+ * State `{ innerState }`. Reference: optax `masked`.
+ *
+ * @example
+ * ```ts
+ * // weight decay on matrices only
+ * const decay = masked(addDecayedWeights(1e-4), (p) => treeMap((x) => x.rank > 1, p));
+ * ```
+ */
+export function masked<S = unknown>(
+  inner: GradientTransformation<S>,
+  mask: Mask,
+  options: MaskedOptions = {},
+): GradientTransformation<MaskedState<S>> {
+  const fn = 'masked';
+  checkTransformation(fn, '`inner`', inner);
+  const maskCompatible = checkBoolean(fn, 'maskCompatibleExtraArgs', options.maskCompatibleExtraArgs ?? false);
+  if (typeof mask !== 'function') {
+    // A constant mask is checked for its leaves now; its structure is checked against each tree.
+    mapPrefix(maskKind(fn), mask, mask, 'mask', () => null);
+  }
+  const kind = maskKind(fn);
+  return {
+    init(params) {
+      // `null` params (an empty tree, as used by treeMapParams) go down unmasked.
+      if (params === null || params === undefined) return { innerState: inner.init(params) };
+      const m = resolveMask(mask, params);
+      return { innerState: inner.init(maskTree(kind, m, params, 'params') as Params) };
+    },
+    update(updates, state, params, extraArgs?: ExtraArgs) {
+      checkStateKeys(fn, state, ['innerState']);
+      const m = resolveMask(mask, updates);
+      const maskedUpdates = maskTree(kind, m, updates, 'updates') as Updates;
+      const maskedParams = params === null || params === undefined ? params : (maskTree(kind, m, params, 'params') as Params);
+      const maskedExtra = maskExtraArgs(kind, extraArgs, updates, m, maskCompatible);
+      return tf.tidy(() => {
+        const [innerUpdates, innerState] =
+          maskedExtra === undefined
+            ? inner.update(maskedUpdates, state.innerState, maskedParams)
+            : inner.update(maskedUpdates, state.innerState, maskedParams, maskedExtra);
+        const out = mapPrefix(kind, m, updates, 'updates', (keep: boolean, old, [fresh]) => (keep ? fresh : cloneTree(old)), [innerUpdates]);
+        return [out, { innerState }] as never;
+      }) as unknown as [Updates, MaskedState<S>];
+    },
+  };
+}
+
+/** Another name of {@link masked} (API.md lists both). */
+export const maskedTx = masked;
