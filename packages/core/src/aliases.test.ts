@@ -339,7 +339,7 @@ describe('a schedule as the learning rate', () => {
     });
   });
 
-  it('a constant schedule gives the same steps as the constant (adam, adamw with a weight-decay schedule, fromage, adafactor)', async () => {
+  it('a constant schedule gives the same steps as the constant (adam, adamw with a weight-decay schedule, fromage, adafactor, sm3)', async () => {
     await expectNoLeaks(() => {
       expectSteps(threeSteps(adam(() => 0.1)), OPTAX.adam as { w: number[]; b: number[] }[]);
       expectSteps(
@@ -352,6 +352,8 @@ describe('a schedule as the learning rate', () => {
         threeSteps(adafactor(() => 0.05, { minDimSizeToFactor: 2, momentum: 0.9 })),
         OPTAX.adafactor as { w: number[]; b: number[] }[],
       );
+      // optax's sm3 takes only a constant; gradtx also takes a schedule
+      expectSteps(threeSteps(sm3(() => 0.1)), OPTAX.sm3 as { w: number[]; b: number[] }[]);
     });
   });
 
