@@ -25,7 +25,7 @@ function stagesOf(txs: readonly GradientTransformation[]): GradientTransformatio
 export function chain(...txs: GradientTransformation[]): GradientTransformation<unknown[]> {
   txs.forEach((tx, i) => checkTransformation('chain', `argument ${i}`, tx));
   return {
-    fusion: { kind: 'chain', parts: stagesOf(txs) },
+    fusion: { kind: 'chain', parts: stagesOf(txs), children: txs.map((tx, i) => [i, tx] as const) },
     init: (params) => txs.map((tx) => tx.init(params)),
     update(updates, state, params, extraArgs?: ExtraArgs) {
       if (!Array.isArray(state) || state.length !== txs.length) {
@@ -68,7 +68,7 @@ export function namedChain(
   }
   const inner = chain(...entries.map(([, tx]) => tx));
   return {
-    fusion: inner.fusion,
+    fusion: { kind: 'chain', parts: stagesOf(entries.map(([, tx]) => tx)), children: entries },
     init: (params) => Object.fromEntries(entries.map(([name, tx]) => [name, tx.init(params)])),
     update(updates, state, params, extraArgs?: ExtraArgs) {
       if (state === null || typeof state !== 'object') throw new Error(`namedChain: expected a state object keyed by name, got ${String(state)}`);
