@@ -104,7 +104,10 @@ describe('chain', () => {
       fc.assert(
         fc.property(floatTreeArb, fc.integer({ min: 0, max: 4 }), (tree, n) => {
           const g = toTensors(tree);
-          const [u, s] = chain(...Array.from({ length: n }, () => identity())).update(g as never, Array.from({ length: n }, () => ({})));
+          const [u, s] = chain(...Array.from({ length: n }, () => identity())).update(
+            g as never,
+            Array.from({ length: n }, () => ({})),
+          );
           expect(values(u)).toEqual(values(g));
           disposeTree([g, u, s]);
         }),
@@ -114,11 +117,21 @@ describe('chain', () => {
   });
 
   it('is associative: chain(a, chain(b, c)) and chain(chain(a, b), c) give the same updates (property)', async () => {
-    const pool: (() => GradientTransformation)[] = [() => scaleByAdam(), () => scale(-0.5), () => identity(), addOne, () => scaleByAdam({ b1: 0.5, nesterov: true })];
+    const pool: (() => GradientTransformation)[] = [
+      () => scaleByAdam(),
+      () => scale(-0.5),
+      () => identity(),
+      addOne,
+      () => scaleByAdam({ b1: 0.5, nesterov: true }),
+    ];
     await expectNoLeaks(() => {
       fc.assert(
         fc.property(floatTreeArb, fc.array(fc.integer({ min: 0, max: pool.length - 1 }), { minLength: 3, maxLength: 3 }), (tree, picks) => {
-          const [a, b, c] = picks.map((i) => pool[i] as () => GradientTransformation) as [() => GradientTransformation, () => GradientTransformation, () => GradientTransformation];
+          const [a, b, c] = picks.map((i) => pool[i] as () => GradientTransformation) as [
+            () => GradientTransformation,
+            () => GradientTransformation,
+            () => GradientTransformation,
+          ];
           const params = toTensors(tree);
           const grads = [toTensors(mapValues(tree, (v) => v.map((x) => x / 10))), toTensors(mapValues(tree, (v) => v.map((x) => 1 - x)))];
           const left = runUpdates(chain(a(), chain(b(), c())), params, grads);

@@ -23,7 +23,9 @@ function stagesOf(txs: readonly GradientTransformation[]): GradientTransformatio
  * `chain()` with no arguments is the identity. Reference: optax `chain`.
  */
 export function chain(...txs: GradientTransformation[]): GradientTransformation<unknown[]> {
-  txs.forEach((tx, i) => checkTransformation('chain', `argument ${i}`, tx));
+  txs.forEach((tx, i) => {
+    checkTransformation('chain', `argument ${i}`, tx);
+  });
   return {
     fusion: { kind: 'chain', parts: stagesOf(txs), children: txs.map((tx, i) => [i, tx] as const) },
     init: (params) => txs.map((tx) => tx.init(params)),
@@ -58,7 +60,9 @@ export function namedChain(
   ...pairs: [string, GradientTransformation][] | [Record<string, GradientTransformation>]
 ): GradientTransformation<Record<string, unknown>> {
   const entries: [string, GradientTransformation][] =
-    pairs.length === 1 && !Array.isArray(pairs[0]) ? Object.entries(pairs[0] as Record<string, GradientTransformation>) : (pairs as [string, GradientTransformation][]);
+    pairs.length === 1 && !Array.isArray(pairs[0])
+      ? Object.entries(pairs[0] as Record<string, GradientTransformation>)
+      : (pairs as [string, GradientTransformation][]);
   const names = new Set<string>();
   for (const [name, tx] of entries) {
     if (typeof name !== 'string') throw new Error(`namedChain: every name must be a string, got ${String(name)}`);
@@ -71,7 +75,8 @@ export function namedChain(
     fusion: { kind: 'chain', parts: stagesOf(entries.map(([, tx]) => tx)), children: entries },
     init: (params) => Object.fromEntries(entries.map(([name, tx]) => [name, tx.init(params)])),
     update(updates, state, params, extraArgs?: ExtraArgs) {
-      if (state === null || typeof state !== 'object') throw new Error(`namedChain: expected a state object keyed by name, got ${String(state)}`);
+      if (state === null || typeof state !== 'object')
+        throw new Error(`namedChain: expected a state object keyed by name, got ${String(state)}`);
       const missing = entries.find(([name]) => !(name in state));
       if (missing) throw new Error(`namedChain: the state has no entry \`${missing[0]}\` (a state from a different transformation?)`);
       const [u, s] = inner.update(
@@ -130,9 +135,13 @@ export function stateless(fn: (updates: Updates, params?: Params) => Updates): G
  * A stateless transformation from a per-leaf function `fn(update, param?)`.
  * Reference: optax `stateless_with_tree_map`.
  */
-export function statelessWithTreeMap(fn: (update: tf.Tensor, param?: tf.Tensor) => tf.Tensor): GradientTransformation<Record<string, never>> {
+export function statelessWithTreeMap(
+  fn: (update: tf.Tensor, param?: tf.Tensor) => tf.Tensor,
+): GradientTransformation<Record<string, never>> {
   if (typeof fn !== 'function') throw new Error(`statelessWithTreeMap: \`fn\` must be a function, got ${String(fn)}`);
   return stateless((updates, params) =>
-    params === undefined || params === null ? treeMap((u: tf.Tensor) => fn(u), updates) : treeMap((u: tf.Tensor, p: tf.Tensor) => fn(u, p), updates, [params], { names: ['updates', 'params'] }),
+    params === undefined || params === null
+      ? treeMap((u: tf.Tensor) => fn(u), updates)
+      : treeMap((u: tf.Tensor, p: tf.Tensor) => fn(u, p), updates, [params], { names: ['updates', 'params'] }),
   );
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { chain } from './combine.js';
 import { masked } from './combinators/masked.js';
+import { chain } from './combine.js';
 import { expectNoLeaks, expectTreeClose, t, toArrays } from './test-utils/index.js';
 import { scaleByAdam } from './transforms/adam.js';
 import { scale } from './transforms/scaling.js';
@@ -157,7 +157,13 @@ describe('tree constructors and casts', () => {
     await expectNoLeaks(() => {
       const { x, y } = mk();
       const cond = tf.tensor([true, false, true], [3], 'bool');
-      const out = [treeClip(x, -1, 2), treeClip(x, undefined, 0), treeClip(x), treeWhere(true, x, y), treeWhere(cond, { a: x.a }, { a: y.a })];
+      const out = [
+        treeClip(x, -1, 2),
+        treeClip(x, undefined, 0),
+        treeClip(x),
+        treeWhere(true, x, y),
+        treeWhere(cond, { a: x.a }, { a: y.a }),
+      ];
       expect(toArrays(out[0])).toEqual({ a: [1, -1, 2], b: [[[0.5]]] });
       expect(toArrays(out[1])).toEqual({ a: [0, -2, 0], b: [[[0]]] });
       expect(toArrays(out[2])).toEqual(toArrays(x));

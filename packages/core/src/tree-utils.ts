@@ -24,9 +24,9 @@ import {
   type PathKey,
   sortedKeys,
   TreeMismatchError,
+  type TreeWalkOptions,
   treeLeaves,
   treeMap,
-  type TreeWalkOptions,
 } from './tree.js';
 
 /** A scalar factor: a JS number or a scalar tensor. */
@@ -218,7 +218,9 @@ export function treeCast<T>(tree: T, dtype: tf.DataType | null | undefined): T {
 
 /** Every leaf cast to the dtype of the matching leaf of `otherTree`. Reference: optax `tree_cast_like`. */
 export function treeCastLike<T>(tree: T, otherTree: unknown): T {
-  return treeMap((x: tf.Tensor, o: unknown) => (isTensor(o) ? tf.cast(x, o.dtype) : tf.clone(x)), tree, [otherTree], { names: ['tree', 'otherTree'] }) as T;
+  return treeMap((x: tf.Tensor, o: unknown) => (isTensor(o) ? tf.cast(x, o.dtype) : tf.clone(x)), tree, [otherTree], {
+    names: ['tree', 'otherTree'],
+  }) as T;
 }
 
 // ---------------------------------------------------------------------------
@@ -236,7 +238,10 @@ function getAllWithPath(tree: unknown, key: string, base: readonly PathKey[]): [
   const holders: [PathKey[], Record<string, unknown>][] = [];
   const walk = (node: unknown, path: PathKey[]) => {
     if (hasAnyKey(node, [key])) holders.push([path, node]);
-    else if (Array.isArray(node)) node.forEach((c, i) => walk(c, [...path, i]));
+    else if (Array.isArray(node))
+      node.forEach((c, i) => {
+        walk(c, [...path, i]);
+      });
     else if (isPlainObject(node)) for (const k of sortedKeys(node)) walk(node[k], [...path, k]);
   };
   walk(tree, [...base]);
@@ -346,17 +351,24 @@ export function treeMapParams(
       if (ph === null || ph === undefined) return treeMap(fn, value, rest, { isLeaf: options.isLeaf });
       if (Array.isArray(ph)) {
         if (!Array.isArray(value) || value.length !== ph.length) {
-          throw new TreeMismatchError(path, `treeMapParams: the state made by init has ${describe(ph)} but the state given has ${describe(value)}`);
+          throw new TreeMismatchError(
+            path,
+            `treeMapParams: the state made by init has ${describe(ph)} but the state given has ${describe(value)}`,
+          );
         }
         return ph.map((c, i) => walk(c, value[i], [...path, i]));
       }
       if (isPlainObject(ph)) {
         if (!isPlainObject(value)) {
-          throw new TreeMismatchError(path, `treeMapParams: the state made by init has ${describe(ph)} but the state given has ${describe(value)}`);
+          throw new TreeMismatchError(
+            path,
+            `treeMapParams: the state made by init has ${describe(ph)} but the state given has ${describe(value)}`,
+          );
         }
         const out: Record<string, unknown> = {};
         for (const k of Object.keys(ph)) {
-          if (!Object.hasOwn(value, k)) throw new TreeMismatchError([...path, k], 'treeMapParams: present in the state made by init but missing in the state given');
+          if (!Object.hasOwn(value, k))
+            throw new TreeMismatchError([...path, k], 'treeMapParams: present in the state made by init but missing in the state given');
           out[k] = walk(ph[k], value[k], [...path, k]);
         }
         return out;

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
-import { describe as suite, expect, it } from 'vitest';
+import { expect, it, describe as suite } from 'vitest';
 import { expectNoLeaks, t } from './test-utils/index.js';
 import {
   assertSameShapes,
@@ -22,9 +22,9 @@ import {
 } from './tree.js';
 
 /** Object keys for generated trees: identifiers and a few awkward strings (no `__proto__`). */
-const key = fc.oneof(fc.constantFrom('a', 'b', 'w', 'bias', 'layers', 'x-y', '0', 'with space'), fc.string({ minLength: 1, maxLength: 4 })).filter(
-  (k) => k !== '__proto__',
-);
+const key = fc
+  .oneof(fc.constantFrom('a', 'b', 'w', 'bias', 'layers', 'x-y', '0', 'with space'), fc.string({ minLength: 1, maxLength: 4 }))
+  .filter((k) => k !== '__proto__');
 
 /** Trees of numbers, booleans and nulls in nested arrays and plain objects. */
 const treeArb = fc.letrec<{ tree: unknown }>((tie) => ({
@@ -48,10 +48,13 @@ suite('formatPath', () => {
 suite('treeMap', () => {
   it('maps leaves with sorted object keys and keeps null leaves', () => {
     const seen: string[] = [];
-    const out = treeMapWithPath((path, x: number) => {
-      seen.push(formatPath(path));
-      return x * 2;
-    }, { b: [1, null, 3], a: { z: 4, y: 5 } });
+    const out = treeMapWithPath(
+      (path, x: number) => {
+        seen.push(formatPath(path));
+        return x * 2;
+      },
+      { b: [1, null, 3], a: { z: 4, y: 5 } },
+    );
     expect(out).toEqual({ a: { y: 10, z: 8 }, b: [2, null, 6] });
     expect(seen).toEqual(['a.y', 'a.z', 'b[0]', 'b[2]']);
   });
@@ -61,7 +64,13 @@ suite('treeMap', () => {
   });
 
   it('names the first differing path: a missing key', () => {
-    const a = { layers: [{ w: 1, bias: 2 }, { w: 1, bias: 2 }, { w: 1, bias: 2 }] };
+    const a = {
+      layers: [
+        { w: 1, bias: 2 },
+        { w: 1, bias: 2 },
+        { w: 1, bias: 2 },
+      ],
+    };
     const b = { layers: [{ w: 1, bias: 2 }, { w: 1, bias: 2 }, { w: 1 }] };
     expect(() => treeMap((x: number) => x, a, [b], { names: ['params', 'grads'] })).toThrow(TreeMismatchError);
     expect(() => treeMap((x: number) => x, a, [b], { names: ['params', 'grads'] })).toThrow(
@@ -71,8 +80,12 @@ suite('treeMap', () => {
 
   it('names the first differing path: an extra key, a length and a kind', () => {
     expect(() => treeMap((x: number) => x, { a: 1 }, [{ a: 1, extra: 2 }])).toThrow(/`extra`: present in tree 1 but missing in tree 0/);
-    expect(() => treeMap((x: number) => x, { l: [1, 2] }, [{ l: [1] }])).toThrow(/`l`: tree 0 has an array of length 2 but tree 1 has length 1/);
-    expect(() => treeMap((x: number) => x, { l: [1, 2] }, [{ l: { 0: 1, 1: 2 } }])).toThrow(/`l`: tree 0 has an array of length 2 but tree 1 has an object/);
+    expect(() => treeMap((x: number) => x, { l: [1, 2] }, [{ l: [1] }])).toThrow(
+      /`l`: tree 0 has an array of length 2 but tree 1 has length 1/,
+    );
+    expect(() => treeMap((x: number) => x, { l: [1, 2] }, [{ l: { 0: 1, 1: 2 } }])).toThrow(
+      /`l`: tree 0 has an array of length 2 but tree 1 has an object/,
+    );
   });
 
   it('reports the error as a TreeMismatchError carrying the path', () => {
@@ -109,7 +122,12 @@ suite('treeFlatten / treeUnflatten', () => {
       fc.property(treeArb, treeArb, (a, b) => {
         expect(sameStructure(a, b)).toBe(deepEqual(treeStructure(a), treeStructure(b)));
         // the same tree with other leaves always has the same structure
-        expect(sameStructure(a, treeMap(() => 0, a))).toBe(true);
+        expect(
+          sameStructure(
+            a,
+            treeMap(() => 0, a),
+          ),
+        ).toBe(true);
       }),
       { numRuns: 200 },
     );
@@ -163,7 +181,9 @@ suite('structure checks', () => {
     await expectNoLeaks(() => {
       const a = { layers: [t([1]), t([1]), { bias: t([1, 2]) }] };
       const b = { layers: [t([1]), t([1]), { bias: t([1, 2, 3]) }] };
-      expect(() => assertSameShapes(a, b, ['params', 'grads'])).toThrow(/`layers\[2\]\.bias`: params has shape \[2\] but grads has shape \[3\]/);
+      expect(() => assertSameShapes(a, b, ['params', 'grads'])).toThrow(
+        /`layers\[2\]\.bias`: params has shape \[2\] but grads has shape \[3\]/,
+      );
       return [a, b];
     });
   });

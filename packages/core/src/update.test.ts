@@ -83,7 +83,9 @@ describe('incrementalUpdate', () => {
       const a = { w: t([1]) };
       const b = { v: t([1]) };
       expect(() => incrementalUpdate(a, a, 1.5)).toThrow(/incrementalUpdate: `stepSize` must be in \[0, 1\], got 1.5/);
-      expect(() => incrementalUpdate(a, b, 0.5)).toThrow(/`v`: present in oldTensors but missing in newTensors|`w`: present in newTensors but missing in oldTensors/);
+      expect(() => incrementalUpdate(a, b, 0.5)).toThrow(
+        /`v`: present in oldTensors but missing in newTensors|`w`: present in newTensors but missing in oldTensors/,
+      );
       return [a, b];
     });
   });

@@ -25,7 +25,10 @@ export function applyUpdates(params: Params, updates: Updates): Params {
       if (u === null || u === undefined) return null;
       if (!isTensor(u)) throw new TreeMismatchError(path, `applyUpdates: params has ${describe(p)} but updates has ${describe(u)}`);
       if (p.shape.length !== u.shape.length || p.shape.some((d, i) => d !== u.shape[i])) {
-        throw new TreeMismatchError(path, `applyUpdates: params has shape [${p.shape.join(', ')}] but updates has shape [${u.shape.join(', ')}]`);
+        throw new TreeMismatchError(
+          path,
+          `applyUpdates: params has shape [${p.shape.join(', ')}] but updates has shape [${u.shape.join(', ')}]`,
+        );
       }
       return null;
     },
@@ -50,12 +53,9 @@ export function incrementalUpdate(newTensors: Params, oldTensors: Params, stepSi
   checkFloatTree('incrementalUpdate', 'oldTensors', oldTensors);
   assertSameShapes(newTensors, oldTensors, ['newTensors', 'oldTensors']);
   return tf.tidy(() =>
-    treeMap(
-      (n: tf.Tensor, o: tf.Tensor) => tf.add(tf.mul(n, stepSize), tf.mul(o, 1 - stepSize)),
-      newTensors,
-      [oldTensors],
-      { names: ['newTensors', 'oldTensors'] },
-    ),
+    treeMap((n: tf.Tensor, o: tf.Tensor) => tf.add(tf.mul(n, stepSize), tf.mul(o, 1 - stepSize)), newTensors, [oldTensors], {
+      names: ['newTensors', 'oldTensors'],
+    }),
   );
 }
 

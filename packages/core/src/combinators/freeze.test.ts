@@ -36,7 +36,9 @@ describe('freeze', () => {
   it('names the path of a mask mismatch and rejects a function', async () => {
     await expectNoLeaks(() => {
       const g = { layers: [t([1]), { bias: t([1]) }] };
-      expect(() => freeze({ layers: [true, { w: true }] }).update(g, { innerState: {} })).toThrow(/`layers\[1\]\.w`: masked: present in the mask but missing in updates/);
+      expect(() => freeze({ layers: [true, { w: true }] }).update(g, { innerState: {} })).toThrow(
+        /`layers\[1\]\.w`: masked: present in the mask but missing in updates/,
+      );
       expect(() => freeze((() => true) as never)).toThrow(/freeze: `mask` must be a boolean or a tree of booleans/);
       return g;
     });
@@ -60,7 +62,11 @@ describe('selectiveTransform', () => {
         },
       });
       const run = runSteps(tx, params, grads);
-      const ref = runSteps(chain(scaleByAdam(), scaleByLearningRate(0.1)), { a: params.a }, grads.map((g) => ({ a: g.a })));
+      const ref = runSteps(
+        chain(scaleByAdam(), scaleByLearningRate(0.1)),
+        { a: params.a },
+        grads.map((g) => ({ a: g.a })),
+      );
       run.updates.forEach((u, i) => {
         expect((u as { a: unknown }).a).toEqual((ref.updates[i] as { a: unknown }).a);
         expect((u as { b: unknown }).b).toEqual([0]);
@@ -85,6 +91,8 @@ describe('selectiveTransform', () => {
 
   it('requires freezeMask', () => {
     expect(() => selectiveTransform(scale(1), {} as never)).toThrow(/selectiveTransform: the options must give `freezeMask`/);
-    expect(() => selectiveTransform(scale(1), { freezeMask: { a: 'x' } as never })).toThrow(/`a`: selectiveTransform: every leaf of the freezeMask must be a boolean/);
+    expect(() => selectiveTransform(scale(1), { freezeMask: { a: 'x' } as never })).toThrow(
+      /`a`: selectiveTransform: every leaf of the freezeMask must be a boolean/,
+    );
   });
 });

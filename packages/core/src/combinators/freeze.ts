@@ -43,7 +43,10 @@ export interface SelectiveTransformOptions {
  * State `{ innerStates: { train: { innerState }, freeze: { innerState } } }`.
  * Reference: optax `selective_transform`.
  */
-export function selectiveTransform(optimizer: GradientTransformation, options: SelectiveTransformOptions): GradientTransformation<PartitionState> {
+export function selectiveTransform(
+  optimizer: GradientTransformation,
+  options: SelectiveTransformOptions,
+): GradientTransformation<PartitionState> {
   const fn = 'selectiveTransform';
   checkTransformation(fn, '`optimizer`', optimizer);
   if (options === null || typeof options !== 'object' || !('freezeMask' in options)) {

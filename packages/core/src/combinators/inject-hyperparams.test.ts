@@ -6,11 +6,12 @@ import { disposeTree, expectNoLeaks, expectTreeClose, t, toArrays } from '../tes
 import { type ScaleByAdamOptions, scaleByAdam } from '../transforms/adam.js';
 import { scale, scaleByLearningRate } from '../transforms/scaling.js';
 import { isTensor, treeLeaves } from '../tree.js';
-import { injectHyperparams, injectStatefulHyperparams, type InjectHyperparamsState, type StatefulSchedule } from './inject-hyperparams.js';
-import { masked, type Mask } from './masked.js';
+import { type InjectHyperparamsState, injectHyperparams, injectStatefulHyperparams, type StatefulSchedule } from './inject-hyperparams.js';
+import { type Mask, masked } from './masked.js';
 
 /** optax.adam as a chain (the aliases are written elsewhere). */
-const adam = (learningRate: ScalarOrSchedule, options: ScaleByAdamOptions = {}) => chain(scaleByAdam(options), scaleByLearningRate(learningRate));
+const adam = (learningRate: ScalarOrSchedule, options: ScaleByAdamOptions = {}) =>
+  chain(scaleByAdam(options), scaleByLearningRate(learningRate));
 
 const P = { a: [1.0, -2.0, 3.0], b: [0.5, 0.25] };
 const G = [
@@ -32,7 +33,10 @@ describe('injectHyperparams', () => {
         const grads = tensors(g);
         const [u, s] = tx.update(grads, state, params as never);
         out.push(toArrays(u));
-        const next = tf.tidy(() => ({ a: tf.add((params as { a: tf.Tensor }).a, (u as { a: tf.Tensor }).a), b: tf.add((params as { b: tf.Tensor }).b, (u as { b: tf.Tensor }).b) }));
+        const next = tf.tidy(() => ({
+          a: tf.add((params as { a: tf.Tensor }).a, (u as { a: tf.Tensor }).a),
+          b: tf.add((params as { b: tf.Tensor }).b, (u as { b: tf.Tensor }).b),
+        }));
         disposeTree([params, grads, u, state]);
         params = next;
         state = s;
@@ -46,10 +50,18 @@ describe('injectHyperparams', () => {
         { a: [-0.04015191271901131, 0.04278471693396568, -0.04912858456373215], b: [0.03548812493681908, -0.02100919932126999] },
         { a: [0.015622878447175026, 0.011046554893255234, -0.16532202064990997], b: [0.05638159438967705, -0.07808095961809158] },
       ];
-      out.forEach((u, i) => expectTreeClose(u, want[i], { rtol: 2e-6, atol: 1e-8 }));
+      out.forEach((u, i) => {
+        expectTreeClose(u, want[i], { rtol: 2e-6, atol: 1e-8 });
+      });
       // optax's final state.hyperparams (float32): b1 0.8999999761581421, b2 0.949999988079071,
       // eps 9.99999993922529e-09, eps_root 0.0, learning_rate 0.03333333507180214
-      expect(state.hyperparams).toEqual({ b1: 0.8999999761581421, b2: 0.949999988079071, eps: 9.99999993922529e-9, epsRoot: 0, learningRate: 0.03333333507180214 });
+      expect(state.hyperparams).toEqual({
+        b1: 0.8999999761581421,
+        b2: 0.949999988079071,
+        eps: 9.99999993922529e-9,
+        epsRoot: 0,
+        learningRate: 0.03333333507180214,
+      });
       expect(state.count).toBe(3);
       expect(state.hyperparamsStates).toEqual({ learningRate: { count: 3 } });
       return [params, state];
@@ -99,7 +111,11 @@ describe('injectHyperparams', () => {
         return masked(scale(lr), o.mask ?? true);
       };
       const p = { a: t([1]), b: t([1]) };
-      const tx = injectHyperparams(factory, { staticArgs: 'mask' })(0.1, { every: 3, flag: true, mask: (x) => ({ a: true, b: isTensor((x as { b: unknown }).b) && false }) });
+      const tx = injectHyperparams(factory, { staticArgs: 'mask' })(0.1, {
+        every: 3,
+        flag: true,
+        mask: (x) => ({ a: true, b: isTensor((x as { b: unknown }).b) && false }),
+      });
       const s = tx.init(p);
       expect(s.hyperparams).toEqual({ learningRate: Math.fround(0.1), every: 3 });
       expect(seen[0]).toEqual({ lr: Math.fround(0.1), every: 3, flag: true, mask: 'function' });
@@ -124,13 +140,16 @@ describe('injectHyperparams', () => {
   it('accepts stateful schedules (function with init and update) and forwards extra args', async () => {
     await expectNoLeaks(() => {
       const calls: unknown[] = [];
-      const byLoss = Object.assign((state: { best: number }, extra?: ExtraArgs) => {
-        calls.push(extra);
-        return state.best;
-      }, {
-        init: () => ({ best: 1 }),
-        update: (state: { best: number }, extra?: ExtraArgs) => ({ best: Math.min(state.best, (extra?.loss as number) ?? state.best) }),
-      }) satisfies StatefulSchedule<{ best: number }>;
+      const byLoss = Object.assign(
+        (state: { best: number }, extra?: ExtraArgs) => {
+          calls.push(extra);
+          return state.best;
+        },
+        {
+          init: () => ({ best: 1 }),
+          update: (state: { best: number }, extra?: ExtraArgs) => ({ best: Math.min(state.best, (extra?.loss as number) ?? state.best) }),
+        },
+      ) satisfies StatefulSchedule<{ best: number }>;
       const p = t([1]);
       const tx = injectStatefulHyperparams(scale, { positionalName: 'stepSize' })(byLoss);
       const s0 = tx.init(p);
@@ -145,10 +164,16 @@ describe('injectHyperparams', () => {
 
   it('rejects bad arguments with clear messages', () => {
     expect(() => injectHyperparams(3 as never)).toThrow(/injectHyperparams: `factory` must be a function/);
-    expect(() => injectHyperparams(scaleByLearningRate)(0.1, { learningRate: 0.2 } as never)).toThrow(/`learningRate` is given both as the leading argument and in the options/);
-    expect(() => injectHyperparams((() => 5) as unknown as (lr: number) => GradientTransformation)(0.1).init(null)).toThrow(/the factory did not return a gradient transformation/);
+    expect(() => injectHyperparams(scaleByLearningRate)(0.1, { learningRate: 0.2 } as never)).toThrow(
+      /`learningRate` is given both as the leading argument and in the options/,
+    );
+    expect(() => injectHyperparams((() => 5) as unknown as (lr: number) => GradientTransformation)(0.1).init(null)).toThrow(
+      /the factory did not return a gradient transformation/,
+    );
     expect(() => injectHyperparams(scale)(() => Number.NaN).init(null)).toThrow(/the schedule for `learningRate` returned NaN at count 0/);
-    expect(() => injectHyperparams(scale)(1).update(null, {} as InjectHyperparamsState)).toThrow(/injectHyperparams: the state lacks `count`/);
+    expect(() => injectHyperparams(scale)(1).update(null, {} as InjectHyperparamsState)).toThrow(
+      /injectHyperparams: the state lacks `count`/,
+    );
   });
 
   it('returns fresh tensors and leaves its inputs alone', async () => {

@@ -78,7 +78,9 @@ type InjectArg<T, N> = T extends number
 export type InjectedArgs<P extends readonly unknown[]> = { [I in keyof P]: InjectArg<P[I], ScalarOrSchedule> };
 
 /** Like {@link InjectedArgs}, with stateful schedules accepted too (see {@link injectStatefulHyperparams}). */
-export type StatefulInjectedArgs<P extends readonly unknown[]> = { [I in keyof P]: InjectArg<P[I], ScalarOrSchedule | StatefulSchedule<any>> };
+export type StatefulInjectedArgs<P extends readonly unknown[]> = {
+  [I in keyof P]: InjectArg<P[I], ScalarOrSchedule | StatefulSchedule<any>>;
+};
 
 interface Hyper {
   /** Hyperparameters given as numbers (they go into `hyperparams`). */
@@ -90,7 +92,9 @@ interface Hyper {
 }
 
 function isStatefulSchedule(x: unknown): x is StatefulSchedule {
-  return typeof x === 'function' && typeof (x as StatefulSchedule).init === 'function' && typeof (x as StatefulSchedule).update === 'function';
+  return (
+    typeof x === 'function' && typeof (x as StatefulSchedule).init === 'function' && typeof (x as StatefulSchedule).update === 'function'
+  );
 }
 
 /** A plain schedule `count => value` as a stateful one with state `{ count }` (optax's `WrappedSchedule`). */
@@ -144,8 +148,10 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
   options: InjectHyperparamsOptions = {},
 ): (...args: InjectedArgs<Parameters<F>>) => GradientTransformation<InjectHyperparamsState> {
   const fn = 'injectHyperparams';
-  if (typeof factory !== 'function') throw new Error(`${fn}: \`factory\` must be a function returning a gradient transformation, got ${String(factory)}`);
-  const staticList = options.staticArgs === undefined ? [] : typeof options.staticArgs === 'string' ? [options.staticArgs] : [...options.staticArgs];
+  if (typeof factory !== 'function')
+    throw new Error(`${fn}: \`factory\` must be a function returning a gradient transformation, got ${String(factory)}`);
+  const staticList =
+    options.staticArgs === undefined ? [] : typeof options.staticArgs === 'string' ? [options.staticArgs] : [...options.staticArgs];
   for (const s of staticList) {
     if (typeof s !== 'string') throw new Error(`${fn}: \`staticArgs\` must be a string or a list of strings, got ${String(s)}`);
   }
@@ -158,15 +164,21 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
   }
 
   return (...args: unknown[]) => {
-    if (args.length > 2) throw new Error(`${fn}: the factory takes at most two arguments (a leading scalar and an options object), got ${args.length}`);
+    if (args.length > 2)
+      throw new Error(`${fn}: the factory takes at most two arguments (a leading scalar and an options object), got ${args.length}`);
     // A factory has either a leading scalar (a number or a schedule) and an options object, or the options object only.
     const hasPositional = !(args.length === 0 || (args.length === 1 && (args[0] === undefined || isPlainObject(args[0]))));
     const opts = (hasPositional ? args[1] : args[0]) ?? {};
     if (!isPlainObject(opts)) throw new Error(`${fn}: the options must be a plain object, got ${String(opts)}`);
     if (hasPositional && Object.hasOwn(opts, positionalName)) {
-      throw new Error(`${fn}: \`${positionalName}\` is given both as the leading argument and in the options; set positionalName if the leading argument has another name`);
+      throw new Error(
+        `${fn}: \`${positionalName}\` is given both as the leading argument and in the options; set positionalName if the leading argument has another name`,
+      );
     }
-    const given: [string, unknown][] = [...(hasPositional ? [[positionalName, args[0]] as [string, unknown]] : []), ...Object.entries(opts)];
+    const given: [string, unknown][] = [
+      ...(hasPositional ? [[positionalName, args[0]] as [string, unknown]] : []),
+      ...Object.entries(opts),
+    ];
     const givenNames = new Set(given.filter(([, v]) => v !== undefined).map(([k]) => k));
     const entries = [...given, ...Object.entries(defaults).filter(([k]) => !givenNames.has(k))];
     const hyper: Hyper = { numeric: {}, scheduled: {}, other: {} };
@@ -217,10 +229,12 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
         for (const k of Object.keys(hyper.scheduled)) hyperparams[k] = scheduleValue(k, state.hyperparamsStates[k], extraArgs);
         const hyperparamsStates: Record<string, unknown> = {};
         for (const [k, s] of Object.entries(hyper.scheduled)) {
-          hyperparamsStates[k] = extraArgs === undefined ? s.update(state.hyperparamsStates[k]) : s.update(state.hyperparamsStates[k], extraArgs);
+          hyperparamsStates[k] =
+            extraArgs === undefined ? s.update(state.hyperparamsStates[k]) : s.update(state.hyperparamsStates[k], extraArgs);
         }
         const tx = build(hyperparams);
-        const [out, innerState] = extraArgs === undefined ? tx.update(updates, state.innerState, params) : tx.update(updates, state.innerState, params, extraArgs);
+        const [out, innerState] =
+          extraArgs === undefined ? tx.update(updates, state.innerState, params) : tx.update(updates, state.innerState, params, extraArgs);
         return [out, { count: safeIncrement(state.count), hyperparams, hyperparamsStates, innerState }];
       },
     };

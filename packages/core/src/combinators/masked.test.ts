@@ -43,7 +43,9 @@ describe('masked', () => {
         { a: [0.8030328750610352, -0.8556885123252869, 0.9825651049613953], b: [-2.0, 0.699999988079071] },
         { a: [-0.46583300828933716, -0.1932479441165924, 0.8080914616584778], b: [0.4000000059604645, 0.05000000074505806] },
       ];
-      run.updates.forEach((u, i) => expectTreeClose(u, want[i], { rtol: 1e-6, atol: 1e-7 }));
+      run.updates.forEach((u, i) => {
+        expectTreeClose(u, want[i], { rtol: 1e-6, atol: 1e-7 });
+      });
       return [params, grads];
     });
   });
@@ -145,7 +147,13 @@ describe('masked', () => {
           const allFalse = treeMap(() => false, tree, [], { isLeaf: (x) => x instanceof Float32Array });
           const inner = runSteps(scaleByAdam(), params, grads).updates;
           expect(runSteps(masked(scaleByAdam(), allTrue), params, grads).updates).toEqual(inner);
-          expect(runSteps(maskedTx(scaleByAdam(), () => true), params, grads).updates).toEqual(inner);
+          expect(
+            runSteps(
+              maskedTx(scaleByAdam(), () => true),
+              params,
+              grads,
+            ).updates,
+          ).toEqual(inner);
           expect(runSteps(masked(scaleByAdam(), allFalse), params, grads).updates).toEqual(grads.map((g) => toArrays(g)));
           disposeTree([params, grads]);
         }),

@@ -89,7 +89,9 @@ export function masked<S = unknown>(
           maskedExtra === undefined
             ? inner.update(maskedUpdates, state.innerState, maskedParams)
             : inner.update(maskedUpdates, state.innerState, maskedParams, maskedExtra);
-        const out = mapPrefix(kind, m, updates, 'updates', (keep: boolean, old, [fresh]) => (keep ? fresh : cloneTree(old)), [innerUpdates]);
+        const out = mapPrefix(kind, m, updates, 'updates', (keep: boolean, old, [fresh]) => (keep ? fresh : cloneTree(old)), [
+          innerUpdates,
+        ]);
         return [out, { innerState }] as never;
       }) as unknown as [Updates, MaskedState<S>];
     },

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
@@ -35,7 +35,9 @@ describe('partition', () => {
         { a: [-0.010000000707805157, 0.030000001192092896, -0.15000000596046448], b: [0.07097577303647995, -0.042018111795186996] },
         { a: [0.20000000298023224, -0.07000000029802322, -0.020000001415610313], b: [0.041281815618276596, -0.03659787401556969] },
       ];
-      run.updates.forEach((u, i) => expectTreeClose(u, want[i], { rtol: 1e-6, atol: 1e-7 }));
+      run.updates.forEach((u, i) => {
+        expectTreeClose(u, want[i], { rtol: 1e-6, atol: 1e-7 });
+      });
       return [params, grads];
     });
   });
@@ -54,9 +56,7 @@ describe('partition', () => {
   it('takes a label function and prefix labels', async () => {
     await expectNoLeaks(() => {
       const params = { enc: [{ w: t([1]), bias: t([2]) }], head: { w: t([3]), bias: t([4]) } };
-      const byKey = partition({ w: scale(10), bias: setToZero() }, (p) =>
-        treeMap((_x: tf.Tensor) => 'w', p) as never,
-      );
+      const byKey = partition({ w: scale(10), bias: setToZero() }, (p) => treeMap((_x: tf.Tensor) => 'w', p) as never);
       const [u1, s1] = byKey.update(params, byKey.init(params));
       expect(toArrays(u1)).toEqual({ enc: [{ w: [10], bias: [20] }], head: { w: [30], bias: [40] } });
       const prefix = partition({ frozen: setToZero(), train: scale(2) }, { enc: 'frozen', head: 'train' });
@@ -70,12 +70,18 @@ describe('partition', () => {
     await expectNoLeaks(() => {
       const params = { layers: [t([1]), t([1]), { bias: t([1]) }] };
       const tx = partition({ a: scale(1) }, { layers: ['a', 'a', { bias: 'b' }] });
-      expect(() => tx.init(params)).toThrow(/partition: the label `b` at `layers\[2\]\.bias` has no transformation; the transformations are for \[a\]/);
+      expect(() => tx.init(params)).toThrow(
+        /partition: the label `b` at `layers\[2\]\.bias` has no transformation; the transformations are for \[a\]/,
+      );
       expect(() => partition({ a: scale(1) }, { layers: ['a', 'a', { bias: 1 }] } as never).init(params)).toThrow(
         /`layers\[2\]\.bias`: partition: every leaf of the labels must be a string, got number 1/,
       );
-      expect(() => partition({ a: scale(1) }, { layers: ['a', 'a'] }).init(params)).toThrow(/`layers`: partition: the labels has an array of length 2/);
-      expect(() => partition({ a: {} as GradientTransformation }, 'a')).toThrow(/partition: the transformation for label `a` is not a gradient transformation/);
+      expect(() => partition({ a: scale(1) }, { layers: ['a', 'a'] }).init(params)).toThrow(
+        /`layers`: partition: the labels has an array of length 2/,
+      );
+      expect(() => partition({ a: {} as GradientTransformation }, 'a')).toThrow(
+        /partition: the transformation for label `a` is not a gradient transformation/,
+      );
       expect(() => partition({ a: scale(1), b: scale(1) }, 'a').update(params, { innerStates: { a: { innerState: {} } } })).toThrow(
         /partition: the state has no inner state for the label `b`/,
       );

@@ -100,7 +100,9 @@ export function partition(
       }
       const labels = labelsFor(params, 'params');
       return {
-        innerStates: Object.fromEntries(groups.map((g) => [g, { innerState: transforms[g]!.init(only(labels, g, params, 'params') as Params) }])),
+        innerStates: Object.fromEntries(
+          groups.map((g) => [g, { innerState: transforms[g]!.init(only(labels, g, params, 'params') as Params) }]),
+        ),
       };
     },
     update(updates, state, params, extraArgs?: ExtraArgs) {
@@ -118,12 +120,22 @@ export function partition(
           const u = only(labels, g, updates, 'updates') as Updates;
           const p = params === null || params === undefined ? params : (only(labels, g, params, 'params') as Params);
           const extra = maskExtraArgs(mKind, extraArgs, updates, maskOf(labels, g), maskCompatible);
-          const [gu, gs] = extra === undefined ? tx.update(u, state.innerStates[g]!.innerState, p) : tx.update(u, state.innerStates[g]!.innerState, p, extra);
+          const [gu, gs] =
+            extra === undefined
+              ? tx.update(u, state.innerStates[g]!.innerState, p)
+              : tx.update(u, state.innerStates[g]!.innerState, p, extra);
           results[g] = gu;
           innerStates[g] = { innerState: gs };
         }
         // Every leaf has exactly one label, so the result takes each subtree from its label's transformation.
-        const out = mapPrefix(kind, labels, updates, 'updates', (label: string, _old, others) => others[groups.indexOf(label)], groups.map((g) => results[g]));
+        const out = mapPrefix(
+          kind,
+          labels,
+          updates,
+          'updates',
+          (label: string, _old, others) => others[groups.indexOf(label)],
+          groups.map((g) => results[g]),
+        );
         return [out, { innerStates }] as never;
       }) as unknown as [Updates, PartitionState];
     },

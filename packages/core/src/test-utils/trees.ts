@@ -12,16 +12,14 @@ const leafValues = fc.float32Array({ minLength: 1, maxLength: 4, noNaN: true, no
 const key = fc.constantFrom('a', 'b', 'w', 'bias', 'kernel', 'z');
 
 /** A tree of `Float32Array` leaves in nested plain objects and arrays (at least one leaf). */
-export const floatTreeArb: fc.Arbitrary<unknown> = fc
-  .letrec<{ tree: unknown }>((tie) => ({
-    tree: fc.oneof(
-      { depthSize: 'small', withCrossShrink: true },
-      leafValues,
-      fc.array(tie('tree'), { minLength: 1, maxLength: 3 }),
-      fc.dictionary(key, tie('tree'), { minKeys: 1, maxKeys: 3 }),
-    ),
-  }))
-  .tree;
+export const floatTreeArb: fc.Arbitrary<unknown> = fc.letrec<{ tree: unknown }>((tie) => ({
+  tree: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leafValues,
+    fc.array(tie('tree'), { minLength: 1, maxLength: 3 }),
+    fc.dictionary(key, tie('tree'), { minKeys: 1, maxKeys: 3 }),
+  ),
+})).tree;
 
 /** The tree with each `Float32Array` leaf made a 1-D float32 tensor. */
 export function toTensors<T = unknown>(tree: unknown): T {
