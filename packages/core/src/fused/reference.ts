@@ -20,7 +20,8 @@ export const tfOps: Ops<tf.Tensor> = {
   abs: (a) => tf.abs(a),
   sqrt: (a) => tf.sqrt(a),
   square: (a) => tf.square(a),
-  sign: (a) => tf.sign(a),
+  // tf.sign maps NaN to 0 on some backends; jnp.sign keeps NaN.
+  sign: (a) => tf.where(tf.isNaN(a), a, tf.sign(a)),
   exp: (a) => tf.exp(a),
   log: (a) => tf.log(a),
   lt: (a, b) => tf.less(a, b),

@@ -1,2 +1,52 @@
-// placeholder: being written; replaced by its owner.
-export {};
+/**
+ * Adadelta: `scaleByAdadelta` (optax `scale_by_adadelta`).
+ *
+ * @module
+ */
+import type { GradientTransformation } from '../base.js';
+import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { f32 } from '../fused/spec.js';
+import { checkDecay, checkNonNegative } from '../validate.js';
+
+/** Options of {@link scaleByAdadelta}. */
+export interface ScaleByAdadeltaOptions {
+  /** Decay of the running averages of squared gradients and squared updates (default 0.9), in [0, 1). */
+  rho?: number;
+  /** Added inside both square roots for numerical stability (default 1e-6), ≥ 0. */
+  eps?: number;
+}
+
+/**
+ * Rescales updates by the ratio of the RMS of past updates to the RMS of
+ * past gradients (Adadelta):
+ * ```
+ * eG = (1 - rho) g² + rho eG
+ * u  = sqrt(eX + eps) / sqrt(eG + eps) · g      (eX from the previous step)
+ * eX = (1 - rho) u² + rho eX
+ * ```
+ * State `{ eG, eX }`. Defaults: `rho = 0.9, eps = 1e-6`.
+ * Reference: Zeiler, "ADADELTA: An Adaptive Learning Rate Method" (2012);
+ * optax `scale_by_adadelta`.
+ */
+export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByAdadelta';
+  const rho = checkDecay(fn, 'rho', options.rho ?? 0.9);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-6);
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [
+      { name: 'eG', init: 0 },
+      { name: 'eX', init: 0 },
+    ],
+    counted: false,
+    needsParams: false,
+    scalars: () => ({ rho, omr: f32(1 - rho), eps }),
+    body(m, { u, eG, eX }, k) {
+      const eG1 = m.add(m.mul(k.omr, m.square(u)), m.mul(k.rho, eG));
+      const out = m.mul(m.div(m.sqrt(m.add(eX, k.eps)), m.sqrt(m.add(eG1, k.eps))), u);
+      const eX1 = m.add(m.mul(k.omr, m.square(out)), m.mul(k.rho, eX));
+      return { u: out, eG: eG1, eX: eX1 };
+    },
+  });
+}

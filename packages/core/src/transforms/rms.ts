@@ -1,2 +1,167 @@
-// placeholder: being written; replaced by its owner.
-export {};
+/**
+ * Root-mean-square scaling: `scaleByRms` (RMSProp), `scaleByStddev`
+ * (centered RMSProp) and `scaleByRss` (Adagrad) (optax `transform.py`).
+ *
+ * @module
+ */
+import { type GradientTransformation, safeIncrement } from '../base.js';
+import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { biasCorrection, f32 } from '../fused/spec.js';
+import { checkBoolean, checkDecay, checkNonNegative } from '../validate.js';
+
+/** Options of {@link scaleByRms}. */
+export interface ScaleByRmsOptions {
+  /** Decay of the moving average of squared updates (default 0.9), in [0, 1). */
+  decay?: number;
+  /** Added to the denominator for numerical stability (default 1e-8), ≥ 0. */
+  eps?: number;
+  /** Initial value of the second moment `nu` (default 0), ≥ 0. */
+  initialScale?: number;
+  /** Add `eps` inside the square root (default true) rather than after it. */
+  epsInSqrt?: boolean;
+  /** Divide the second moment by `1 - decay^t` (default false); the state then keeps a `count`. */
+  biasCorrection?: boolean;
+}
+
+/**
+ * Rescales updates by the root of an exponential moving average of their squares.
+ *
+ * With `t = count + 1`:
+ * ```
+ * nu = (1 - decay) g² + decay nu       nû = nu / (1 - decay^t)   (only with biasCorrection)
+ * u  = g / sqrt(nû + eps)               (epsInSqrt)
+ * u  = g / (sqrt(nû) + eps)             (otherwise)
+ * ```
+ * State `{ nu }`, or `{ count, nu }` with `biasCorrection`. Defaults:
+ * `decay = 0.9, eps = 1e-8, initialScale = 0, epsInSqrt = true, biasCorrection = false`.
+ * Reference: Hinton, "Lecture 6.5 - RMSProp" (Coursera, 2012); optax `scale_by_rms`.
+ */
+export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByRms';
+  const decay = checkDecay(fn, 'decay', options.decay ?? 0.9);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  const initialScale = checkNonNegative(fn, 'initialScale', options.initialScale ?? 0);
+  const epsInSqrt = checkBoolean(fn, 'epsInSqrt', options.epsInSqrt ?? true);
+  const debias = checkBoolean(fn, 'biasCorrection', options.biasCorrection ?? false);
+  return elementwise({
+    name: fn,
+    key: `${fn}/${epsInSqrt ? 'inSqrt' : 'outSqrt'}/${debias ? 'debias' : 'raw'}`,
+    slots: [{ name: 'nu', init: initialScale }],
+    counted: debias,
+    needsParams: false,
+    scalars: (count) => ({
+      decay,
+      omd: f32(1 - decay),
+      bc: debias ? biasCorrection(decay, safeIncrement(count)) : 1,
+      eps,
+    }),
+    body(m, { u, nu }, k) {
+      const nu1 = m.add(m.mul(k.omd, m.square(u)), m.mul(k.decay, nu));
+      const nuHat = debias ? m.div(nu1, k.bc) : nu1;
+      const scaling = epsInSqrt ? m.div(m.c(1), m.sqrt(m.add(nuHat, k.eps))) : m.div(m.c(1), m.add(m.sqrt(nuHat), k.eps));
+      return { u: m.mul(scaling, u), nu: nu1 };
+    },
+  });
+}
+
+/** Options of {@link scaleByStddev}. */
+export interface ScaleByStddevOptions {
+  /** Decay of the moving averages of updates and squared updates (default 0.9), in [0, 1). */
+  decay?: number;
+  /** Added to the denominator for numerical stability (default 1e-8), ≥ 0. */
+  eps?: number;
+  /** Initial value of the second moment `nu` (default 0), ≥ 0. */
+  initialScale?: number;
+  /** Add `eps` inside the square root (default true) rather than after it. */
+  epsInSqrt?: boolean;
+  /** Divide both moments by `1 - decay^t` (default false); the state then keeps a `count`. */
+  biasCorrection?: boolean;
+}
+
+/**
+ * Rescales updates by the root of the centered (variance-like) moving average
+ * of their squares.
+ *
+ * With `t = count + 1`:
+ * ```
+ * mu = (1 - decay) g + decay mu        nu = (1 - decay) g² + decay nu
+ * mû = mu / (1 - decay^t)              nû = nu / (1 - decay^t)   (only with biasCorrection)
+ * u  = g / sqrt(nû - mû² + eps)        (epsInSqrt)
+ * u  = g / (sqrt(nû - mû²) + eps)      (otherwise)
+ * ```
+ * State `{ mu, nu }`, or `{ count, mu, nu }` with `biasCorrection`. Defaults:
+ * `decay = 0.9, eps = 1e-8, initialScale = 0, epsInSqrt = true, biasCorrection = false`.
+ * Reference: Graves, "Generating Sequences With Recurrent Neural Networks"
+ * (2013); optax `scale_by_stddev`.
+ */
+export function scaleByStddev(options: ScaleByStddevOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByStddev';
+  const decay = checkDecay(fn, 'decay', options.decay ?? 0.9);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  const initialScale = checkNonNegative(fn, 'initialScale', options.initialScale ?? 0);
+  const epsInSqrt = checkBoolean(fn, 'epsInSqrt', options.epsInSqrt ?? true);
+  const debias = checkBoolean(fn, 'biasCorrection', options.biasCorrection ?? false);
+  return elementwise({
+    name: fn,
+    key: `${fn}/${epsInSqrt ? 'inSqrt' : 'outSqrt'}/${debias ? 'debias' : 'raw'}`,
+    slots: [
+      { name: 'mu', init: 0 },
+      { name: 'nu', init: initialScale },
+    ],
+    counted: debias,
+    needsParams: false,
+    scalars: (count) => ({
+      decay,
+      omd: f32(1 - decay),
+      bc: debias ? biasCorrection(decay, safeIncrement(count)) : 1,
+      eps,
+    }),
+    body(m, { u, mu, nu }, k) {
+      const mu1 = m.add(m.mul(k.omd, u), m.mul(k.decay, mu));
+      const nu1 = m.add(m.mul(k.omd, m.square(u)), m.mul(k.decay, nu));
+      const muHat = debias ? m.div(mu1, k.bc) : mu1;
+      const nuHat = debias ? m.div(nu1, k.bc) : nu1;
+      const variance = m.sub(nuHat, m.square(muHat));
+      const scaling = epsInSqrt ? m.div(m.c(1), m.sqrt(m.add(variance, k.eps))) : m.div(m.c(1), m.add(m.sqrt(variance), k.eps));
+      return { u: m.mul(scaling, u), mu: mu1, nu: nu1 };
+    },
+  });
+}
+
+/** Options of {@link scaleByRss}. */
+export interface ScaleByRssOptions {
+  /** Initial value of the accumulated sum of squares (default 0.1), ≥ 0. */
+  initialAccumulatorValue?: number;
+  /** Added inside the square root for numerical stability (default 1e-7), ≥ 0. */
+  eps?: number;
+}
+
+/**
+ * Rescales updates by the root of the sum of all squared updates so far
+ * (Adagrad's preconditioner):
+ * ```
+ * s = s + g²
+ * u = g / sqrt(s + eps)   where s > 0, else 0
+ * ```
+ * State `{ sumOfSquares }`. Defaults: `initialAccumulatorValue = 0.1, eps = 1e-7`.
+ * Reference: Duchi et al., "Adaptive Subgradient Methods for Online Learning
+ * and Stochastic Optimization" (2011); optax `scale_by_rss`.
+ */
+export function scaleByRss(options: ScaleByRssOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByRss';
+  const initial = checkNonNegative(fn, 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0.1);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-7);
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [{ name: 'sumOfSquares', init: initial }],
+    counted: false,
+    needsParams: false,
+    scalars: () => ({ eps }),
+    body(m, { u, sumOfSquares }, k) {
+      const s = m.add(m.square(u), sumOfSquares);
+      const scaling = m.select(m.gt(s, m.c(0)), m.div(m.c(1), m.sqrt(m.add(s, k.eps))), m.c(0));
+      return { u: m.mul(scaling, u), sumOfSquares: s };
+    },
+  });
+}
