@@ -45,3 +45,5 @@ export * from './combinators/lookahead.js';
 // aliases and the training-loop helper
 export * from './aliases.js';
 export * from './optimizer.js';
+export * from './interop/checkpoint.js';
+export * from './interop/tf-optimizer.js';
