@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import { isTensor, treeLeaves, treeLeavesWithPath, formatPath } from '../tree.js';
+import { formatPath, isTensor, treeLeaves, treeLeavesWithPath } from '../tree.js';
 
 /** A float32 tensor from nested arrays. */
 export function t(values: number | number[] | number[][] | number[][][]): tf.Tensor {
@@ -106,4 +106,35 @@ function treeMapAdd(p: unknown, u: unknown): unknown {
     return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, treeMapAdd(v, (u as Record<string, unknown>)[k])]));
   }
   return p;
+}
+
+/**
+ * Runs `steps` updates of `tx` on the same `grads` and asserts purity: the
+ * inputs (grads, state, params) are neither disposed nor changed, no input
+ * tensor reappears in the outputs, every output tensor is a distinct object
+ * (so disposing the updates cannot break the state), and nothing leaks.
+ */
+export async function expectPureUpdate(
+  tx: { init(p: any): unknown; update(u: any, s: any, p?: any): [unknown, unknown] },
+  params: unknown,
+  grads: unknown,
+  steps = 2,
+): Promise<void> {
+  await expectNoLeaks(() => {
+    let state = tx.init(params);
+    for (let i = 0; i < steps; i++) {
+      const inputs = treeLeaves([grads, state, params]).filter(isTensor);
+      const before = toArrays([grads, state, params]);
+      const [u, s] = tx.update(grads, state, params);
+      const outputs = treeLeaves([u, s]).filter(isTensor);
+      expect(new Set(outputs).size, 'output tensors are distinct objects').toBe(outputs.length);
+      for (const out of outputs) expect(inputs.includes(out), 'an input tensor reappears in the output').toBe(false);
+      for (const x of inputs) expect(x.isDisposed, 'an input was disposed').toBe(false);
+      expect(toArrays([grads, state, params]), 'the inputs are unchanged').toEqual(before);
+      disposeTree(u);
+      disposeTree(state);
+      state = s;
+    }
+    return state;
+  });
 }

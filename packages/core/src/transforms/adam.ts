@@ -1,12 +1,14 @@
 /**
- * Adam: `scaleByAdam` (optax `scale_by_adam`).
+ * Adam and its close relatives: `scaleByAdam`, `scaleByAMSGrad`,
+ * `scaleByAdamax`, `scaleByRAdam` (optax `scale_by_adam`, `scale_by_amsgrad`,
+ * `scale_by_adamax`, `scale_by_radam`).
  *
  * @module
  */
-import type { GradientTransformation } from '../base.js';
+import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { biasCorrection, f32 } from '../fused/spec.js';
-import { checkBoolean, checkDecay, checkNonNegative } from '../validate.js';
+import { checkBoolean, checkDecay, checkFinite, checkNonNegative } from '../validate.js';
 
 /** Options of {@link scaleByAdam}. */
 export interface ScaleByAdamOptions {
@@ -67,11 +69,293 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
     body(m, { u, mu, nu }, k) {
       const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
       const nu1 = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
-      const muHat = nesterov
-        ? m.add(m.mul(k.b1, m.div(mu1, k.bc1Next)), m.mul(k.omb1, m.div(u, k.bc1)))
-        : m.div(mu1, k.bc1);
+      const muHat = nesterov ? m.add(m.mul(k.b1, m.div(mu1, k.bc1Next)), m.mul(k.omb1, m.div(u, k.bc1))) : m.div(mu1, k.bc1);
       const nuHat = m.div(nu1, k.bc2);
       return { u: m.div(muHat, m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps)), mu: mu1, nu: nu1 };
+    },
+  });
+}
+
+/** Options of {@link scaleByAMSGrad}. */
+export interface ScaleByAMSGradOptions {
+  /** Decay of the first moment (default 0.9), in [0, 1). */
+  b1?: number;
+  /** Decay of the second moment (default 0.999), in [0, 1). */
+  b2?: number;
+  /** Added to the denominator outside the square root (default 1e-8), ≥ 0. */
+  eps?: number;
+  /** Added to the running maximum inside the square root (default 0), ≥ 0. */
+  epsRoot?: number;
+  /**
+   * Divide the first moment by `1 - b1^t` (default true). False gives the
+   * original AMSGrad paper's update.
+   */
+  biasCorrectionMu?: boolean;
+  /**
+   * Divide the second moment by `1 - b2^t` (default true): before the running
+   * maximum in `'optax'` mode, after it in `'torch'` mode. False gives the
+   * original AMSGrad paper's update (both modes then agree).
+   */
+  biasCorrectionNu?: boolean;
+  /**
+   * Which second moment the running maximum is taken over (default
+   * `'optax'`): `'optax'` keeps the maximum of the bias-corrected second
+   * moment (optax `scale_by_amsgrad`); `'torch'` keeps the maximum of the raw
+   * second moment and bias-corrects the maximum (PyTorch
+   * `torch.optim.Adam(amsgrad=True)`).
+   */
+  mode?: 'optax' | 'torch';
+}
+
+/**
+ * Rescales updates like Adam, but divides by the running maximum of the
+ * second moment rather than the second moment itself, so a coordinate's step
+ * size does not grow back when its gradients become small (AMSGrad).
+ *
+ * With `t = count + 1`, `bc1 = 1 - b1^t`, `bc2 = 1 - b2^t`:
+ * ```
+ * mu = (1 - b1) g + b1 mu           nu = (1 - b2) g² + b2 nu
+ * 'optax': nuMax = max(nuMax, nu / bc2)     v = nuMax
+ * 'torch': nuMax = max(nuMax, nu)           v = nuMax / bc2
+ * u = (mu / bc1) / (sqrt(v + epsRoot) + eps)
+ * ```
+ * The two modes differ once the second moment shrinks: optax compares
+ * bias-corrected values, whose correction fades with `t`, while PyTorch keeps
+ * the largest raw value and corrects it with the current `t`, so an early
+ * large gradient weighs more in `'torch'` mode. `'torch'` mode also computes
+ * `bc1` and `bc2` as PyTorch does, in doubles rounded once to float32 (optax,
+ * and `'optax'` mode, compute `b^t` in float32).
+ * `biasCorrectionMu: false` drops `/ bc1`; `biasCorrectionNu: false` drops
+ * `/ bc2`.
+ *
+ * State `{ count, mu, nu, nuMax }`. Defaults: `b1 = 0.9, b2 = 0.999,
+ * eps = 1e-8, epsRoot = 0, biasCorrectionMu = true, biasCorrectionNu = true,
+ * mode = 'optax'`. Reference: Reddi et al., "On the Convergence of Adam and
+ * Beyond" (2018); optax `scale_by_amsgrad`.
+ */
+export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByAMSGrad';
+  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
+  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 0);
+  const correctMu = checkBoolean(fn, 'biasCorrectionMu', options.biasCorrectionMu ?? true);
+  const correctNu = checkBoolean(fn, 'biasCorrectionNu', options.biasCorrectionNu ?? true);
+  const mode = options.mode ?? 'optax';
+  if (mode !== 'optax' && mode !== 'torch') {
+    throw new Error(`${fn}: \`mode\` must be 'optax' or 'torch', got ${String(mode)}`);
+  }
+  return elementwise({
+    name: fn,
+    key: `${fn}/${mode}`,
+    slots: [
+      { name: 'mu', init: 0 },
+      { name: 'nu', init: 0 },
+      { name: 'nuMax', init: 0 },
+    ],
+    counted: true,
+    needsParams: false,
+    scalars: (count) => {
+      const t = safeIncrement(count);
+      // optax computes `1 - b^t` in float32; PyTorch in doubles, rounded once.
+      const correction = mode === 'optax' ? biasCorrection : (b: number, n: number) => f32(1 - b ** n);
+      // A disabled correction divides by exactly 1, which leaves float32 values unchanged.
+      return {
+        b1,
+        b2,
+        omb1: f32(1 - b1),
+        omb2: f32(1 - b2),
+        bc1: correctMu ? correction(b1, t) : 1,
+        bc2: correctNu ? correction(b2, t) : 1,
+        eps,
+        epsRoot,
+      };
+    },
+    body(m, { u, mu, nu, nuMax }, k) {
+      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const nu1 = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
+      const muHat = m.div(mu1, k.bc1);
+      let nuMax1: typeof u;
+      let v: typeof u;
+      if (mode === 'optax') {
+        nuMax1 = m.max(nuMax, m.div(nu1, k.bc2));
+        v = nuMax1;
+      } else {
+        nuMax1 = m.max(nuMax, nu1);
+        v = m.div(nuMax1, k.bc2);
+      }
+      return { u: m.div(muHat, m.add(m.sqrt(m.add(v, k.epsRoot)), k.eps)), mu: mu1, nu: nu1, nuMax: nuMax1 };
+    },
+  });
+}
+
+/** Options of {@link scaleByAdamax}. */
+export interface ScaleByAdamaxOptions {
+  /** Decay of the first moment (default 0.9), in [0, 1). */
+  b1?: number;
+  /** Decay of the infinity norm (default 0.999), in [0, 1). */
+  b2?: number;
+  /** Added to `|g|` before the running maximum (default 1e-8), ≥ 0. */
+  eps?: number;
+}
+
+/**
+ * Rescales updates by Adamax's estimates: the bias-corrected first moment over
+ * an exponentially decaying maximum of `|g|` (Adam with the infinity norm).
+ *
+ * With `t = count + 1`:
+ * ```
+ * mu = (1 - b1) g + b1 mu      nu = max(|g| + eps, b2 nu)
+ * u  = (mu / (1 - b1^t)) / nu
+ * ```
+ * The maximum needs no bias correction. State `{ count, mu, nu }`.
+ * Defaults: `b1 = 0.9, b2 = 0.999, eps = 1e-8`. Reference: Kingma & Ba,
+ * "Adam: A Method for Stochastic Optimization" (2015), section 7; optax
+ * `scale_by_adamax`.
+ */
+export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByAdamax';
+  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
+  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [
+      { name: 'mu', init: 0 },
+      { name: 'nu', init: 0 },
+    ],
+    counted: true,
+    needsParams: false,
+    scalars: (count) => ({
+      b1,
+      b2,
+      omb1: f32(1 - b1),
+      bc1: biasCorrection(b1, safeIncrement(count)),
+      eps,
+    }),
+    body(m, { u, mu, nu }, k) {
+      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const nu1 = m.max(m.add(m.abs(u), k.eps), m.mul(k.b2, nu));
+      return { u: m.div(m.div(mu1, k.bc1), nu1), mu: mu1, nu: nu1 };
+    },
+  });
+}
+
+/** Options of {@link scaleByRAdam}. */
+export interface ScaleByRAdamOptions {
+  /** Decay of the first moment (default 0.9), in [0, 1). */
+  b1?: number;
+  /** Decay of the second moment (default 0.999), in [0, 1). */
+  b2?: number;
+  /** Added to the denominator outside the square root (default 1e-8), ≥ 0. */
+  eps?: number;
+  /** Added to the second moment inside the square root (default 0), ≥ 0. */
+  epsRoot?: number;
+  /**
+   * The smallest length `rho` of the approximated simple moving average for
+   * which the variance is deemed tractable and the adaptive, rectified step
+   * is taken (default 5); below it the step is the bias-corrected momentum.
+   */
+  threshold?: number;
+  /** Use Nesterov momentum for the bias-corrected first moment (default false). */
+  nesterov?: boolean;
+}
+
+/**
+ * `b ** n` for an integer `n ≥ 1` as optax evaluates `b2 ** count` outside a
+ * jit (XLA's integer power): square-and-multiply in float32, subnormal results
+ * flushed to zero. It can differ from the correctly rounded power by an ulp,
+ * which `rho`'s cancellation amplifies, so the same steps are taken here.
+ */
+function integerPow32(b: number, n: number): number {
+  const ftz = (x: number) => (Math.abs(x) < 2 ** -126 ? 0 : x);
+  let x = f32(b);
+  let acc: number | undefined;
+  for (let y = n; y > 0; ) {
+    if (y % 2 === 1) acc = acc === undefined ? x : ftz(f32(acc * x));
+    y = Math.floor(y / 2);
+    if (y > 0) x = ftz(f32(x * x));
+  }
+  return acc ?? 1;
+}
+
+/** RAdam's per-step scalars: `rho` and the rectification term `r`, in float32 arithmetic as optax does. */
+function radamScalars(b2: number, t: number, threshold: number): { rho: number; r: number; rectified: number } {
+  const rhoInf = 2 / (1 - b2) - 1;
+  const b2t = integerPow32(b2, t);
+  const rho = f32(f32(rhoInf) - f32(f32(f32(2 * t) * b2t) / f32(1 - b2t)));
+  const rectified = rho >= f32(threshold);
+  // (rho - 4)(rho - 2) rhoInf / ((rhoInf - 4)(rhoInf - 2) rho): the constant
+  // product is a double, every step that involves rho is float32.
+  const num = f32(f32(f32(rho - 4) * f32(rho - 2)) * f32(rhoInf));
+  const den = f32(f32((rhoInf - 4) * (rhoInf - 2)) * rho);
+  const r = f32(Math.sqrt(f32(num / den)));
+  return { rho, r: rectified ? r : 0, rectified: rectified ? 1 : 0 };
+}
+
+/**
+ * Rescales updates by Rectified Adam: Adam's step times a rectification term
+ * once the variance of the adaptive learning rate is tractable, and the
+ * bias-corrected momentum alone before that.
+ *
+ * With `t = count + 1`, `rhoInf = 2 / (1 - b2) - 1` and
+ * `rho = rhoInf - 2 t b2^t / (1 - b2^t)`:
+ * ```
+ * mu = (1 - b1) g + b1 mu           nu = (1 - b2) g² + b2 nu
+ * mû = mu / (1 - b1^t)               nû = nu / (1 - b2^t)
+ * r  = sqrt((rho - 4)(rho - 2) rhoInf / ((rhoInf - 4)(rhoInf - 2) rho))
+ * u  = rho >= threshold ? r mû / (sqrt(nû + epsRoot) + eps) : mû
+ * ```
+ * `rho` and `r` are per-step scalars (float32, as in optax). With `nesterov`,
+ * `mû = b1 mu / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)`.
+ *
+ * State `{ count, mu, nu }`. Defaults: `b1 = 0.9, b2 = 0.999, eps = 1e-8,
+ * epsRoot = 0, threshold = 5, nesterov = false`. Reference: Liu et al., "On
+ * the Variance of the Adaptive Learning Rate and Beyond" (2020); optax
+ * `scale_by_radam`.
+ */
+export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByRAdam';
+  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
+  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 0);
+  const threshold = checkFinite(fn, 'threshold', options.threshold ?? 5);
+  const nesterov = checkBoolean(fn, 'nesterov', options.nesterov ?? false);
+  return elementwise({
+    name: fn,
+    key: nesterov ? `${fn}/nesterov` : fn,
+    slots: [
+      { name: 'mu', init: 0 },
+      { name: 'nu', init: 0 },
+    ],
+    counted: true,
+    needsParams: false,
+    scalars: (count) => {
+      const t = safeIncrement(count);
+      const { r, rectified } = radamScalars(b2, t, threshold);
+      return {
+        b1,
+        b2,
+        omb1: f32(1 - b1),
+        omb2: f32(1 - b2),
+        bc1: biasCorrection(b1, t),
+        bc1Next: biasCorrection(b1, safeIncrement(t)),
+        bc2: biasCorrection(b2, t),
+        eps,
+        epsRoot,
+        r,
+        rectified,
+      };
+    },
+    body(m, { u, mu, nu }, k) {
+      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const nu1 = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
+      const muHat = nesterov ? m.add(m.mul(k.b1, m.div(mu1, k.bc1Next)), m.mul(k.omb1, m.div(u, k.bc1))) : m.div(mu1, k.bc1);
+      const nuHat = m.div(nu1, k.bc2);
+      const adaptive = m.div(m.mul(k.r, muHat), m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps));
+      return { u: m.select(m.gt(k.rectified, m.c(0)), adaptive, muHat), mu: mu1, nu: nu1 };
     },
   });
 }

@@ -1,2 +1,289 @@
-// placeholder: being written; replaced by its owner.
-export {};
+/**
+ * Adam variants with a different second moment: `scaleByBelief` (AdaBelief),
+ * `scaleByYogi` and `scaleByNovograd` (optax `scale_by_belief`,
+ * `scale_by_yogi`, `scale_by_novograd`).
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type GradientTransformation, type Params, safeIncrement, type Updates } from '../base.js';
+import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { biasCorrection, f32 } from '../fused/spec.js';
+import {
+  assertSameShapes,
+  assertSameStructure,
+  formatPath,
+  isTensor,
+  treeFlatten,
+  treeLeavesWithPath,
+  treeMap,
+  treeUnflatten,
+} from '../tree.js';
+import { checkBoolean, checkDecay, checkFloatTree, checkNonNegative, checkStateKeys, requireParams } from '../validate.js';
+
+/** Options of {@link scaleByBelief}. */
+export interface ScaleByBeliefOptions {
+  /** Decay of the first moment (default 0.9), in [0, 1). */
+  b1?: number;
+  /** Decay of the second moment of the prediction error (default 0.999), in [0, 1). */
+  b2?: number;
+  /** Added to the denominator outside the square root (default 1e-16), ≥ 0. */
+  eps?: number;
+  /**
+   * Added to the second moment of the prediction error at every step, and
+   * stored in the state with it (default 1e-16), ≥ 0. Keep it non-zero when
+   * differentiating through the transformation.
+   */
+  epsRoot?: number;
+  /** Use Nesterov momentum for the bias-corrected first moment (default false). */
+  nesterov?: boolean;
+}
+
+/**
+ * Rescales updates by AdaBelief: Adam whose second moment tracks the squared
+ * difference between the gradient and its running mean (the "belief" in the
+ * gradient) instead of the squared gradient.
+ *
+ * With `t = count + 1`:
+ * ```
+ * mu = (1 - b1) g + b1 mu
+ * s  = (1 - b2) (g - mu)² + b2 s + epsRoot       (mu: the new first moment)
+ * mû = mu / (1 - b1^t)       ŝ = s / (1 - b2^t)
+ * u  = mû / (sqrt(ŝ) + eps)
+ * ```
+ * `epsRoot` is added to the stored second moment itself (so it accumulates
+ * over steps), and the square root takes no further term. With `nesterov`,
+ * `mû = b1 mu / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)`.
+ *
+ * State `{ count, mu, nu }` (`nu` holds `s`). Defaults: `b1 = 0.9,
+ * b2 = 0.999, eps = 1e-16, epsRoot = 1e-16, nesterov = false`.
+ * Reference: Zhuang et al., "AdaBelief Optimizer: Adapting Stepsizes by the
+ * Belief in Observed Gradients" (2020); optax `scale_by_belief`.
+ */
+export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByBelief';
+  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
+  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-16);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 1e-16);
+  const nesterov = checkBoolean(fn, 'nesterov', options.nesterov ?? false);
+  return elementwise({
+    name: fn,
+    key: nesterov ? `${fn}/nesterov` : fn,
+    slots: [
+      { name: 'mu', init: 0 },
+      { name: 'nu', init: 0 },
+    ],
+    counted: true,
+    needsParams: false,
+    scalars: (count) => {
+      const t = safeIncrement(count);
+      return {
+        b1,
+        b2,
+        omb1: f32(1 - b1),
+        omb2: f32(1 - b2),
+        bc1: biasCorrection(b1, t),
+        bc1Next: biasCorrection(b1, safeIncrement(t)),
+        bc2: biasCorrection(b2, t),
+        eps,
+        epsRoot,
+      };
+    },
+    body(m, { u, mu, nu }, k) {
+      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const err = m.sub(u, mu1);
+      const nu1 = m.add(m.add(m.mul(k.omb2, m.square(err)), m.mul(k.b2, nu)), k.epsRoot);
+      const muHat = nesterov ? m.add(m.mul(k.b1, m.div(mu1, k.bc1Next)), m.mul(k.omb1, m.div(u, k.bc1))) : m.div(mu1, k.bc1);
+      const nuHat = m.div(nu1, k.bc2);
+      return { u: m.div(muHat, m.add(m.sqrt(nuHat), k.eps)), mu: mu1, nu: nu1 };
+    },
+  });
+}
+
+/** Options of {@link scaleByYogi}. */
+export interface ScaleByYogiOptions {
+  /** Decay of the first moment (default 0.9), in [0, 1). */
+  b1?: number;
+  /** Rate of the additive second-moment update (default 0.999), in [0, 1). */
+  b2?: number;
+  /** Added to the denominator outside the square root (default 1e-3), ≥ 0. */
+  eps?: number;
+  /** Added to the second moment inside the square root (default 0), ≥ 0. */
+  epsRoot?: number;
+  /** The value both moments start from (default 1e-6), ≥ 0. */
+  initialAccumulatorValue?: number;
+}
+
+/**
+ * Rescales updates by Yogi: Adam whose second moment moves towards `g²` by an
+ * additive step of fixed size `(1 - b2) g²`, in the direction of `g²`, rather
+ * than multiplicatively.
+ *
+ * With `t = count + 1`:
+ * ```
+ * mu = (1 - b1) g + b1 mu
+ * nu = nu - (1 - b2) sign(nu - g²) g²
+ * u  = (mu / (1 - b1^t)) / (sqrt(nu / (1 - b2^t) + epsRoot) + eps)
+ * ```
+ * Both `mu` and `nu` start at `initialAccumulatorValue` (not zero), and the
+ * bias corrections are applied as in Adam.
+ *
+ * State `{ count, mu, nu }`. Defaults: `b1 = 0.9, b2 = 0.999, eps = 1e-3,
+ * epsRoot = 0, initialAccumulatorValue = 1e-6`. Reference: Zaheer et al.,
+ * "Adaptive Methods for Nonconvex Optimization" (2018); optax `scale_by_yogi`.
+ */
+export function scaleByYogi(options: ScaleByYogiOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByYogi';
+  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
+  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-3);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 0);
+  const initial = checkNonNegative(fn, 'initialAccumulatorValue', options.initialAccumulatorValue ?? 1e-6);
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [
+      { name: 'mu', init: initial },
+      { name: 'nu', init: initial },
+    ],
+    counted: true,
+    needsParams: false,
+    scalars: (count) => {
+      const t = safeIncrement(count);
+      return {
+        b1,
+        omb1: f32(1 - b1),
+        omb2: f32(1 - b2),
+        bc1: biasCorrection(b1, t),
+        bc2: biasCorrection(b2, t),
+        eps,
+        epsRoot,
+      };
+    },
+    body(m, { u, mu, nu }, k) {
+      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const g2 = m.square(u);
+      const nu1 = m.sub(nu, m.mul(m.mul(k.omb2, m.sign(m.sub(nu, g2))), g2));
+      const muHat = m.div(mu1, k.bc1);
+      const nuHat = m.div(nu1, k.bc2);
+      return { u: m.div(muHat, m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps)), mu: mu1, nu: nu1 };
+    },
+  });
+}
+
+/** Options of {@link scaleByNovograd}. */
+export interface ScaleByNovogradOptions {
+  /** Decay of the first moment (default 0.9), in [0, 1). */
+  b1?: number;
+  /** Decay of the per-leaf second moment (default 0.25), in [0, 1). */
+  b2?: number;
+  /** Added to the denominator outside the square root (default 1e-8), ≥ 0. */
+  eps?: number;
+  /** Added to the second moment inside the square root (default 0), ≥ 0. */
+  epsRoot?: number;
+  /** Weight decay added to the normalized gradient, times the params (default 0), ≥ 0. */
+  weightDecay?: number;
+}
+
+/**
+ * The state of {@link scaleByNovograd}: the step count, the first moment
+ * `mu` (the params' shapes) and, per leaf, the second moment `nu` as a
+ * scalar float32 tensor.
+ */
+export interface ScaleByNovogradState {
+  /** Updates seen so far (saturating). */
+  count: number;
+  /** The first moment, one tensor per leaf with the leaf's shape. */
+  mu: Updates;
+  /** The second moment, one scalar tensor per leaf (the params' tree structure). */
+  nu: Updates;
+}
+
+/**
+ * Rescales updates by NovoGrad: the gradient of each leaf is normalized by a
+ * running average of that leaf's squared l2 norm (one scalar per leaf, not per
+ * element), weight decay is added, and the result is accumulated as momentum.
+ *
+ * Per leaf, with `n = ‖g‖²` over the whole leaf:
+ * ```
+ * first update:  nu = n                      mu = a
+ * later:         nu = (1 - b2) n + b2 nu     mu = b1 mu + a
+ * where a = g / (sqrt(nu + epsRoot) + eps) + weightDecay · p,   u = mu
+ * ```
+ * There is no bias correction: the first update initializes the moments.
+ * Needs `params`. Not element-wise (the second moment is a per-leaf scalar),
+ * so it runs on the reference path only.
+ *
+ * State {@link ScaleByNovogradState} `{ count, mu, nu }`. Defaults:
+ * `b1 = 0.9, b2 = 0.25, eps = 1e-8, epsRoot = 0, weightDecay = 0`.
+ * Reference: Ginsburg et al., "Stochastic Gradient Methods with Layer-wise
+ * Adaptive Moments for Training of Deep Networks" (2019); optax
+ * `scale_by_novograd`.
+ */
+export function scaleByNovograd(options: ScaleByNovogradOptions = {}): GradientTransformation<ScaleByNovogradState> {
+  const fn = 'scaleByNovograd';
+  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
+  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.25);
+  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 0);
+  const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
+  return {
+    init(params: Params): ScaleByNovogradState {
+      checkFloatTree(fn, 'params', params);
+      return {
+        count: 0,
+        mu: treeMap((p: tf.Tensor) => tf.zeros(p.shape, 'float32'), params),
+        nu: treeMap(() => tf.scalar(0, 'float32'), params),
+      };
+    },
+    update(updates: Updates, state: ScaleByNovogradState, params?: Params): [Updates, ScaleByNovogradState] {
+      checkFloatTree(fn, 'updates', updates);
+      checkStateKeys(fn, state, ['count', 'mu', 'nu']);
+      if (typeof state.count !== 'number' || !(state.count >= 0)) {
+        throw new Error(`${fn}: state.count must be a number >= 0, got ${String(state.count)}`);
+      }
+      assertSameShapes(updates, state.mu, ['updates', 'state.mu']);
+      assertSameStructure(updates, state.nu, ['updates', 'state.nu']);
+      for (const [path, leaf] of treeLeavesWithPath(state.nu)) {
+        if (!isTensor(leaf) || leaf.rank !== 0) {
+          throw new Error(
+            `${fn}: state.nu at \`${formatPath(path)}\` must be a scalar tensor, got ${isTensor(leaf) ? `shape [${leaf.shape.join(', ')}]` : String(leaf)}`,
+          );
+        }
+      }
+      requireParams(fn, params);
+      checkFloatTree(fn, 'params', params);
+      assertSameShapes(updates, params, ['updates', 'params']);
+      const count = safeIncrement(state.count);
+      const first = count === 1;
+      return tf.tidy(() => {
+        const b1s = tf.scalar(b1, 'float32');
+        const b2s = tf.scalar(b2, 'float32');
+        const omb2 = tf.scalar(f32(1 - b2), 'float32');
+        const epsS = tf.scalar(eps, 'float32');
+        const epsRootS = tf.scalar(epsRoot, 'float32');
+        const wd = tf.scalar(weightDecay, 'float32');
+        const { leaves: gs, treedef } = treeFlatten<tf.Tensor>(updates);
+        const nus = treeFlatten<tf.Tensor>(state.nu).leaves;
+        const mus = treeFlatten<tf.Tensor>(state.mu).leaves;
+        const ps = treeFlatten<tf.Tensor>(params).leaves;
+        const newNu: tf.Tensor[] = [];
+        const newMu: tf.Tensor[] = [];
+        gs.forEach((g, i) => {
+          // optax squares the leaf's l2 norm, which rounds differently from the raw sum of squares.
+          const n = tf.square(tf.sqrt(tf.sum(tf.square(g))));
+          const nu1 = first ? n : tf.add(tf.mul(omb2, n), tf.mul(b2s, nus[i] as tf.Tensor));
+          const a = tf.add(tf.div(g, tf.add(tf.sqrt(tf.add(nu1, epsRootS)), epsS)), tf.mul(wd, ps[i] as tf.Tensor));
+          newNu.push(nu1);
+          newMu.push(first ? a : tf.add(tf.mul(b1s, mus[i] as tf.Tensor), a));
+        });
+        const out = treeUnflatten<Updates>(
+          treedef,
+          newMu.map((x) => tf.clone(x)),
+        );
+        return [out, { count, mu: treeUnflatten(treedef, newMu), nu: treeUnflatten(treedef, newNu) }] as never;
+      });
+    },
+  };
+}

@@ -1,2 +1,89 @@
-// placeholder: being written; replaced by its owner.
-export {};
+/**
+ * Lion: `scaleByLion` (optax `scale_by_lion`).
+ *
+ * @module
+ */
+import type { GradientTransformation } from '../base.js';
+import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { f32, type Ops } from '../fused/spec.js';
+import { checkDecay, checkFinite } from '../validate.js';
+
+/**
+ * `tanh(x)` from the ops the per-element language has, within a few float32
+ * ulps of the correctly rounded value: `tanh|x| = -d / (2 + d)` with
+ * `d = expm1(-2|x|)`, where `expm1(z) = (e - 1) z / log(e)` for `e = exp(z)`
+ * (Kahan's formula, which stays accurate for small `|z|`); `|x| > 9` gives 1,
+ * as float32 does.
+ */
+function tanhOf<V>(m: Ops<V>, x: V): V {
+  const ax = m.abs(x);
+  const z = m.mul(m.c(-2), ax);
+  const e = m.exp(z);
+  const d = m.select(m.eq(e, m.c(1)), z, m.div(m.mul(m.sub(e, m.c(1)), z), m.log(e)));
+  const th = m.div(m.neg(d), m.add(m.c(2), d));
+  return m.mul(m.sign(x), m.select(m.gt(ax, m.c(9)), m.c(1), th));
+}
+
+/** The sign variants of {@link scaleByLion}. */
+export type LionMode = 'hard' | 'smooth' | 'refined';
+
+/** Options of {@link scaleByLion}. */
+export interface ScaleByLionOptions {
+  /** Weight of the momentum against the current gradient in the update direction (default 0.9), in [0, 1). */
+  b1?: number;
+  /** Decay of the momentum (default 0.99), in [0, 1). */
+  b2?: number;
+  /**
+   * How the interpolation `c` becomes the update (default `'hard'`): `'hard'`
+   * takes `sign(c)` (Lion as published); `'smooth'` takes
+   * `tanh(smoothBeta · c)`; `'refined'` keeps `c` where `|c| < 1` and takes
+   * `sign(c)` elsewhere.
+   */
+  mode?: LionMode;
+  /** The slope of `tanh` in `'smooth'` mode (default 1), a finite number. */
+  smoothBeta?: number;
+}
+
+/**
+ * Rescales updates by Lion (EvoLved Sign Momentum): the sign of an
+ * interpolation between the momentum and the current gradient, with the
+ * momentum updated at a different rate afterwards.
+ *
+ * ```
+ * c  = (1 - b1) g + b1 mu
+ * u  = sign(c)                    ('smooth': tanh(smoothBeta c); 'refined': |c| < 1 ? c : sign(c))
+ * mu = (1 - b2) g + b2 mu         (after u, from the old mu)
+ * ```
+ * Every element of the update is ±1 (or 0) in `'hard'` mode, so Lion is used
+ * with a smaller learning rate than Adam. No bias correction.
+ *
+ * State `{ count, mu }`. Defaults: `b1 = 0.9, b2 = 0.99, mode = 'hard',
+ * smoothBeta = 1`. Reference: Chen et al., "Symbolic Discovery of
+ * Optimization Algorithms" (2023); optax `scale_by_lion`.
+ */
+export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<ElementwiseState> {
+  const fn = 'scaleByLion';
+  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
+  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.99);
+  const mode = options.mode ?? 'hard';
+  if (mode !== 'hard' && mode !== 'smooth' && mode !== 'refined') {
+    throw new Error(`${fn}: \`mode\` must be 'hard', 'smooth' or 'refined', got ${String(mode)}`);
+  }
+  const smoothBeta = checkFinite(fn, 'smoothBeta', options.smoothBeta ?? 1);
+  return elementwise({
+    name: fn,
+    key: `${fn}/${mode}`,
+    slots: [{ name: 'mu', init: 0 }],
+    counted: true,
+    needsParams: false,
+    scalars: () => ({ b1, b2, omb1: f32(1 - b1), omb2: f32(1 - b2), smoothBeta }),
+    body(m, { u, mu }, k) {
+      const c = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      let out: typeof u;
+      if (mode === 'hard') out = m.sign(c);
+      else if (mode === 'smooth') out = tanhOf(m, m.mul(k.smoothBeta, c));
+      else out = m.select(m.lt(m.abs(c), m.c(1)), c, m.sign(c));
+      return { u: out, mu: m.add(m.mul(k.omb2, u), m.mul(k.b2, mu)) };
+    },
+  });
+}
