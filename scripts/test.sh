@@ -15,4 +15,5 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 source scripts/setup.sh
+bash scripts/build-tfjs-node.sh
 pnpm run test

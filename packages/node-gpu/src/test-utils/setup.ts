@@ -1,0 +1,7 @@
+// Runs before every test file: the cpu backend, quiet. The tensorflow-backend
+// files switch to tfjs-node themselves (see ./native.ts).
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+
+tf.env().set('IS_TEST', true);
+await tf.setBackend('cpu');
