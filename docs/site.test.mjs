@@ -64,8 +64,26 @@ let server;
 let base;
 let context;
 let userDataDir;
+/**
+ * Why the set-up failed, if it did. A throwing `beforeAll` makes vitest
+ * report the tests as skipped; instead each test rethrows this, so a missing
+ * Chromium or a failed build shows as failed tests with the reason.
+ */
+let setupError = null;
 
 beforeAll(async () => {
+  try {
+    await setUp();
+  } catch (e) {
+    setupError = e;
+  }
+}, 300_000);
+
+function ready() {
+  if (setupError) throw setupError;
+}
+
+async function setUp() {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `The docs site test needs Chromium at ${CHROMIUM} and it is not there. Install it (Debian/Ubuntu: apt-get install chromium; scripts/test.sh does this) and run the test again.`,
@@ -81,7 +99,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${server.address().port}`;
   userDataDir = mkdtempSync(join(tmpdir(), 'gradtx-docs-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
-}, 300_000);
+}
 
 afterAll(async () => {
   await context?.close();
@@ -91,6 +109,7 @@ afterAll(async () => {
 
 /** Opens `path` and records every console error, page error, failed request and HTTP error. */
 async function open(path) {
+  ready();
   const page = await context.newPage();
   const problems = [];
   page.on('console', (m) => {
