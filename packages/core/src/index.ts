@@ -45,5 +45,23 @@ export * from './combinators/lookahead.js';
 // aliases and the training-loop helper
 export * from './aliases.js';
 export * from './optimizer.js';
+// the fused engine, and what backend packages (e.g. @gradtx/webgpu) plug into
+export {
+  currentDevice,
+  type DonateOptions,
+  type FusedUpdateOptions,
+  fusedStats,
+  fusedUpdate,
+  registerFusedDevice,
+} from './fused/engine.js';
+export {
+  type Device,
+  type DeviceReduction,
+  isFusedEnabled,
+  type Launch,
+  type LaunchReductions,
+  setFusedEnabled,
+} from './fused/runtime.js';
+export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace.js';
 export * from './interop/checkpoint.js';
 export * from './interop/tf-optimizer.js';

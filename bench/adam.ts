@@ -1,0 +1,303 @@
+/**
+ * Adam step throughput: tf.train.adam, gradtx's reference path, gradtx's
+ * fused engine (cpu, wasm) and hand-written loops, measured in the same run;
+ * then adamw with clipByGlobalNorm and a warmup-cosine schedule.
+ *
+ *   pnpm bench              # full run (a few minutes on 2 cores)
+ *   pnpm bench -- --quick   # small sizes, a smoke test
+ *
+ * Results on stdout (a table), progress on stderr. ms/step is the median of
+ * several rounds; GB/s counts 28 bytes per param per step (read g, p, m, v;
+ * write p, m, v): the memory traffic of one fused Adam step.
+ */
+import { createRequire } from 'node:module';
+import { adam, adamw, chain, clipByGlobalNorm, createOptimizer, type GradientTransformation } from '@gradtx/core';
+import { scheduleWarmupCosine } from '@gradtx/schedules';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { adamJs, handWasmAdam } from './hand.ts';
+
+const quick = process.argv.includes('--quick');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Shape {
+  name: string;
+  sizes: number[];
+}
+const M = 1_000_000;
+const SHAPES: Shape[] = quick
+  ? [
+      { name: '1 × 10k', sizes: [10_000] },
+      { name: '1 × 100k', sizes: [100_000] },
+      { name: '20 × 5k', sizes: Array(20).fill(5_000) },
+      { name: '100 × 100', sizes: Array(100).fill(100) },
+    ]
+  : [
+      { name: '1 × 1M', sizes: [M] },
+      { name: '1 × 10M', sizes: [10 * M] },
+      { name: '200 × 50k (10M)', sizes: Array(200).fill(50_000) },
+      { name: '1000 × 1k (1M)', sizes: Array(1000).fill(1_000) },
+    ];
+
+const LR = 1e-3;
+const B1 = 0.9;
+const B2 = 0.999;
+const EPS = 1e-8;
+
+/** Deterministic pseudo-random floats in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Times `step` (after `warmup` untimed calls) over `rounds` calls; returns ms per step (median). */
+function time(step: () => void, rounds: number, warmup = 1): number {
+  for (let i = 0; i < warmup; i++) step();
+  const ts: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    step();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+/** Rounds per measurement: fewer for the slow tfjs paths on big shapes. */
+function rounds(total: number, slow: boolean): number {
+  if (quick) return 3;
+  if (slow) return total >= 5 * M ? 3 : 5;
+  return total >= 5 * M ? 7 : 15;
+}
+
+interface Row {
+  shape: string;
+  impl: string;
+  ms: number;
+  total: number;
+  base?: string;
+  hand?: string;
+}
+
+async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
+  if (tf.getBackend() !== name) await tf.setBackend(name);
+}
+
+function grads(shape: Shape): tf.Tensor[] {
+  return shape.sizes.map((n, i) => tf.tensor1d(values(n, 1000 + i)));
+}
+
+function params(shape: Shape): tf.Tensor[] {
+  return shape.sizes.map((n, i) => tf.tensor1d(values(n, 1 + i)));
+}
+
+function tfTrainAdam(shape: Shape, slow: boolean): number {
+  const vars = params(shape).map((t, i) => {
+    const v = tf.variable(t, true, `bench_${shape.sizes.length}_${i}_${Math.random()}`);
+    t.dispose();
+    return v;
+  });
+  const gs = grads(shape);
+  const opt = tf.train.adam(LR, B1, B2, EPS);
+  const map = Object.fromEntries(vars.map((v, i) => [v.name, gs[i] as tf.Tensor]));
+  const ms = time(() => opt.applyGradients(map), rounds(total(shape), slow));
+  opt.dispose();
+  tf.dispose([...vars, ...gs]);
+  return ms;
+}
+
+function gradtxStep(shape: Shape, tx: GradientTransformation, fused: boolean, slow: boolean): number {
+  const opt = createOptimizer(tx, params(shape), { fused });
+  const gs = grads(shape);
+  opt.step(gs); // warm-up (compiles the kernels on the fused path)
+  const n0 = tf.memory().numTensors;
+  const b0 = tf.memory().numBytes;
+  const ms = time(() => opt.step(gs), rounds(total(shape), slow), 0);
+  const n1 = tf.memory().numTensors;
+  if (n1 !== n0 || tf.memory().numBytes !== b0) log(`    warning: tf.memory() changed over the steps (${n0} -> ${n1} tensors)`);
+  const p = opt.params;
+  opt.dispose();
+  tf.dispose([...(p as tf.Tensor[]), ...gs]);
+  return ms;
+}
+
+function handJs(shape: Shape): number {
+  const ps = shape.sizes.map((n, i) => values(n, 1 + i));
+  const gs = shape.sizes.map((n, i) => values(n, 1000 + i));
+  const ms = shape.sizes.map((n) => new Float32Array(n));
+  const vs = shape.sizes.map((n) => new Float32Array(n));
+  let t = 0;
+  return time(
+    () => {
+      t++;
+      const bc1 = 1 - B1 ** t;
+      const bc2 = 1 - B2 ** t;
+      for (let l = 0; l < ps.length; l++) {
+        adamJs(
+          (ps[l] as Float32Array).length,
+          gs[l] as Float32Array,
+          ps[l] as Float32Array,
+          ms[l] as Float32Array,
+          vs[l] as Float32Array,
+          B1,
+          B2,
+          bc1,
+          bc2,
+          EPS,
+          LR,
+        );
+      }
+    },
+    rounds(total(shape), false),
+  );
+}
+
+function handWasm(shape: Shape): number {
+  const backend = tf.backend() as unknown as {
+    wasm: { asm: { memory: WebAssembly.Memory } };
+    dataIdMap: { get(id: object): { memoryOffset: number } };
+  };
+  const adamFn = handWasmAdam(backend.wasm.asm.memory);
+  const ps = params(shape);
+  const gs = grads(shape);
+  const mus = shape.sizes.map((n) => tf.zeros([n]));
+  const nus = shape.sizes.map((n) => tf.zeros([n]));
+  const at = (x: tf.Tensor) => backend.dataIdMap.get(x.dataId).memoryOffset;
+  let t = 0;
+  const ms = time(
+    () => {
+      t++;
+      const bc1 = Math.fround(1 - B1 ** t);
+      const bc2 = Math.fround(1 - B2 ** t);
+      for (let l = 0; l < ps.length; l++) {
+        const p = ps[l] as tf.Tensor;
+        adamFn(
+          p.size,
+          at(gs[l] as tf.Tensor),
+          at(p),
+          at(mus[l] as tf.Tensor),
+          at(nus[l] as tf.Tensor),
+          B1,
+          1 - B1,
+          B2,
+          1 - B2,
+          bc1,
+          bc2,
+          EPS,
+          -LR,
+        );
+      }
+    },
+    rounds(total(shape), false),
+  );
+  tf.dispose([...ps, ...gs, ...mus, ...nus]);
+  return ms;
+}
+
+function total(shape: Shape): number {
+  return shape.sizes.reduce((a, b) => a + b, 0);
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+}
+
+function gbps(row: Row): string {
+  return ((28 * row.total) / (row.ms / 1000) / 1e9).toFixed(2);
+}
+
+function table(title: string, rows: Row[]): void {
+  const byKey = new Map(rows.map((r) => [`${r.shape}|${r.impl}`, r]));
+  const lines = [
+    `\n## ${title}\n`,
+    '| shape | implementation | ms/step | GB/s | vs tf.train.adam | vs hand-written |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const base = r.base ? byKey.get(`${r.shape}|${r.base}`) : undefined;
+    const hand = r.hand ? byKey.get(`${r.shape}|${r.hand}`) : undefined;
+    const vsBase = base ? `${(base.ms / r.ms).toFixed(1)}× faster (${r.base})` : '';
+    const vsHand = hand ? `${(r.ms / hand.ms).toFixed(2)}× its time (${r.hand})` : '';
+    lines.push(`| ${r.shape} | ${r.impl} | ${fmtMs(r.ms)} | ${gbps(r)} | ${vsBase} | ${vsHand} |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const wasmDir = createRequire(import.meta.url)
+    .resolve('@tensorflow/tfjs-backend-wasm')
+    .replace(/[^/\\]*$/, '');
+  setWasmPaths(wasmDir);
+  tf.env().set('IS_TEST', true); // no console banner
+  const t0 = performance.now();
+  const rows: Row[] = [];
+  const run = async (shape: Shape, impl: string, backend: 'cpu' | 'wasm', f: () => number, refs: Partial<Row> = {}) => {
+    await useBackend(backend);
+    log(`  ${shape.name}: ${impl} ...`);
+    const ms = f();
+    rows.push({ shape: shape.name, impl, ms, total: total(shape), ...refs });
+    log(`    ${fmtMs(ms)} ms/step`);
+  };
+  log(`gradtx bench${quick ? ' (quick)' : ''}: adam`);
+  for (const shape of SHAPES) {
+    const big = total(shape) >= 5 * M;
+    await run(shape, 'tf.train.adam (cpu)', 'cpu', () => tfTrainAdam(shape, true));
+    await run(shape, 'tf.train.adam (wasm)', 'wasm', () => tfTrainAdam(shape, false));
+    await run(shape, 'gradtx reference (cpu)', 'cpu', () => gradtxStep(shape, adam(LR), false, true), { base: 'tf.train.adam (cpu)' });
+    await run(shape, 'hand-written JS loop (cpu)', 'cpu', () => handJs(shape), { base: 'tf.train.adam (cpu)' });
+    await run(shape, 'gradtx fused (cpu)', 'cpu', () => gradtxStep(shape, adam(LR), true, false), {
+      base: 'tf.train.adam (cpu)',
+      hand: 'hand-written JS loop (cpu)',
+    });
+    await run(shape, 'hand-written wasm SIMD', 'wasm', () => handWasm(shape), { base: 'tf.train.adam (wasm)' });
+    await run(shape, 'gradtx fused (wasm)', 'wasm', () => gradtxStep(shape, adam(LR), true, false), {
+      base: 'tf.train.adam (wasm)',
+      hand: 'hand-written wasm SIMD',
+    });
+    if (big) log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s so far)`);
+  }
+  table('adam (lr 1e-3, b1 0.9, b2 0.999, eps 1e-8): ms per step, 28 bytes/param/step', rows);
+
+  // adamw + clipByGlobalNorm + warmup-cosine
+  log('gradtx bench: adamw + clipByGlobalNorm + warmup-cosine');
+  const schedule = scheduleWarmupCosine({ initValue: 0, peakValue: 1e-3, warmupSteps: 100, decaySteps: 10_000, endValue: 1e-5 });
+  const makeTx = () => chain(clipByGlobalNorm(1), adamw(schedule, { weightDecay: 1e-2 }));
+  const rows2: Row[] = [];
+  const run2 = async (shape: Shape, impl: string, backend: 'cpu' | 'wasm', f: () => number, refs: Partial<Row> = {}) => {
+    await useBackend(backend);
+    log(`  ${shape.name}: ${impl} ...`);
+    const ms = f();
+    rows2.push({ shape: shape.name, impl, ms, total: total(shape), ...refs });
+    log(`    ${fmtMs(ms)} ms/step`);
+  };
+  for (const shape of SHAPES) {
+    const base = rows.find((r) => r.shape === shape.name && r.impl === 'tf.train.adam (cpu)') as Row;
+    const baseW = rows.find((r) => r.shape === shape.name && r.impl === 'tf.train.adam (wasm)') as Row;
+    rows2.push({ ...base });
+    rows2.push({ ...baseW });
+    await run2(shape, 'gradtx reference (cpu)', 'cpu', () => gradtxStep(shape, makeTx(), false, true), { base: 'tf.train.adam (cpu)' });
+    await run2(shape, 'gradtx fused (cpu)', 'cpu', () => gradtxStep(shape, makeTx(), true, false), { base: 'tf.train.adam (cpu)' });
+    await run2(shape, 'gradtx reference (wasm)', 'wasm', () => gradtxStep(shape, makeTx(), false, false), { base: 'tf.train.adam (wasm)' });
+    await run2(shape, 'gradtx fused (wasm)', 'wasm', () => gradtxStep(shape, makeTx(), true, false), { base: 'tf.train.adam (wasm)' });
+  }
+  table(
+    'chain(clipByGlobalNorm(1), adamw(warmup-cosine, weightDecay 1e-2)) (tf.train.adam rows repeated from above as the baseline)',
+    rows2,
+  );
+  log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+await main();

@@ -1,0 +1,149 @@
+/**
+ * The optimizer's fast path: repeats a step that wrote every output in place,
+ * without re-validating or re-flattening what the optimizer owns.
+ *
+ * After a fused step of a single fused run (no opaque stage) that updated the
+ * params and the state in place, the next step has the same tensors, the
+ * same tree structure and the same kernel launch; only the gradients, the
+ * step counts and the scalars change. {@link FastStep.step} checks what can
+ * change between steps (the gradients' structure, shapes and dtypes; that the
+ * owned buffers are still exclusive, e.g. nobody took a `tf.clone` of a
+ * param; that the state and params are the objects it returned) and runs the
+ * kernel; when a check fails it returns null and the caller takes the general
+ * path, which raises the usual errors.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type Params, safeIncrement, type Updates } from '../base.js';
+import { isNode, isPlainObject } from '../tree.js';
+import { Abort, buildState, type Captured, fusedStats, segmentScalars } from './engine.js';
+import type { ElementwiseSpec } from './spec.js';
+
+/** Collects the leaves of `tree` into `out` if its structure is `def` (a treedef of `treeFlatten`); false otherwise. */
+function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {
+  if (def === null || def === undefined) return tree === null || tree === undefined;
+  if (def === '*') {
+    if (isNode(tree) || tree === null || tree === undefined) return false;
+    out.push(tree);
+    return true;
+  }
+  if (Array.isArray(def)) {
+    if (!Array.isArray(tree) || tree.length !== def.length) return false;
+    for (let i = 0; i < def.length; i++) if (!flattenLike(def[i], tree[i], out)) return false;
+    return true;
+  }
+  if (!isPlainObject(tree)) return false;
+  const keys = Object.keys(def as object).sort();
+  if (Object.keys(tree).length !== keys.length) return false;
+  for (const k of keys) {
+    if (!Object.hasOwn(tree, k) || !flattenLike((def as Record<string, unknown>)[k], tree[k], out)) return false;
+  }
+  return true;
+}
+
+/** A repeatable in-place step (see the module comment). */
+export class FastStep {
+  private params: Params;
+  private state: unknown;
+  private readonly stageStates: Record<string, unknown>[];
+  private readonly owned: tf.Tensor[];
+  private readonly ownedIds: object[];
+  private readonly records: { readonly refCount: number }[];
+  private readonly sizes: Int32Array;
+  private readonly ownedSet: Set<object>;
+  private readonly shapes: (readonly number[])[];
+  private readonly uColumn: number;
+  private readonly specs: (ElementwiseSpec | null)[];
+
+  constructor(private readonly c: Captured) {
+    this.params = c.params;
+    this.state = c.state;
+    this.stageStates = [...c.stageStates];
+    this.specs = c.plan.stages.map((s) => s.spec);
+    const owned: tf.Tensor[] = [...c.ps];
+    c.seg.stages.forEach((i) => {
+      const spec = this.specs[i] as ElementwiseSpec;
+      const st = this.stageStates[i] as Record<string, unknown>;
+      for (const slot of spec.slots) owned.push(...(leaves(st[slot.name]) as tf.Tensor[]));
+      for (const name of spec.reductionsInState ?? []) owned.push(st[name] as tf.Tensor);
+    });
+    this.owned = owned;
+    this.ownedIds = owned.map((t) => t.dataId);
+    this.ownedSet = new Set(this.ownedIds);
+    this.records = owned.map((t) => c.device.record(t) as { refCount: number });
+    this.sizes = Int32Array.from(c.ps, (t) => t.size);
+    this.shapes = c.ps.map((t) => t.shape);
+    this.uColumn = c.seg.ir.inputs.indexOf('u');
+  }
+
+  /** Whether this fast path belongs to `device` (the backend has not changed). */
+  on(device: unknown): boolean {
+    return device === this.c.device;
+  }
+
+  /** One step for `grads`; null when the general path must run instead (nothing has been changed then). */
+  step(grads: Updates, state: unknown, params: Params): [Params, unknown] | null {
+    const { device, seg, plan } = this.c;
+    if (state !== this.state || params !== this.params) return null;
+    const gs: tf.Tensor[] = [];
+    if (!flattenLike(this.c.treedef, grads, gs)) return null;
+    for (let l = 0; l < gs.length; l++) {
+      const g = gs[l] as tf.Tensor;
+      if (!(g instanceof tf.Tensor) || g.isDisposed || g.dtype !== 'float32' || g.size !== this.sizes[l]) return null;
+      const shape = this.shapes[l] as readonly number[];
+      if (g.shape.length !== shape.length) return null;
+      for (let d = 0; d < shape.length; d++) if (g.shape[d] !== shape[d]) return null;
+      if (this.ownedSet.has(g.dataId)) return null;
+    }
+    // owned buffers must still be ours alone (a tf.clone or a reshape of a param shares it)
+    const owned = this.owned;
+    for (let i = 0; i < owned.length; i++) {
+      const t = owned[i] as tf.Tensor;
+      if (t.isDisposed || t.dataId !== this.ownedIds[i] || (this.records[i] as { refCount: number }).refCount !== 1) return null;
+    }
+    if (this.uColumn >= 0 && !this.c.launch.setColumn(this.uColumn, gs)) return null;
+    if (device.reducesOnDevice === true && this.c.launch.setUpdates !== undefined && !this.c.launch.setUpdates(gs)) return null;
+    const counts = seg.stages.map((i) => {
+      const spec = this.specs[i] as ElementwiseSpec;
+      return spec.counted ? ((this.stageStates[i] as Record<string, unknown>).count as number) : 0;
+    });
+    let sc: ReturnType<typeof segmentScalars>;
+    try {
+      sc = segmentScalars(seg, plan, counts, gs, this.c.ps, device);
+    } catch (e) {
+      if (e instanceof Abort) return null;
+      throw e;
+    }
+    const { scalars, leafScalars, globalValues } = sc;
+    this.c.launch.run(scalars, leafScalars);
+    seg.stages.forEach((i, j) => {
+      const spec = this.specs[i] as ElementwiseSpec;
+      const old = this.stageStates[i] as Record<string, unknown>;
+      const next: Record<string, unknown> = spec.counted ? { count: safeIncrement(old.count as number) } : {};
+      for (const slot of spec.slots) next[slot.name] = old[slot.name];
+      for (const name of spec.reductionsInState ?? []) {
+        // a device that reduces on its own wrote it already (the launch's target is this tensor)
+        if (device.reducesOnDevice !== true)
+          device.setScalar(old[name] as tf.Tensor, Math.fround((globalValues[j] as Map<string, number>).get(name) ?? 0));
+        next[name] = old[name];
+      }
+      this.stageStates[i] = next;
+    });
+    this.state = buildState(plan.layout, this.stageStates, this.state);
+    fusedStats.fast++;
+    return [this.params, this.state];
+  }
+}
+
+function leaves(tree: unknown): unknown[] {
+  const out: unknown[] = [];
+  const walk = (x: unknown): void => {
+    if (x === null || x === undefined) return;
+    if (Array.isArray(x)) x.forEach(walk);
+    else if (isPlainObject(x)) for (const k of Object.keys(x).sort()) walk(x[k]);
+    else out.push(x);
+  };
+  walk(tree);
+  return out;
+}
