@@ -32,7 +32,7 @@ import { isTensor, treeLeaves } from '../tree.js';
 import { applyUpdates } from '../update.js';
 import { planOf } from './compile.js';
 import { fusedStats, fusedUpdate } from './engine.js';
-import { setFusedEnabled, simulateCodegenBlocked } from './runtime.js';
+import { setFusedEnabled, simulateCodegenBlocked, wasmAvailable } from './runtime.js';
 
 const EXACT = { rtol: 0, atol: 0 };
 const SHAPES_NO_SCALAR = { a: [7], b: [2, 3], d: [4, 4], e: [9] };
@@ -89,6 +89,9 @@ describe('every exported element-wise transform and alias (cpu)', () => {
       expect(fusedStats.reference, 'fell back to the reference path').toBe(before.reference);
     });
   }
+  it('compiled every kernel above as WebAssembly SIMD (no silent fallback to JS loops)', () => {
+    expect(wasmAvailable()).toBe(true);
+  });
 });
 
 describe('options that change the expression', () => {
