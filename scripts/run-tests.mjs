@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const groups = ['packages', 'examples', 'bench'];
+const groups = ['packages', 'examples', 'docs', 'bench'];
 const dirs = groups.flatMap((g) => {
   const base = join(root, g);
   if (!existsSync(base)) return [];
@@ -39,6 +39,27 @@ for (const dir of dirs) {
   if (run.status !== 0 && r.numFailedTests === 0) {
     problems.push(`${pkg.name}: the runner exited ${run.status} (a file failed to load?)`);
     failed += Math.max(1, r.numFailedTestSuites ?? 0);
+  }
+}
+// The release check packs every package, installs the tarballs outside the
+// workspace and imports them; it writes a report in vitest's JSON shape.
+{
+  const report = join(root, 'release-check', 'reports', 'vitest.json');
+  rmSync(report, { force: true });
+  console.log('\n=== release check: node scripts/release-check.mjs');
+  const run = spawnSync('node', ['scripts/release-check.mjs'], { cwd: root, stdio: 'inherit' });
+  if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    skipped += r.numPendingTests + r.numTodoTests;
+    if (run.status !== 0 && r.numFailedTests === 0) {
+      problems.push(`release check: exited ${run.status}`);
+      failed += 1;
+    }
+  } else {
+    problems.push(`release check: no report (exit ${run.status})`);
+    failed += 1;
   }
 }
 for (const p of problems) console.log(`problem: ${p}`);

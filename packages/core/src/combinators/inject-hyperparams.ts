@@ -65,8 +65,10 @@ export interface InjectHyperparamsState<S = unknown> {
   innerState: S;
 }
 
-type InjectField<T, N> = T extends number ? N : T;
-type InjectArg<T, N> = T extends number
+/** An options field of an injected factory: a number there may also be given as `N` (a schedule). */
+export type InjectField<T, N> = T extends number ? N : T;
+/** An argument of an injected factory: numbers (and numeric option fields) may also be given as `N`. */
+export type InjectArg<T, N> = T extends number
   ? N
   : T extends (...args: any[]) => any
     ? T
