@@ -64,16 +64,28 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-/** Times `step` (after `warmup` untimed calls) over `rounds` calls; returns ms per step (median). */
-function time(step: () => void, rounds: number, warmup = 1): number {
-  for (let i = 0; i < warmup; i++) step();
-  const ts: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    step();
-    ts.push(performance.now() - t0);
+/** Something to time: a step, and what frees its tensors. */
+interface Runner {
+  step(): void;
+  dispose(): void;
+}
+
+/**
+ * Times the runners' steps interleaved round by round (after `warmup` untimed
+ * rounds), so that load from other processes hits each of them alike; returns
+ * ms per step (median) for each.
+ */
+function timeInterleaved(runners: Runner[], rounds: number, warmup = 1): number[] {
+  for (let i = 0; i < warmup; i++) for (const r of runners) r.step();
+  const ts = runners.map((): number[] => []);
+  for (let k = 0; k < rounds; k++) {
+    runners.forEach((r, i) => {
+      const t0 = performance.now();
+      r.step();
+      (ts[i] as number[]).push(performance.now() - t0);
+    });
   }
-  return median(ts);
+  return ts.map(median);
 }
 
 /** Rounds per measurement: fewer for the slow tfjs paths on big shapes. */
@@ -104,7 +116,7 @@ function params(shape: Shape): tf.Tensor[] {
   return shape.sizes.map((n, i) => tf.tensor1d(values(n, 1 + i)));
 }
 
-function tfTrainAdam(shape: Shape, slow: boolean): number {
+function tfTrainAdam(shape: Shape): Runner {
   const vars = params(shape).map((t, i) => {
     const v = tf.variable(t, true, `bench_${shape.sizes.length}_${i}_${Math.random()}`);
     t.dispose();
@@ -113,25 +125,33 @@ function tfTrainAdam(shape: Shape, slow: boolean): number {
   const gs = grads(shape);
   const opt = tf.train.adam(LR, B1, B2, EPS);
   const map = Object.fromEntries(vars.map((v, i) => [v.name, gs[i] as tf.Tensor]));
-  const ms = time(() => opt.applyGradients(map), rounds(total(shape), slow));
-  opt.dispose();
-  tf.dispose([...vars, ...gs]);
-  return ms;
+  return {
+    step: () => opt.applyGradients(map),
+    dispose: () => {
+      opt.dispose();
+      tf.dispose([...vars, ...gs]);
+    },
+  };
 }
 
-function gradtxStep(shape: Shape, tx: GradientTransformation, fused: boolean, slow: boolean): number {
+/** createOptimizer on the current backend; warns on stderr if tf.memory() changes from step to step. */
+function gradtx(shape: Shape, tx: GradientTransformation, fused: boolean): Runner {
   const opt = createOptimizer(tx, params(shape), { fused });
   const gs = grads(shape);
-  opt.step(gs); // warm-up (compiles the kernels on the fused path)
-  const n0 = tf.memory().numTensors;
-  const b0 = tf.memory().numBytes;
-  const ms = time(() => opt.step(gs), rounds(total(shape), slow), 0);
-  const n1 = tf.memory().numTensors;
-  if (n1 !== n0 || tf.memory().numBytes !== b0) log(`    warning: tf.memory() changed over the steps (${n0} -> ${n1} tensors)`);
-  const p = opt.params;
-  opt.dispose();
-  tf.dispose([...(p as tf.Tensor[]), ...gs]);
-  return ms;
+  opt.step(gs); // compiles the kernels on the fused path
+  const m0 = tf.memory();
+  return {
+    step: () => opt.step(gs),
+    dispose: () => {
+      const m1 = tf.memory();
+      if (m1.numTensors !== m0.numTensors || m1.numBytes !== m0.numBytes) {
+        log(`    warning: tf.memory() changed over the steps (${m0.numTensors} -> ${m1.numTensors} tensors)`);
+      }
+      const p = opt.params;
+      opt.dispose();
+      tf.dispose([...(p as tf.Tensor[]), ...gs]);
+    },
+  };
 }
 
 /** Adam's state size per param, and what a fused step allocates, measured on a 1M-param model. */
@@ -158,38 +178,27 @@ function treeBytes(tree: unknown): number {
   return 0;
 }
 
-function handJs(shape: Shape): number {
+function handJs(shape: Shape): Runner {
   const ps = shape.sizes.map((n, i) => values(n, 1 + i));
   const gs = shape.sizes.map((n, i) => values(n, 1000 + i));
   const ms = shape.sizes.map((n) => new Float32Array(n));
   const vs = shape.sizes.map((n) => new Float32Array(n));
   let t = 0;
-  return time(
-    () => {
+  return {
+    step: () => {
       t++;
       const bc1 = 1 - B1 ** t;
       const bc2 = 1 - B2 ** t;
       for (let l = 0; l < ps.length; l++) {
-        adamJs(
-          (ps[l] as Float32Array).length,
-          gs[l] as Float32Array,
-          ps[l] as Float32Array,
-          ms[l] as Float32Array,
-          vs[l] as Float32Array,
-          B1,
-          B2,
-          bc1,
-          bc2,
-          EPS,
-          LR,
-        );
+        const p = ps[l] as Float32Array;
+        adamJs(p.length, gs[l] as Float32Array, p, ms[l] as Float32Array, vs[l] as Float32Array, B1, B2, bc1, bc2, EPS, LR);
       }
     },
-    rounds(total(shape), false),
-  );
+    dispose: () => undefined,
+  };
 }
 
-function handWasm(shape: Shape): number {
+function handWasm(shape: Shape): Runner {
   const backend = tf.backend() as unknown as {
     wasm: { asm: { memory: WebAssembly.Memory } };
     dataIdMap: { get(id: object): { memoryOffset: number } };
@@ -201,8 +210,8 @@ function handWasm(shape: Shape): number {
   const nus = shape.sizes.map((n) => tf.zeros([n]));
   const at = (x: tf.Tensor) => backend.dataIdMap.get(x.dataId).memoryOffset;
   let t = 0;
-  const ms = time(
-    () => {
+  return {
+    step: () => {
       t++;
       const bc1 = Math.fround(1 - B1 ** t);
       const bc2 = Math.fround(1 - B2 ** t);
@@ -225,10 +234,8 @@ function handWasm(shape: Shape): number {
         );
       }
     },
-    rounds(total(shape), false),
-  );
-  tf.dispose([...ps, ...gs, ...mus, ...nus]);
-  return ms;
+    dispose: () => tf.dispose([...ps, ...gs, ...mus, ...nus]),
+  };
 }
 
 function total(shape: Shape): number {
@@ -268,30 +275,42 @@ async function main(): Promise<void> {
   tf.env().set('IS_TEST', true); // no console banner
   const t0 = performance.now();
   const rows: Row[] = [];
-  const run = async (shape: Shape, impl: string, backend: 'cpu' | 'wasm', f: () => number, refs: Partial<Row> = {}) => {
+  const rows2: Row[] = [];
+  /** Measures runners made on `backend`, interleaved round by round; one row each. */
+  const run = async (
+    into: Row[],
+    shape: Shape,
+    backend: 'cpu' | 'wasm',
+    slow: boolean,
+    entries: [string, () => Runner, Partial<Row>?][],
+  ) => {
     await useBackend(backend);
-    log(`  ${shape.name}: ${impl} ...`);
-    const ms = f();
-    rows.push({ shape: shape.name, impl, ms, total: total(shape), ...refs });
-    log(`    ${fmtMs(ms)} ms/step`);
+    log(`  ${shape.name}: ${entries.map(([impl]) => impl).join(' | ')} ...`);
+    const runners = entries.map(([, make]) => make());
+    const ms = timeInterleaved(runners, rounds(total(shape), slow));
+    for (const r of runners) r.dispose();
+    entries.forEach(([impl, , refs], i) => {
+      into.push({ shape: shape.name, impl, ms: ms[i] as number, total: total(shape), ...refs });
+    });
+    log(`    ${ms.map(fmtMs).join(' | ')} ms/step`);
   };
+  const vsCpu = { base: 'tf.train.adam (cpu)' };
+  const vsWasm = { base: 'tf.train.adam (wasm)' };
   log(`gradtx bench${quick ? ' (quick)' : ''}: adam`);
   for (const shape of SHAPES) {
-    const big = total(shape) >= 5 * M;
-    await run(shape, 'tf.train.adam (cpu)', 'cpu', () => tfTrainAdam(shape, true));
-    await run(shape, 'tf.train.adam (wasm)', 'wasm', () => tfTrainAdam(shape, false));
-    await run(shape, 'gradtx reference (cpu)', 'cpu', () => gradtxStep(shape, adam(LR), false, true), { base: 'tf.train.adam (cpu)' });
-    await run(shape, 'hand-written JS loop (cpu)', 'cpu', () => handJs(shape), { base: 'tf.train.adam (cpu)' });
-    await run(shape, 'gradtx fused (cpu)', 'cpu', () => gradtxStep(shape, adam(LR), true, false), {
-      base: 'tf.train.adam (cpu)',
-      hand: 'hand-written JS loop (cpu)',
-    });
-    await run(shape, 'hand-written wasm SIMD', 'wasm', () => handWasm(shape), { base: 'tf.train.adam (wasm)' });
-    await run(shape, 'gradtx fused (wasm)', 'wasm', () => gradtxStep(shape, adam(LR), true, false), {
-      base: 'tf.train.adam (wasm)',
-      hand: 'hand-written wasm SIMD',
-    });
-    if (big) log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s so far)`);
+    await run(rows, shape, 'cpu', true, [['tf.train.adam (cpu)', () => tfTrainAdam(shape)]]);
+    await run(rows, shape, 'wasm', false, [['tf.train.adam (wasm)', () => tfTrainAdam(shape)]]);
+    await run(rows, shape, 'cpu', true, [['gradtx reference (cpu)', () => gradtx(shape, adam(LR), false), vsCpu]]);
+    // each fused path timed interleaved with its hand-written limit reference
+    await run(rows, shape, 'cpu', false, [
+      ['hand-written JS loop (cpu)', () => handJs(shape), vsCpu],
+      ['gradtx fused (cpu)', () => gradtx(shape, adam(LR), true), { ...vsCpu, hand: 'hand-written JS loop (cpu)' }],
+    ]);
+    await run(rows, shape, 'wasm', false, [
+      ['hand-written wasm SIMD', () => handWasm(shape), vsWasm],
+      ['gradtx fused (wasm)', () => gradtx(shape, adam(LR), true), { ...vsWasm, hand: 'hand-written wasm SIMD' }],
+    ]);
+    log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s so far)`);
   }
   table('adam (lr 1e-3, b1 0.9, b2 0.999, eps 1e-8): ms per step, 28 bytes/param/step', rows);
   for (const backend of ['cpu', 'wasm'] as const) {
@@ -303,26 +322,16 @@ async function main(): Promise<void> {
   log('gradtx bench: adamw + clipByGlobalNorm + warmup-cosine');
   const schedule = scheduleWarmupCosine({ initValue: 0, peakValue: 1e-3, warmupSteps: 100, decaySteps: 10_000, endValue: 1e-5 });
   const makeTx = () => chain(clipByGlobalNorm(1), adamw(schedule, { weightDecay: 1e-2 }));
-  const rows2: Row[] = [];
-  const run2 = async (shape: Shape, impl: string, backend: 'cpu' | 'wasm', f: () => number, refs: Partial<Row> = {}) => {
-    await useBackend(backend);
-    log(`  ${shape.name}: ${impl} ...`);
-    const ms = f();
-    rows2.push({ shape: shape.name, impl, ms, total: total(shape), ...refs });
-    log(`    ${fmtMs(ms)} ms/step`);
-  };
   for (const shape of SHAPES) {
-    const base = rows.find((r) => r.shape === shape.name && r.impl === 'tf.train.adam (cpu)') as Row;
-    const baseW = rows.find((r) => r.shape === shape.name && r.impl === 'tf.train.adam (wasm)') as Row;
-    rows2.push({ ...base });
-    rows2.push({ ...baseW });
-    await run2(shape, 'gradtx reference (cpu)', 'cpu', () => gradtxStep(shape, makeTx(), false, true), { base: 'tf.train.adam (cpu)' });
-    await run2(shape, 'gradtx fused (cpu)', 'cpu', () => gradtxStep(shape, makeTx(), true, false), { base: 'tf.train.adam (cpu)' });
-    await run2(shape, 'gradtx reference (wasm)', 'wasm', () => gradtxStep(shape, makeTx(), false, false), { base: 'tf.train.adam (wasm)' });
-    await run2(shape, 'gradtx fused (wasm)', 'wasm', () => gradtxStep(shape, makeTx(), true, false), { base: 'tf.train.adam (wasm)' });
+    for (const impl of ['tf.train.adam (cpu)', 'tf.train.adam (wasm)'])
+      rows2.push({ ...(rows.find((r) => r.shape === shape.name && r.impl === impl) as Row) });
+    await run(rows2, shape, 'cpu', true, [['gradtx reference (cpu)', () => gradtx(shape, makeTx(), false), vsCpu]]);
+    await run(rows2, shape, 'cpu', false, [['gradtx fused (cpu)', () => gradtx(shape, makeTx(), true), vsCpu]]);
+    await run(rows2, shape, 'wasm', false, [['gradtx reference (wasm)', () => gradtx(shape, makeTx(), false), vsWasm]]);
+    await run(rows2, shape, 'wasm', false, [['gradtx fused (wasm)', () => gradtx(shape, makeTx(), true), vsWasm]]);
   }
   table(
-    'chain(clipByGlobalNorm(1), adamw(warmup-cosine, weightDecay 1e-2)) (tf.train.adam rows repeated from above as the baseline)',
+    'chain(clipByGlobalNorm(1), adamw(warmup-cosine, weightDecay 1e-2)); tf.train.adam rows repeated from above as the baseline',
     rows2,
   );
   log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
