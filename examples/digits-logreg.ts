@@ -6,26 +6,33 @@
  *
  * Run: pnpm demo
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { addDecayedWeights, chain, clipByGlobalNorm, createOptimizer, scaleByAdam, scaleByLearningRate } from '@gradtx/core';
 import { scheduleWarmupCosine } from '@gradtx/schedules';
+import * as tf from '@tensorflow/tfjs';
 import { CLASSES, FEATURES, loadDigits } from './src/digits.js';
 
 const EPOCHS = 40;
 const BATCH = 64;
 
 async function main(): Promise<void> {
+  // Production mode silences tfjs's one-time "install tfjs-node" banner in Node.
+  tf.enableProdMode();
   await tf.setBackend('cpu');
   const { train, test } = loadDigits(0);
   const stepsPerEpoch = Math.ceil(train.count / BATCH);
   const totalSteps = EPOCHS * stepsPerEpoch;
-  console.log(`digits: ${train.count} train / ${test.count} test examples, ${FEATURES} features, ${CLASSES} classes; backend ${tf.getBackend()}`);
+  console.log(
+    `digits: ${train.count} train / ${test.count} test examples, ${FEATURES} features, ${CLASSES} classes; backend ${tf.getBackend()}`,
+  );
 
   const tx = chain(
     clipByGlobalNorm(1),
     scaleByAdam(),
     addDecayedWeights(1e-4),
-    scaleByLearningRate(scheduleWarmupCosine({ initValue: 0, peakValue: 0.05, warmupSteps: stepsPerEpoch * 2, decaySteps: totalSteps, endValue: 1e-4 })),
+    scaleByLearningRate(
+      scheduleWarmupCosine({ initValue: 0, peakValue: 0.05, warmupSteps: stepsPerEpoch * 2, decaySteps: totalSteps, endValue: 1e-4 }),
+    ),
   );
   const opt = createOptimizer(tx, {
     w: tf.variable(tf.zeros([FEATURES, CLASSES])),
@@ -53,9 +60,10 @@ async function main(): Promise<void> {
       const idx = tf.tensor1d(Int32Array.from(order.slice(s * BATCH, (s + 1) * BATCH)), 'int32');
       const xb = tf.gather(xTrain, idx) as tf.Tensor2D;
       const yb = tf.gather(yTrain, idx);
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(yb, logits(xb)) as tf.Scalar, [
-        ...Object.values(opt.params as Record<string, tf.Variable>),
-      ]);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(yb, logits(xb)) as tf.Scalar,
+        [...Object.values(opt.params as Record<string, tf.Variable>)],
+      );
       const p = opt.params as Record<string, tf.Variable>;
       const byName = { w: grads[(p.w as tf.Variable).name] as tf.Tensor, b: grads[(p.b as tf.Variable).name] as tf.Tensor };
       opt.step(byName);
