@@ -10,10 +10,21 @@
 import { addDecayedWeights, chain, clipByGlobalNorm, createOptimizer, scaleByAdam, scaleByLearningRate } from '@gradtx/core';
 import { scheduleWarmupCosine } from '@gradtx/schedules';
 import * as tf from '@tensorflow/tfjs';
-import { CLASSES, FEATURES, loadDigits } from './src/digits.js';
+import { CLASSES, FEATURES, loadDigits, mulberry32 } from './src/digits.js';
 
 const EPOCHS = 40;
 const BATCH = 64;
+
+/** 0..n-1 in a random order fixed by `seed`, so every run trains the same way. */
+function shuffledIndices(n: number, seed: number): Int32Array {
+  const rand = mulberry32(seed);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+}
 
 async function main(): Promise<void> {
   // Production mode silences tfjs's one-time "install tfjs-node" banner in Node.
@@ -54,10 +65,10 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
-    const order = tf.util.createShuffledIndices(train.count);
+    const order = shuffledIndices(train.count, epoch);
     let lossSum = 0;
     for (let s = 0; s < stepsPerEpoch; s++) {
-      const idx = tf.tensor1d(Int32Array.from(order.slice(s * BATCH, (s + 1) * BATCH)), 'int32');
+      const idx = tf.tensor1d(order.slice(s * BATCH, (s + 1) * BATCH), 'int32');
       const xb = tf.gather(xTrain, idx) as tf.Tensor2D;
       const yb = tf.gather(yTrain, idx);
       const { value, grads } = tf.variableGrads(
