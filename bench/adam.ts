@@ -288,7 +288,7 @@ async function main(): Promise<void> {
     log(`  ${shape.name}: ${entries.map(([impl]) => impl).join(' | ')} ...`);
     const runners = entries.map(([, make]) => make());
     const ms = timeInterleaved(runners, rounds(total(shape), slow));
-    for (const r of runners) r.dispose();
+    for (const r of [...runners].reverse()) r.dispose();
     entries.forEach(([impl, , refs], i) => {
       into.push({ shape: shape.name, impl, ms: ms[i] as number, total: total(shape), ...refs });
     });

@@ -14,7 +14,10 @@
  * - JS: the generated loop over the backend's arrays (when WebAssembly is
  *   unavailable or blocked, or the IR uses `exp`/`log`).
  *
- * Reductions are plain JS loops that sum in doubles, as tfjs's cpu `Sum` does.
+ * Reductions run the same way, staged through the SIMD reduction module
+ * (float64 sums, as tfjs's cpu `Sum`; pairwise rather than in sequence, which
+ * rounds to the same float32 in all but rare cases), or as plain JS loops
+ * when WebAssembly is unavailable.
  *
  * @module
  */
@@ -22,7 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { JsKernel } from './js-codegen.js';
 import { codegenGeneration, type Device, jsKernel, type Launch, leafScalarCount, wasmModule } from './runtime.js';
 import type { KernelIR } from './trace.js';
-import { entryBytes, kernelModuleBytes } from './wasm-codegen.js';
+import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-codegen.js';
 
 interface CpuData {
   values: Float32Array;
@@ -52,6 +55,27 @@ interface Staged {
 }
 
 const staged = new Map<string, Staged | null>();
+
+type Reducers = Record<'sumSq' | 'sum' | 'maxAbs', (ptr: number, n: number) => number>;
+let reducer: { fns: Reducers; f32: Float32Array } | null | undefined;
+let reducerGeneration = -1;
+
+/** The reduction module on a private staging memory of one block. */
+function stagedReducer(): { fns: Reducers; f32: Float32Array } | null {
+  if (reducerGeneration !== codegenGeneration()) {
+    reducer = undefined;
+    reducerGeneration = codegenGeneration();
+  }
+  if (reducer === undefined) {
+    const mod = wasmModule('reduce:false', () => reductionModuleBytes(false));
+    if (mod === null) reducer = null;
+    else {
+      const mem = new WebAssembly.Memory({ initial: Math.ceil((BLOCK * 4) / 65536) });
+      reducer = { fns: new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as Reducers, f32: new Float32Array(mem.buffer) };
+    }
+  }
+  return reducer;
+}
 
 let stagedGeneration = codegenGeneration();
 
@@ -199,6 +223,19 @@ export class CpuDevice implements Device {
   partial(op: 'sumSq' | 'sum' | 'maxAbs', t: tf.Tensor): number {
     const a = this.values(t);
     const n = a.length;
+    const r = stagedReducer();
+    if (r !== null) {
+      // block by block through the SIMD reduction (float64 sums, as tfjs's Sum; another order)
+      let acc = 0;
+      for (let at = 0; at < n; at += BLOCK) {
+        const len = Math.min(BLOCK, n - at);
+        r.f32.set(at === 0 && len === n ? a : a.subarray(at, at + len), 0);
+        const v = r.fns[op](0, len);
+        acc = op === 'maxAbs' ? (Number.isNaN(v) || v > acc ? v : acc) : acc + v;
+      }
+      return Math.fround(acc);
+    }
+    // float64 sums of float32 values (squares rounded to float32, as tf.square gives them), in order
     if (op === 'sumSq') {
       let s = 0;
       for (let i = 0; i < n; i++) {

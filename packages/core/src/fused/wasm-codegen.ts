@@ -304,39 +304,52 @@ export function reductionModuleBytes(shared: boolean): Uint8Array {
     const o = f.local(WT.i32);
     const end = f.local(WT.i32);
     const x = f.local(WT.v128);
-    const acc0 = f.local(WT.v128);
-    const acc1 = f.local(WT.v128);
+    const acc = [f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128)];
     const tail = f.local(WT.f64);
+    const s = f.local(WT.f32);
     const hiToLo = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
-    f.get(1).i32(-4).op(OP.i32And).i32(2).op(OP.i32Shl).set(end);
+    // eight floats per iteration into four float64x2 accumulators (independent additions)
+    f.get(1).i32(-8).op(OP.i32And).i32(2).op(OP.i32Shl).set(end);
     f.begin('block').begin('loop');
     f.get(o).get(end).op(OP.i32GeU).brIf(1);
-    f.get(0).get(o).op(OP.i32Add).simdMem(SIMD.v128Load);
-    if (square) f.tee(x).get(x).simd(SIMD.f32x4Mul);
-    f.tee(x);
-    f.simd(SIMD.f64x2PromoteLowF32x4).get(acc0).simd(SIMD.f64x2Add).set(acc0);
-    f.get(x)
-      .get(x)
-      .simd(SIMD.i8x16Shuffle, ...hiToLo)
-      .simd(SIMD.f64x2PromoteLowF32x4)
-      .get(acc1)
-      .simd(SIMD.f64x2Add)
-      .set(acc1);
-    f.get(o).i32(16).op(OP.i32Add).set(o).br(0);
+    for (let half = 0; half < 2; half++) {
+      f.get(0)
+        .get(o)
+        .op(OP.i32Add)
+        .simdMem(SIMD.v128Load, 16 * half);
+      if (square) f.tee(x).get(x).simd(SIMD.f32x4Mul);
+      f.tee(x);
+      const a0 = acc[2 * half] as number;
+      const a1 = acc[2 * half + 1] as number;
+      f.simd(SIMD.f64x2PromoteLowF32x4).get(a0).simd(SIMD.f64x2Add).set(a0);
+      f.get(x)
+        .get(x)
+        .simd(SIMD.i8x16Shuffle, ...hiToLo)
+        .simd(SIMD.f64x2PromoteLowF32x4)
+        .get(a1)
+        .simd(SIMD.f64x2Add)
+        .set(a1);
+    }
+    f.get(o).i32(32).op(OP.i32Add).set(o).br(0);
     f.end().end();
     f.get(1).i32(2).op(OP.i32Shl).set(end);
     f.begin('block').begin('loop');
     f.get(o).get(end).op(OP.i32GeU).brIf(1);
     f.get(0).get(o).op(OP.i32Add).mem(OP.f32Load, 2);
-    if (square) {
-      const s = f.local(WT.f32);
-      f.tee(s).get(s).op(OP.f32Mul);
-    }
+    if (square) f.tee(s).get(s).op(OP.f32Mul);
     f.op(OP.f64PromoteF32).get(tail).op(OP.f64Add).set(tail);
     f.get(o).i32(4).op(OP.i32Add).set(o).br(0);
     f.end().end();
-    f.get(acc0).simd(SIMD.f64x2ExtractLane, 0).get(acc0).simd(SIMD.f64x2ExtractLane, 1).op(OP.f64Add);
-    f.get(acc1).simd(SIMD.f64x2ExtractLane, 0).get(acc1).simd(SIMD.f64x2ExtractLane, 1).op(OP.f64Add).op(OP.f64Add);
+    // (acc0 + acc1) + (acc2 + acc3), lanes added, then the tail
+    f.get(acc[0] as number)
+      .get(acc[1] as number)
+      .simd(SIMD.f64x2Add)
+      .get(acc[2] as number)
+      .get(acc[3] as number)
+      .simd(SIMD.f64x2Add)
+      .simd(SIMD.f64x2Add)
+      .tee(x);
+    f.simd(SIMD.f64x2ExtractLane, 0).get(x).simd(SIMD.f64x2ExtractLane, 1).op(OP.f64Add);
     f.get(tail).op(OP.f64Add);
     return f;
   };
