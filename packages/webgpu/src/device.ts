@@ -1,0 +1,536 @@
+/**
+ * The fused device of tfjs's `webgpu` backend: runs the kernels that
+ * `wgsl-codegen.ts` prints on the tensors' own GPUBuffers.
+ *
+ * One step of a fused run is one command buffer on the backend's queue:
+ * - a single leaf binds the tensors' buffers directly, and an output written
+ *   in place over its (donated) input shares that input's binding;
+ * - a tree is gathered into flat buffers (one per array: the updates, the
+ *   params, each state slot) with `copyBufferToBuffer`, which is a copy, not
+ *   a dispatch; the kernel runs once over all leaves, in place in the flat
+ *   buffers; the results are scattered back into the output tensors (the
+ *   donated inputs themselves when the step donates them). The flat buffers
+ *   come from the backend's buffer pool and go back to it once the commands
+ *   are submitted, so after the first step no buffer is created;
+ * - reductions (global norms, per-leaf norms) run first as two small
+ *   dispatches: per-chunk partials, then per-leaf and global values, written
+ *   to a small result buffer that the kernel reads. Nothing is read back to
+ *   JavaScript: a step is at most three dispatches whatever the tree.
+ *
+ * Per-step scalars are written into a uniform buffer, one field each.
+ * Pipelines are cached by their WGSL text, which depends only on the run's
+ * shape (its IR and the binding layout), never on values.
+ *
+ * @module
+ */
+import type { Device, DeviceReduction, KernelIR, Launch, LaunchReductions } from '@gradtx/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { type GpuBuffer, type GpuBufferBinding, type GpuComputePipeline, Usage, type WebGpuBackendLike } from './gpu.js';
+import {
+  type FinalSpec,
+  finalsWgsl,
+  hasLeafScalars,
+  type KernelLayout,
+  kernelWgsl,
+  type PartialSpec,
+  partialsWgsl,
+  readsReductions,
+  type Shader,
+  WORKGROUP,
+} from './wgsl-codegen.js';
+
+/** Elements per chunk of the reduction prelude (a chunk is one workgroup), at least. */
+const CHUNK = WORKGROUP * 16;
+/** For global reductions alone, chunks grow so that there are at most this many. */
+const MAX_CHUNKS = 256;
+
+const STORAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
+
+/** Counts of what the device has recorded, for tests and benchmarks. */
+export interface WebGpuStats {
+  /** Compute dispatches recorded by fused steps. */
+  dispatches: number;
+  /** Fused kernel launches (one per fused run of a step). */
+  runs: number;
+  /** Buffer-to-buffer copies recorded (gathers and scatters of trees). */
+  copies: number;
+  /** Pipelines compiled. */
+  pipelines: number;
+}
+
+/** One leaf of a kernel run: its element count and the tensors of each IR input and output. */
+export interface LeafJob {
+  readonly n: number;
+  readonly ins: readonly tf.Tensor[];
+  readonly outs: readonly tf.Tensor[];
+}
+
+/** Where one IR array lives for one step: its pool and its offset there. */
+interface Placement {
+  readonly pool: number;
+  readonly offset: number;
+}
+
+/** The fused device of a tfjs `webgpu` backend. */
+export class WebGpuDevice implements Device {
+  readonly name = 'webgpu';
+  /** Reductions run on the GPU, inside the launch: nothing is read back. */
+  readonly reducesOnDevice = true;
+  readonly stats: WebGpuStats = { dispatches: 0, runs: 0, copies: 0, pipelines: 0 };
+  private readonly b: WebGpuBackendLike;
+  private readonly pipelines = new Map<string, GpuComputePipeline>();
+  private readonly shaders = new Map<string, Shader>();
+
+  constructor(readonly backend: WebGpuBackendLike) {
+    this.b = backend;
+  }
+
+  private data(t: tf.Tensor) {
+    return this.b.tensorMap.get(t.dataId);
+  }
+
+  resident(t: tf.Tensor): boolean {
+    const d = this.data(t);
+    return d !== undefined && d.dtype === 'float32' && t.dtype === 'float32' && (d.resource == null || isBuffer(d.resource));
+  }
+
+  exclusive(t: tf.Tensor): boolean {
+    const d = this.data(t);
+    return d !== undefined && d.refCount === 1 && d.external !== true;
+  }
+
+  record(t: tf.Tensor): { readonly refCount: number } | undefined {
+    return this.data(t);
+  }
+
+  alloc(shape: readonly number[]): tf.Tensor {
+    const info = this.b.makeTensorInfo(shape as number[], 'float32');
+    return tf.engine().makeTensorFromTensorInfo(info, this.backend);
+  }
+
+  /** Not used: this device reduces on the GPU ({@link runReduced}); reading a partial back would stall the queue. */
+  partial(): number {
+    throw new Error('gradtx/webgpu: reductions run on the GPU (runReduced); partial() is not available');
+  }
+
+  setScalar(t: tf.Tensor, value: number): void {
+    const buf = this.buffer(t);
+    this.b.device.queue.writeBuffer(buf, 0, Float32Array.of(value));
+    this.written(t);
+  }
+
+  prepare(ir: KernelIR): boolean {
+    // a kernel needs a binding per distinct array at most; it always fits, pooled if need be
+    return ir.inputs.length + ir.outputs.length > 0;
+  }
+
+  /**
+   * Binds the kernel of `ir` to `columns` (the IR's inputs, then its outputs,
+   * one tensor per leaf each) and to the run's `reductions`. Each `run` of
+   * the launch is one command buffer (see {@link runReduced}).
+   */
+  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions?: LaunchReductions): Launch {
+    const cols = columns.map((c) => [...c]);
+    const nIn = ir.inputs.length;
+    const L = cols[0]?.length ?? 0;
+    let sources = { u: [...(reductions?.u ?? [])], p: [...(reductions?.p ?? [])] };
+    const list = reductions?.list ?? [];
+    const rebind = (tensors: readonly tf.Tensor[]) => tensors.length === L && tensors.every((t) => this.resident(t));
+    return {
+      setColumn: (j, tensors) => {
+        if (!rebind(tensors)) return false;
+        cols[j] = [...tensors];
+        return true;
+      },
+      setUpdates: (tensors) => {
+        if (!rebind(tensors)) return false;
+        sources = { ...sources, u: [...tensors] };
+        return true;
+      },
+      run: (scalars) => {
+        const jobs: LeafJob[] = [];
+        for (let l = 0; l < L; l++) {
+          jobs.push({
+            n: ((cols[0] as tf.Tensor[])[l] as tf.Tensor).size,
+            ins: cols.slice(0, nIn).map((c) => c[l] as tf.Tensor),
+            outs: cols.slice(nIn).map((c) => c[l] as tf.Tensor),
+          });
+        }
+        this.runReduced(ir, jobs, scalars, list, sources);
+      },
+    };
+  }
+
+  /**
+   * Runs the kernel of `ir` over every leaf in one dispatch, after computing
+   * `reductions` on the GPU (two more dispatches when there are any):
+   * reductions that feed an IR scalar fill it, and those with a `target`
+   * write their value into that scalar tensor.
+   */
+  runReduced(
+    ir: KernelIR,
+    jobs: readonly LeafJob[],
+    scalars: Float64Array,
+    reductions: readonly DeviceReduction[],
+    sources: { readonly u: readonly tf.Tensor[]; readonly p: readonly tf.Tensor[] },
+  ): void {
+    const b = this.b;
+    const L = jobs.length;
+    const offsets = new Uint32Array(L + 1);
+    for (let l = 0; l < L; l++) offsets[l + 1] = (offsets[l] as number) + (jobs[l] as LeafJob).n;
+    const N = offsets[L] as number;
+
+    // ---- the reductions: partials (source, base op), and finals (partial, op, scope)
+    const sourceNames: ('u' | 'p')[] = [];
+    const partials: PartialSpec[] = [];
+    const finals: FinalSpec[] = [];
+    const finalOf = reductions.map((r) => {
+      let source = sourceNames.indexOf(r.of);
+      if (source < 0) source = sourceNames.push(r.of) - 1;
+      const op = r.op === 'sum' ? 'sum' : r.op === 'maxAbs' ? 'maxAbs' : 'sumSq';
+      let partial = partials.findIndex((p) => p.source === source && p.op === op);
+      if (partial < 0) partial = partials.push({ source, op }) - 1;
+      let f = finals.findIndex((x) => x.partial === partial && x.op === r.op && x.scope === r.scope);
+      if (f < 0) f = finals.push({ partial, op: r.op, scope: r.scope }) - 1;
+      return f;
+    });
+    const reduce = finals.length > 0;
+    for (const s of ir.scalars.keys()) {
+      const ref = ir.scalars[s];
+      if (ref?.source !== 'param' && !reductions.some((r) => r.scalar === s)) {
+        throw new Error(`gradtx/webgpu: no reduction feeds the kernel scalar ${ref?.name}`);
+      }
+    }
+    const sourceTensors = sourceNames.map((name) => (name === 'u' ? sources.u : sources.p));
+    for (const ts of sourceTensors)
+      if (ts.length !== L) throw new Error('gradtx/webgpu: a reduction source does not have one tensor per leaf');
+
+    // ---- every tensor on the GPU
+    const touched: tf.Tensor[] = [];
+    for (const j of jobs) touched.push(...j.ins, ...j.outs);
+    for (const ts of sourceTensors) touched.push(...ts);
+    for (const r of reductions) if (r.target) touched.push(r.target);
+    for (const t of touched) {
+      b.uploadToGPU(t.dataId);
+      b.commandQueueOwnedIds.add(t.dataId);
+    }
+
+    // ---- placement: direct (one leaf: the tensors' buffers) or flat (pooled scratch buffers)
+    const limits = b.device.limits;
+    const reserved = reduce || hasLeafScalars(ir) ? 2 : 0;
+    const maxPools = Math.max(1, limits.maxStorageBuffersPerShaderStage - reserved);
+    const nOut = ir.outputs.length;
+    let pools: GpuBuffer[] = [];
+    let poolWrite: boolean[] = [];
+    let inPlace: Placement[] = [];
+    let outPlace: Placement[] = [];
+    let srcPlace: Placement[] = [];
+    let srcShared: boolean[] = [];
+    const scratch: GpuBuffer[] = [];
+    const direct = L === 1 && N > 0 && this.directFits(jobs[0] as LeafJob, sourceTensors, maxPools);
+    if (direct) {
+      const job = jobs[0] as LeafJob;
+      const index = new Map<GpuBuffer, number>();
+      const place = (t: tf.Tensor, write: boolean): Placement => {
+        const buf = this.buffer(t);
+        let pool = index.get(buf);
+        if (pool === undefined) {
+          pool = pools.push(buf) - 1;
+          poolWrite.push(false);
+          index.set(buf, pool);
+        }
+        if (write) poolWrite[pool] = true;
+        return { pool, offset: 0 };
+      };
+      outPlace = job.outs.map((t) => place(t, true));
+      inPlace = job.ins.map((t) => place(t, false));
+      srcPlace = sourceTensors.map((ts) => place(ts[0] as tf.Tensor, false));
+    } else {
+      // one region per IR input; an output of the same name reuses its input's region (in place in the scratch)
+      const regions: string[] = [];
+      const regionOf = (name: string): number => {
+        let r = regions.indexOf(name);
+        if (r < 0) r = regions.push(name) - 1;
+        return r;
+      };
+      const inRegion = ir.inputs.map(regionOf);
+      const outRegion = ir.outputs.map((o) => regionOf(o.name));
+      // a reduction source that is also a kernel input (the same tensors) shares its region
+      const shared = sourceNames.map((name, j) => {
+        const k = ir.inputs.indexOf(name);
+        return k >= 0 && jobs.every((job, l) => job.ins[k] === (sourceTensors[j] as readonly tf.Tensor[])[l]);
+      });
+      srcShared = shared;
+      const srcRegion = sourceNames.map((name, j) => regionOf(shared[j] ? name : `#${name}`));
+      const written = new Set(outRegion);
+      // regions to pools: one each when the limit allows, else round-robin
+      const R = regions.length;
+      const P = Math.min(R, maxPools);
+      const regionPool = regions.map((_, r) => r % P);
+      const regionOffset = regions.map((_, r) => Math.floor(r / P) * Math.max(N, 1));
+      const poolElems = Array.from({ length: P }, (_, p) => regionPool.filter((q) => q === p).length * Math.max(N, 1));
+      for (const elems of poolElems) {
+        if (elems * 4 > limits.maxStorageBufferBindingSize || elems * 4 > limits.maxBufferSize) {
+          throw new Error(
+            `gradtx/webgpu: a flat buffer of ${elems * 4} bytes exceeds the device's limits (maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize})`,
+          );
+        }
+      }
+      pools = poolElems.map((elems) => b.bufferManager.acquireBuffer(elems * 4, STORAGE));
+      scratch.push(...pools);
+      poolWrite = pools.map((_, p) => regions.some((_, r) => regionPool[r] === p && written.has(r)));
+      const at = (r: number): Placement => ({ pool: regionPool[r] as number, offset: regionOffset[r] as number });
+      inPlace = inRegion.map(at);
+      outPlace = outRegion.map(at);
+      srcPlace = srcRegion.map(at);
+    }
+
+    // ---- small buffers: the leaf / chunk tables and the reduction results
+    const perLeaf = hasLeafScalars(ir);
+    let meta: GpuBuffer | null = null;
+    let results: GpuBuffer | null = null;
+    let C = 0;
+    const finalAt: number[] = [];
+    const metaLayout = { lo: 0, lc: L + 1, cs: 2 * (L + 1) };
+    // the finals pass reads "segments": the leaves when a per-leaf value is needed (chunks never
+    // span two leaves), else the chunks themselves, spread evenly (at most a few hundred workgroups)
+    let segments = L;
+    if (reduce || perLeaf) {
+      const chunkStarts: number[] = [];
+      let segStarts: Uint32Array;
+      let segChunk: Uint32Array;
+      if (perLeaf || finals.some((f) => f.scope === 'leaf')) {
+        segChunk = new Uint32Array(L + 1);
+        for (let l = 0; l < L; l++) {
+          segChunk[l] = chunkStarts.length;
+          for (let at = offsets[l] as number; at < (offsets[l + 1] as number); at += CHUNK) chunkStarts.push(at);
+        }
+        segChunk[L] = chunkStarts.length;
+        segStarts = offsets;
+      } else {
+        const size = Math.max(CHUNK, Math.ceil(N / MAX_CHUNKS / WORKGROUP) * WORKGROUP);
+        for (let at = 0; at < N; at += size) chunkStarts.push(at);
+        segments = chunkStarts.length;
+        segChunk = Uint32Array.from({ length: segments + 1 }, (_, c) => c);
+        segStarts = Uint32Array.from([...chunkStarts, N]);
+      }
+      C = chunkStarts.length;
+      chunkStarts.push(N);
+      metaLayout.lc = segments + 1;
+      metaLayout.cs = 2 * (segments + 1);
+      const table = new Uint32Array(2 * (segments + 1) + C + 1);
+      table.set(segStarts, metaLayout.lo);
+      table.set(segChunk, metaLayout.lc);
+      table.set(chunkStarts, metaLayout.cs);
+      meta = b.bufferManager.acquireBuffer(table.byteLength, Usage.STORAGE | Usage.COPY_DST);
+      b.device.queue.writeBuffer(meta, 0, table);
+      scratch.push(meta);
+      let at = C * partials.length;
+      for (const f of finals) {
+        finalAt.push(at);
+        at += f.scope === 'global' ? 1 : L;
+      }
+      results = b.bufferManager.acquireBuffer(Math.max(at, 1) * 4, Usage.STORAGE | Usage.COPY_SRC);
+      scratch.push(results);
+    }
+
+    // ---- record: gathers, the passes, scatters, reduction targets; then submit
+    b.ensureCommandEncoderReady();
+    b.endComputePassEncoder();
+    const enc = b.commandEncoder;
+    if (enc === null) throw new Error('gradtx/webgpu: the backend has no command encoder');
+    if (!direct) {
+      const gather = (ts: readonly tf.Tensor[], p: Placement) => {
+        ts.forEach((t, l) => {
+          const n = (jobs[l] as LeafJob).n;
+          if (n === 0) return;
+          enc.copyBufferToBuffer(this.buffer(t), 0, pools[p.pool] as GpuBuffer, (p.offset + (offsets[l] as number)) * 4, n * 4);
+          this.stats.copies++;
+        });
+      };
+      for (let j = 0; j < ir.inputs.length; j++) {
+        gather(
+          jobs.map((job) => job.ins[j] as tf.Tensor),
+          inPlace[j] as Placement,
+        );
+      }
+      sourceTensors.forEach((ts, j) => {
+        if (!srcShared[j]) gather(ts, srcPlace[j] as Placement);
+      });
+    }
+    const pass = enc.beginComputePass();
+    const poolBindings = (used: ReadonlySet<number>) =>
+      pools.flatMap((buf, p) => (used.has(p) ? [{ binding: p + 1, resource: { buffer: buf } as GpuBufferBinding }] : []));
+    if (reduce && C > 0) {
+      const sourcePools = srcPlace.map((p) => p.pool);
+      const shader = this.shader(`p|${pools.length}|${JSON.stringify(partials)}|${sourcePools}`, () =>
+        partialsWgsl(
+          partials,
+          pools.map(() => ({ write: false })),
+          sourcePools,
+        ),
+      );
+      const values: Record<string, number> = { nc: C, cs: metaLayout.cs };
+      srcPlace.forEach((p, j) => {
+        values[`o${j}`] = p.offset;
+      });
+      const used = new Set(partials.map((p) => (srcPlace[p.source] as Placement).pool));
+      this.dispatch(pass, shader, values, [...poolBindings(used), ...this.tail(pools.length, results, meta)], C);
+    }
+    if (reduce) {
+      const shader = this.shader(`f|${JSON.stringify(partials)}|${JSON.stringify(finals)}`, () => finalsWgsl(partials, finals));
+      const values: Record<string, number> = { nl: segments, lo: metaLayout.lo, lc: metaLayout.lc };
+      finalAt.forEach((at, j) => {
+        values[`f${j}`] = at;
+      });
+      this.dispatch(
+        pass,
+        shader,
+        values,
+        [
+          { binding: 1, resource: { buffer: results as GpuBuffer } },
+          { binding: 2, resource: { buffer: meta as GpuBuffer } },
+        ],
+        1,
+      );
+    }
+    if (N > 0 && nOut > 0) {
+      const layout: KernelLayout = {
+        pools: poolWrite.map((write) => ({ write })),
+        inPool: inPlace.map((p) => p.pool),
+        outPool: outPlace.map((p) => p.pool),
+      };
+      const shader = this.shader(`k|${ir.signature}|${JSON.stringify(layout)}`, () => kernelWgsl(ir, layout));
+      const values: Record<string, number> = { n: N, nl: L };
+      inPlace.forEach((p, j) => {
+        values[`i${j}`] = p.offset;
+      });
+      outPlace.forEach((p, k) => {
+        values[`w${k}`] = p.offset;
+      });
+      ir.scalars.forEach((s, idx) => {
+        if (s.source === 'param') values[`k${idx}`] = scalars[idx] as number;
+        else {
+          const r = reductions.findIndex((x) => x.scalar === idx);
+          values[`r${idx}`] = finalAt[finalOf[r] as number] as number;
+        }
+      });
+      const used = new Set([...layout.inPool, ...layout.outPool]);
+      const tail: { binding: number; resource: GpuBufferBinding }[] = [];
+      if (readsReductions(ir)) tail.push({ binding: pools.length + 1, resource: { buffer: results as GpuBuffer } });
+      if (perLeaf) tail.push({ binding: pools.length + 2, resource: { buffer: meta as GpuBuffer } });
+      this.dispatch(pass, shader, values, [...poolBindings(used), ...tail], Math.ceil(N / WORKGROUP));
+    }
+    pass.end();
+    if (!direct) {
+      ir.outputs.forEach((_, k) => {
+        const p = outPlace[k] as Placement;
+        jobs.forEach((job, l) => {
+          if (job.n === 0) return;
+          enc.copyBufferToBuffer(
+            pools[p.pool] as GpuBuffer,
+            (p.offset + (offsets[l] as number)) * 4,
+            this.buffer(job.outs[k] as tf.Tensor),
+            0,
+            job.n * 4,
+          );
+          this.stats.copies++;
+        });
+      });
+    }
+    reductions.forEach((r, i) => {
+      if (r.target === null || r.target === undefined) return;
+      if (r.scope !== 'global') throw new Error('gradtx/webgpu: only a global reduction can be kept in the state');
+      enc.copyBufferToBuffer(results as GpuBuffer, (finalAt[finalOf[i] as number] as number) * 4, this.buffer(r.target), 0, 4);
+      this.stats.copies++;
+    });
+    // the scratch buffers go back to the pool once the commands are submitted
+    b.uniformPendingDisposal.push(...scratch);
+    b.submitQueue();
+    this.stats.runs++;
+    for (const j of jobs) for (const t of j.outs) this.written(t);
+    for (const r of reductions) if (r.target) this.written(r.target);
+  }
+
+  /** Whether a single leaf can bind every distinct buffer it touches directly. */
+  private directFits(job: LeafJob, sources: readonly (readonly tf.Tensor[])[], maxPools: number): boolean {
+    const bufs = new Set<unknown>();
+    for (const t of [...job.ins, ...job.outs, ...sources.map((s) => s[0] as tf.Tensor)]) bufs.add(this.data(t)?.resource);
+    return bufs.size <= maxPools;
+  }
+
+  private tail(P: number, results: GpuBuffer | null, meta: GpuBuffer | null): { binding: number; resource: GpuBufferBinding }[] {
+    return [
+      { binding: P + 1, resource: { buffer: results as GpuBuffer } },
+      { binding: P + 2, resource: { buffer: meta as GpuBuffer } },
+    ];
+  }
+
+  /** Records one dispatch of `shader` with its uniforms (`values` by field name) and bindings, over `groups` workgroups. */
+  private dispatch(
+    pass: ReturnType<NonNullable<WebGpuBackendLike['commandEncoder']>['beginComputePass']>,
+    shader: Shader,
+    values: Record<string, number>,
+    bindings: { binding: number; resource: GpuBufferBinding }[],
+    groups: number,
+  ): void {
+    const pipeline = this.pipeline(shader.code);
+    const uniform = this.b.makeUniforms(
+      shader.uniforms.map((f) => {
+        const v = values[f.name];
+        if (v === undefined) throw new Error(`gradtx/webgpu: no value for the uniform ${f.name}`);
+        return { type: f.type === 'u32' ? 'uint32' : 'float32', data: [v] };
+      }),
+    );
+    const group = this.b.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: uniform }, ...bindings],
+    });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    const max = this.b.device.limits.maxComputeWorkgroupsPerDimension;
+    const x = Math.min(groups, max);
+    const y = Math.ceil(groups / x);
+    pass.dispatchWorkgroups(x, y, 1);
+    this.stats.dispatches++;
+  }
+
+  /** A generated shader, made once per key (the run's shape and binding layout). */
+  private shader(key: string, make: () => Shader): Shader {
+    let sh = this.shaders.get(key);
+    if (sh === undefined) {
+      sh = make();
+      this.shaders.set(key, sh);
+    }
+    return sh;
+  }
+
+  private pipeline(code: string): GpuComputePipeline {
+    let p = this.pipelines.get(code);
+    if (p === undefined) {
+      const device = this.b.device;
+      p = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+      this.pipelines.set(code, p);
+      this.stats.pipelines++;
+    }
+    return p;
+  }
+
+  /** The GPUBuffer of a tensor (uploaded first if its data is still on the CPU). */
+  private buffer(t: tf.Tensor): GpuBuffer {
+    this.b.uploadToGPU(t.dataId);
+    const r = this.data(t)?.resource;
+    if (!isBuffer(r)) throw new Error('gradtx/webgpu: a tensor has no GPUBuffer (a texture-backed tensor?)');
+    return r;
+  }
+
+  /** After a write into a tensor's buffer: drop the backend's cached CPU copy, now stale. */
+  private written(t: tf.Tensor): void {
+    const d = this.data(t);
+    if (d) d.values = null;
+  }
+}
+
+function isBuffer(x: unknown): x is GpuBuffer {
+  return typeof x === 'object' && x !== null && typeof (x as GpuBuffer).size === 'number' && typeof (x as GpuBuffer).usage === 'number';
+}

@@ -1,0 +1,402 @@
+/**
+ * Helpers for the WebGPU tests: discovery of every fusible transformation
+ * that `@gradtx/core` exports, backend-independent inputs, runs on the
+ * reference path and on the fused path, read back with `await data()` (never
+ * `dataSync()` on webgpu), dispatch counting, GPU memory and WebGPU
+ * validation errors.
+ */
+import { readFileSync } from 'node:fs';
+import * as gradtx from '@gradtx/core';
+import {
+  applyUpdates,
+  createOptimizer,
+  formatPath,
+  fusedUpdate,
+  type GradientTransformation,
+  isTensor,
+  type TensorTree,
+  treeLeaves,
+  treeLeavesWithPath,
+} from '@gradtx/core';
+import * as schedules from '@gradtx/schedules';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+import type { WebGpuBackendLike } from '../gpu.js';
+
+/** A tree of plain float32 arrays with shapes: inputs that do not depend on a backend. */
+export type ArrayTree = { [key: string]: { shape: number[]; values: Float32Array } | ArrayTree } | ArrayTree[];
+
+/** A small deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Leaf shapes of the tests' trees: a few sizes around the workgroup size, a scalar, a matrix, nesting. */
+export const SHAPES = { a: [7], b: [2, 3], c: [], d: [300], e: { w: [16, 17], v: [5] } } as const;
+
+type Shapes = { [key: string]: readonly number[] | Shapes };
+
+/** Random values: mostly in [-1, 1], some exact zeros, a few ten times larger. */
+export function randomTree(r: () => number, shapes: Shapes = SHAPES as unknown as Shapes, scale = 1): ArrayTree {
+  const out: ArrayTree = {};
+  for (const [k, shape] of Object.entries(shapes)) {
+    if (!Array.isArray(shape)) {
+      out[k] = randomTree(r, shape as Shapes, scale);
+      continue;
+    }
+    const n = (shape as number[]).reduce((a, b) => a * b, 1);
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = r();
+      values[i] = u < 0.08 ? 0 : (r() - 0.5) * 2 * scale * (u > 0.95 ? 10 : 1);
+    }
+    out[k] = { shape: [...(shape as number[])], values };
+  }
+  return out;
+}
+
+function isArrayLeaf(x: unknown): x is { shape: number[]; values: Float32Array } {
+  return x !== null && typeof x === 'object' && (x as { values?: unknown }).values instanceof Float32Array;
+}
+
+/** Tensors on the current backend from an {@link ArrayTree}. */
+export function toTensors(a: ArrayTree | { shape: number[]; values: Float32Array }): TensorTree {
+  if (isArrayLeaf(a)) return tf.tensor(Float32Array.from(a.values), a.shape, 'float32');
+  if (Array.isArray(a)) return a.map((x) => toTensors(x)) as TensorTree;
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, toTensors(v as ArrayTree)]));
+}
+
+/** Every tensor leaf of a tree read back as a plain array (with `await data()`); other leaves as they are. */
+export async function snapshot(tree: unknown): Promise<unknown> {
+  if (isTensor(tree)) return Array.from(await tree.data());
+  if (Array.isArray(tree)) return Promise.all(tree.map(snapshot));
+  if (tree !== null && typeof tree === 'object') {
+    const entries = await Promise.all(Object.entries(tree).map(async ([k, v]) => [k, await snapshot(v)] as const));
+    return Object.fromEntries(entries);
+  }
+  return tree;
+}
+
+/** Disposes every tensor leaf of a tree. */
+export function disposeTree(tree: unknown): void {
+  tf.dispose(treeLeaves(tree).filter(isTensor) as tf.Tensor[]);
+}
+
+/** Exports that are not transformation factories, or act on the world; never called by the discovery. */
+const SKIP = new Set([
+  'elementwise',
+  'createOptimizer',
+  'fusedUpdate',
+  'setFusedEnabled',
+  'isFusedEnabled',
+  'currentDevice',
+  'asTfOptimizer',
+]);
+const SIDE_EFFECTS = /^(set|save|load|register|read|write|dispose|fetch|fused|tree|check|assert|apply|current|init|reference)/;
+/** Argument lists tried in order to build a transformation from a factory. */
+const ARGS: unknown[][] = [[], [0.05], [{ decay: 0.9 }], [() => 0.05], [0.05, {}]];
+
+/**
+ * Every transformation `@gradtx/core` exports whose instances have a
+ * `fusion` field (element-wise transforms, aliases, chains of them), built
+ * from its defaults by trying a few argument lists, so that new ones are
+ * covered as they land.
+ */
+export function discoverFusible(): { name: string; tx: GradientTransformation }[] {
+  const out: { name: string; tx: GradientTransformation }[] = [];
+  for (const [name, f] of Object.entries(gradtx)) {
+    if (typeof f !== 'function' || /^[A-Z]/.test(name) || SKIP.has(name) || SIDE_EFFECTS.test(name)) continue;
+    for (const args of ARGS) {
+      let tx: unknown;
+      try {
+        tx = (f as (...a: unknown[]) => unknown)(...args);
+      } catch {
+        continue;
+      }
+      if (tx instanceof Promise) {
+        tx.catch(() => undefined);
+        break;
+      }
+      const t = tx as GradientTransformation;
+      if (t !== null && typeof t === 'object' && typeof t.init === 'function' && typeof t.update === 'function') {
+        const label = args.map((a) => (typeof a === 'function' ? 'schedule' : JSON.stringify(a))).join(', ');
+        if (t.fusion !== undefined) out.push({ name: `${name}(${label})`, tx: t });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The params and the whole state after each step, as plain arrays. */
+export interface Trace {
+  params: unknown[];
+  states: unknown[];
+}
+
+/** How a run steps: the reference path, `fusedUpdate` pure or donating, or `createOptimizer`. */
+export type Mode = 'reference' | 'pure' | 'donate' | 'optimizer';
+
+/** Runs `grads.length` steps of `tx` from `params` in `mode` on the current backend; disposes all it made. */
+export async function run(tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[], mode: Mode): Promise<Trace> {
+  const out: Trace = { params: [], states: [] };
+  if (mode === 'optimizer') {
+    const opt = createOptimizer(tx, toTensors(params));
+    for (const g of grads) {
+      const gt = toTensors(g);
+      opt.step(gt);
+      disposeTree(gt);
+      out.params.push(await snapshot(opt.params));
+      out.states.push(await snapshot(opt.state));
+    }
+    const last = opt.params;
+    opt.dispose();
+    disposeTree(last);
+    return out;
+  }
+  let p: unknown = toTensors(params);
+  let s = tx.init(p as never);
+  for (const g of grads) {
+    const gt = toTensors(g);
+    let p2: unknown;
+    let s2: unknown;
+    if (mode === 'reference') {
+      const [u, next] = tx.update(gt, s, p as never);
+      p2 = applyUpdates(p as never, u);
+      s2 = next;
+      disposeTree(u);
+      disposeTree(s);
+      disposeTree(p);
+    } else {
+      [p2, s2] = fusedUpdate(tx, gt, s, p as never, { donate: mode === 'donate' });
+      if (mode === 'pure') {
+        disposeTree(s);
+        disposeTree(p);
+      }
+    }
+    disposeTree(gt);
+    p = p2;
+    s = s2;
+    out.params.push(await snapshot(p));
+    out.states.push(await snapshot(s));
+  }
+  disposeTree(p);
+  disposeTree(s);
+  return out;
+}
+
+/** Runs `fn` with tfjs's backend switched to `name`, then switches back. */
+export async function onBackend<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const prev = tf.getBackend();
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend(${name}) failed`);
+  try {
+    return await fn();
+  } finally {
+    await tf.setBackend(prev);
+  }
+}
+
+/** A float32 tolerance: `|a - e| <= atol · max(1, max|e| of the leaf) + rtol·|e|`. */
+export interface Tol {
+  rtol: number;
+  atol: number;
+}
+
+/**
+ * WebGPU against the cpu reference: WGSL lets division and `sqrt` be off by
+ * up to 2.5 ulp and may fuse a multiply-add, so after a few steps of moments,
+ * roots and divisions the two paths differ by some dozens of float32 ulps:
+ * rtol 1e-5, atol 1e-6 of the leaf's scale.
+ */
+export const GPU_TOL: Tol = { rtol: 1e-5, atol: 1e-6 };
+
+/** Asserts two traces agree leaf by leaf, naming the step, the path and the index of the first difference. */
+export function expectTracesClose(actual: Trace, expected: Trace, label: string, tol: Tol = GPU_TOL): void {
+  const isArr = (x: unknown) => Array.isArray(x) && x.every((y) => typeof y === 'number');
+  for (const key of ['params', 'states'] as const) {
+    expect(actual[key].length, `${label}: steps`).toBe(expected[key].length);
+    actual[key].forEach((tree, step) => {
+      const a = treeLeavesWithPath(tree, { isLeaf: isArr });
+      const e = treeLeavesWithPath(expected[key][step], { isLeaf: isArr });
+      expect(
+        a.map(([p]) => formatPath(p)),
+        `${label}: ${key} structure at step ${step}`,
+      ).toEqual(e.map(([p]) => formatPath(p)));
+      a.forEach(([path, av], i) => {
+        const ev = (e[i] as [unknown, unknown])[1];
+        const where = `${label}: ${key} ${formatPath(path)} at step ${step}`;
+        if (!Array.isArray(av)) {
+          expect(av, where).toEqual(ev);
+          return;
+        }
+        const ea = ev as number[];
+        expect(av.length, where).toBe(ea.length);
+        const scale = Math.max(1, ...ea.filter(Number.isFinite).map(Math.abs));
+        for (let j = 0; j < av.length; j++) {
+          const x = av[j] as number;
+          const y = ea[j] as number;
+          const ok = x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= tol.atol * scale + tol.rtol * Math.abs(y);
+          if (!ok) expect.fail(`${where}[${j}]: webgpu ${x}, reference ${y} (rtol ${tol.rtol}, atol ${tol.atol}·${scale})`);
+        }
+      });
+    });
+  }
+}
+
+/** The tfjs webgpu backend. */
+export function webgpuBackend(): WebGpuBackendLike {
+  return tf.findBackend('webgpu') as unknown as WebGpuBackendLike;
+}
+
+/**
+ * Bytes of GPU memory the backend's buffers hold (in use / allocated, pooled
+ * ones included), after submitting what tfjs has queued (buffers of disposed
+ * tensors and of uniforms go back to the pool only at a submission).
+ */
+export function gpuBytes(): { used: number; allocated: number } {
+  const b = webgpuBackend();
+  b.ensureCommandEncoderReady();
+  b.endComputePassEncoder();
+  b.submitQueue();
+  const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+  return { used: m.numBytesInGPU ?? 0, allocated: m.numBytesAllocatedInGPU ?? 0 };
+}
+
+interface PassPrototype {
+  dispatchWorkgroups(...args: unknown[]): void;
+}
+
+let dispatches = 0;
+let patched = false;
+
+/** Counts every compute dispatch recorded on the device (tfjs's kernels and gradtx's alike). */
+function patchDispatch(): void {
+  if (patched) return;
+  const g = globalThis as unknown as { GPUComputePassEncoder?: { prototype: PassPrototype } };
+  const proto = g.GPUComputePassEncoder?.prototype;
+  if (proto === undefined) throw new Error('no GPUComputePassEncoder global: the WebGPU globals are not installed');
+  const original = proto.dispatchWorkgroups;
+  proto.dispatchWorkgroups = function (this: unknown, ...args: unknown[]) {
+    dispatches++;
+    return original.apply(this, args);
+  };
+  patched = true;
+}
+
+/** The number of compute dispatches recorded while `fn` runs. */
+export async function countDispatches<T>(fn: () => T | Promise<T>): Promise<{ result: T; dispatches: number }> {
+  patchDispatch();
+  const before = dispatches;
+  const result = await fn();
+  return { result, dispatches: dispatches - before };
+}
+
+/** Runs `fn` inside a WebGPU validation error scope and fails with the device's message if a command was invalid. */
+export async function expectNoGpuErrors<T>(fn: () => T | Promise<T>): Promise<T> {
+  const device = webgpuBackend().device;
+  device.pushErrorScope('validation');
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    const err = await device.popErrorScope();
+    if (err !== null) expect.fail(`WebGPU validation error: ${err.message}`);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// the core conformance fixtures (packages/core/fixtures), when present
+
+/** A fixture tree leaf, or a tree of them. */
+export type FixtureTree = { shape: number[]; data: (number | string)[] } | FixtureTree[] | { [key: string]: FixtureTree };
+
+/** A step case of the core fixtures: the gradtx call, the params, the grads and optax's params after each step. */
+export interface FixtureCase {
+  id: string;
+  family: string;
+  gradtx: unknown;
+  needsParams: boolean;
+  params: FixtureTree;
+  grads: FixtureTree[];
+  stateEdits?: unknown[];
+  expected: { params: FixtureTree }[];
+}
+
+/** The cases of `packages/core/fixtures/<name>`, or null when the file is not there. */
+export function readFixture(name: string): FixtureCase[] | null {
+  const url = new URL(`../../../core/fixtures/${name}`, import.meta.url);
+  let text: string;
+  try {
+    text = readFileSync(url, 'utf8');
+  } catch {
+    return null;
+  }
+  return (JSON.parse(text) as { cases: FixtureCase[] }).cases;
+}
+
+function decodeNumber(x: number | string): number {
+  if (typeof x === 'number') return x;
+  if (x === 'NaN') return Number.NaN;
+  if (x === 'Infinity') return Number.POSITIVE_INFINITY;
+  if (x === '-Infinity') return Number.NEGATIVE_INFINITY;
+  throw new Error(`fixture: unexpected value ${JSON.stringify(x)}`);
+}
+
+/** A fixture tree as an {@link ArrayTree}. */
+export function fixtureArrays(tree: FixtureTree): ArrayTree {
+  const leaf = (x: unknown): x is { shape: number[]; data: (number | string)[] } =>
+    x !== null && typeof x === 'object' && !Array.isArray(x) && Array.isArray((x as { data?: unknown }).data);
+  const go = (t: FixtureTree): unknown => {
+    if (leaf(t)) return { shape: t.shape, values: Float32Array.from(t.data, decodeNumber) };
+    if (Array.isArray(t)) return t.map(go);
+    return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, go(v)]));
+  };
+  return go(tree) as ArrayTree;
+}
+
+/** A fixture tree as plain arrays (the shape {@link snapshot} returns). */
+export function fixtureValues(tree: FixtureTree): unknown {
+  const a = fixtureArrays(tree);
+  const go = (t: unknown): unknown =>
+    isArrayLeaf(t)
+      ? Array.from(t.values)
+      : Array.isArray(t)
+        ? t.map(go)
+        : Object.fromEntries(Object.entries(t as object).map(([k, v]) => [k, go(v)]));
+  return go(a);
+}
+
+/**
+ * Builds a value from the fixtures' gradtx expressions (`{ tx, args }` calls
+ * a `@gradtx/core` export, `{ schedule, args }` a `@gradtx/schedules` one,
+ * `{ factory }` is an uncalled export, `{ call, args }` calls what its
+ * expression builds, `{ fn: 'const', value }` a constant function).
+ */
+export function buildFixture(expr: unknown): unknown {
+  if (Array.isArray(expr)) return expr.map(buildFixture);
+  if (expr === null || typeof expr !== 'object') return expr;
+  const e = expr as Record<string, unknown>;
+  const args = () => ((e.args as unknown[] | undefined) ?? []).map(buildFixture);
+  const fn = (mod: object, name: unknown) => {
+    const f = (mod as Record<string, unknown>)[name as string];
+    if (typeof f !== 'function') throw new Error(`fixture: no export ${String(name)}`);
+    return f as (...a: unknown[]) => unknown;
+  };
+  if ('tx' in e) return fn(gradtx, e.tx)(...args());
+  if ('schedule' in e) return fn(schedules, e.schedule)(...args());
+  if ('factory' in e) return fn(gradtx, e.factory);
+  if ('call' in e) return (buildFixture(e.call) as (...a: unknown[]) => unknown)(...args());
+  if ('fn' in e) {
+    const value = buildFixture(e.value);
+    return () => value;
+  }
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, buildFixture(v)]));
+}
