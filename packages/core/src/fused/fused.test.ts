@@ -372,5 +372,6 @@ describe('fallbacks', () => {
   it('empty leaves and a tree of one scalar', () => {
     agree(gx.adamw(0.1), 'empty leaf', { shapes: { z: [0], a: [5] }, tol: EXACT });
     agree(gx.adam(0.1), 'scalar', { shapes: { c: [] }, tol: EXACT });
+    agree(chain(gx.clipByGlobalNorm(1), gx.adamw(0.1)), 'empty tree', { shapes: {}, tol: EXACT });
   });
 });
