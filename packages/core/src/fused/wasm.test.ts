@@ -223,3 +223,24 @@ describe('in place on the heap', () => {
     disposeAll(p2, s2, g);
   });
 });
+
+describe('ops that cache their operands by tensor id', () => {
+  // tfjs-wasm prepacks a matMul's right operand (XNNPACK) and keys the cache by
+  // the tensor's id; params rewritten in place must not leave that cache stale.
+  it('a matMul between in-place steps sees the new params', () => {
+    const x = tf.randomNormal([16, 16], 0, 1, 'float32', 1);
+    const w = tf.variable(tf.randomNormal([16, 4], 0, 1, 'float32', 2));
+    const b = tf.variable(tf.zeros([4]));
+    const opt = createOptimizer(gx.sgd(0.1), { w, b });
+    const g = { w: tf.onesLike(w), b: tf.onesLike(b) };
+    for (let s = 0; s < 4; s++) {
+      const got = tf.tidy(() => tf.add(tf.matMul(x, w), b).arraySync());
+      // fresh tensors with the same values: nothing is cached for them
+      const want = tf.tidy(() => tf.add(tf.matMul(x, tf.sub(w, 0)), tf.sub(b, 0)).arraySync());
+      expect(got, `step ${s}`).toEqual(want);
+      opt.step(g);
+    }
+    opt.dispose();
+    tf.dispose([x, w, b, g.w, g.b]);
+  });
+});

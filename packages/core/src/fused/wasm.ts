@@ -20,13 +20,20 @@ import type { KernelIR } from './trace.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-codegen.js';
 
 interface WasmData {
+  id: number;
   memoryOffset: number;
   refCount: number;
   dtype: string;
 }
 
 interface WasmBackendLike extends tf.KernelBackend {
-  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory; _malloc(n: number): number; _free(p: number): void };
+  wasm: {
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+    _malloc(n: number): number;
+    _free(p: number): void;
+    tfjs?: { disposeData(id: number): void; registerTensor(id: number, size: number, memoryOffset: number): void };
+  };
   dataIdMap: { get(dataId: object): WasmData | undefined; has(dataId: object): boolean };
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
 }
@@ -151,7 +158,48 @@ export class WasmDevice implements Device {
     return this.scratch;
   }
 
+  /**
+   * Tells the backend's C++ side that the params were rewritten in place.
+   * tfjs-wasm caches prepacked operands by tensor id (XNNPACK's matMul and
+   * conv weights) and drops them only when the id is disposed; a param written
+   * in place would otherwise keep feeding its old values to the next forward
+   * pass. Unregistering and registering the id again (same memory) runs those
+   * disposal callbacks without freeing anything.
+   */
+  private forgetCaches(tensors: readonly tf.Tensor[]): void {
+    const tfjs = this.b.wasm.tfjs;
+    if (tfjs === undefined) return;
+    for (const t of tensors) {
+      const d = this.b.dataIdMap.get(t.dataId);
+      if (d === undefined) continue;
+      tfjs.disposeData(d.id);
+      tfjs.registerTensor(d.id, t.size, d.memoryOffset);
+    }
+  }
+
+  /** The launch `inner`, followed by {@link forgetCaches} on the params column (if the kernel writes params). */
+  private withParamsRefreshed(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], inner: Launch): Launch {
+    const k = ir.outputs.findIndex((o) => o.name === 'p');
+    if (k < 0) return inner;
+    const column = ir.inputs.length + k;
+    let params = columns[column] as readonly tf.Tensor[];
+    return {
+      setColumn: (j, tensors) => {
+        if (j === column) params = [...tensors];
+        return inner.setColumn(j, tensors);
+      },
+      run: (scalars, leafScalars) => {
+        inner.run(scalars, leafScalars);
+        this.forgetCaches(params);
+      },
+    };
+  }
+
   launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
+    return this.withParamsRefreshed(ir, columns, this.rawLaunch(ir, columns));
+  }
+
+  private rawLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
     const inst = this.instance(ir);
     const L = columns[0]?.length ?? 0;
     const A = columns.length;
