@@ -13,7 +13,9 @@ const dirs = groups.flatMap((g) => {
   const base = join(root, g);
   if (!existsSync(base)) return [];
   if (existsSync(join(base, 'package.json'))) return [base];
-  return readdirSync(base).map((d) => join(base, d)).filter((d) => existsSync(join(d, 'package.json')));
+  return readdirSync(base)
+    .map((d) => join(base, d))
+    .filter((d) => existsSync(join(d, 'package.json')));
 });
 
 let passed = 0;

@@ -102,7 +102,13 @@ export function referenceUpdate(
       next[s.name] = treeUnflatten(treedef, outSlots[j] as tf.Tensor[]);
     });
     for (const name of spec.reductionsInState ?? []) next[name] = tf.clone(k[name] as tf.Tensor);
-    return [treeUnflatten<Updates>(treedef, outU.map((t) => (t.dtype === 'float32' ? t : tf.cast(t, 'float32')))), next] as never;
+    return [
+      treeUnflatten<Updates>(
+        treedef,
+        outU.map((t) => (t.dtype === 'float32' ? t : tf.cast(t, 'float32'))),
+      ),
+      next,
+    ] as never;
   });
 }
 

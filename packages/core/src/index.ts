@@ -4,47 +4,22 @@
  * @packageDocumentation
  */
 // trees and types
-export * from './base.js';
-export * from './tree.js';
-export * from './tree-utils.js';
-export * from './validate.js';
-// the per-element language and the algebra
-export * from './fused/spec.js';
-export * from './elementwise.js';
-export * from './combine.js';
-export * from './update.js';
-// transforms, one file per family
-export * from './transforms/adam.js';
-export * from './transforms/adaptive.js';
-export * from './transforms/lion.js';
-export * from './transforms/rms.js';
-export * from './transforms/adadelta.js';
-export * from './transforms/sm3.js';
-export * from './transforms/factored.js';
-export * from './transforms/rprop.js';
-export * from './transforms/sign.js';
-export * from './transforms/momentum.js';
-export * from './transforms/decay.js';
-export * from './transforms/noise.js';
-export * from './transforms/scaling.js';
-export * from './transforms/clipping.js';
-export * from './transforms/trust.js';
-export * from './transforms/optimistic.js';
-export * from './transforms/centralize.js';
-export * from './transforms/constrain.js';
-// combinators
-export * from './combinators/masked.js';
-export * from './combinators/partition.js';
-export * from './combinators/freeze.js';
-export * from './combinators/inject-hyperparams.js';
-export * from './combinators/multi-steps.js';
-export * from './combinators/apply-if-finite.js';
-export * from './combinators/flatten.js';
-export * from './combinators/conditionally.js';
-export * from './combinators/lookahead.js';
+
 // aliases and the training-loop helper
 export * from './aliases.js';
-export * from './optimizer.js';
+export * from './base.js';
+export * from './combinators/apply-if-finite.js';
+export * from './combinators/conditionally.js';
+export * from './combinators/flatten.js';
+export * from './combinators/freeze.js';
+export * from './combinators/inject-hyperparams.js';
+export * from './combinators/lookahead.js';
+// combinators
+export * from './combinators/masked.js';
+export * from './combinators/multi-steps.js';
+export * from './combinators/partition.js';
+export * from './combine.js';
+export * from './elementwise.js';
 // the fused engine, and what backend packages (e.g. @gradtx/webgpu) plug into
 export {
   currentDevice,
@@ -62,6 +37,32 @@ export {
   type LaunchReductions,
   setFusedEnabled,
 } from './fused/runtime.js';
+// the per-element language and the algebra
+export * from './fused/spec.js';
 export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace.js';
 export * from './interop/checkpoint.js';
 export * from './interop/tf-optimizer.js';
+export * from './optimizer.js';
+export * from './transforms/adadelta.js';
+// transforms, one file per family
+export * from './transforms/adam.js';
+export * from './transforms/adaptive.js';
+export * from './transforms/centralize.js';
+export * from './transforms/clipping.js';
+export * from './transforms/constrain.js';
+export * from './transforms/decay.js';
+export * from './transforms/factored.js';
+export * from './transforms/lion.js';
+export * from './transforms/momentum.js';
+export * from './transforms/noise.js';
+export * from './transforms/optimistic.js';
+export * from './transforms/rms.js';
+export * from './transforms/rprop.js';
+export * from './transforms/scaling.js';
+export * from './transforms/sign.js';
+export * from './transforms/sm3.js';
+export * from './transforms/trust.js';
+export * from './tree.js';
+export * from './tree-utils.js';
+export * from './update.js';
+export * from './validate.js';

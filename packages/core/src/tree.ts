@@ -182,8 +182,11 @@ export function treeLeavesWithPath(tree: unknown, options: Pick<TreeWalkOptions,
       out.push([path, node]);
       return;
     }
-    if (Array.isArray(node)) node.forEach((c, i) => walk(c, [...path, i]));
-    else for (const k of sortedKeys(node as Record<string, unknown>)) walk((node as Record<string, unknown>)[k], [...path, k]);
+    if (Array.isArray(node)) {
+      node.forEach((c, i) => {
+        walk(c, [...path, i]);
+      });
+    } else for (const k of sortedKeys(node as Record<string, unknown>)) walk((node as Record<string, unknown>)[k], [...path, k]);
   };
   walk(tree, []);
   return out;
@@ -202,10 +205,7 @@ export function treeLeaves<L = unknown>(tree: unknown, options: Pick<TreeWalkOpt
 export type TreeDef = '*' | null | undefined | TreeDef[] | { [key: string]: TreeDef };
 
 /** Splits `tree` into its non-empty leaves (in visiting order) and its structure. */
-export function treeFlatten<L = unknown>(
-  tree: unknown,
-  options: Pick<TreeWalkOptions, 'isLeaf'> = {},
-): { leaves: L[]; treedef: TreeDef } {
+export function treeFlatten<L = unknown>(tree: unknown, options: Pick<TreeWalkOptions, 'isLeaf'> = {}): { leaves: L[]; treedef: TreeDef } {
   const leaves: L[] = [];
   const walk = (node: unknown): TreeDef => {
     if (node === null || node === undefined) return node;
@@ -260,8 +260,11 @@ export function assertSameStructure(a: unknown, b: unknown, names: readonly [str
       return;
     }
     checkNodesMatch(x, y, path, names);
-    if (Array.isArray(x)) x.forEach((c, i) => walk(c, (y as unknown[])[i], [...path, i]));
-    else if (isPlainObject(x)) for (const k of sortedKeys(x)) walk(x[k], (y as Record<string, unknown>)[k], [...path, k]);
+    if (Array.isArray(x)) {
+      x.forEach((c, i) => {
+        walk(c, (y as unknown[])[i], [...path, i]);
+      });
+    } else if (isPlainObject(x)) for (const k of sortedKeys(x)) walk(x[k], (y as Record<string, unknown>)[k], [...path, k]);
   };
   walk(a, b, []);
 }

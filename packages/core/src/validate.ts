@@ -107,7 +107,9 @@ export function requireParams(fn: string, params: unknown): void {
  */
 export function checkStateKeys(fn: string, state: unknown, keys: readonly string[]): void {
   if (state === null || typeof state !== 'object' || Array.isArray(state)) {
-    throw new Error(`${fn}: expected the state made by ${fn}().init, got ${describeState(state)} (a state from a different transformation?)`);
+    throw new Error(
+      `${fn}: expected the state made by ${fn}().init, got ${describeState(state)} (a state from a different transformation?)`,
+    );
   }
   const missing = keys.filter((k) => !(k in (state as object)));
   if (missing.length > 0) {
