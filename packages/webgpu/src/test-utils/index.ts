@@ -23,20 +23,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import type { WebGpuBackendLike } from '../gpu.js';
 
+// One copy of the discovery and the PRNG, core's (test code may import another
+// workspace package's test-utils by relative path, as node-gpu does core's conformance loader).
+export { discoverFusible, rng } from '../../../core/src/test-utils/fused.js';
+
 /** A tree of plain float32 arrays with shapes: inputs that do not depend on a backend. */
 export type ArrayTree = { [key: string]: { shape: number[]; values: Float32Array } | ArrayTree } | ArrayTree[];
-
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Leaf shapes of the tests' trees: a few sizes around the workgroup size, a scalar, a matrix, nesting. */
 export const SHAPES = { a: [7], b: [2, 3], c: [], d: [300], e: { w: [16, 17], v: [5] } } as const;
@@ -87,52 +79,6 @@ export async function snapshot(tree: unknown): Promise<unknown> {
 /** Disposes every tensor leaf of a tree. */
 export function disposeTree(tree: unknown): void {
   tf.dispose(treeLeaves(tree).filter(isTensor) as tf.Tensor[]);
-}
-
-/** Exports that are not transformation factories, or act on the world; never called by the discovery. */
-const SKIP = new Set([
-  'elementwise',
-  'createOptimizer',
-  'fusedUpdate',
-  'setFusedEnabled',
-  'isFusedEnabled',
-  'currentDevice',
-  'asTfOptimizer',
-]);
-const SIDE_EFFECTS = /^(set|save|load|register|read|write|dispose|fetch|fused|tree|check|assert|apply|current|init|reference)/;
-/** Argument lists tried in order to build a transformation from a factory. */
-const ARGS: unknown[][] = [[], [0.05], [{ decay: 0.9 }], [() => 0.05], [0.05, {}]];
-
-/**
- * Every transformation `@gradtx/core` exports whose instances have a
- * `fusion` field (element-wise transforms, aliases, chains of them), built
- * from its defaults by trying a few argument lists, so that new ones are
- * covered as they land.
- */
-export function discoverFusible(): { name: string; tx: GradientTransformation }[] {
-  const out: { name: string; tx: GradientTransformation }[] = [];
-  for (const [name, f] of Object.entries(gradtx)) {
-    if (typeof f !== 'function' || /^[A-Z]/.test(name) || SKIP.has(name) || SIDE_EFFECTS.test(name)) continue;
-    for (const args of ARGS) {
-      let tx: unknown;
-      try {
-        tx = (f as (...a: unknown[]) => unknown)(...args);
-      } catch {
-        continue;
-      }
-      if (tx instanceof Promise) {
-        tx.catch(() => undefined);
-        break;
-      }
-      const t = tx as GradientTransformation;
-      if (t !== null && typeof t === 'object' && typeof t.init === 'function' && typeof t.update === 'function') {
-        const label = args.map((a) => (typeof a === 'function' ? 'schedule' : JSON.stringify(a))).join(', ');
-        if (t.fusion !== undefined) out.push({ name: `${name}(${label})`, tx: t });
-        break;
-      }
-    }
-  }
-  return out;
 }
 
 /** The params and the whole state after each step, as plain arrays. */
