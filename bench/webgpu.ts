@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { values } from './values.ts';
 
 // Dawn dlopens the Vulkan loader; Debian's chromium ships one (and SwiftShader)
 // in /usr/lib/chromium. The loader's search path is fixed when a process
@@ -98,18 +99,6 @@ const SHAPES: Shape[] = quick
       { name: '200 tensors, 10M in all', sizes: spread(200, 10 * M) },
       { name: '1000 × 1k', sizes: Array(1000).fill(1000) },
     ];
-
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
 
 async function gpuIdle(): Promise<void> {
   await backend.device.queue.onSubmittedWorkDone();
