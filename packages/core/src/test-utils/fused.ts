@@ -169,14 +169,29 @@ export function runFused(tx: GradientTransformation, params: ArrayTree, grads: A
   return out;
 }
 
-/** float32 agreement: a few units in the last place (rtol 1e-6), and an absolute floor for values near zero. */
-export const FUSED_TOL = { rtol: 1e-6, atol: 1e-7 } as const;
+/**
+ * A float32 tolerance: `|a - e| <= atol · s + rtol · |e|`, where `s` is 1, or
+ * with `leafScale` the leaf's scale `max(1, max |e| over the leaf)`.
+ */
+export interface Tol {
+  rtol: number;
+  atol: number;
+  /** Scale `atol` by the leaf's largest finite expected magnitude (at least 1). */
+  leafScale?: boolean;
+}
 
-/** Asserts two traces agree leaf by leaf within `tol`, naming the step, the path and the index of the first difference. */
-export function expectTracesClose(actual: Trace, expected: Trace, label: string, tol: { rtol: number; atol: number } = FUSED_TOL): void {
+/** float32 agreement: a few units in the last place (rtol 1e-6), and an absolute floor for values near zero. */
+export const FUSED_TOL: Tol = { rtol: 1e-6, atol: 1e-7 };
+
+/**
+ * Asserts two traces agree leaf by leaf within `tol`, naming the step, the
+ * path and the index of the first difference; `what` names the tested side in
+ * the message (the WebGPU tests use this one too).
+ */
+export function expectTracesClose(actual: Trace, expected: Trace, label: string, tol: Tol = FUSED_TOL, what = 'fused'): void {
   const isArr = (x: unknown) => Array.isArray(x) && x.every((y) => typeof y === 'number');
   for (const key of ['params', 'states'] as const) {
-    expect(actual[key].length).toBe(expected[key].length);
+    expect(actual[key].length, `${label}: steps`).toBe(expected[key].length);
     actual[key].forEach((tree, step) => {
       const a = treeLeavesWithPath(tree, { isLeaf: isArr });
       const e = treeLeavesWithPath(expected[key][step], { isLeaf: isArr });
@@ -193,11 +208,15 @@ export function expectTracesClose(actual: Trace, expected: Trace, label: string,
         }
         const ea = ev as number[];
         expect(av.length, where).toBe(ea.length);
+        const scale = tol.leafScale === true ? Math.max(1, ...ea.filter(Number.isFinite).map(Math.abs)) : 1;
         for (let j = 0; j < av.length; j++) {
           const x = av[j] as number;
           const y = ea[j] as number;
-          const ok = x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= tol.atol + tol.rtol * Math.abs(y);
-          if (!ok) expect.fail(`${where}[${j}]: fused ${x}, reference ${y} (rtol ${tol.rtol}, atol ${tol.atol})`);
+          const ok = x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= tol.atol * scale + tol.rtol * Math.abs(y);
+          if (!ok) {
+            const atol = tol.leafScale === true ? `${tol.atol}·${scale}` : `${tol.atol}`;
+            expect.fail(`${where}[${j}]: ${what} ${x}, reference ${y} (rtol ${tol.rtol}, atol ${atol})`);
+          }
         }
       });
     });

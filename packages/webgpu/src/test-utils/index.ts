@@ -10,22 +10,21 @@ import * as gradtx from '@gradtx/core';
 import {
   applyUpdates,
   createOptimizer,
-  formatPath,
   fusedUpdate,
   type GradientTransformation,
   isTensor,
   type TensorTree,
   treeLeaves,
-  treeLeavesWithPath,
 } from '@gradtx/core';
 import * as schedules from '@gradtx/schedules';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
+// One copy of the discovery, the PRNG and the trace comparison: core's (test code may import another
+// workspace package's test-utils by relative path, as node-gpu does core's conformance loader).
+import { type Tol as CoreTol, expectTracesClose as coreExpectTracesClose, type Trace } from '../../../core/src/test-utils/fused.js';
 import type { WebGpuBackendLike } from '../gpu.js';
 
-// One copy of the discovery and the PRNG, core's (test code may import another
-// workspace package's test-utils by relative path, as node-gpu does core's conformance loader).
-export { discoverFusible, rng } from '../../../core/src/test-utils/fused.js';
+export { discoverFusible, rng, type Trace } from '../../../core/src/test-utils/fused.js';
 
 /** A tree of plain float32 arrays with shapes: inputs that do not depend on a backend. */
 export type ArrayTree = { [key: string]: { shape: number[]; values: Float32Array } | ArrayTree } | ArrayTree[];
@@ -79,12 +78,6 @@ export async function snapshot(tree: unknown): Promise<unknown> {
 /** Disposes every tensor leaf of a tree. */
 export function disposeTree(tree: unknown): void {
   tf.dispose(treeLeaves(tree).filter(isTensor) as tf.Tensor[]);
-}
-
-/** The params and the whole state after each step, as plain arrays. */
-export interface Trace {
-  params: unknown[];
-  states: unknown[];
 }
 
 /** How a run steps: the reference path, `fusedUpdate` pure or donating, or `createOptimizer`. */
@@ -149,11 +142,8 @@ export async function onBackend<T>(name: string, fn: () => Promise<T>): Promise<
   }
 }
 
-/** A float32 tolerance: `|a - e| <= atol · max(1, max|e| of the leaf) + rtol·|e|`. */
-export interface Tol {
-  rtol: number;
-  atol: number;
-}
+/** A float32 tolerance: `|a - e| <= atol · max(1, max|e| of the leaf) + rtol·|e|` (here `atol` always scales with the leaf). */
+export type Tol = CoreTol;
 
 /**
  * WebGPU against the cpu reference: WGSL lets division and `sqrt` be off by
@@ -161,39 +151,11 @@ export interface Tol {
  * roots and divisions the two paths differ by some dozens of float32 ulps:
  * rtol 1e-5, atol 1e-6 of the leaf's scale.
  */
-export const GPU_TOL: Tol = { rtol: 1e-5, atol: 1e-6 };
+export const GPU_TOL: Tol = { rtol: 1e-5, atol: 1e-6, leafScale: true };
 
-/** Asserts two traces agree leaf by leaf, naming the step, the path and the index of the first difference. */
+/** Asserts two traces agree leaf by leaf (core's check, `atol` scaled by each leaf's magnitude), naming the first difference. */
 export function expectTracesClose(actual: Trace, expected: Trace, label: string, tol: Tol = GPU_TOL): void {
-  const isArr = (x: unknown) => Array.isArray(x) && x.every((y) => typeof y === 'number');
-  for (const key of ['params', 'states'] as const) {
-    expect(actual[key].length, `${label}: steps`).toBe(expected[key].length);
-    actual[key].forEach((tree, step) => {
-      const a = treeLeavesWithPath(tree, { isLeaf: isArr });
-      const e = treeLeavesWithPath(expected[key][step], { isLeaf: isArr });
-      expect(
-        a.map(([p]) => formatPath(p)),
-        `${label}: ${key} structure at step ${step}`,
-      ).toEqual(e.map(([p]) => formatPath(p)));
-      a.forEach(([path, av], i) => {
-        const ev = (e[i] as [unknown, unknown])[1];
-        const where = `${label}: ${key} ${formatPath(path)} at step ${step}`;
-        if (!Array.isArray(av)) {
-          expect(av, where).toEqual(ev);
-          return;
-        }
-        const ea = ev as number[];
-        expect(av.length, where).toBe(ea.length);
-        const scale = Math.max(1, ...ea.filter(Number.isFinite).map(Math.abs));
-        for (let j = 0; j < av.length; j++) {
-          const x = av[j] as number;
-          const y = ea[j] as number;
-          const ok = x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= tol.atol * scale + tol.rtol * Math.abs(y);
-          if (!ok) expect.fail(`${where}[${j}]: webgpu ${x}, reference ${y} (rtol ${tol.rtol}, atol ${tol.atol}·${scale})`);
-        }
-      });
-    });
-  }
+  coreExpectTracesClose(actual, expected, label, { leafScale: true, ...tol }, 'webgpu');
 }
 
 /** The tfjs webgpu backend. */
