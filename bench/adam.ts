@@ -114,7 +114,7 @@ function tfTrainAdam(shape: Shape): Runner {
   const opt = tf.train.adam(LR, B1, B2, EPS);
   const map = Object.fromEntries(vars.map((v, i) => [v.name, gs[i] as tf.Tensor]));
   return {
-    step: () => opt.applyGradients(map),
+    step: () => opt.applyGradients(map as never),
     dispose: () => {
       opt.dispose();
       tf.dispose([...vars, ...gs]);

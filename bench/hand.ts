@@ -182,6 +182,6 @@ type AdamFn = (
 
 /** The hand-written SIMD Adam, instantiated on a wasm backend's memory. */
 export function handWasmAdam(memory: WebAssembly.Memory): AdamFn {
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(handModule()), { env: { mem: memory } });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(handModule() as Uint8Array<ArrayBuffer>), { env: { mem: memory } });
   return inst.exports.adam as AdamFn;
 }

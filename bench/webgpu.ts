@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import type * as TF from '@tensorflow/tfjs-core';
 import { values } from './values.ts';
 
 // Dawn dlopens the Vulkan loader; Debian's chromium ships one (and SwiftShader)
@@ -138,8 +139,8 @@ for (const shape of SHAPES) {
   {
     const vars = shape.sizes.map((n, i) => tf.variable(tf.tensor1d(values(n, i + 1)), true, `w${i}`));
     const opt = tf.train.adam(LR);
-    const map = Object.fromEntries(vars.map((v, i) => [v.name, grads[i] as tf.Tensor]));
-    const r = await measure(() => opt.applyGradients(map), steps);
+    const map = Object.fromEntries(vars.map((v, i) => [v.name, grads[i] as TF.Tensor]));
+    const r = await measure(() => opt.applyGradients(map as never), steps);
     rows.push({ shape: shape.name, leaves: shape.sizes.length, elements, impl: 'tf.train.adam', ...r });
     log(`  tf.train.adam: ${r.dispatchesPerStep} dispatches/step, ${r.msPerStep.toFixed(1)} ms/step`);
     opt.dispose();
@@ -171,7 +172,7 @@ for (const shape of SHAPES) {
     log(`  ${impl}: ${r.dispatchesPerStep} dispatches/step, ${r.msPerStep.toFixed(1)} ms/step`);
     const last = opt.params;
     opt.dispose();
-    tf.dispose(last as tf.Tensor[]);
+    tf.dispose(last as TF.Tensor[]);
   }
   tf.dispose(grads);
 }
