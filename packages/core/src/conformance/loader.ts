@@ -201,7 +201,11 @@ function scaled(tol: Tolerance, expected: FixtureTree | FixtureNumber[]): Tolera
   return { rtol: tol.rtol, atol: tol.atol * Math.max(1, maxAbs(expected)) };
 }
 
-function compare(what: string, actual: unknown, expected: FixtureTree, tol: Tolerance): void {
+/**
+ * Compares a tree of tensors with a fixture tree at `tol` (scaled as
+ * `Tolerance` says); a mismatch throws an error prefixed with `what`.
+ */
+export function compare(what: string, actual: unknown, expected: FixtureTree, tol: Tolerance): void {
   const exp = decodeTree(expected);
   try {
     expectTreeClose(actual, exp, scaled(tol, expected));
@@ -210,6 +214,15 @@ function compare(what: string, actual: unknown, expected: FixtureTree, tol: Tole
   } finally {
     disposeTree(exp);
   }
+}
+
+/** Builds a step case's transformation, checking that it is one. */
+export function buildTransformation(c: StepCase): gradtx.GradientTransformation {
+  const tx = build(c.gradtx) as gradtx.GradientTransformation;
+  if (tx === null || typeof tx !== 'object' || typeof tx.init !== 'function' || typeof tx.update !== 'function') {
+    throw new Error(`${JSON.stringify(c.gradtx)} did not build a GradientTransformation`);
+  }
+  return tx;
 }
 
 /**
@@ -222,10 +235,7 @@ function compare(what: string, actual: unknown, expected: FixtureTree, tol: Tole
  */
 export function replay(c: StepCase, tol: StepTolerances): void {
   const before = tf.memory().numTensors;
-  const tx = build(c.gradtx) as gradtx.GradientTransformation;
-  if (tx === null || typeof tx !== 'object' || typeof tx.init !== 'function' || typeof tx.update !== 'function') {
-    throw new Error(`${JSON.stringify(c.gradtx)} did not build a GradientTransformation`);
-  }
+  const tx = buildTransformation(c);
   let params = decodeTree(c.params) as gradtx.Params;
   let state: unknown = tx.init(params);
   const edits = new Map((c.stateEdits ?? []).map((e) => [e.beforeStep, e]));
