@@ -3,9 +3,9 @@
  *
  * @packageDocumentation
  */
-// trees and types
-
-// aliases and the training-loop helper
+// One line per module, in the order Biome keeps them: trees and types (base, tree, tree-utils,
+// validate), the algebra (combine, update, elementwise, combinators/), transforms/, aliases,
+// the fused engine (fused/) with what backend packages plug into, interop/ and createOptimizer.
 export * from './aliases.js';
 export * from './base.js';
 export * from './combinators/apply-if-finite.js';
@@ -14,13 +14,11 @@ export * from './combinators/flatten.js';
 export * from './combinators/freeze.js';
 export * from './combinators/inject-hyperparams.js';
 export * from './combinators/lookahead.js';
-// combinators
 export * from './combinators/masked.js';
 export * from './combinators/multi-steps.js';
 export * from './combinators/partition.js';
 export * from './combine.js';
 export * from './elementwise.js';
-// the fused engine, and what backend packages (e.g. @gradtx/webgpu) plug into
 export {
   currentDevice,
   type DonateOptions,
@@ -37,14 +35,12 @@ export {
   type LaunchReductions,
   setFusedEnabled,
 } from './fused/runtime.js';
-// the per-element language and the algebra
 export * from './fused/spec.js';
 export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace.js';
 export * from './interop/checkpoint.js';
 export * from './interop/tf-optimizer.js';
 export * from './optimizer.js';
 export * from './transforms/adadelta.js';
-// transforms, one file per family
 export * from './transforms/adam.js';
 export * from './transforms/adaptive.js';
 export * from './transforms/centralize.js';
