@@ -137,3 +137,29 @@ export function checkTransformation(fn: string, where: string, tx: unknown): ass
     throw new Error(`${fn}: ${where} is not a gradient transformation (an object with init and update), got ${String(tx)}`);
   }
 }
+
+/**
+ * The one policy for option objects, shared by every factory: `options` must
+ * be a plain object (or `undefined`) whose keys are all keys of `defaults`, so
+ * a misspelt or snake_case option, or a number passed where the options
+ * belong, is an error that names it and lists the valid keys. Returns
+ * `defaults` overridden by every option that is not `undefined`; `defaults`
+ * is the single source of each factory's defaults (a key whose default is
+ * `undefined` is an option without one).
+ */
+export function resolveOptions<D extends object>(fn: string, options: unknown, defaults: D): D {
+  if (options === undefined) return { ...defaults };
+  if (options === null || typeof options !== 'object' || Array.isArray(options) || isTensor(options)) {
+    const got = Array.isArray(options) ? 'an array' : typeof options === 'string' ? `'${options}'` : String(options);
+    throw new Error(`${fn}: the options must be an object such as { ${Object.keys(defaults)[0] ?? 'key'}: … }, got ${got}`);
+  }
+  const known = Object.keys(defaults);
+  const resolved: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(options)) {
+    if (!known.includes(key)) {
+      throw new Error(`${fn}: unknown option \`${key}\`; the options are ${known.map((k) => `\`${k}\``).join(', ')}`);
+    }
+    if (value !== undefined) resolved[key] = value;
+  }
+  return resolved as D;
+}
