@@ -37,9 +37,18 @@ export {
 } from './fused/runtime.js';
 export * from './fused/spec.js';
 export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace.js';
+export { type ValueAndGrad, valueAndGrad } from './gradients.js';
 export * from './interop/checkpoint.js';
+export { type SplitModelHandler, splitOptimizerWeights } from './interop/layers-model.js';
 export * from './interop/tf-optimizer.js';
-export * from './optimizer.js';
+export {
+  loadCheckpoint,
+  loadCheckpointFrom,
+  saveCheckpoint,
+  saveCheckpointTo,
+  type TrainingCheckpoint,
+} from './interop/training-checkpoint.js';
+export { createOptimizer, type MinimizeOptions, type Optimizer, type OptimizerOptions } from './optimizer.js';
 export * from './transforms/adadelta.js';
 export * from './transforms/adam.js';
 export * from './transforms/adaptive.js';

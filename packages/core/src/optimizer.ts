@@ -10,6 +10,8 @@ import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.
 import { currentDevice, runStep } from './fused/engine.js';
 import { FastStep } from './fused/fast.js';
 import { isFusedEnabled } from './fused/runtime.js';
+import { gradientsByName, isNamedGradientMap, lossAndGradients } from './gradients.js';
+import { checkStructureMatches, flattenState } from './interop/structure.js';
 import { isTensor, treeLeaves } from './tree.js';
 import { checkTransformation } from './validate.js';
 
@@ -27,18 +29,46 @@ export interface OptimizerOptions {
    * step's results to fresh tensors (and still disposes the old ones).
    */
   inPlace?: boolean;
+  /**
+   * A state to start from instead of `tx.init(params)`, e.g. one restored
+   * with `loadState` or `loadCheckpoint` to resume a run. It is checked
+   * against `tx.init(params)` (the same containers and keys, tensors of the
+   * same shapes and dtypes), and a mismatch throws naming the first differing
+   * path. The optimizer owns it from then on (steps donate it; `dispose()`
+   * frees it).
+   */
+  state?: unknown;
+}
+
+/** Options of {@link Optimizer.minimize}. */
+export interface MinimizeOptions {
+  /** Return the loss (a scalar tensor the caller owns) instead of disposing it (default false). */
+  returnLoss?: boolean;
+  /** Extra arguments passed to the transformation, as in {@link Optimizer.step}. */
+  extraArgs?: ExtraArgs;
 }
 
 /** A training-loop helper made by {@link createOptimizer}. */
-export interface Optimizer<S = unknown> {
+export interface Optimizer<S = unknown, P extends Params = Params> {
   /**
-   * Applies one step for `grads` (a tree with the params' structure): the
-   * transformation's update followed by `applyUpdates`. `grads` are read,
-   * never changed or disposed. `extraArgs` are passed to the transformation.
+   * Applies one step for `grads`: the transformation's update followed by
+   * `applyUpdates`. `grads` is a tree with the params' structure or, when
+   * the params are `tf.Variable`s, the map of gradients by variable name
+   * that `tf.variableGrads` returns (every variable must have one). `grads`
+   * are read, never changed or disposed. `extraArgs` are passed to the
+   * transformation.
    */
-  step(grads: Updates, extraArgs?: ExtraArgs): void;
+  step(grads: Updates | tf.NamedTensorMap, extraArgs?: ExtraArgs): void;
+  /**
+   * One step on the gradient of `lossFn` at the current params (as tfjs's
+   * `optimizer.minimize`): computes the loss and its gradients with
+   * {@link valueAndGrad}, steps on them and frees them. `lossFn` receives the
+   * params. Returns the loss (before the step) when `returnLoss` is set,
+   * else `null`.
+   */
+  minimize(lossFn: (params: P) => tf.Scalar, options?: MinimizeOptions): tf.Scalar | null;
   /** The current params (the same `tf.Variable` objects when the params are variables). */
-  readonly params: Params;
+  readonly params: P;
   /** The current state of the transformation. */
   readonly state: S;
   /** Disposes the state. The params are left to the caller (variables as they are, tensors not disposed). */
@@ -66,19 +96,24 @@ export interface Optimizer<S = unknown> {
  *
  * @example
  * ```ts
- * const opt = createOptimizer(adamw(1e-3), model.getWeights());
- * for (const batch of data) {
- *   const { grads } = tf.variableGrads(() => loss(batch));
- *   opt.step(grads);
- *   tf.dispose(grads);
+ * const opt = createOptimizer(adamw(1e-3), model.trainableWeights.map((w) => w.read()));
+ * for (const { xs, ys } of batches) {
+ *   const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs) as tf.Tensor), { returnLoss: true });
+ *   console.log(loss?.dataSync()[0]);
+ *   loss?.dispose();
  * }
  * opt.dispose();
  * ```
+ * @category Training loop
  */
-export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, params: Params, options: OptimizerOptions = {}): Optimizer<S> {
+export function createOptimizer<S = unknown, P extends Params = Params>(
+  tx: GradientTransformation<S>,
+  params: P,
+  options: OptimizerOptions = {},
+): Optimizer<S, P> {
   checkTransformation('createOptimizer', '`tx`', tx);
-  let p = params;
-  let state: S = tx.init(params);
+  let p: Params = params;
+  let state: S = options.state === undefined ? tx.init(params) : checkedState('createOptimizer', tx, params, options.state as S);
   let disposed = false;
   let fast: FastStep | null = null;
   const fused = options.fused !== false;
@@ -86,9 +121,10 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);
   };
-  return {
-    step(grads: Updates, extraArgs?: ExtraArgs): void {
+  const optimizer: Optimizer<S, P> = {
+    step(given: Updates | tf.NamedTensorMap, extraArgs?: ExtraArgs): void {
       alive('step()');
+      const grads = isNamedGradientMap(given, p) ? gradientsByName('createOptimizer.step', given, p) : (given as Updates);
       if (fast !== null) {
         const out = isFusedEnabled() && fast.on(currentDevice()) ? fast.step(grads, state, p) : null;
         if (out !== null) {
@@ -119,8 +155,23 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
       p = np;
       state = ns as S;
     },
+    minimize(lossFn: (params: P) => tf.Scalar, minimizeOptions: MinimizeOptions = {}): tf.Scalar | null {
+      alive('minimize()');
+      const { value, grads } = lossAndGradients('createOptimizer.minimize', lossFn, p as P);
+      try {
+        optimizer.step(grads, minimizeOptions.extraArgs);
+      } catch (e) {
+        value.dispose();
+        throw e;
+      } finally {
+        for (const g of treeLeaves(grads)) if (isTensor(g)) g.dispose();
+      }
+      if (minimizeOptions.returnLoss === true) return value;
+      value.dispose();
+      return null;
+    },
     get params() {
-      return p;
+      return p as P;
     },
     get state() {
       alive('state');
@@ -132,4 +183,21 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
       for (const t of treeLeaves(state)) if (isTensor(t)) (t as tf.Tensor).dispose();
     },
   };
+  return optimizer;
+}
+
+/**
+ * Checks a given start state against `tx.init(params)` with the checkpoint
+ * errors (the reference state is disposed afterwards), and returns it.
+ */
+function checkedState<S>(fn: string, tx: GradientTransformation<S>, params: Params, state: S): S {
+  const { structure, tensors } = flattenState(state, fn);
+  const specs = new Map(tensors.map(({ name, tensor }) => [name, tensor]));
+  const reference = tx.init(params);
+  try {
+    checkStructureMatches(structure, (name) => specs.get(name), reference, { fn, found: 'the given `state`', expected: 'tx.init(params)' });
+  } finally {
+    for (const leaf of treeLeaves(reference)) if (isTensor(leaf)) leaf.dispose();
+  }
+  return state;
 }

@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params } from '../base.js';
 import { describe, isPlainObject, isTensor, treeLeaves } from '../tree.js';
 import { checkTransformation } from '../validate.js';
+import { type HandlerOrUrl, loadArtifacts, resolveHandler } from './io-handler.js';
 import {
   checkStructureMatches,
   flattenState,
@@ -33,6 +34,7 @@ import {
   unflattenState,
 } from './structure.js';
 
+export type { HandlerOrUrl } from './io-handler.js';
 export {
   flattenState,
   type NamedTensor,
@@ -162,27 +164,6 @@ export function loadState<S = unknown>(artifacts: tf.io.ModelArtifacts, tx: Grad
   return unflattenState<S>(topology.structure, decoded, fn);
 }
 
-/** A URL string that `tf.io` routes to a handler (`indexeddb://`, `http://`, ...), or a handler object. */
-export type HandlerOrUrl = string | tf.io.IOHandler;
-
-function resolveHandler(fn: string, handlerOrUrl: HandlerOrUrl, method: 'save' | 'load'): tf.io.IOHandler {
-  let handler: unknown = handlerOrUrl;
-  if (typeof handlerOrUrl === 'string') {
-    const found = method === 'save' ? tf.io.getSaveHandlers(handlerOrUrl) : tf.io.getLoadHandlers(handlerOrUrl);
-    if (found.length === 0) {
-      throw new Error(
-        `${fn}: no tf.io ${method} handler is registered for '${handlerOrUrl}' (file:// needs @tensorflow/tfjs-node; or pass an IOHandler object)`,
-      );
-    }
-    if (found.length > 1) throw new Error(`${fn}: more than one tf.io ${method} handler (${found.length}) matches '${handlerOrUrl}'`);
-    handler = found[0];
-  }
-  if (handler === null || typeof handler !== 'object' || typeof (handler as Record<string, unknown>)[method] !== 'function') {
-    throw new Error(`${fn}: \`handlerOrUrl\` must be a URL string or a tf.io.IOHandler with a ${method} method, got ${describe(handler)}`);
-  }
-  return handler as tf.io.IOHandler;
-}
-
 /**
  * Saves a state through a `tf.io` handler: {@link saveState}, then the
  * handler's `save`. `handlerOrUrl` is a URL that `tf.io` routes
@@ -209,18 +190,5 @@ export async function saveStateTo(state: unknown, handlerOrUrl: HandlerOrUrl): P
  * `IOHandler` such as `tf.io.fromMemory(artifacts)`.
  */
 export async function loadStateFrom<S = unknown>(handlerOrUrl: HandlerOrUrl, tx: GradientTransformation<S>, params: Params): Promise<S> {
-  const fn = 'loadStateFrom';
-  const handler = resolveHandler(fn, handlerOrUrl, 'load');
-  const artifacts = await (handler.load as NonNullable<tf.io.IOHandler['load']>)();
-  if (artifacts != null && artifacts.weightData == null && typeof artifacts.getWeightStream === 'function') {
-    const chunks: ArrayBuffer[] = [];
-    const reader = artifacts.getWeightStream().getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-    }
-    return loadState({ ...artifacts, weightData: chunks }, tx, params);
-  }
-  return loadState(artifacts, tx, params);
+  return loadState(await loadArtifacts('loadStateFrom', handlerOrUrl), tx, params);
 }
