@@ -37,12 +37,12 @@ export interface ValueAndGrad<P extends Params = Params> {
  * ```
  * @category Training loop
  */
-export function valueAndGrad<P extends Params>(lossFn: (params: P) => tf.Scalar, params: P): ValueAndGrad<P> {
+export function valueAndGrad<P extends Params>(lossFn: (params: P) => tf.Tensor, params: P): ValueAndGrad<P> {
   return lossAndGradients('valueAndGrad', lossFn, params);
 }
 
 /** {@link valueAndGrad} with the calling function's name for error messages. */
-export function lossAndGradients<P extends Params>(fn: string, lossFn: (params: P) => tf.Scalar, params: P): ValueAndGrad<P> {
+export function lossAndGradients<P extends Params>(fn: string, lossFn: (params: P) => tf.Tensor, params: P): ValueAndGrad<P> {
   if (typeof lossFn !== 'function')
     throw new Error(`${fn}: \`lossFn\` must be a function (params) => scalar tensor, got ${describe(lossFn)}`);
   const leaves = treeLeavesWithPath(params).filter(([, x]) => isTensor(x)) as [(string | number)[], tf.Tensor][];

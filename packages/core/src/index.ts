@@ -48,7 +48,8 @@ export {
   saveCheckpointTo,
   type TrainingCheckpoint,
 } from './interop/training-checkpoint.js';
-export { createOptimizer, type MinimizeOptions, type Optimizer, type OptimizerOptions } from './optimizer.js';
+export { createOptimizer, type MinimizeOptions, minimizeWith, type Optimizer, type OptimizerOptions } from './optimizer.js';
+export { TFJS_CORE_RANGE } from './tfjs-version.js';
 export * from './transforms/adadelta.js';
 export * from './transforms/adam.js';
 export * from './transforms/adaptive.js';

@@ -66,7 +66,8 @@ export interface Optimizer<S = unknown, P extends Params = Params> {
    * params. Returns the loss (before the step) when `returnLoss` is set,
    * else `null`.
    */
-  minimize(lossFn: (params: P) => tf.Scalar, options?: MinimizeOptions): tf.Scalar | null;
+  minimize(lossFn: (params: P) => tf.Tensor, options: MinimizeOptions & { returnLoss: true }): tf.Scalar;
+  minimize(lossFn: (params: P) => tf.Tensor, options?: MinimizeOptions): tf.Scalar | null;
   /** The current params (the same `tf.Variable` objects when the params are variables). */
   readonly params: P;
   /** The current state of the transformation. */
@@ -99,8 +100,8 @@ export interface Optimizer<S = unknown, P extends Params = Params> {
  * const opt = createOptimizer(adamw(1e-3), model.trainableWeights.map((w) => w.read()));
  * for (const { xs, ys } of batches) {
  *   const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs) as tf.Tensor), { returnLoss: true });
- *   console.log(loss?.dataSync()[0]);
- *   loss?.dispose();
+ *   console.log(loss.dataSync()[0]);
+ *   loss.dispose();
  * }
  * opt.dispose();
  * ```
@@ -121,7 +122,7 @@ export function createOptimizer<S = unknown, P extends Params = Params>(
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);
   };
-  const optimizer: Optimizer<S, P> = {
+  const optimizer = {
     step(given: Updates | tf.NamedTensorMap, extraArgs?: ExtraArgs): void {
       alive('step()');
       const grads = isNamedGradientMap(given, p) ? gradientsByName('createOptimizer.step', given, p) : (given as Updates);
@@ -155,20 +156,9 @@ export function createOptimizer<S = unknown, P extends Params = Params>(
       p = np;
       state = ns as S;
     },
-    minimize(lossFn: (params: P) => tf.Scalar, minimizeOptions: MinimizeOptions = {}): tf.Scalar | null {
+    minimize(lossFn: (params: P) => tf.Tensor, minimizeOptions?: MinimizeOptions): tf.Scalar | null {
       alive('minimize()');
-      const { value, grads } = lossAndGradients('createOptimizer.minimize', lossFn, p as P);
-      try {
-        optimizer.step(grads, minimizeOptions.extraArgs);
-      } catch (e) {
-        value.dispose();
-        throw e;
-      } finally {
-        for (const g of treeLeaves(grads)) if (isTensor(g)) g.dispose();
-      }
-      if (minimizeOptions.returnLoss === true) return value;
-      value.dispose();
-      return null;
+      return minimizeWith(optimizer as Optimizer<S, P>, lossFn, minimizeOptions);
     },
     get params() {
       return p as P;
@@ -183,7 +173,7 @@ export function createOptimizer<S = unknown, P extends Params = Params>(
       for (const t of treeLeaves(state)) if (isTensor(t)) (t as tf.Tensor).dispose();
     },
   };
-  return optimizer;
+  return optimizer as Optimizer<S, P>;
 }
 
 /**
@@ -200,4 +190,30 @@ function checkedState<S>(fn: string, tx: GradientTransformation<S>, params: Para
     for (const leaf of treeLeaves(reference)) if (isTensor(leaf)) leaf.dispose();
   }
   return state;
+}
+
+/**
+ * One step of `opt` on the gradient of `lossFn` at `opt.params`: what
+ * {@link Optimizer.minimize} does, for any object with `step` and `params`
+ * (e.g. an optimizer of another package built on this one). Frees the
+ * gradients; returns the loss when `returnLoss` is set (else disposes it and
+ * returns `null`).
+ */
+export function minimizeWith<P extends Params>(
+  opt: Pick<Optimizer<unknown, P>, 'step' | 'params'>,
+  lossFn: (params: P) => tf.Tensor,
+  options: MinimizeOptions = {},
+): tf.Scalar | null {
+  const { value, grads } = lossAndGradients('minimize', lossFn, opt.params);
+  try {
+    opt.step(grads, options.extraArgs);
+  } catch (e) {
+    value.dispose();
+    throw e;
+  } finally {
+    for (const g of treeLeaves(grads)) if (isTensor(g)) g.dispose();
+  }
+  if (options.returnLoss === true) return value;
+  value.dispose();
+  return null;
 }

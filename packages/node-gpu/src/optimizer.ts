@@ -13,6 +13,7 @@ import {
   type ExtraArgs,
   type GradientTransformation,
   isTensor,
+  minimizeWith,
   type Optimizer,
   type OptimizerOptions,
   type Params,
@@ -152,6 +153,7 @@ export function createNodeOptimizer<S = unknown>(
     const inner = createOptimizer(tx, params, coreOptions);
     return {
       step: (grads, extraArgs) => inner.step(grads, extraArgs),
+      minimize: inner.minimize,
       get params() {
         return inner.params;
       },
@@ -223,7 +225,7 @@ export function createNodeOptimizer<S = unknown>(
     return leafCache;
   };
 
-  return {
+  const flatOptimizer: NodeOptimizer<S> = {
     step(grads: Updates, extraArgs?: ExtraArgs): void {
       alive('step()');
       checkFloatTree(fn, 'grads', grads);
@@ -274,9 +276,14 @@ export function createNodeOptimizer<S = unknown>(
       layout.packer.dispose();
       disposed = true;
     },
+    minimize: ((lossFn: (params: Params) => tf.Tensor, options) => {
+      alive('minimize()');
+      return minimizeWith(flatOptimizer, lossFn, options);
+    }) as NodeOptimizer<S>['minimize'],
     flattened: true,
     reason,
   };
+  return flatOptimizer;
 }
 
 /** Whether the active backend is tfjs-node's `tensorflow` backend (with its native binding). */

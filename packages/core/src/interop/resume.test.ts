@@ -73,7 +73,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     const straight = trained(6);
     const first = trained(3);
     const artifacts = await saveCheckpoint(first);
-    const fresh = loadCheckpoint(artifacts, tx());
+    const fresh = loadCheckpoint<unknown, { w: tf.Tensor }>(artifacts, tx());
     expect(values(fresh.params)).toEqual(values(first.params));
     const into = { w: tf.variable(tf.zeros([3])) };
     const before = tf.memory().numTensors;
@@ -116,7 +116,7 @@ describe('nodeFileHandler', () => {
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     expect(json.weightsManifest[0].paths).toEqual(['./weights.bin']);
     expect(json.modelTopology.format).toBe('gradtx-state');
-    const { params, state } = await loadCheckpointFrom(nodeFileHandler(dir), tx());
+    const { params, state } = await loadCheckpointFrom<unknown, { w: tf.Tensor }>(nodeFileHandler(dir), tx());
     const resumed = createOptimizer(tx(), params, { state });
     for (let i = 0; i < 2; i++) resumed.minimize(loss);
     expect(values(resumed.params)).toEqual(values(straight.params));
