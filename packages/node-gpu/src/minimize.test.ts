@@ -23,7 +23,7 @@ describe('createNodeOptimizer.minimize', () => {
       }
       const wa = Array.from((a.params as { w: tf.Tensor }).w.dataSync());
       const wb = Array.from((b.params as { w: tf.Tensor }).w.dataSync());
-      wa.forEach((x, i) => expect(x).toBeCloseTo(wb[i] as number, 5));
+      for (const [i, x] of wa.entries()) expect(x).toBeCloseTo(wb[i] as number, 5);
       a.dispose();
       b.dispose();
     });
