@@ -38,7 +38,7 @@ export interface NodeOptimizerOptions extends OptimizerOptions {
 }
 
 /** A training-loop helper made by {@link createNodeOptimizer}: core's {@link Optimizer}, plus what the flat path adds. */
-export interface NodeOptimizer<S = unknown> extends Optimizer<S> {
+export interface NodeOptimizer<S = unknown, P extends Params = Params> extends Optimizer<S, P> {
   /** Whether steps run on the flat buffer. */
   readonly flattened: boolean;
   /** One sentence: why steps run flat or on the tree, and which stages see the tree. */
@@ -105,15 +105,16 @@ function describeStages(plan: FlatNode): string {
  * ```ts
  * await useNodeBackend({ prefer: 'gpu' });
  * const opt = createNodeOptimizer(chain(clipByGlobalNorm(1), adamw(1e-3)), params);
- * for (const batch of data) {
- *   const { grads } = tf.variableGrads(() => loss(batch));
- *   opt.step(grads);
- *   tf.dispose(grads);
- * }
+ * for (const batch of data) opt.minimize(() => loss(batch));
  * opt.dispose();
  * ```
  */
-export function createNodeOptimizer<S = unknown>(
+export function createNodeOptimizer<S = unknown, P extends Params = Params>(
+  tx: GradientTransformation<S>,
+  params: P,
+  options?: NodeOptimizerOptions,
+): NodeOptimizer<S, P>;
+export function createNodeOptimizer<S>(
   tx: GradientTransformation<S>,
   params: Params,
   options: NodeOptimizerOptions = {},
