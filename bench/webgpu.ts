@@ -147,7 +147,7 @@ for (const shape of SHAPES) {
     tf.dispose(vars);
   }
   // gradtx adam, fused on webgpu, through createOptimizer (params and state updated in place)
-  for (const [impl, tx, fused] of [
+  const cases: [string, import('@gradtx/core').GradientTransformation, boolean][] = [
     ['gradtx adam (fused, @gradtx/webgpu)', gradtx.adam(LR), true],
     ['gradtx adam (reference path, tfjs ops)', gradtx.adam(LR), false],
     [
@@ -160,7 +160,8 @@ for (const shape of SHAPES) {
       ),
       true,
     ],
-  ] as const) {
+  ];
+  for (const [impl, tx, fused] of cases) {
     if (!fused && elements > 2 * M && !quick) {
       // the reference path allocates ~10 full-size temporaries per leaf per step; skip it on the biggest tree
       continue;

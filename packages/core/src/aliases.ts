@@ -10,7 +10,7 @@ import type { GradientTransformation, ScalarOrSchedule, Schedule } from './base.
 import { type Mask, masked } from './combinators/masked.js';
 import { chain, identity } from './combine.js';
 import { scaleByAdadelta } from './transforms/adadelta.js';
-import { scaleByAdam, scaleByAdamax, scaleByAMSGrad, scaleByRAdam } from './transforms/adam.js';
+import { type ScaleByAdamState, scaleByAdam, scaleByAdamax, scaleByAMSGrad, scaleByRAdam } from './transforms/adam.js';
 import { scaleByBelief, scaleByNovograd, scaleByYogi } from './transforms/adaptive.js';
 import { clipByBlockRms } from './transforms/clipping.js';
 import { addDecayedWeights } from './transforms/decay.js';
@@ -21,7 +21,7 @@ import { addNoise } from './transforms/noise.js';
 import { scaleByOptimisticGradient } from './transforms/optimistic.js';
 import { scaleByRms, scaleByRss, scaleByStddev } from './transforms/rms.js';
 import { scaleByRprop } from './transforms/rprop.js';
-import { scale, scaleByLearningRate } from './transforms/scaling.js';
+import { type ScaleByLearningRateState, scale, scaleByLearningRate } from './transforms/scaling.js';
 import { scaleBySign } from './transforms/sign.js';
 import { scaleBySm3 } from './transforms/sm3.js';
 import { scaleByParamBlockRms, scaleByTrustRatio } from './transforms/trust.js';
@@ -86,7 +86,18 @@ export interface AdamOptions {
 
 const ADAM_KEYS = ['b1', 'b2', 'eps', 'epsRoot', 'nesterov'] as const;
 
-function adamLike(fn: string, learningRate: ScalarOrSchedule, options: AdamOptions | undefined, nesterov: boolean): GradientTransformation {
+/** The state of {@link adam} and {@link nadam}: `[scaleByAdam's state, scaleByLearningRate's state]`. */
+export type AdamState = [ScaleByAdamState, ScaleByLearningRateState];
+
+/** The state of {@link adamw} and {@link nadamw}: `[scaleByAdam's, addDecayedWeights', scaleByLearningRate's]`. */
+export type AdamwState = [ScaleByAdamState, unknown, ScaleByLearningRateState];
+
+function adamLike(
+  fn: string,
+  learningRate: ScalarOrSchedule,
+  options: AdamOptions | undefined,
+  nesterov: boolean,
+): GradientTransformation<AdamState> {
   const o = checkAliasArgs(fn, learningRate, options, ADAM_KEYS);
   return chain(
     scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, nesterov: o.nesterov ?? nesterov }),
@@ -100,7 +111,7 @@ function adamLike(fn: string, learningRate: ScalarOrSchedule, options: AdamOptio
  * Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, nesterov = false`.
  * Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015); optax `adam`.
  */
-export function adam(learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation {
+export function adam(learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation<AdamState> {
   return adamLike('adam', learningRate, options, false);
 }
 
@@ -109,7 +120,7 @@ export function adam(learningRate: ScalarOrSchedule, options?: AdamOptions): Gra
  * `m̂ = b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)`.
  * Reference: Dozat, "Incorporating Nesterov Momentum into Adam" (2016); optax `nadam`.
  */
-export function nadam(learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation {
+export function nadam(learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation<AdamState> {
   return adamLike('nadam', learningRate, options, true);
 }
 
@@ -128,7 +139,7 @@ function adamwLike(
   learningRate: ScalarOrSchedule,
   options: AdamwOptions | undefined,
   nesterov: boolean,
-): GradientTransformation {
+): GradientTransformation<AdamwState> {
   const o = checkAliasArgs(fn, learningRate, options, ADAMW_KEYS);
   return chain(
     scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, nesterov: o.nesterov ?? nesterov }),
@@ -144,7 +155,7 @@ function adamwLike(
  * Defaults as {@link adam}, and `weightDecay = 1e-4`, no mask.
  * Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019); optax `adamw`.
  */
-export function adamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): GradientTransformation {
+export function adamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): GradientTransformation<AdamwState> {
   return adamwLike('adamw', learningRate, options, false);
 }
 
@@ -152,7 +163,7 @@ export function adamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): G
  * NAdamW: {@link adamw} with Nesterov momentum (`nesterov` defaults to true).
  * Reference: Dozat (2016), Loshchilov & Hutter (2019); optax `nadamw`.
  */
-export function nadamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): GradientTransformation {
+export function nadamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): GradientTransformation<AdamwState> {
   return adamwLike('nadamw', learningRate, options, true);
 }
 

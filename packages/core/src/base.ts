@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { TensorTree } from './tree.js';
 
 /** A schedule maps the step count (0 for the first update) to a value, in JS doubles. */
@@ -14,6 +14,46 @@ export type ScalarOrSchedule = number | Schedule;
 
 /** Params: a tree of float tensors (or `tf.Variable`s). */
 export type Params = TensorTree;
+/**
+ * The type of a tree with the structure of `P` whose tensor leaves are fresh
+ * tensors (a `tf.Variable` leaf becomes a `tf.Tensor` of its rank): what
+ * `applyUpdates(params, updates)` returns.
+ */
+export type AsTensors<P> = TensorTree extends P ? Params : TensorsOf<P>;
+type TensorsOf<P> =
+  P extends Variable<infer R>
+    ? Tensor<R>
+    : P extends Tensor
+      ? P
+      : P extends readonly unknown[]
+        ? { -readonly [K in keyof P]: TensorsOf<P[K]> }
+        : P extends object
+          ? { -readonly [K in keyof P]: TensorsOf<P[K]> }
+          : P;
+
+declare const paramsTreeBrand: unique symbol;
+
+/**
+ * In a state type, a slot that holds a tree with the params' structure (an
+ * Adam moment, a momentum trace): a {@link TensorTree} with a type-only mark.
+ * `createOptimizer(tx, params)` replaces it with the params' own type (see
+ * {@link StateFor}), so `opt.state[0].mu.w` type-checks for params `{ w }`.
+ */
+export type ParamsTree = TensorTree & { readonly [paramsTreeBrand]?: 'a tree with the params structure' };
+
+/** The state type `S` of a transformation with every {@link ParamsTree} slot replaced by the tensors of params `P`. */
+export type StateFor<S, P> = unknown extends S ? S : typeof paramsTreeBrand extends keyof S ? AsTensors<P> : StateMap<S, P>;
+type StateMap<S, P> = S extends Tensor | number | boolean | string | null | undefined
+  ? S
+  : S extends readonly unknown[]
+    ? { -readonly [K in keyof S]: StateFor<S[K], P> }
+    : S extends object
+      ? { [K in keyof S]: StateFor<S[K], P> }
+      : S;
+
+/** The state type of a transformation. */
+export type StateOf<T> = T extends GradientTransformation<infer S> ? S : never;
+
 /** Updates (gradients on the way in): a tree with the params' structure. */
 export type Updates = TensorTree;
 

@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
+import type { ExtraArgs, GradientTransformation, Params, StateOf, Updates } from './base.js';
 import { isTensor, treeLeaves, treeMap } from './tree.js';
 import { checkFloatTree, checkTransformation } from './validate.js';
 
@@ -15,6 +15,9 @@ function stagesOf(txs: readonly GradientTransformation[]): GradientTransformatio
   return txs.flatMap((tx) => (tx.fusion?.kind === 'chain' ? stagesOf(tx.fusion.parts) : [tx]));
 }
 
+/** The state of `chain(...txs)`: the tuple of the members' states. */
+export type ChainState<T extends readonly GradientTransformation[]> = { -readonly [K in keyof T]: StateOf<T[K]> };
+
 /**
  * Applies transformations in sequence: the updates returned by one are the
  * input of the next. The state is an array with one entry per transformation.
@@ -22,6 +25,7 @@ function stagesOf(txs: readonly GradientTransformation[]): GradientTransformatio
  *
  * `chain()` with no arguments is the identity. Reference: optax `chain`.
  */
+export function chain<const T extends readonly GradientTransformation[]>(...txs: T): GradientTransformation<ChainState<T>>;
 export function chain(...txs: GradientTransformation[]): GradientTransformation<unknown[]> {
   txs.forEach((tx, i) => {
     checkTransformation('chain', `argument ${i}`, tx);

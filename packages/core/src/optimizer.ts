@@ -6,7 +6,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
+import type { ExtraArgs, GradientTransformation, Params, StateFor, Updates } from './base.js';
 import { currentDevice, runStep } from './fused/engine.js';
 import { FastStep } from './fused/fast.js';
 import { isFusedEnabled } from './fused/runtime.js';
@@ -70,7 +70,7 @@ export interface Optimizer<S = unknown, P extends Params = Params> {
   minimize(lossFn: (params: P) => tf.Tensor, options?: MinimizeOptions): tf.Scalar | null;
   /** The current params (the same `tf.Variable` objects when the params are variables). */
   readonly params: P;
-  /** The current state of the transformation. */
+  /** The current state of the transformation (typed: `opt.state[0].mu.w` for `adam` on params `{ w }`). */
   readonly state: S;
   /** Disposes the state. The params are left to the caller (variables as they are, tensors not disposed). */
   dispose(): void;
@@ -108,6 +108,11 @@ export interface Optimizer<S = unknown, P extends Params = Params> {
  * @category Training loop
  */
 export function createOptimizer<S = unknown, P extends Params = Params>(
+  tx: GradientTransformation<S>,
+  params: P,
+  options?: OptimizerOptions,
+): Optimizer<StateFor<S, P>, P>;
+export function createOptimizer<S, P extends Params>(
   tx: GradientTransformation<S>,
   params: P,
   options: OptimizerOptions = {},

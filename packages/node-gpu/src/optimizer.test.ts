@@ -107,7 +107,7 @@ describe('createNodeOptimizer, flat path on the cpu backend (flatten: true)', ()
     expect(adamState.count).toBe(1);
     expect(adamState.mu.shape).toEqual([29]);
     // the tree-shaped state has the params' structure, null slot included
-    const treeState = opt.state as [{ mu: { w: tf.Tensor; deep: [{ k: tf.Tensor }, null] } }];
+    const treeState = opt.state as unknown as [{ mu: { w: tf.Tensor; deep: [{ k: tf.Tensor }, null] } }];
     expect(treeState[0].mu.w.shape).toEqual([3, 4]);
     expect(treeState[0].mu.deep[0].k.shape).toEqual([2, 2, 3]);
     expect(treeState[0].mu.deep[1]).toBeNull();

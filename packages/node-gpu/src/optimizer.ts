@@ -17,6 +17,7 @@ import {
   type Optimizer,
   type OptimizerOptions,
   type Params,
+  type StateFor,
   treeFlatten,
   treeUnflatten,
   type Updates,
@@ -113,7 +114,7 @@ export function createNodeOptimizer<S = unknown, P extends Params = Params>(
   tx: GradientTransformation<S>,
   params: P,
   options?: NodeOptimizerOptions,
-): NodeOptimizer<S, P>;
+): NodeOptimizer<StateFor<S, P>, P>;
 export function createNodeOptimizer<S>(
   tx: GradientTransformation<S>,
   params: Params,
@@ -159,7 +160,7 @@ export function createNodeOptimizer<S>(
         return inner.params;
       },
       get state() {
-        return inner.state;
+        return inner.state as S;
       },
       dispose: () => inner.dispose(),
       flattened: false,

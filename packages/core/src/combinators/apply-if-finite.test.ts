@@ -134,7 +134,7 @@ describe('applyIfFinite', () => {
       const [ub, sb1] = b.update(g, sb, p);
       expect(spy).toHaveBeenCalledTimes(1);
       spy.mockRestore();
-      expect((sb1.innerState as [{ count: number }])[0].count).toBe(0);
+      expect((sb1.innerState as unknown as [{ count: number }])[0].count).toBe(0);
       return [p, g, sa, ua, sa1, sb, ub, sb1];
     });
   });
@@ -170,7 +170,7 @@ describe('applyIfFinite', () => {
     await expectNoLeaks(() => {
       const p = tensors(P);
       const g = tensors(G[0] as Record<string, number[]>);
-      for (const tx of [applyIfFinite(sgdMomentum(), 1), applyIfFinite(adam(), 1)]) {
+      for (const tx of [applyIfFinite(sgdMomentum(), 1), applyIfFinite(adam(), 1)] as GradientTransformation[]) {
         const s0 = tx.init(p);
         for (const grads of [g, tensors(G[1] as Record<string, number[]>)]) {
           const [u, s1] = tx.update(grads, s0, p);

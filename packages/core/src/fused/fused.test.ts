@@ -365,7 +365,7 @@ describe('fallbacks', () => {
     const bad = { ...toTensors(randomArrays(rng(2))), a: tf.zeros([3]) };
     expect(() => fusedUpdate(t, bad, s, p)).toThrow(/shape/);
     expect(() => fusedUpdate(t, { a: bad.a }, s, p)).toThrow(/tree mismatch|missing/);
-    expect(() => fusedUpdate(t, bad, [{ count: 0 }, {}], p)).toThrow(/state/);
+    expect(() => fusedUpdate(t, bad, [{ count: 0 }, {}] as never, p)).toThrow(/state/);
     disposeAll(p, s, bad);
   });
 

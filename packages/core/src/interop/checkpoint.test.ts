@@ -173,7 +173,7 @@ describe('saveState / loadState', () => {
 
       const b = makeTx(); // a fresh transformation (fresh closures), as after a restart
       const resumedState = loadState(stored, b, half.params);
-      expect((resumedState as [unknown, { count: number }])[1].count).toBe(N);
+      expect((resumedState as unknown as [unknown, { count: number }])[1].count).toBe(N);
       const resumed = train(b, half.params, resumedState, N, N + M);
 
       expect(bits(resumed.params)).toEqual(bits(straight.params));

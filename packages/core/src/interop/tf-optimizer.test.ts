@@ -149,7 +149,7 @@ describe('asTfOptimizer', () => {
     expect(losses[epochs - 1]).toBeLessThan((losses[0] as number) - 0.1); // it trains
     for (const [i, w] of model.getWeights().entries()) relClose(Array.from(w.dataSync()), plain.weights[i] as number[], 1e-4);
     expect(opt.iterations).toBe(epochs);
-    expect((opt.state as [{ count: number }])[0].count).toBe(epochs);
+    expect((opt.state as unknown as [{ count: number }])[0].count).toBe(epochs);
     model.dispose();
     opt.dispose();
   });

@@ -66,7 +66,7 @@ describe('scaleByAdam', () => {
       const [u, s1] = tx.update(g, s0, params);
       expect(g.w.isDisposed).toBe(false);
       expect(Array.from(g.w.dataSync())).toEqual([0.5, -0.5]);
-      expect(Array.from((s0[0] as { mu: { w: tf.Tensor } }).mu.w.dataSync())).toEqual([0, 0]);
+      expect(Array.from((s0[0] as unknown as { mu: { w: tf.Tensor } }).mu.w.dataSync())).toEqual([0, 0]);
       return [params, g, s0, u, s1];
     });
   });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type GradientTransformation, safeIncrement } from '../base.js';
+import { type GradientTransformation, type ParamsTree, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { biasCorrection, f32 } from '../fused/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative } from '../validate.js';
@@ -24,6 +24,16 @@ export interface ScaleByAdamOptions {
   nesterov?: boolean;
 }
 
+/** The state of {@link scaleByAdam} (optax's `ScaleByAdamState`): the step count and the two moments, trees with the params' structure. */
+export interface ScaleByAdamState {
+  /** The number of updates so far. */
+  count: number;
+  /** The first moment (the EMA of the updates). */
+  mu: ParamsTree;
+  /** The second moment (the EMA of the squared updates). */
+  nu: ParamsTree;
+}
+
 /**
  * Rescales updates by Adam's bias-corrected moment estimates.
  *
@@ -39,7 +49,7 @@ export interface ScaleByAdamOptions {
  * Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015);
  * optax `scale_by_adam`.
  */
-export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ElementwiseState> {
+export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> {
   const fn = 'scaleByAdam';
   const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
   const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
@@ -73,7 +83,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       const nuHat = m.div(nu1, k.bc2);
       return { u: m.div(muHat, m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps)), mu: mu1, nu: nu1 };
     },
-  });
+  }) as unknown as GradientTransformation<ScaleByAdamState>;
 }
 
 /** Options of {@link scaleByAMSGrad}. */

@@ -51,12 +51,22 @@ export interface ScaleByLearningRateOptions {
   flipSign?: boolean;
 }
 
+/** The state of {@link scaleByLearningRate}: `{ count }` for a schedule, `{}` for a constant. */
+export interface ScaleByLearningRateState {
+  /** The number of updates so far (with a schedule only). */
+  count?: number;
+}
+
 /**
  * Multiplies updates by `-learningRate` (or `+learningRate` when `flipSign`
  * is false). A constant becomes {@link scale} (stateless); a schedule becomes
  * {@link scaleBySchedule} (state `{ count }`). The learning rate must be a
  * finite number ≥ 0. Reference: optax `scale_by_learning_rate`.
  */
+export function scaleByLearningRate(
+  learningRate: ScalarOrSchedule,
+  options?: ScaleByLearningRateOptions,
+): GradientTransformation<ScaleByLearningRateState>;
 export function scaleByLearningRate(
   learningRate: ScalarOrSchedule,
   options: ScaleByLearningRateOptions = {},

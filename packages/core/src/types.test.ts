@@ -1,0 +1,29 @@
+// Compile-time tests: the types users see (checked by `tsc` in typecheck; vitest runs the assertions too).
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expectTypeOf, it } from 'vitest';
+import { adam, adamw } from './aliases.js';
+import { chain } from './combine.js';
+import { createOptimizer } from './optimizer.js';
+import { scaleByAdam } from './transforms/adam.js';
+import { clipByGlobalNorm } from './transforms/clipping.js';
+import { applyUpdates } from './update.js';
+
+describe('types', () => {
+  it('createOptimizer keeps the params type and types the state of adam, adamw and chains', () => {
+    const params = { w: tf.variable(tf.zeros([2])), layers: [{ b: tf.variable(tf.zeros([1])) }] };
+    const opt = createOptimizer(adam(0.1), params);
+    expectTypeOf(opt.params).toEqualTypeOf<typeof params>();
+    expectTypeOf(opt.state[0].count).toEqualTypeOf<number>();
+    expectTypeOf(opt.state[0].mu.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    expectTypeOf(opt.state[0].nu.layers[0].b).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    const w = createOptimizer(adamw(0.1), params);
+    expectTypeOf(w.state[0].mu.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    // @ts-expect-error an adamw state is a tuple of its stages' states: there is no `mu` on it
+    w.state.mu;
+    const c = createOptimizer(chain(clipByGlobalNorm(1), scaleByAdam()), params);
+    expectTypeOf(c.state[1].mu.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    expectTypeOf(applyUpdates({ w: tf.zeros([1]) }, { w: tf.zeros([1]) }).w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    for (const o of [opt, w, c]) o.dispose();
+    tf.dispose([params.w, params.layers[0].b]);
+  });
+});
