@@ -154,7 +154,7 @@ export function resolveOptions<D extends object>(fn: string, options: unknown, d
     throw new Error(`${fn}: the options must be an object such as { ${Object.keys(defaults)[0] ?? 'key'}: … }, got ${got}`);
   }
   const known = Object.keys(defaults);
-  const resolved: Record<string, unknown> = { ...defaults };
+  const resolved = { ...defaults } as Record<string, unknown>;
   for (const [key, value] of Object.entries(options)) {
     if (!known.includes(key)) {
       throw new Error(`${fn}: unknown option \`${key}\`; the options are ${known.map((k) => `\`${k}\``).join(', ')}`);
