@@ -708,12 +708,13 @@ export function fusedUpdate<S>(
 
 /** Runs a step on the fused path where it applies, else on the reference path. */
 export function runStep(req: StepRequest, fused: boolean): [Params, unknown] {
+  let out: [Params, unknown] | null = null;
   if (fused && isFusedEnabled()) {
     const device = currentDevice();
-    if (device !== null) {
-      const out = fusedStep(req, device, planOf(req.tx));
-      if (out !== null) return out;
-    }
+    if (device !== null) out = fusedStep(req, device, planOf(req.tx));
   }
-  return referenceStep(req);
+  out ??= referenceStep(req);
+  // The donated inputs are gone, so what the step made must outlive an enclosing tf.tidy.
+  if (req.donate.params || req.donate.state) for (const t of tensorLeaves(out)) tf.keep(t);
+  return out;
 }
