@@ -6,10 +6,10 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type GradientTransformation, type Params, safeIncrement, type Updates } from './base.js';
+import { type GradientTransformation, MAX_COUNT, type Params, safeIncrement, type Updates } from './base.js';
 import { combineReduction, reduceLeaf, tfOps } from './fused/reference.js';
 import type { ElementwiseSpec } from './fused/spec.js';
-import { assertSameShapes, treeFlatten, treeMap, treeUnflatten } from './tree.js';
+import { assertSameShapes, describe, treeFlatten, treeMap, treeUnflatten } from './tree.js';
 import { checkFloatTree, checkStateKeys, requireParams } from './validate.js';
 
 /**
@@ -39,10 +39,13 @@ export function initElementwiseState(spec: ElementwiseSpec, params: Params): Ele
 export function checkElementwiseInputs(spec: ElementwiseSpec, updates: Updates, state: ElementwiseState, params?: Params): void {
   checkFloatTree(spec.name, 'updates', updates);
   checkStateKeys(spec.name, state, stateKeys(spec));
-  if (spec.counted && (typeof state.count !== 'number' || !(state.count >= 0))) {
-    throw new Error(`${spec.name}: state.count must be a number >= 0, got ${String(state.count)}`);
+  if (spec.counted && (typeof state.count !== 'number' || !Number.isInteger(state.count) || state.count < 0 || state.count > MAX_COUNT)) {
+    throw new Error(`${spec.name}: state.count must be an integer from 0 to ${MAX_COUNT}, got ${describe(state.count)}`);
   }
-  for (const slot of spec.slots) assertSameShapes(updates, state[slot.name], ['updates', `state.${slot.name}`]);
+  for (const slot of spec.slots) {
+    assertSameShapes(updates, state[slot.name], ['updates', `state.${slot.name}`]);
+    checkFloatTree(spec.name, `state.${slot.name}`, state[slot.name]);
+  }
   if (spec.needsParams) {
     requireParams(spec.name, params);
     checkFloatTree(spec.name, 'params', params);
