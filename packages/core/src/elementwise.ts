@@ -53,6 +53,17 @@ export function checkElementwiseInputs(spec: ElementwiseSpec, updates: Updates, 
   }
 }
 
+/**
+ * A body's output as a leaf of `shape`: a scalar (or lower-rank) result is
+ * broadcast, and a zero-size leaf stays empty (a `tf.where` over an empty
+ * tensor and a scalar would otherwise give shape [1]).
+ */
+function fitShape(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  if (tf.util.sizeFromShape(shape as number[]) === 0) return tf.zeros(shape as number[]);
+  return tf.broadcastTo(t, shape as number[]);
+}
+
 /** Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed. */
 export function referenceUpdate(
   spec: ElementwiseSpec,
@@ -93,11 +104,9 @@ export function referenceUpdate(
         x[s.name] = slotLeaves[j]?.[i] as tf.Tensor;
       });
       const out = spec.body(tfOps, x as never, { ...k, ...perLeaf[i] });
-      const outu = out.u === u ? tf.clone(u) : out.u;
-      outU.push(outu.shape.length === u.shape.length ? outu : tf.broadcastTo(outu, u.shape));
+      outU.push(fitShape(out.u === u ? tf.clone(u) : out.u, u.shape));
       spec.slots.forEach((s, j) => {
-        const v = out[s.name] ?? x[s.name];
-        (outSlots[j] as tf.Tensor[]).push(tf.clone(v.shape.length === u.shape.length ? v : tf.broadcastTo(v, u.shape)));
+        (outSlots[j] as tf.Tensor[]).push(tf.clone(fitShape(out[s.name] ?? (x[s.name] as tf.Tensor), u.shape)));
       });
     });
     const next: ElementwiseState = spec.counted ? { count: safeIncrement(count) } : {};
