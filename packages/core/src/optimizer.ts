@@ -10,8 +10,8 @@ import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.
 import { currentDevice, runStep } from './fused/engine.js';
 import { FastStep } from './fused/fast.js';
 import { isFusedEnabled } from './fused/runtime.js';
-import { isTensor, treeLeaves } from './tree.js';
-import { checkTransformation } from './validate.js';
+import { describe, isPlainObject, isTensor, treeLeaves } from './tree.js';
+import { checkBoolean, checkParamsTree, checkTransformation, type OptionDefaults, resolveOptions } from './validate.js';
 
 /** Options of {@link createOptimizer}. */
 export interface OptimizerOptions {
@@ -28,6 +28,9 @@ export interface OptimizerOptions {
    */
   inPlace?: boolean;
 }
+
+/** The defaults of {@link createOptimizer}'s options (its known option keys). */
+export const createOptimizerDefaults: OptionDefaults<OptimizerOptions> = Object.freeze({ fused: true, inPlace: true });
 
 /** A training-loop helper made by {@link createOptimizer}. */
 export interface Optimizer<S = unknown> {
@@ -77,18 +80,22 @@ export interface Optimizer<S = unknown> {
  */
 export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, params: Params, options: OptimizerOptions = {}): Optimizer<S> {
   checkTransformation('createOptimizer', '`tx`', tx);
+  const o = resolveOptions('createOptimizer', options, createOptimizerDefaults);
+  checkParamsTree('createOptimizer', params);
   let p = params;
   let state: S = tx.init(params);
   let disposed = false;
   let fast: FastStep | null = null;
-  const fused = options.fused !== false;
-  const inPlace = options.inPlace !== false;
+  const fused = checkBoolean('createOptimizer', 'fused', o.fused);
+  const inPlace = checkBoolean('createOptimizer', 'inPlace', o.inPlace);
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);
   };
   return {
     step(grads: Updates, extraArgs?: ExtraArgs): void {
       alive('step()');
+      if (extraArgs !== undefined && !isPlainObject(extraArgs))
+        throw new Error(`createOptimizer: step's \`extraArgs\` must be an object of named arguments, got ${describe(extraArgs)}`);
       if (fast !== null) {
         const out = isFusedEnabled() && fast.on(currentDevice()) ? fast.step(grads, state, p) : null;
         if (out !== null) {

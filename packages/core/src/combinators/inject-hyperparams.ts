@@ -8,7 +8,7 @@
 import type { ExtraArgs, GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { isPlainObject } from '../tree.js';
-import { checkScheduleValue, checkStateKeys } from '../validate.js';
+import { checkScheduleValue, checkStateKeys, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /**
  * A schedule with its own state (optax's `StatefulSchedule`): a function
@@ -117,6 +117,13 @@ function toParamDtype(x: unknown): unknown {
   return typeof x === 'number' && !Number.isInteger(x) ? Math.fround(x) : x;
 }
 
+/** The defaults of {@link injectHyperparams}'s options. */
+export const injectHyperparamsDefaults: OptionDefaults<InjectHyperparamsOptions> = Object.freeze({
+  staticArgs: [],
+  positionalName: 'learningRate',
+  defaults: {},
+});
+
 /**
  * Wraps a transformation factory so that its numeric hyperparameters live in
  * the state, where they can be read and changed between steps, and any of
@@ -152,14 +159,13 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
   const fn = 'injectHyperparams';
   if (typeof factory !== 'function')
     throw new Error(`${fn}: \`factory\` must be a function returning a gradient transformation, got ${String(factory)}`);
-  const staticList =
-    options.staticArgs === undefined ? [] : typeof options.staticArgs === 'string' ? [options.staticArgs] : [...options.staticArgs];
+  const o = resolveOptions(fn, options, injectHyperparamsDefaults);
+  const staticList = typeof o.staticArgs === 'string' ? [o.staticArgs] : [...o.staticArgs];
   for (const s of staticList) {
     if (typeof s !== 'string') throw new Error(`${fn}: \`staticArgs\` must be a string or a list of strings, got ${String(s)}`);
   }
   const staticArgs = new Set(staticList);
-  const positionalName = options.positionalName ?? 'learningRate';
-  const defaults = options.defaults ?? {};
+  const { positionalName, defaults } = o;
   if (!isPlainObject(defaults)) throw new Error(`${fn}: \`defaults\` must be a plain object of values by name, got ${String(defaults)}`);
   if (typeof positionalName !== 'string' || positionalName === '') {
     throw new Error(`${fn}: \`positionalName\` must be a non-empty string, got ${String(positionalName)}`);

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Optimizer } from '@tensorflow/tfjs-core';
-import type { GradientTransformation } from '../base.js';
+import { type GradientTransformation, MAX_COUNT } from '../base.js';
 import { describe, isPlainObject, isTensor, treeLeaves } from '../tree.js';
 import { applyUpdates } from '../update.js';
 import { checkTransformation } from '../validate.js';
@@ -296,6 +296,10 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
       );
     }
     const iterations = (await iter.data())[0] as number;
+    if (!Number.isInteger(iterations) || iterations < 0 || iterations > MAX_COUNT)
+      throw new Error(
+        `${fn}: the iteration count '${ITERATIONS_WEIGHT}' is ${String(iterations)}; it must be an integer from 0 to ${MAX_COUNT}`,
+      );
     let restored: S | undefined;
     let order: string[] | undefined;
     if (metaTensor !== undefined) {
@@ -319,7 +323,12 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
       }
       const copies: Record<string, tf.Tensor> = {};
       for (const name of names) copies[name] = tf.keep(tf.clone(byName.get(name) as tf.Tensor));
-      restored = unflattenState<S>(topology.structure, copies, fn);
+      try {
+        restored = unflattenState<S>(topology.structure, copies, fn);
+      } catch (e) {
+        tf.dispose(Object.values(copies));
+        throw e;
+      }
     }
     // Check against the variables, if known (otherwise on the first step).
     if (restored !== undefined && this.variables_ !== null) {

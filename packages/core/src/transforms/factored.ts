@@ -17,7 +17,17 @@ import {
   treeMap,
   treeUnflatten,
 } from '../tree.js';
-import { checkBoolean, checkFinite, checkFloatTree, checkInteger, checkNonNegative, checkStateKeys, requireParams } from '../validate.js';
+import {
+  checkBoolean,
+  checkFinite,
+  checkFloatTree,
+  checkInteger,
+  checkNonNegative,
+  checkStateKeys,
+  type OptionDefaults,
+  requireParams,
+  resolveOptions,
+} from '../validate.js';
 
 /**
  * A decay-rate schedule for {@link scaleByFactoredRms}: maps the shifted step
@@ -88,6 +98,16 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** The defaults of {@link scaleByFactoredRms}'s options (`undefined`: no default). */
+export const scaleByFactoredRmsDefaults: OptionDefaults<ScaleByFactoredRmsOptions> = Object.freeze({
+  factored: true,
+  decayRate: 0.8,
+  stepOffset: 0,
+  minDimSizeToFactor: 128,
+  epsilon: 1e-30,
+  decayRateFn: decayRatePow,
+});
+
 /**
  * Rescales updates by a factored estimate of their root mean square, as in
  * Adafactor: a leaf of rank ≥ 2 whose two largest dimensions (`d0` the
@@ -111,13 +131,14 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  */
 export function scaleByFactoredRms(options: ScaleByFactoredRmsOptions = {}): GradientTransformation<FactoredState> {
   const fn = 'scaleByFactoredRms';
-  const factored = checkBoolean(fn, 'factored', options.factored ?? true);
-  const decayRate = checkFinite(fn, 'decayRate', options.decayRate ?? 0.8);
-  const stepOffset = options.stepOffset ?? 0;
+  const o = resolveOptions(fn, options, scaleByFactoredRmsDefaults);
+  const factored = checkBoolean(fn, 'factored', o.factored);
+  const decayRate = checkFinite(fn, 'decayRate', o.decayRate);
+  const stepOffset = o.stepOffset;
   if (!Number.isInteger(stepOffset)) throw new Error(`${fn}: \`stepOffset\` must be an integer, got ${String(stepOffset)}`);
-  const minDim = checkInteger(fn, 'minDimSizeToFactor', options.minDimSizeToFactor ?? 128, 0);
-  const epsilon = checkNonNegative(fn, 'epsilon', options.epsilon ?? 1e-30);
-  const decayRateFn = options.decayRateFn ?? decayRatePow;
+  const minDim = checkInteger(fn, 'minDimSizeToFactor', o.minDimSizeToFactor, 0);
+  const epsilon = checkNonNegative(fn, 'epsilon', o.epsilon);
+  const decayRateFn = o.decayRateFn;
   if (typeof decayRateFn !== 'function') {
     throw new Error(`${fn}: \`decayRateFn\` must be a function (step, decayRate) => number, got ${String(decayRateFn)}`);
   }
