@@ -81,13 +81,13 @@ export interface Optimizer<S = unknown> {
 export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, params: Params, options: OptimizerOptions = {}): Optimizer<S> {
   checkTransformation('createOptimizer', '`tx`', tx);
   const o = resolveOptions('createOptimizer', options, createOptimizerDefaults);
+  const fused = checkBoolean('createOptimizer', 'fused', o.fused);
+  const inPlace = checkBoolean('createOptimizer', 'inPlace', o.inPlace);
   checkParamsTree('createOptimizer', params);
   let p = params;
   let state: S = tx.init(params);
   let disposed = false;
   let fast: FastStep | null = null;
-  const fused = checkBoolean('createOptimizer', 'fused', o.fused);
-  const inPlace = checkBoolean('createOptimizer', 'inPlace', o.inPlace);
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);
   };

@@ -12,12 +12,12 @@ import { describe, formatPath, isNode, isTensor, TreeMismatchError, treeLeavesWi
 /**
  * A value as error messages show it: strings quoted (`'0.1'`, so a numeric
  * string is not mistaken for a number), functions by name (never their
- * source), tensors and containers described, other values as they print.
+ * source), tensors described, other values as they print.
  */
 export function showValue(value: unknown): string {
   if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 60)}…` : value}'`;
   if (typeof value === 'function') return value.name === '' ? 'a function' : `the function ${value.name}`;
-  if (value !== null && typeof value === 'object') return describe(value);
+  if (isTensor(value)) return describe(value);
   return String(value);
 }
 

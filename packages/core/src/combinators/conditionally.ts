@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type ExtraArgs, type GradientTransformation, safeIncrement, type Updates } from '../base.js';
 import { isTensor, treeMap } from '../tree.js';
-import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions } from '../validate.js';
+import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import { cloneTree } from './prefix-tree.js';
 
 /**
@@ -64,7 +64,7 @@ function makeConditional<S>(
 ): GradientTransformation<{ step: number; innerState: S }> {
   checkTransformation(fn, '`inner`', inner);
   if (typeof shouldTransformFn !== 'function')
-    throw new Error(`${fn}: \`shouldTransformFn\` must be a function of the step, got ${String(shouldTransformFn)}`);
+    throw new Error(`${fn}: \`shouldTransformFn\` must be a function of the step, got ${showValue(shouldTransformFn)}`);
   const forward = checkBoolean(fn, 'forwardExtraArgs', resolveOptions(fn, options, conditionallyDefaults).forwardExtraArgs);
   return {
     init: (params) => ({ step: 0, innerState: inner.init(params) }),

@@ -7,7 +7,7 @@
 import type { GradientTransformation } from '../base.js';
 import { setToZero } from '../combine.js';
 import { describe, isNode } from '../tree.js';
-import { checkTransformation, type OptionDefaults, resolveOptions } from '../validate.js';
+import { checkTransformation, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import { type MaskedState, type MaskTree, masked } from './masked.js';
 import { type LabelTree, type PartitionState, partition } from './partition.js';
 import { mapPrefix, maskKind } from './prefix-tree.js';
@@ -55,7 +55,7 @@ export function selectiveTransform(
   const fn = 'selectiveTransform';
   checkTransformation(fn, '`optimizer`', optimizer);
   if (options === null || typeof options !== 'object' || !('freezeMask' in options)) {
-    throw new Error(`${fn}: the options must give \`freezeMask\` (a boolean or a tree of booleans), got ${String(options)}`);
+    throw new Error(`${fn}: the options must give \`freezeMask\` (a boolean or a tree of booleans), got ${showValue(options)}`);
   }
   const freezeMask = resolveOptions(fn, options, selectiveTransformDefaults).freezeMask as MaskTree;
   if (typeof freezeMask === 'function') throw new Error(`${fn}: \`freezeMask\` must be a boolean or a tree of booleans, got a function`);

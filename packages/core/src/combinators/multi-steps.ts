@@ -17,6 +17,7 @@ import {
   checkTransformation,
   type OptionDefaults,
   resolveOptions,
+  showValue,
 } from '../validate.js';
 import { cloneTree } from './prefix-tree.js';
 
@@ -85,11 +86,13 @@ export function multiSteps<S = unknown>(
   checkTransformation(fn, '`inner`', inner);
   if (typeof everyKSchedule === 'number') checkK(fn, everyKSchedule, 0);
   else if (typeof everyKSchedule !== 'function') {
-    throw new Error(`${fn}: \`everyKSchedule\` must be an integer >= 1 or a function of the gradient step, got ${String(everyKSchedule)}`);
+    throw new Error(
+      `${fn}: \`everyKSchedule\` must be an integer >= 1 or a function of the gradient step, got ${showValue(everyKSchedule)}`,
+    );
   }
   const useGradMean = checkBoolean(fn, 'useGradMean', o.useGradMean);
   const shouldSkip: ShouldSkipUpdateFn = o.shouldSkipUpdateFn;
-  if (typeof shouldSkip !== 'function') throw new Error(`${fn}: \`shouldSkipUpdateFn\` must be a function, got ${String(shouldSkip)}`);
+  if (typeof shouldSkip !== 'function') throw new Error(`${fn}: \`shouldSkipUpdateFn\` must be a function, got ${showValue(shouldSkip)}`);
   const kAt = (step: number) => checkK(fn, typeof everyKSchedule === 'number' ? everyKSchedule : everyKSchedule(step), step);
 
   return {
@@ -206,7 +209,7 @@ export function skipLargeUpdates(
 
 function checkK(fn: string, k: number, step: number): number {
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
-    throw new Error(`${fn}: \`everyKSchedule\` must give an integer >= 1, got ${String(k)} at gradient step ${step}`);
+    throw new Error(`${fn}: \`everyKSchedule\` must give an integer >= 1, got ${showValue(k)} at gradient step ${step}`);
   }
   return k;
 }

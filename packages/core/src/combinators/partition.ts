@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { formatPath, type PathKey } from '../tree.js';
-import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions } from '../validate.js';
+import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import type { MaskedState } from './masked.js';
 import { mapPrefix, maskExtraArgs, maskKind, type PrefixKind } from './prefix-tree.js';
 
@@ -70,7 +70,7 @@ export function partition(
   const fn = 'partition';
   const o = resolveOptions(fn, options, partitionDefaults);
   if (transforms === null || typeof transforms !== 'object' || Array.isArray(transforms)) {
-    throw new Error(`${fn}: \`transforms\` must be an object mapping labels to transformations, got ${String(transforms)}`);
+    throw new Error(`${fn}: \`transforms\` must be an object mapping labels to transformations, got ${showValue(transforms)}`);
   }
   const groups = Object.keys(transforms);
   for (const g of groups) checkTransformation(fn, `the transformation for label \`${g}\``, transforms[g]);

@@ -9,7 +9,7 @@ import { type ExtraArgs, type GradientTransformation, type Params, safeIncrement
 import { checkElementwiseInputs } from '../elementwise.js';
 import { isTensor, treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
 import { applyUpdates } from '../update.js';
-import { checkFloatTree } from '../validate.js';
+import { checkFloatTree, showValue } from '../validate.js';
 import { type Plan, planOf, type Segment, type Stage, type StateLayout } from './compile.js';
 import { CpuDevice } from './cpu.js';
 import { type Device, type DeviceReduction, isFusedEnabled, type Launch, type LaunchReductions } from './runtime.js';
@@ -54,7 +54,7 @@ const registry = new Map<string, (backend: tf.KernelBackend) => Device | null>()
 export function registerFusedDevice(backendName: string, deviceOf: (backend: tf.KernelBackend) => Device | null): void {
   if (typeof backendName !== 'string' || typeof deviceOf !== 'function') {
     throw new Error(
-      `registerFusedDevice: expected a backend name and a function (backend) => Device | null, got ${String(backendName)}, ${String(deviceOf)}`,
+      `registerFusedDevice: expected a backend name and a function (backend) => Device | null, got ${showValue(backendName)}, ${String(deviceOf)}`,
     );
   }
   registry.set(backendName, deviceOf);

@@ -8,7 +8,7 @@
 import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { biasCorrection, f32 } from '../fused/spec.js';
-import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
+import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 
 /** Options of {@link scaleByAdam}. */
 export interface ScaleByAdamOptions {
@@ -165,7 +165,7 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
   const correctNu = checkBoolean(fn, 'biasCorrectionNu', o.biasCorrectionNu);
   const mode = o.mode;
   if (mode !== 'optax' && mode !== 'torch') {
-    throw new Error(`${fn}: \`mode\` must be 'optax' or 'torch', got ${String(mode)}`);
+    throw new Error(`${fn}: \`mode\` must be 'optax' or 'torch', got ${showValue(mode)}`);
   }
   return elementwise({
     name: fn,

@@ -28,6 +28,7 @@ import {
   type OptionDefaults,
   requireParams,
   resolveOptions,
+  showValue,
 } from '../validate.js';
 
 /** Options of {@link scaleByBelief}. */
@@ -280,7 +281,7 @@ export function scaleByNovograd(options: ScaleByNovogradOptions = {}): GradientT
       checkFloatTree(fn, 'updates', updates);
       checkStateKeys(fn, state, ['count', 'mu', 'nu']);
       if (typeof state.count !== 'number' || !(state.count >= 0)) {
-        throw new Error(`${fn}: state.count must be a number >= 0, got ${String(state.count)}`);
+        throw new Error(`${fn}: state.count must be a number >= 0, got ${showValue(state.count)}`);
       }
       assertSameShapes(updates, state.mu, ['updates', 'state.mu']);
       assertSameStructure(updates, state.nu, ['updates', 'state.nu']);

@@ -17,6 +17,7 @@ import {
   type OptionDefaults,
   requireParams,
   resolveOptions,
+  showValue,
 } from '../validate.js';
 
 /**
@@ -176,7 +177,7 @@ export function adaptiveGradClip(clipping: number, options: AdaptiveGradClipOpti
   if (o.axis !== undefined) {
     axis = typeof o.axis === 'number' ? [o.axis] : o.axis;
     if (!Array.isArray(axis) || axis.length === 0 || !axis.every((a) => Number.isInteger(a))) {
-      throw new Error(`${fn}: \`axis\` must be an integer or a non-empty array of integers, got ${String(o.axis)}`);
+      throw new Error(`${fn}: \`axis\` must be an integer or a non-empty array of integers, got ${showValue(o.axis)}`);
     }
   }
   return {

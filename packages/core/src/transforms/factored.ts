@@ -27,6 +27,7 @@ import {
   type OptionDefaults,
   requireParams,
   resolveOptions,
+  showValue,
 } from '../validate.js';
 
 /**
@@ -135,12 +136,12 @@ export function scaleByFactoredRms(options: ScaleByFactoredRmsOptions = {}): Gra
   const factored = checkBoolean(fn, 'factored', o.factored);
   const decayRate = checkFinite(fn, 'decayRate', o.decayRate);
   const stepOffset = o.stepOffset;
-  if (!Number.isInteger(stepOffset)) throw new Error(`${fn}: \`stepOffset\` must be an integer, got ${String(stepOffset)}`);
+  if (!Number.isInteger(stepOffset)) throw new Error(`${fn}: \`stepOffset\` must be an integer, got ${showValue(stepOffset)}`);
   const minDim = checkInteger(fn, 'minDimSizeToFactor', o.minDimSizeToFactor, 0);
   const epsilon = checkNonNegative(fn, 'epsilon', o.epsilon);
   const decayRateFn = o.decayRateFn;
   if (typeof decayRateFn !== 'function') {
-    throw new Error(`${fn}: \`decayRateFn\` must be a function (step, decayRate) => number, got ${String(decayRateFn)}`);
+    throw new Error(`${fn}: \`decayRateFn\` must be a function (step, decayRate) => number, got ${showValue(decayRateFn)}`);
   }
   const dimsOf = (x: tf.Tensor) => factoredDims(x.shape, factored, minDim);
   return {
@@ -168,7 +169,7 @@ export function scaleByFactoredRms(options: ScaleByFactoredRmsOptions = {}): Gra
       assertSameShapes(updates, params, ['updates', 'params']);
       checkStateKeys(fn, state, ['count', 'vRow', 'vCol', 'v']);
       const count = state.count;
-      if (typeof count !== 'number' || !(count >= 0)) throw new Error(`${fn}: state.count must be a number >= 0, got ${String(count)}`);
+      if (typeof count !== 'number' || !(count >= 0)) throw new Error(`${fn}: state.count must be a number >= 0, got ${showValue(count)}`);
       const { leaves: ps, treedef } = treeFlatten<tf.Tensor>(params);
       const slots = (['vRow', 'vCol', 'v'] as const).map((name) => {
         assertSameStructure(params, state[name], ['params', `state.${name}`]);

@@ -6,7 +6,7 @@
 import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { f32, type Ops } from '../fused/spec.js';
-import { checkDecay, checkFinite, type OptionDefaults, resolveOptions } from '../validate.js';
+import { checkDecay, checkFinite, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 
 /**
  * `tanh(x)` from the ops the per-element language has, within a few float32
@@ -71,7 +71,7 @@ export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransform
   const b2 = checkDecay(fn, 'b2', o.b2);
   const mode = o.mode;
   if (mode !== 'hard' && mode !== 'smooth' && mode !== 'refined') {
-    throw new Error(`${fn}: \`mode\` must be 'hard', 'smooth' or 'refined', got ${String(mode)}`);
+    throw new Error(`${fn}: \`mode\` must be 'hard', 'smooth' or 'refined', got ${showValue(mode)}`);
   }
   const smoothBeta = checkFinite(fn, 'smoothBeta', o.smoothBeta);
   return elementwise({

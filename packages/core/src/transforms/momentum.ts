@@ -7,7 +7,15 @@
 import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { biasCorrection, f32 } from '../fused/spec.js';
-import { checkBoolean, checkDecay, checkNonNegative, checkUnitInterval, type OptionDefaults, resolveOptions } from '../validate.js';
+import {
+  checkBoolean,
+  checkDecay,
+  checkNonNegative,
+  checkUnitInterval,
+  type OptionDefaults,
+  resolveOptions,
+  showValue,
+} from '../validate.js';
 
 /** Options of {@link trace}. */
 export interface TraceOptions {
@@ -36,7 +44,7 @@ export const traceDefaults: OptionDefaults<TraceOptions, 'decay'> = Object.freez
 export function trace(options: TraceOptions): GradientTransformation<ElementwiseState> {
   const fn = 'trace';
   if (options === null || typeof options !== 'object') {
-    throw new Error(`${fn}: expected an options object { decay, nesterov? }, got ${String(options)}`);
+    throw new Error(`${fn}: expected an options object { decay, nesterov? }, got ${showValue(options)}`);
   }
   const o = resolveOptions(fn, options, traceDefaults);
   const decay = checkNonNegative(fn, 'decay', o.decay as number);

@@ -6,7 +6,15 @@
  */
 import type { GradientTransformation, ScalarOrSchedule, Schedule } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { checkBoolean, checkFinite, checkScalarOrSchedule, checkScheduleValue, type OptionDefaults, resolveOptions } from '../validate.js';
+import {
+  checkBoolean,
+  checkFinite,
+  checkScalarOrSchedule,
+  checkScheduleValue,
+  type OptionDefaults,
+  resolveOptions,
+  showValue,
+} from '../validate.js';
 
 /**
  * Multiplies updates by a constant: `u = stepSize · g`. Stateless.
@@ -32,7 +40,7 @@ export function scale(stepSize: number): GradientTransformation<ElementwiseState
  */
 export function scaleBySchedule(stepSizeFn: Schedule): GradientTransformation<ElementwiseState> {
   if (typeof stepSizeFn !== 'function') {
-    throw new Error(`scaleBySchedule: \`stepSizeFn\` must be a function (count) => number, got ${String(stepSizeFn)}`);
+    throw new Error(`scaleBySchedule: \`stepSizeFn\` must be a function (count) => number, got ${showValue(stepSizeFn)}`);
   }
   return elementwise({
     name: 'scaleBySchedule',
