@@ -52,6 +52,7 @@ function step(tx: gx.GradientTransformation, spoil: (s: Record<string, unknown>)
   });
 }
 
+// biome-ignore format: one probe per line reads as a table
 const optionProbes: Probe[] = [
   { category: 'options', what: 'scaleByAdam({ beta1 })', run: () => gx.scaleByAdam({ beta1: 0.5 } as never), expect: /^scaleByAdam: unknown option `beta1`/ },
   { category: 'options', what: 'scaleByAdam({ b_1 })', run: () => gx.scaleByAdam({ b_1: 0.5 } as never), expect: /^scaleByAdam: unknown option `b_1`/ },
@@ -67,6 +68,7 @@ const optionProbes: Probe[] = [
   { category: 'options', what: 'createOptimizer(tx, p, { fused: 1 })', run: withTensors((p) => gx.createOptimizer(gx.adam(0.1), p, { fused: 1 } as never)), expect: /^createOptimizer: `fused` must be a boolean, got 1/ },
 ];
 
+// biome-ignore format: one probe per line reads as a table
 const hyperProbes: Probe[] = [
   { category: 'hyperparameters', what: "adam('0.1')", run: () => gx.adam('0.1' as never), expect: /^adam: `learningRate` must be a finite number >= 0, got '0.1'/ },
   { category: 'hyperparameters', what: 'adam(NaN)', run: () => gx.adam(Number.NaN), expect: /^adam: `learningRate` .* got NaN/ },
@@ -79,6 +81,7 @@ const hyperProbes: Probe[] = [
   { category: 'hyperparameters', what: "rprop(0.1, { etaPlus: '2' })", run: () => gx.rprop(0.1, { etaPlus: '2' as never }), expect: /^scaleByRprop: `etaPlus` .* got '2'/ },
 ];
 
+// biome-ignore format: one probe per line reads as a table
 const scheduleProbes: Probe[] = [
   { category: 'schedules', what: 'lr schedule -> Infinity', run: step(gx.sgd(() => Infinity)), expect: /schedule for `learningRate` returned Infinity at count 0/ },
   { category: 'schedules', what: 'lr schedule -> -0.1', run: step(gx.sgd(() => -0.1)), expect: /schedule for `learningRate` returned -0.1 at count 0/ },
@@ -87,6 +90,7 @@ const scheduleProbes: Probe[] = [
   { category: 'schedules', what: 'weight decay schedule -> Infinity', run: step(gx.addDecayedWeights(() => Infinity)), expect: /schedule for `weightDecay` returned Infinity/ },
 ];
 
+// biome-ignore format: one probe per line reads as a table
 const stateProbes: Probe[] = [
   { category: 'state', what: 'count = 1.5', run: step(gx.scaleByAdam(), (s) => Object.assign(s, { count: 1.5 })), expect: /^scaleByAdam: state.count must be an integer/ },
   { category: 'state', what: 'count = -5', run: step(gx.scaleByAdam(), (s) => Object.assign(s, { count: -5 })), expect: /^scaleByAdam: state.count must be an integer/ },
@@ -117,6 +121,7 @@ const stateProbes: Probe[] = [
   },
 ];
 
+// biome-ignore format: one probe per line reads as a table
 const treeProbes: Probe[] = [
   { category: 'params and grads', what: 'createOptimizer(tx, undefined)', run: () => gx.createOptimizer(gx.adam(0.1), undefined as never), expect: /^createOptimizer: `params` must be a tree of tensors/ },
   {
@@ -197,7 +202,11 @@ describe('bad inputs', () => {
     const spoilt: [string, unknown, RegExp][] = [
       ['weightData a Buffer view', { ...a, weightData: Buffer.from(new Uint8Array(a.weightData)).subarray(0) }, /^$/],
       ['truncated data', { ...a, weightData: a.weightData.slice(0, 4) }, /^loadState: weight spec \d+ .*truncated/],
-      ['quantization', { ...a, weightSpecs: a.weightSpecs.map((s) => ({ ...s, quantization: { dtype: 'uint8' } })) }, /`quantization` field/],
+      [
+        'quantization',
+        { ...a, weightSpecs: a.weightSpecs.map((s) => ({ ...s, quantization: { dtype: 'uint8' } })) },
+        /`quantization` field/,
+      ],
       ['string spec', { ...a, weightSpecs: [...a.weightSpecs, { name: 'x', shape: [1e9], dtype: 'string' }] }, /has dtype string 'string'/],
       ['null spec', { ...a, weightSpecs: [...a.weightSpecs, null] }, /must be \{ name, shape, dtype \}, got null/],
       ['flipped byte', { ...a, weightData: new Uint8Array(a.weightData.byteLength).fill(7).buffer }, /checksum/],
@@ -226,7 +235,11 @@ describe('bad inputs', () => {
     disposeTree([pp, state]);
     console.log(
       ['category            clear vague crash silent leak']
-        .concat([...table].map(([c, r]) => `${c.padEnd(20)}${[r.clear, r.vague, r.crash, r.silent, r.leak].map((n) => String(n).padStart(6)).join('')}`))
+        .concat(
+          [...table].map(
+            ([c, r]) => `${c.padEnd(20)}${[r.clear, r.vague, r.crash, r.silent, r.leak].map((n) => String(n).padStart(6)).join('')}`,
+          ),
+        )
         .join('\n'),
     );
     expect(failures).toEqual([]);
