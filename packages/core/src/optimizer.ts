@@ -7,9 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
-import { currentDevice, runStep } from './fused/engine.js';
-import { FastStep } from './fused/fast.js';
-import { isFusedEnabled } from './fused/runtime.js';
+import { DonatingStepper } from './stepper.js';
 import { describe, isPlainObject, isTensor, treeLeaves } from './tree.js';
 import { checkBoolean, checkParamsTree, checkTransformation, type OptionDefaults, resolveOptions } from './validate.js';
 
@@ -85,9 +83,11 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
   let p = params;
   let state: S = tx.init(params);
   let disposed = false;
-  let fast: FastStep | null = null;
-  const fused = checkBoolean('createOptimizer', 'fused', o.fused);
-  const inPlace = checkBoolean('createOptimizer', 'inPlace', o.inPlace);
+  const stepper = new DonatingStepper(tx, {
+    by: 'createOptimizer',
+    fused: checkBoolean('createOptimizer', 'fused', o.fused),
+    inPlace: checkBoolean('createOptimizer', 'inPlace', o.inPlace),
+  });
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);
   };
@@ -96,35 +96,7 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
       alive('step()');
       if (extraArgs !== undefined && !isPlainObject(extraArgs))
         throw new Error(`createOptimizer: step's \`extraArgs\` must be an object of named arguments, got ${describe(extraArgs)}`);
-      if (fast !== null) {
-        const out = isFusedEnabled() && fast.on(currentDevice()) ? fast.step(grads, state, p) : null;
-        if (out !== null) {
-          [p, state] = out as [Params, S];
-          return;
-        }
-        fast = null;
-      }
-      const [np, ns] = runStep(
-        {
-          tx,
-          updates: grads,
-          state,
-          params: p,
-          donate: { params: true, state: true, updates: false },
-          reuse: true,
-          inPlace,
-          extraArgs,
-          by: 'createOptimizer',
-          capture: inPlace
-            ? (c) => {
-                fast = new FastStep(c);
-              }
-            : undefined,
-        },
-        fused,
-      );
-      p = np;
-      state = ns as S;
+      [p, state] = stepper.step(grads, state, p, extraArgs);
     },
     get params() {
       return p;
