@@ -128,8 +128,8 @@ function tfTrainAdam(shape: Shape): Runner {
 }
 
 /** createOptimizer on the current backend; warns on stderr if tf.memory() changes from step to step. */
-function gradtx(shape: Shape, tx: GradientTransformation, fused: boolean): Runner {
-  const opt = createOptimizer(tx, params(shape), { fused });
+function gradtx(shape: Shape, tx: GradientTransformation, fused: boolean, precision?: 'fast'): Runner {
+  const opt = createOptimizer(tx, params(shape), { fused, precision });
   const gs = grads(shape);
   opt.step(gs); // compiles the kernels on the fused path
   const m0 = tf.memory();
@@ -251,6 +251,8 @@ const C_RECIP = 'C, gcc (reciprocals)';
 const CLANG_DIV = 'clang -O3 -msimd128 wasm (divisions)';
 const CLANG_RECIP = 'clang wasm (reciprocals)';
 const REFERENCES = [C_DIV, C_RECIP, CLANG_DIV, CLANG_RECIP];
+const FAST_WASM = "gradtx fused (wasm, precision 'fast')";
+const FAST_CPU = "gradtx fused (cpu, precision 'fast')";
 
 function table(title: string, rows: Row[]): void {
   const byKey = new Map(rows.map((r) => [`${r.shape}|${r.impl}`, r]));
@@ -328,10 +330,12 @@ function targets(adamRows: Row[]): void {
     const c = ms(shape.name, 'gradtx fused (cpu)');
     const clang = ms(shape.name, CLANG_DIV);
     const cref = ms(shape.name, C_DIV);
+    const fast = ms(shape.name, FAST_WASM);
     const tfCpu = ms(shape.name, 'tf.train.adam (cpu)');
     const parts = [
       clang !== undefined && w !== undefined ? `wasm / clang wasm (div) ${(w / clang).toFixed(2)} (target ≤ 1.15)` : 'wasm / clang wasm: –',
       cref !== undefined && w !== undefined ? `wasm / C (div) ${(w / cref).toFixed(2)}` : '',
+      cref !== undefined && fast !== undefined ? `wasm 'fast' / C (div) ${(fast / cref).toFixed(2)} (target ≤ 1.3 on 10M)` : '',
       c !== undefined && w !== undefined ? `cpu / wasm ${(c / w).toFixed(2)} (target ≤ 1.3)` : '',
       c !== undefined && tfCpu !== undefined ? `cpu vs tf.train.adam (cpu) ${(tfCpu / c).toFixed(0)}× (target ≥ 100× at 10M)` : '',
     ];
@@ -387,7 +391,9 @@ async function main(): Promise<void> {
       ['hand-written wasm SIMD (tfjs wasm heap)', 'wasm', () => handWasm(shape), vsWasm],
       ['hand-written JS loop', 'cpu', () => handJs(shape), vsCpu],
       ['gradtx fused (wasm)', 'wasm', () => gradtx(shape, adam(LR), true), vsWasm],
+      [FAST_WASM, 'wasm', () => gradtx(shape, adam(LR), true, 'fast'), vsWasm],
       ['gradtx fused (cpu)', 'cpu', () => gradtx(shape, adam(LR), true), vsCpu],
+      [FAST_CPU, 'cpu', () => gradtx(shape, adam(LR), true, 'fast'), vsCpu],
     ]);
     refs.close();
     log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s so far)`);
@@ -413,7 +419,9 @@ async function main(): Promise<void> {
     await run(rows2, shape, false, [
       ...refs.rows,
       ['gradtx fused (wasm)', 'wasm', () => gradtx(shape, makeTx(), true), vsWasm],
+      [FAST_WASM, 'wasm', () => gradtx(shape, makeTx(), true, 'fast'), vsWasm],
       ['gradtx fused (cpu)', 'cpu', () => gradtx(shape, makeTx(), true), vsCpu],
+      [FAST_CPU, 'cpu', () => gradtx(shape, makeTx(), true, 'fast'), vsCpu],
     ]);
     refs.close();
   }

@@ -7,6 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
+import { type Precision, withPrecision } from './precision.js';
 import { DonatingStepper } from './stepper.js';
 import { describe, isPlainObject, isTensor, treeLeaves } from './tree.js';
 import { checkBoolean, checkParamsTree, checkTransformation, type OptionDefaults, resolveOptions } from './validate.js';
@@ -25,10 +26,18 @@ export interface OptimizerOptions {
    * step's results to fresh tensors (and still disposes the old ones).
    */
   inPlace?: boolean;
+  /**
+   * The arithmetic (default `'exact'`: bit for bit the reference path, as
+   * optax computes). `'fast'` multiplies by reciprocals of the per-step
+   * scalars instead of dividing by them (bias corrections and the like; see
+   * {@link fastPrecision}): each such operation may differ by about one
+   * float32 ulp, and a step runs faster where divisions bound it.
+   */
+  precision?: Precision;
 }
 
 /** The defaults of {@link createOptimizer}'s options (its known option keys). */
-export const createOptimizerDefaults: OptionDefaults<OptimizerOptions> = Object.freeze({ fused: true, inPlace: true });
+export const createOptimizerDefaults: OptionDefaults<OptimizerOptions> = Object.freeze({ fused: true, inPlace: true, precision: 'exact' });
 
 /** A training-loop helper made by {@link createOptimizer}. */
 export interface Optimizer<S = unknown> {
@@ -83,7 +92,7 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
   let p = params;
   let state: S = tx.init(params);
   let disposed = false;
-  const stepper = new DonatingStepper(tx, {
+  const stepper = new DonatingStepper(withPrecision('createOptimizer', tx, o.precision), {
     by: 'createOptimizer',
     fused: checkBoolean('createOptimizer', 'fused', o.fused),
     inPlace: checkBoolean('createOptimizer', 'inPlace', o.inPlace),

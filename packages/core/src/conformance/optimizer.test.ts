@@ -26,8 +26,9 @@ import type { Params, Updates } from '../base.js';
 import { fusedStats } from '../fused/engine.js';
 import { asTfOptimizer } from '../interop/tf-optimizer.js';
 import { createOptimizer } from '../optimizer.js';
+import type { Precision } from '../precision.js';
 import { disposeTree } from '../test-utils/index.js';
-import { isPlainObject } from '../tree.js';
+import { isPlainObject, isTensor, treeLeaves } from '../tree.js';
 import { buildTransformation, compare, decodeTree, type FixtureTree, readFixture, type StepCase, type Tolerance } from './loader.js';
 import { optaxTolerance, TORCH } from './tolerances.js';
 
@@ -43,10 +44,29 @@ const SUITES: { name: string; cases: StepCase[]; tol: (c: StepCase) => Tolerance
 /** The rule for leaving a case out: it edits the state between steps. */
 const editsState = (c: StepCase): boolean => (c.stateEdits ?? []).length > 0;
 
-/** Runs a case's steps through `createOptimizer` and compares the params after each. */
-function replayOptimizer(c: StepCase, tol: Tolerance): void {
+/** The params after every step of each replay, flattened, by `route|backend|suite|case`. */
+const trajectories = new Map<string, Float32Array[]>();
+
+/** The values of a tree's tensor leaves, concatenated. */
+function flatValues(tree: unknown): Float32Array {
+  const parts = treeLeaves(tree)
+    .filter(isTensor)
+    .map((t) => t.dataSync() as Float32Array);
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Runs a case's steps through `createOptimizer` and compares the params after each; records them under `key`. */
+function replayOptimizer(c: StepCase, tol: Tolerance, key: string, precision?: Precision): void {
   const before = tf.memory().numTensors;
-  const opt = createOptimizer(buildTransformation(c), decodeTree(c.params) as Params);
+  const opt = createOptimizer(buildTransformation(c), decodeTree(c.params) as Params, { precision });
+  const steps: Float32Array[] = [];
+  trajectories.set(key, steps);
   try {
     c.grads.forEach((g, i) => {
       const grads = decodeTree(g) as Updates;
@@ -56,6 +76,7 @@ function replayOptimizer(c: StepCase, tol: Tolerance): void {
         disposeTree(grads);
       }
       compare(`step ${i} params`, opt.params, c.expected[i]!.params, tol);
+      steps.push(flatValues(opt.params));
     });
   } finally {
     const params = opt.params;
@@ -97,9 +118,12 @@ function replayTfOptimizer(c: StepCase, tol: Tolerance): void {
 /** Steps each replay ran on the fused engine, by `route|backend|suite|case`. */
 const fusedSteps = new Map<string, number>();
 
-const ROUTES = [
-  { name: 'createOptimizer', replay: replayOptimizer, takes: (_: StepCase) => true },
+const EXACT = 'createOptimizer';
+const FAST = "createOptimizer with precision 'fast'";
+const ROUTES: { name: string; replay: (c: StepCase, tol: Tolerance, key: string) => void; takes: (c: StepCase) => boolean }[] = [
+  { name: EXACT, replay: (c, tol, key) => replayOptimizer(c, tol, key), takes: () => true },
   { name: 'asTfOptimizer', replay: replayTfOptimizer, takes: flatParams },
+  { name: FAST, replay: (c, tol, key) => replayOptimizer(c, tol, key, 'fast'), takes: () => true },
 ];
 
 for (const [backend, route] of (['cpu', 'wasm'] as const).flatMap((b) => ROUTES.map((r) => [b, r] as const))) {
@@ -126,8 +150,9 @@ for (const [backend, route] of (['cpu', 'wasm'] as const).flatMap((b) => ROUTES.
         for (const c of suite.cases.filter((c) => !editsState(c) && route.takes(c))) {
           it(c.id, () => {
             const before = fusedStats.fused + fusedStats.fast;
-            route.replay(c, suite.tol(c));
-            fusedSteps.set(`${route.name}|${backend}|${suite.name}|${c.id}`, fusedStats.fused + fusedStats.fast - before);
+            const key = `${route.name}|${backend}|${suite.name}|${c.id}`;
+            route.replay(c, suite.tol(c), key);
+            fusedSteps.set(key, fusedStats.fused + fusedStats.fast - before);
           });
         }
       });
@@ -148,5 +173,54 @@ describe('asTfOptimizer and createOptimizer take the fused engine alike', () => 
     }
     expect(compared).toBeGreaterThan(200);
     expect(fused).toBeGreaterThan(compared); // most cases run several fused steps
+  });
+});
+
+/** The distance between two float32 values in units in the last place (0 for equal values, Infinity when one is NaN). */
+function ulps(a: number, b: number): number {
+  if (Object.is(a, b) || a === b) return 0;
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.POSITIVE_INFINITY;
+  const bits = new Int32Array(new Float32Array([a, b]).buffer);
+  const ordered = (i: number) => (i < 0 ? -2147483648 - i : i);
+  return Math.abs(ordered(bits[0] as number) - ordered(bits[1] as number));
+}
+
+describe("precision 'fast' against the exact path", () => {
+  it('over every fixture case and step, on cpu and wasm, the params stay within 1e-4 relative of the exact path (and pass the fixture tolerances, above)', () => {
+    let worstUlps = 0;
+    let worstRel = 0;
+    let where = '';
+    let compared = 0;
+    let differing = 0;
+    const spread: number[] = [];
+    for (const [key, fast] of trajectories) {
+      if (!key.startsWith(`${FAST}|`)) continue;
+      const exact = trajectories.get(key.replace(`${FAST}|`, `${EXACT}|`)) as Float32Array[];
+      fast.forEach((values, step) => {
+        const ref = exact[step] as Float32Array;
+        values.forEach((v, i) => {
+          const e = ref[i] as number;
+          compared++;
+          const u = ulps(v, e);
+          if (u > 0) {
+            differing++;
+            spread.push(u);
+          }
+          const rel = u === 0 ? 0 : e === 0 ? Math.abs(v) : Math.abs(v - e) / Math.abs(e);
+          if (u > worstUlps) {
+            worstUlps = u;
+            where = `${key} step ${step} [${i}]: fast ${v}, exact ${e}`;
+          }
+          worstRel = Math.max(worstRel, rel);
+        });
+      });
+    }
+    process.stderr.write(
+      `precision 'fast' vs exact over the fixtures: ${differing} of ${compared} params differ (median ${spread.sort((a, b) => a - b)[spread.length >> 1]} ulps, 99th percentile ${spread[Math.floor(spread.length * 0.99)]} ulps); largest ${worstUlps} ulps, ${worstRel.toExponential(2)} relative (${where})\n`,
+    );
+    expect(compared).toBeGreaterThan(1000);
+    expect(differing).toBeGreaterThan(0); // the fast arithmetic did run
+    // the largest deviations come from sign-sensitive bodies (yogi's sign(nu - g²)), where one ulp can flip a branch
+    expect(worstRel).toBeLessThan(1e-4);
   });
 });

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Optimizer } from '@tensorflow/tfjs-core';
 import { type GradientTransformation, MAX_COUNT, type Params } from '../base.js';
+import { type Precision, withPrecision } from '../precision.js';
 import { DonatingStepper } from '../stepper.js';
 import { describe, isPlainObject, isTensor, treeLeaves } from '../tree.js';
 import { checkTransformation } from '../validate.js';
@@ -36,6 +37,12 @@ export interface TfOptimizerOptions {
    * False runs every step on the reference path (`tx.update` with tfjs ops).
    */
   fused?: boolean;
+  /**
+   * The arithmetic of each step (default `'exact'`); `'fast'` multiplies by
+   * reciprocals of the per-step scalars instead of dividing by them, as
+   * {@link fastPrecision} describes. The state is the same either way.
+   */
+  precision?: Precision;
 }
 
 /** The name of the weight that holds the state's structure in {@link GradtxTfOptimizer.getWeights}. */
@@ -119,7 +126,11 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
     }
     this.tx = tx;
     this.name = options.name ?? 'gradtx';
-    this.stepper_ = new DonatingStepper(tx, { by: `${this.fn}.applyGradients`, fused: options.fused !== false, inPlace: true });
+    this.stepper_ = new DonatingStepper(withPrecision('asTfOptimizer', tx, options.precision), {
+      by: `${this.fn}.applyGradients`,
+      fused: options.fused !== false,
+      inPlace: true,
+    });
   }
 
   private get fn(): string {
