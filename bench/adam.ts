@@ -85,7 +85,7 @@ async function timeInterleaved(runners: Runner[], rounds: number, warmup = 1): P
 function rounds(total: number, slow: boolean): number {
   if (quick) return 3;
   if (slow) return total >= 5 * M ? 3 : 5;
-  return total >= 5 * M ? 7 : 15;
+  return total >= 5 * M ? 21 : 41;
 }
 
 interface Row {
