@@ -40,6 +40,7 @@ export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace
 export * from './interop/checkpoint.js';
 export * from './interop/tf-optimizer.js';
 export * from './optimizer.js';
+export { fastPrecision, type Precision } from './precision.js';
 export * from './transforms/adadelta.js';
 export * from './transforms/adam.js';
 export * from './transforms/adaptive.js';

@@ -7,9 +7,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
-import { currentDevice, runStep } from './fused/engine.js';
-import { FastStep } from './fused/fast.js';
-import { isFusedEnabled } from './fused/runtime.js';
+import { type Precision, withPrecision } from './precision.js';
+import { DonatingStepper } from './stepper.js';
 import { describe, isPlainObject, isTensor, treeLeaves } from './tree.js';
 import { checkBoolean, checkParamsTree, checkTransformation, type OptionDefaults, resolveOptions } from './validate.js';
 
@@ -27,10 +26,18 @@ export interface OptimizerOptions {
    * step's results to fresh tensors (and still disposes the old ones).
    */
   inPlace?: boolean;
+  /**
+   * The arithmetic (default `'exact'`: bit for bit the reference path, as
+   * optax computes). `'fast'` multiplies by reciprocals of the per-step
+   * scalars instead of dividing by them (bias corrections and the like; see
+   * {@link fastPrecision}): each such operation may differ by about one
+   * float32 ulp, and a step runs faster where divisions bound it.
+   */
+  precision?: Precision;
 }
 
 /** The defaults of {@link createOptimizer}'s options (its known option keys). */
-export const createOptimizerDefaults: OptionDefaults<OptimizerOptions> = Object.freeze({ fused: true, inPlace: true });
+export const createOptimizerDefaults: OptionDefaults<OptimizerOptions> = Object.freeze({ fused: true, inPlace: true, precision: 'exact' });
 
 /** A training-loop helper made by {@link createOptimizer}. */
 export interface Optimizer<S = unknown> {
@@ -87,7 +94,11 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
   let p = params;
   let state: S = tx.init(params);
   let disposed = false;
-  let fast: FastStep | null = null;
+  const stepper = new DonatingStepper(withPrecision('createOptimizer', tx, o.precision), {
+    by: 'createOptimizer',
+    fused,
+    inPlace,
+  });
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);
   };
@@ -96,35 +107,7 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
       alive('step()');
       if (extraArgs !== undefined && !isPlainObject(extraArgs))
         throw new Error(`createOptimizer: step's \`extraArgs\` must be an object of named arguments, got ${describe(extraArgs)}`);
-      if (fast !== null) {
-        const out = isFusedEnabled() && fast.on(currentDevice()) ? fast.step(grads, state, p) : null;
-        if (out !== null) {
-          [p, state] = out as [Params, S];
-          return;
-        }
-        fast = null;
-      }
-      const [np, ns] = runStep(
-        {
-          tx,
-          updates: grads,
-          state,
-          params: p,
-          donate: { params: true, state: true, updates: false },
-          reuse: true,
-          inPlace,
-          extraArgs,
-          by: 'createOptimizer',
-          capture: inPlace
-            ? (c) => {
-                fast = new FastStep(c);
-              }
-            : undefined,
-        },
-        fused,
-      );
-      p = np;
-      state = ns as S;
+      [p, state] = stepper.step(grads, state, p, extraArgs);
     },
     get params() {
       return p;
