@@ -51,6 +51,9 @@ TPY="${TORCH_PYTHON:-/usr/bin/python3}"
 echo "== optax fixtures ($PY)"
 "$PY" "$FIX/generate_optax.py" 2>&1 | grep -v -e '^WARNING' -e 'has no attribute `fast`' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax.py failed"
+echo "== optax fixtures: more optimizers ($PY)"
+"$PY" "$FIX/generate_optax_more.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_more.py failed"
 echo "== torch fixtures ($TPY)"
 "$TPY" "$FIX/generate_torch.py"
 echo "== torch mappings checked against optax"

@@ -21,11 +21,11 @@ import type { Params, Updates } from '../base.js';
 import { fusedStats } from '../fused/engine.js';
 import { createOptimizer } from '../optimizer.js';
 import { disposeTree } from '../test-utils/index.js';
-import { buildTransformation, compare, decodeTree, readFixture, type StepCase, type Tolerance } from './loader.js';
+import { buildTransformation, compare, decodeTree, readFixture, type StepCase, stepExtras, type Tolerance } from './loader.js';
 import { optaxTolerance, TORCH } from './tolerances.js';
 
 const SUITES: { name: string; cases: StepCase[]; tol: (c: StepCase) => Tolerance }[] = [
-  ...['optax-transforms', 'optax-aliases', 'optax-combinators'].map((name) => ({
+  ...['optax-transforms', 'optax-aliases', 'optax-combinators', 'optax-more'].map((name) => ({
     name,
     cases: readFixture<StepCase>(`${name}.json`).cases,
     tol: (c: StepCase) => optaxTolerance(c.family).params,
@@ -44,7 +44,7 @@ function replayOptimizer(c: StepCase, tol: Tolerance): void {
     c.grads.forEach((g, i) => {
       const grads = decodeTree(g) as Updates;
       try {
-        opt.step(grads);
+        opt.step(grads, stepExtras(c, i));
       } finally {
         disposeTree(grads);
       }
