@@ -54,9 +54,12 @@ echo "== optax fixtures ($PY)"
 echo "== optax fixtures: more optimizers ($PY)"
 "$PY" "$FIX/generate_optax_more.py" 2>&1 | grep -v '^WARNING' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_more.py failed"
+echo "== optax fixtures: losses ($PY)"
+"$PY" "$ROOT/packages/losses/fixtures/generate_optax_losses.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_losses.py failed"
 echo "== torch fixtures ($TPY)"
 "$TPY" "$FIX/generate_torch.py"
 echo "== torch mappings checked against optax"
 "$PY" "$FIX/check_torch.py" 2>&1 | grep -v '^WARNING'
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "check_torch.py: a tested torch mapping does not agree with optax"
-ls -l "$FIX"/*.json
+ls -l "$FIX"/*.json "$ROOT"/packages/losses/fixtures/*.json
