@@ -54,6 +54,9 @@ echo "== optax fixtures ($PY)"
 echo "== optax fixtures: more optimizers ($PY)"
 "$PY" "$FIX/generate_optax_more.py" 2>&1 | grep -v '^WARNING' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_more.py failed"
+echo "== optax fixtures: L-BFGS and line searches ($PY)"
+"$PY" "$FIX/generate_optax_linesearch.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_linesearch.py failed"
 echo "== optax fixtures: losses ($PY)"
 "$PY" "$ROOT/packages/losses/fixtures/generate_optax_losses.py" 2>&1 | grep -v '^WARNING' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_losses.py failed"

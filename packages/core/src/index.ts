@@ -44,12 +44,18 @@ export * from './transforms/adadelta.js';
 export * from './transforms/adam.js';
 export * from './transforms/adan.js';
 export * from './transforms/adaptive.js';
+export {
+  type BacktrackingLinesearchState,
+  type ScaleByBacktrackingLinesearchOptions,
+  scaleByBacktrackingLinesearch,
+} from './transforms/backtracking-linesearch.js';
 export * from './transforms/centralize.js';
 export * from './transforms/clipping.js';
 export * from './transforms/constrain.js';
 export * from './transforms/decay.js';
 export * from './transforms/distance-over-gradients.js';
 export * from './transforms/factored.js';
+export { type LbfgsOptions, type LbfgsState, lbfgs, type ScaleByLbfgsOptions, scaleByLbfgs } from './transforms/lbfgs.js';
 export * from './transforms/lion.js';
 export * from './transforms/momentum.js';
 export * from './transforms/noise.js';
@@ -62,6 +68,8 @@ export * from './transforms/scaling.js';
 export * from './transforms/sign.js';
 export * from './transforms/sm3.js';
 export * from './transforms/trust.js';
+export { type ValueFn, valueAndGradFromState } from './transforms/value-and-grad.js';
+export { type ScaleByZoomLinesearchOptions, scaleByZoomLinesearch, type ZoomLinesearchState } from './transforms/zoom-linesearch.js';
 export * from './tree.js';
 export * from './tree-utils.js';
 export * from './update.js';

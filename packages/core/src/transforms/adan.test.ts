@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { disposeTree, expectPureUpdate, t } from '../test-utils/index.js';
 import { adan, scaleByAdan } from './adan.js';
