@@ -40,6 +40,10 @@ export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace
 export * from './interop/checkpoint.js';
 export * from './interop/tf-optimizer.js';
 export * from './optimizer.js';
+export { projectionHalfspace, projectionHyperplane, projectionVector } from './projections/affine.js';
+export { type Bound, projectionBox, projectionHypercube, projectionLinfBall, projectionNonNegative } from './projections/box.js';
+export { projectionL2Ball, projectionL2Sphere } from './projections/l2.js';
+export { projectionL1Ball, projectionL1Sphere, projectionSimplex } from './projections/simplex.js';
 export * from './transforms/adadelta.js';
 export * from './transforms/adam.js';
 export * from './transforms/adan.js';

@@ -91,7 +91,7 @@ export function softmaxCrossEntropyWithIntegerLabels(logits: tf.Tensor, labels: 
     const where = mask === undefined ? undefined : classesLast(tf.cast(tf.broadcastTo(mask, logits.shape), 'float32'), axes);
     const numClasses = x.shape[x.rank - 1] as number;
     // A label in [-K, 0) counts from the end, as a numpy index does.
-    const index = tf.where(tf.less(labels, 0), tf.add(labels, numClasses), labels);
+    const index = tf.where(tf.less(labels, 0), tf.add(labels, tf.scalar(numClasses, 'int32')), labels);
     const hit = tf.equal(tf.expandDims(index, -1), tf.range(0, numClasses, 1, 'int32'));
     const labelLogits = tf.sum(tf.where(hit, x, tf.zerosLike(x)), -1);
     const inRange = tf.logicalAnd(tf.greaterEqual(index, 0), tf.less(index, numClasses));
