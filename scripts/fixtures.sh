@@ -60,6 +60,9 @@ echo "== optax fixtures: L-BFGS and line searches ($PY)"
 echo "== optax fixtures: projections ($PY)"
 "$PY" "$FIX/generate_optax_projections.py" 2>&1 | grep -v '^WARNING' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_projections.py failed"
+echo "== optax fixtures: monitoring, per-example and unit-wise clipping, tree moments ($PY)"
+"$PY" "$FIX/generate_optax_functions.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_functions.py failed"
 echo "== optax fixtures: losses ($PY)"
 "$PY" "$ROOT/packages/losses/fixtures/generate_optax_losses.py" 2>&1 | grep -v '^WARNING' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_losses.py failed"
