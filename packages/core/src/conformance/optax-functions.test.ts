@@ -61,7 +61,7 @@ function runMonitor(c: MonitorCase): void {
   let state = tx.init(params as gradtx.Params);
   c.grads.forEach((g, i) => {
     const grads = decodeTree(g);
-    const [updates, next] = tx.update(grads, state, params);
+    const [updates, next] = tx.update(grads as gradtx.Updates, state, params as gradtx.Params);
     compare(`step ${i} updates (passed through)`, updates, g, ONE_PASS);
     const measured = c.statePath.reduce((node: unknown, k) => (node as Record<string, unknown>)[k], next);
     compare(`step ${i} measurements`, measured, c.expected[i] as FixtureTree, OPTAX_STEPS.updates);

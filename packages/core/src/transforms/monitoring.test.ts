@@ -21,7 +21,7 @@ describe('monitoring, per-example and unit-wise clipping', () => {
     const m = (opt.state as [{ measurements: Record<string, { dataSync(): Float32Array }> }])[0].measurements;
     expect(m.norm?.dataSync()[0]).toBe(5);
     expect(m.ema?.dataSync()[0]).toBe(5);
-    expect(Array.from(opt.params.dataSync())).toEqual([-3, -4]);
+    expect(Array.from((opt.params as tf.Tensor).dataSync())).toEqual([-3, -4]);
     const p = opt.params;
     opt.dispose();
     disposeTree([p, g]);
