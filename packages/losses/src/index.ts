@@ -8,6 +8,16 @@
  */
 export type { Axis } from './checks.js';
 export { type CosineOptions, cosineDistance, cosineSimilarity } from './cosine.js';
+export { type CtcForward, type CtcLossOptions, ctcLoss, ctcLossWithForwardProbs } from './ctc.js';
+export {
+  type BinaryDiceLossOptions,
+  binaryDiceLoss,
+  type DiceLossOptions,
+  type DiceReduction,
+  diceLoss,
+  type GeneralizedDiceLossOptions,
+  multiclassGeneralizedDiceLoss,
+} from './dice.js';
 export {
   convexKlDivergence,
   generalizedKlDivergence,
@@ -16,7 +26,9 @@ export {
   klDivergenceWithLogTargets,
 } from './kl-divergence.js';
 export { hingeLoss, multiclassHingeLoss, multiclassPerceptronLoss, perceptronLoss, sparsemaxLoss } from './margin.js';
+export { type RankingSoftmaxLossOptions, rankingSoftmaxLoss } from './ranking.js';
 export { type HuberLossOptions, huberLoss, l2Loss, logCosh, squaredError } from './regression.js';
+export { ntxent, type TripletMarginLossOptions, tripletMarginLoss } from './self-supervised.js';
 export { type SigmoidFocalLossOptions, sigmoidBinaryCrossEntropy, sigmoidFocalLoss } from './sigmoid-cross-entropy.js';
 export { type SmoothLabelsOptions, smoothLabels } from './smoothing.js';
 export {
@@ -27,3 +39,4 @@ export {
   softmaxCrossEntropy,
   softmaxCrossEntropyWithIntegerLabels,
 } from './softmax-cross-entropy.js';
+export { multiclassSparsemaxLoss } from './sparsemax.js';
