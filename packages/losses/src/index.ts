@@ -18,6 +18,7 @@ export {
   type GeneralizedDiceLossOptions,
   multiclassGeneralizedDiceLoss,
 } from './dice.js';
+export { type MaxFun, makeFenchelYoungLoss } from './fenchel-young.js';
 export {
   convexKlDivergence,
   generalizedKlDivergence,
