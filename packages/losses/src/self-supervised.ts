@@ -14,11 +14,19 @@ import { cosineSimilarity } from './cosine.js';
  * positive pairs): for each positive pair `(i, j)`, `i ≠ j`,
  * `-log(exp(s_ij) / (exp(s_ij) + Σ_{k: label_k ≠ label_i} exp(s_ik)))` with
  * `s = cosine similarity / temperature`, averaged over the positive pairs.
- * Default `temperature = 0.07`. Reference: Chen et al., "A Simple Framework
+ * `temperature` (default 0.07) is the third argument or `{ temperature }`. Reference: Chen et al., "A Simple Framework
  * for Contrastive Learning of Visual Representations" (2020); optax `ntxent`.
  */
-export function ntxent(embeddings: tf.Tensor, labels: tf.Tensor, temperature = 0.07): tf.Tensor {
+export function ntxent(
+  embeddings: tf.Tensor,
+  labels: tf.Tensor,
+  temperatureOrOptions: number | { temperature?: number } = 0.07,
+): tf.Tensor {
   const fn = 'ntxent';
+  const temperature =
+    typeof temperatureOrOptions === 'number'
+      ? temperatureOrOptions
+      : (checkOptions(fn, temperatureOrOptions, ['temperature']).temperature ?? 0.07);
   checkFloat(fn, 'embeddings', embeddings);
   checkTensor(fn, 'labels', labels);
   checkNumber(fn, 'temperature', temperature);

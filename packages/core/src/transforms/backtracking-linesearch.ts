@@ -24,7 +24,7 @@ import { evaluateWithGrad, lossValue, type ValueFn } from './value-and-grad.js';
 
 /** Options of {@link scaleByBacktrackingLinesearch}. */
 export interface ScaleByBacktrackingLinesearchOptions {
-  /** The most step-size reductions per update (required), an integer ≥ 0. */
+  /** (Also the first argument, positionally.) The most step-size reductions per update (required), an integer ≥ 0. */
   maxBacktrackingSteps: number;
   /** The sufficient-decrease constant (default 1e-4). */
   slopeRtol?: number;
@@ -65,18 +65,21 @@ const f = Math.fround;
  * while f(p + η d) > (1 + rtol) f(p) + slopeRtol · η · ⟨d, ∇f(p)⟩ + atol:  η ← decreaseFactor · η
  * u = η · d                      (η = 0 when the last try was non-finite)
  * ```
- * The update needs `params` and the extra arguments `value`, `grad` and
- * `valueFn`. Does not fuse (it evaluates the objective): reference path;
+ * Called as `scaleByBacktrackingLinesearch(maxBacktrackingSteps, options)` or
+ * with every option in one object. The update needs `params` and the extra
+ * arguments `value`, `grad` and `valueFn`. Does not fuse (it evaluates the objective): reference path;
  * scalar arithmetic in float32, as optax's. Defaults `slopeRtol = 1e-4,
  * decreaseFactor = 0.8, increaseFactor = 1.5, maxLearningRate = 1, atol = 0,
  * rtol = 0, storeGrad = false`. Reference: Nocedal & Wright, "Numerical
  * Optimization" (2006), Algorithm 3.1; optax `scale_by_backtracking_linesearch`.
  */
 export function scaleByBacktrackingLinesearch(
-  options: ScaleByBacktrackingLinesearchOptions,
+  maxBacktrackingSteps: number | ScaleByBacktrackingLinesearchOptions,
+  options?: Omit<ScaleByBacktrackingLinesearchOptions, 'maxBacktrackingSteps'>,
 ): GradientTransformation<BacktrackingLinesearchState> {
   const fn = 'scaleByBacktrackingLinesearch';
-  const o = resolveOptions(fn, options, {
+  const given = typeof maxBacktrackingSteps === 'number' ? { ...options, maxBacktrackingSteps } : maxBacktrackingSteps;
+  const o = resolveOptions(fn, given, {
     maxBacktrackingSteps: undefined as unknown as number,
     slopeRtol: 1e-4,
     decreaseFactor: 0.8,

@@ -76,6 +76,8 @@ describe('lbfgs', () => {
     expect(() => tx.update(p, s)).toThrow(/scaleByLbfgs: this transformation needs `params`/);
     expect(() => scaleByLbfgs({ memorySize: 0 })).toThrow(/`memorySize` must be an integer >= 1/);
     expect(() => scaleByZoomLinesearch({} as never)).toThrow(/`maxLinesearchSteps` must be an integer >= 1, got undefined/);
+    expect(() => scaleByZoomLinesearch(0)).toThrow(/`maxLinesearchSteps` must be an integer >= 1, got 0/);
+    expect(() => scaleByZoomLinesearch(5, { maxLinesearchSteps: 3 } as never)).not.toThrow();
     expect(() => lbfgs(null, { memory_size: 3 } as never)).toThrow(/lbfgs: unknown option `memory_size`/);
     disposeTree([p, s]);
   });

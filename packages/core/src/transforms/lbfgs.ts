@@ -161,7 +161,7 @@ export function scaleByLbfgs(options?: ScaleByLbfgsOptions): GradientTransformat
 export interface LbfgsOptions extends ScaleByLbfgsOptions {
   /**
    * The line search chained last (default
-   * `scaleByZoomLinesearch({ maxLinesearchSteps: 20, initialGuessStrategy: 'one' })`);
+   * `scaleByZoomLinesearch(20, { initialGuessStrategy: 'one' })`);
    * `null` for none.
    */
   linesearch?: GradientTransformation | null;
@@ -192,7 +192,7 @@ export function lbfgs(learningRate?: ScalarOrSchedule | null, options?: LbfgsOpt
   if (learningRate !== undefined && learningRate !== null) checkScalarOrSchedule(fn, 'learningRate', learningRate);
   const linesearch =
     o.linesearch === undefined
-      ? scaleByZoomLinesearch({ maxLinesearchSteps: 20, initialGuessStrategy: 'one' })
+      ? scaleByZoomLinesearch(20, { initialGuessStrategy: 'one' })
       : o.linesearch === null
         ? identity()
         : o.linesearch;

@@ -65,12 +65,18 @@ export function perExampleGlobalNormClip<T>(grads: T, l2NormClip: number): [unkn
  * `globalL2NormClip`) and sums over the batch. With `uniform` (default) every
  * one of the `L` leaves gets `globalL2NormClip · sqrt(1 / L)`; otherwise a
  * leaf of `s` elements per example gets `globalL2NormClip · sqrt(s / S)`
- * (`S` all elements per example). Returns `[sums, numClipped]`, two trees
+ * (`S` all elements per example); `uniform` is the third argument or
+ * `{ uniform }`. Returns `[sums, numClipped]`, two trees
  * with the structure of `grads` (int32 scalars in the second). Reference:
  * optax `per_example_layer_norm_clip`.
  */
-export function perExampleLayerNormClip<T>(grads: T, globalL2NormClip: number, uniform = true): [unknown, unknown] {
+export function perExampleLayerNormClip<T>(
+  grads: T,
+  globalL2NormClip: number,
+  uniformOrOptions: boolean | { uniform?: boolean } = true,
+): [unknown, unknown] {
   const fn = 'perExampleLayerNormClip';
+  const uniform = typeof uniformOrOptions === 'object' && uniformOrOptions !== null ? (uniformOrOptions.uniform ?? true) : uniformOrOptions;
   const leaves = checkBatched(fn, grads);
   checkNonNegative(fn, 'globalL2NormClip', globalL2NormClip);
   if (typeof uniform !== 'boolean') throw new Error(`${fn}: \`uniform\` must be a boolean, got ${String(uniform)}`);

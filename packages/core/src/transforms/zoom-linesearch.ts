@@ -22,7 +22,7 @@ import { evaluateWithGrad, lossValue, type ValueFn } from './value-and-grad.js';
 
 /** Options of {@link scaleByZoomLinesearch}. */
 export interface ScaleByZoomLinesearchOptions {
-  /** The most evaluations of the objective per update (required), an integer ≥ 1. */
+  /** (Also the first argument, positionally.) The most evaluations of the objective per update (required), an integer ≥ 1. */
   maxLinesearchSteps: number;
   /** The largest step size tried (default: none). */
   maxLearningRate?: number | null;
@@ -114,7 +114,8 @@ function quadMin(a: number, fa: number, fpa: number, b: number, fb: number): num
  * curvature:            |⟨∇f(p + η d), d⟩| <= curvRtol · |s0|
  * u = η · d
  * ```
- * When the search fails it takes the best step that decreased the objective
+ * Called as `scaleByZoomLinesearch(maxLinesearchSteps, options)` or with
+ * every option in one object. When the search fails it takes the best step that decreased the objective
  * enough (or 0 when every try gave a non-finite value). The update needs the
  * extra arguments `value` (the objective at `params`), `grad` (its gradient)
  * and `valueFn` (the objective; gradients along the line come from
@@ -127,9 +128,13 @@ function quadMin(a: number, fa: number, fpa: number, b: number, fb: number): num
  * Reference: Nocedal & Wright, "Numerical Optimization" (2006), Algorithms
  * 3.5-3.6; Hager & Zhang (2006); optax `scale_by_zoom_linesearch`.
  */
-export function scaleByZoomLinesearch(options: ScaleByZoomLinesearchOptions): GradientTransformation<ZoomLinesearchState> {
+export function scaleByZoomLinesearch(
+  maxLinesearchSteps: number | ScaleByZoomLinesearchOptions,
+  options?: Omit<ScaleByZoomLinesearchOptions, 'maxLinesearchSteps'>,
+): GradientTransformation<ZoomLinesearchState> {
   const fn = 'scaleByZoomLinesearch';
-  const o = resolveOptions(fn, options, {
+  const given = typeof maxLinesearchSteps === 'number' ? { ...options, maxLinesearchSteps } : maxLinesearchSteps;
+  const o = resolveOptions(fn, given, {
     maxLinesearchSteps: undefined as unknown as number,
     maxLearningRate: null as number | null,
     tol: 0,
