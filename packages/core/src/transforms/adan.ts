@@ -8,7 +8,7 @@ import type { Mask } from '../combinators/masked.js';
 import { chain } from '../combine.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { biasCorrection, f32 } from '../fused/spec.js';
-import { checkDecay, checkNonNegative, checkScalarOrSchedule, resolveOptions } from '../validate.js';
+import { checkDecay, checkNonNegative, checkScalarOrSchedule, type OptionDefaults, resolveOptions } from '../validate.js';
 import { addDecayedWeights } from './decay.js';
 import { scaleByLearningRate } from './scaling.js';
 
@@ -26,7 +26,14 @@ export interface ScaleByAdanOptions {
   epsRoot?: number;
 }
 
-const ADAN_DEFAULTS: Required<ScaleByAdanOptions> = { b1: 0.98, b2: 0.92, b3: 0.99, eps: 1e-8, epsRoot: 0 };
+/** The defaults of {@link scaleByAdan}'s options. */
+export const scaleByAdanDefaults: OptionDefaults<ScaleByAdanOptions> = Object.freeze({
+  b1: 0.98,
+  b2: 0.92,
+  b3: 0.99,
+  eps: 1e-8,
+  epsRoot: 0,
+});
 
 /**
  * Rescales updates by Adan (adaptive Nesterov momentum), Algorithm 1 of the
@@ -43,7 +50,7 @@ const ADAN_DEFAULTS: Required<ScaleByAdanOptions> = { b1: 0.98, b2: 0.92, b3: 0.
  */
 export function scaleByAdan(options?: ScaleByAdanOptions): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdan';
-  const o = resolveOptions(fn, options, ADAN_DEFAULTS);
+  const o = resolveOptions(fn, options, scaleByAdanDefaults);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const b3 = checkDecay(fn, 'b3', o.b3);
@@ -96,6 +103,9 @@ export interface AdanOptions extends ScaleByAdanOptions {
   mask?: Mask;
 }
 
+/** The defaults of {@link adan}'s options (`epsRoot` 1e-8, unlike {@link scaleByAdan}). */
+export const adanDefaults: OptionDefaults<AdanOptions, 'mask'> = Object.freeze({ ...scaleByAdanDefaults, epsRoot: 1e-8, weightDecay: 0, mask: undefined });
+
 /**
  * Adan: `chain(scaleByAdan(...), addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(lr))`.
  * Fuses. Defaults `b1 = 0.98, b2 = 0.92, b3 = 0.99, eps = 1e-8, epsRoot = 1e-8, weightDecay = 0`.
@@ -104,12 +114,7 @@ export interface AdanOptions extends ScaleByAdanOptions {
 export function adan(learningRate: ScalarOrSchedule, options?: AdanOptions): GradientTransformation {
   const fn = 'adan';
   checkScalarOrSchedule(fn, 'learningRate', learningRate);
-  const o = resolveOptions(fn, options, {
-    ...ADAN_DEFAULTS,
-    epsRoot: 1e-8,
-    weightDecay: 0 as ScalarOrSchedule,
-    mask: undefined as Mask | undefined,
-  });
+  const o = resolveOptions(fn, options, adanDefaults);
   return chain(
     scaleByAdan({ b1: o.b1, b2: o.b2, b3: o.b3, eps: o.eps, epsRoot: o.epsRoot }),
     addDecayedWeights(o.weightDecay, { mask: o.mask }),

@@ -16,11 +16,12 @@ import {
   checkPositive,
   checkStateKeys,
   checkUnitInterval,
+  type OptionDefaults,
   requireExtra,
   requireParams,
   resolveOptions,
 } from '../validate.js';
-import { evaluateWithGrad, lossValue, type ValueFn } from './value-and-grad.js';
+import { evaluateWithGrad, lossValue, type ValueFn, withLeadingCount } from './value-and-grad.js';
 
 /** Options of {@link scaleByBacktrackingLinesearch}. */
 export interface ScaleByBacktrackingLinesearchOptions {
@@ -54,6 +55,19 @@ export interface BacktrackingLinesearchState {
   info: { numLinesearchSteps: number; decreaseError: number };
 }
 
+/** The defaults of {@link scaleByBacktrackingLinesearch}'s options (`maxBacktrackingSteps` has none). */
+export const scaleByBacktrackingLinesearchDefaults: OptionDefaults<ScaleByBacktrackingLinesearchOptions, 'maxBacktrackingSteps'> =
+  Object.freeze({
+    maxBacktrackingSteps: undefined,
+    slopeRtol: 1e-4,
+    decreaseFactor: 0.8,
+    increaseFactor: 1.5,
+    maxLearningRate: 1,
+    atol: 0,
+    rtol: 0,
+    storeGrad: false,
+  });
+
 const f = Math.fround;
 
 /**
@@ -78,18 +92,9 @@ export function scaleByBacktrackingLinesearch(
   options?: Omit<ScaleByBacktrackingLinesearchOptions, 'maxBacktrackingSteps'>,
 ): GradientTransformation<BacktrackingLinesearchState> {
   const fn = 'scaleByBacktrackingLinesearch';
-  const given = typeof maxBacktrackingSteps === 'number' ? { ...options, maxBacktrackingSteps } : maxBacktrackingSteps;
-  const o = resolveOptions(fn, given, {
-    maxBacktrackingSteps: undefined as unknown as number,
-    slopeRtol: 1e-4,
-    decreaseFactor: 0.8,
-    increaseFactor: 1.5,
-    maxLearningRate: 1,
-    atol: 0,
-    rtol: 0,
-    storeGrad: false,
-  });
-  const maxSteps = checkInteger(fn, 'maxBacktrackingSteps', o.maxBacktrackingSteps, 0);
+  const given = withLeadingCount(fn, 'maxBacktrackingSteps', maxBacktrackingSteps, options);
+  const o = resolveOptions(fn, given, scaleByBacktrackingLinesearchDefaults);
+  const maxSteps = checkInteger(fn, 'maxBacktrackingSteps', o.maxBacktrackingSteps as number, 0);
   const slopeRtol = f(checkNonNegative(fn, 'slopeRtol', o.slopeRtol));
   const decrease = f(checkUnitInterval(fn, 'decreaseFactor', o.decreaseFactor));
   const increase = f(checkPositive(fn, 'increaseFactor', o.increaseFactor));

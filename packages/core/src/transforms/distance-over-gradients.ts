@@ -13,6 +13,7 @@ import {
   checkNonNegative,
   checkPositive,
   checkStateKeys,
+  type OptionDefaults,
   requireParams,
   resolveOptions,
 } from '../validate.js';
@@ -37,6 +38,13 @@ export interface DistanceOverGradientsState {
   initParams: unknown;
 }
 
+/** The defaults of {@link scaleByDistanceOverGradients}'s options. */
+export const scaleByDistanceOverGradientsDefaults: OptionDefaults<ScaleByDistanceOverGradientsOptions> = Object.freeze({
+  repsRel: 1e-6,
+  eps: 1e-8,
+  globalScale: 1,
+});
+
 const l2 = (x: tf.Tensor, y?: tf.Tensor): tf.Tensor => tf.sqrt(tf.sum(tf.square(y === undefined ? x : tf.sub(x, y))));
 
 /**
@@ -58,7 +66,7 @@ export function scaleByDistanceOverGradients(
   options?: ScaleByDistanceOverGradientsOptions,
 ): GradientTransformation<DistanceOverGradientsState> {
   const fn = 'scaleByDistanceOverGradients';
-  const o = resolveOptions(fn, options, { repsRel: 1e-6, eps: 1e-8, globalScale: 1 });
+  const o = resolveOptions(fn, options, scaleByDistanceOverGradientsDefaults);
   const repsRel = checkPositive(fn, 'repsRel', o.repsRel);
   const eps = checkNonNegative(fn, 'eps', o.eps);
   const globalScale = checkFinite(fn, 'globalScale', o.globalScale);

@@ -16,6 +16,7 @@ import {
   checkScalarOrSchedule,
   checkStateKeys,
   checkTransformation,
+  type OptionDefaults,
   requireParams,
   resolveOptions,
 } from '../validate.js';
@@ -40,6 +41,9 @@ export interface LbfgsState {
   /** `1 / ⟨Δg, Δp⟩` per memory slot (0 where the product is 0), shape `[memorySize]`. */
   weightsMemory: tf.Tensor;
 }
+
+/** The defaults of {@link scaleByLbfgs}'s options. */
+export const scaleByLbfgsDefaults: OptionDefaults<ScaleByLbfgsOptions> = Object.freeze({ memorySize: 10, scaleInitPrecond: true });
 
 /** `stacked` with row `index` replaced by `row`. */
 function setRow(stacked: tf.Tensor, index: number, row: tf.Tensor): tf.Tensor {
@@ -68,7 +72,7 @@ const row = (stacked: tf.Tensor, index: number): tf.Tensor => tf.squeeze(tf.slic
  */
 export function scaleByLbfgs(options?: ScaleByLbfgsOptions): GradientTransformation<LbfgsState> {
   const fn = 'scaleByLbfgs';
-  const o = resolveOptions(fn, options, { memorySize: 10, scaleInitPrecond: true });
+  const o = resolveOptions(fn, options, scaleByLbfgsDefaults);
   const m = checkInteger(fn, 'memorySize', o.memorySize, 1);
   const scaleInit = checkBoolean(fn, 'scaleInitPrecond', o.scaleInitPrecond);
   return {
@@ -167,6 +171,9 @@ export interface LbfgsOptions extends ScaleByLbfgsOptions {
   linesearch?: GradientTransformation | null;
 }
 
+/** The defaults of {@link lbfgs}'s options (`linesearch` unset: the zoom line search). */
+export const lbfgsDefaults: OptionDefaults<LbfgsOptions, 'linesearch'> = Object.freeze({ ...scaleByLbfgsDefaults, linesearch: undefined });
+
 /**
  * L-BFGS with a line search:
  * `chain(scaleByLbfgs({ memorySize, scaleInitPrecond }), learningRate ? scaleByLearningRate(learningRate) : scale(-1), linesearch)`.
@@ -184,11 +191,7 @@ export interface LbfgsOptions extends ScaleByLbfgsOptions {
  */
 export function lbfgs(learningRate?: ScalarOrSchedule | null, options?: LbfgsOptions): GradientTransformation {
   const fn = 'lbfgs';
-  const o = resolveOptions(fn, options, {
-    memorySize: 10,
-    scaleInitPrecond: true,
-    linesearch: undefined as GradientTransformation | null | undefined,
-  });
+  const o = resolveOptions(fn, options, lbfgsDefaults);
   if (learningRate !== undefined && learningRate !== null) checkScalarOrSchedule(fn, 'learningRate', learningRate);
   const linesearch =
     o.linesearch === undefined

@@ -29,7 +29,9 @@ describe('monitoring, per-example and unit-wise clipping', () => {
   it('rejects bad arguments naming them', () => {
     expect(() => snapshot(3 as never, treeL2Norm)).toThrow(/snapshot: `measureName` must be a string/);
     expect(() => monitor({ a: 3 as never })).toThrow(/monitor: the measure `a` must be a function or a gradient transformation/);
-    expect(() => measureWithEma(treeL2Norm, 0.9, { debais: true } as never)).toThrow(/measureWithEma: the options/);
+    expect(() => measureWithEma(treeL2Norm, 0.9, { debais: true } as never)).toThrow(
+      /measureWithEma: unknown option `debais`; the options are `debias`/,
+    );
     const x = t([[1, 2]]);
     const v = t([1, 2]);
     expect(() => perExampleGlobalNormClip({ a: x, b: v }, 1)).toThrow(

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params, UpdateExtras, Updates } from '../base.js';
 import { chain, stateless } from '../combine.js';
 import { isTensor, treeLeaves, treeMap } from '../tree.js';
-import { checkFloatTree, checkStateKeys } from '../validate.js';
+import { checkFloatTree, checkStateKeys, type OptionDefaults, resolveOptions } from '../validate.js';
 import { ema } from './momentum.js';
 
 /** A measure: a function of the updates (or params) returning a tree of fresh tensors, e.g. `treeL2Norm`. */
@@ -95,6 +95,9 @@ export interface MeasureWithEmaOptions {
   debias?: boolean;
 }
 
+/** The defaults of {@link measureWithEma}'s options. */
+export const measureWithEmaDefaults: OptionDefaults<MeasureWithEmaOptions> = Object.freeze({ debias: true });
+
 /**
  * A measurement smoothed by an exponential moving average:
  * `chain(stateless(measure), ema(decay, { debias }))`, with the average's
@@ -105,10 +108,8 @@ export interface MeasureWithEmaOptions {
 export function measureWithEma(measure: Measure, decay: number, options?: MeasureWithEmaOptions): GradientTransformation {
   const fn = 'measureWithEma';
   checkMeasure(fn, measure);
-  if (options !== undefined && (options === null || typeof options !== 'object' || Object.keys(options).some((k) => k !== 'debias'))) {
-    throw new Error(`${fn}: the options must be an object with only \`debias\`, got ${JSON.stringify(options)}`);
-  }
-  const average = ema(decay, { debias: options?.debias ?? true });
+  const o = resolveOptions(fn, options, measureWithEmaDefaults);
+  const average = ema(decay, { debias: o.debias });
   const onMeasurement: GradientTransformation = {
     init(params: Params) {
       const m = owned(measure(params), params);

@@ -6,15 +6,15 @@
  */
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain } from '../combine.js';
-import { checkFinite, checkScalarOrSchedule, resolveOptions } from '../validate.js';
-import { type ScaleByAdamOptions, scaleByAdam } from './adam.js';
+import { checkFinite, checkScalarOrSchedule, type OptionDefaults, resolveOptions } from '../validate.js';
+import { type ScaleByAdamOptions, scaleByAdam, scaleByAdamDefaults } from './adam.js';
 import { scaleByOptimisticGradient } from './optimistic.js';
 import { scaleByLearningRate } from './scaling.js';
 
 /** Adam's options as both optimistic variants take them (`nesterov` defaults to true). */
-const ADAM_PART: Required<ScaleByAdamOptions> = { b1: 0.9, b2: 0.999, eps: 1e-8, epsRoot: 0, nesterov: true };
+const ADAM_PART: OptionDefaults<ScaleByAdamOptions> = Object.freeze({ ...scaleByAdamDefaults, nesterov: true });
 
-const adamPart = (o: Required<ScaleByAdamOptions>): GradientTransformation =>
+const adamPart = (o: OptionDefaults<ScaleByAdamOptions>): GradientTransformation =>
   scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, nesterov: o.nesterov });
 
 /** Options of {@link optimisticAdam}. */
@@ -22,6 +22,12 @@ export interface OptimisticAdamOptions extends ScaleByAdamOptions {
   /** The optimism `o` (default: the learning rate, as in the paper), a finite number. */
   optimism?: number;
 }
+
+/** The defaults of {@link optimisticAdam}'s options (`optimism` defaults to the learning rate). */
+export const optimisticAdamDefaults: OptionDefaults<OptimisticAdamOptions, 'optimism'> = Object.freeze({
+  ...ADAM_PART,
+  optimism: undefined,
+});
 
 /**
  * Optimistic Adam (optax's first interface, deprecated there in favour of
@@ -41,7 +47,7 @@ export function optimisticAdam(learningRate: number, options?: OptimisticAdamOpt
     throw new Error(`${fn}: \`learningRate\` must be a number (this interface takes no schedule; optimisticAdamV2 does)`);
   }
   const lr = checkFinite(fn, 'learningRate', learningRate);
-  const o = resolveOptions(fn, options, { ...ADAM_PART, optimism: undefined as number | undefined });
+  const o = resolveOptions(fn, options, optimisticAdamDefaults);
   const optimism = checkFinite(fn, 'optimism', o.optimism ?? lr);
   return chain(adamPart(o), scaleByOptimisticGradient({ alpha: lr, beta: optimism }), scaleByLearningRate(1));
 }
@@ -53,6 +59,9 @@ export interface OptimisticAdamV2Options extends ScaleByAdamOptions {
   /** `beta` of the optimistic step (default 1), a finite number. */
   beta?: number;
 }
+
+/** The defaults of {@link optimisticAdamV2}'s options. */
+export const optimisticAdamV2Defaults: OptionDefaults<OptimisticAdamV2Options> = Object.freeze({ ...ADAM_PART, alpha: 1, beta: 1 });
 
 /**
  * Optimistic Adam: with `r_t` Adam's update (Nesterov by default),
@@ -67,6 +76,6 @@ export interface OptimisticAdamV2Options extends ScaleByAdamOptions {
 export function optimisticAdamV2(learningRate: ScalarOrSchedule, options?: OptimisticAdamV2Options): GradientTransformation {
   const fn = 'optimisticAdamV2';
   checkScalarOrSchedule(fn, 'learningRate', learningRate);
-  const o = resolveOptions(fn, options, { ...ADAM_PART, alpha: 1, beta: 1 });
+  const o = resolveOptions(fn, options, optimisticAdamV2Defaults);
   return chain(adamPart(o), scaleByOptimisticGradient({ alpha: o.alpha, beta: o.beta }), scaleByLearningRate(learningRate));
 }

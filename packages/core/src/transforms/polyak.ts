@@ -9,7 +9,15 @@ import type { GradientTransformation, ScalarOrSchedule, UpdateExtras } from '../
 import { chain } from '../combine.js';
 import { treeMap } from '../tree.js';
 import { treeNorm } from '../tree-utils.js';
-import { checkFinite, checkFloatTree, checkNonNegative, checkScalarOrSchedule, requireExtra, resolveOptions } from '../validate.js';
+import {
+  checkFinite,
+  checkFloatTree,
+  checkNonNegative,
+  checkScalarOrSchedule,
+  type OptionDefaults,
+  requireExtra,
+  resolveOptions,
+} from '../validate.js';
 import { scaleByLearningRate } from './scaling.js';
 
 /** The variants of {@link scaleByPolyak}: `'sps'` as published, `'sps+'` with the gap clipped at 0. */
@@ -27,7 +35,13 @@ export interface ScaleByPolyakOptions {
   variant?: PolyakVariant;
 }
 
-const POLYAK_DEFAULTS: Required<ScaleByPolyakOptions> = { fMin: 0, maxLearningRate: 1, eps: 0, variant: 'sps' };
+/** The defaults of {@link scaleByPolyak}'s options. */
+export const scaleByPolyakDefaults: OptionDefaults<ScaleByPolyakOptions> = Object.freeze({
+  fMin: 0,
+  maxLearningRate: 1,
+  eps: 0,
+  variant: 'sps',
+});
 
 /** float64 machine epsilon, the threshold optax compares `‖g‖² + eps` with. */
 const FLOAT64_EPS = 2 ** -52;
@@ -48,7 +62,7 @@ const FLOAT64_EPS = 2 ** -52;
  */
 export function scaleByPolyak(options?: ScaleByPolyakOptions): GradientTransformation<Record<string, never>> {
   const fn = 'scaleByPolyak';
-  const o = resolveOptions(fn, options, POLYAK_DEFAULTS);
+  const o = resolveOptions(fn, options, scaleByPolyakDefaults);
   const fMin = checkFinite(fn, 'fMin', o.fMin);
   const maxLearningRate = checkNonNegative(fn, 'maxLearningRate', o.maxLearningRate);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -83,6 +97,9 @@ export interface PolyakSgdOptions extends ScaleByPolyakOptions {
   scaling?: ScalarOrSchedule;
 }
 
+/** The defaults of {@link polyakSgd}'s options. */
+export const polyakSgdDefaults: OptionDefaults<PolyakSgdOptions> = Object.freeze({ ...scaleByPolyakDefaults, scaling: 1 });
+
 /**
  * SGD with Polyak's step size:
  * `u = -s · min((f - f*) / (‖s g‖² + eps), maxLearningRate) · g`, i.e.
@@ -95,7 +112,7 @@ export interface PolyakSgdOptions extends ScaleByPolyakOptions {
  */
 export function polyakSgd(options?: PolyakSgdOptions): GradientTransformation {
   const fn = 'polyakSgd';
-  const o = resolveOptions(fn, options, { ...POLYAK_DEFAULTS, scaling: 1 as ScalarOrSchedule });
+  const o = resolveOptions(fn, options, polyakSgdDefaults);
   checkScalarOrSchedule(fn, 'scaling', o.scaling);
   return chain(
     scaleByLearningRate(o.scaling),

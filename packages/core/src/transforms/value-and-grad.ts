@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Params, Updates } from '../base.js';
 import { treeFlatten, treeMap, treeUnflatten } from '../tree.js';
 import { treeGet } from '../tree-utils.js';
+import { resolveOptions } from '../validate.js';
 
 /** An objective: params to a scalar loss (a number or a scalar tensor). It must not dispose its argument. */
 export type ValueFn = (params: Params) => number | tf.Tensor;
@@ -81,4 +82,19 @@ export function valueAndGradFromState(valueFn: ValueFn): (params: Params, state:
       return [v, g] as never;
     });
   };
+}
+
+/**
+ * The options of a line search called as `f(steps, options)` or as
+ * `f({ [key]: steps, ...options })`: one object, with a misplaced number
+ * refused as every factory refuses it.
+ */
+export function withLeadingCount(fn: string, key: string, first: unknown, options: unknown): unknown {
+  if (typeof first !== 'number') {
+    if (options !== undefined) throw new Error(`${fn}: pass either \`${key}\` first and the options second, or one options object`);
+    return first;
+  }
+  // only the object check: the keys are checked against the defaults afterwards
+  if (options !== undefined) resolveOptions(fn, options, typeof options === 'object' && options !== null ? options : {});
+  return { ...(options as object | undefined), [key]: first };
 }

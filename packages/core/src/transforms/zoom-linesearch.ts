@@ -14,11 +14,12 @@ import {
   checkNonNegative,
   checkPositive,
   checkStateKeys,
+  type OptionDefaults,
   requireExtra,
   requireParams,
   resolveOptions,
 } from '../validate.js';
-import { evaluateWithGrad, lossValue, type ValueFn } from './value-and-grad.js';
+import { evaluateWithGrad, lossValue, type ValueFn, withLeadingCount } from './value-and-grad.js';
 
 /** Options of {@link scaleByZoomLinesearch}. */
 export interface ScaleByZoomLinesearchOptions {
@@ -53,6 +54,19 @@ export interface ZoomLinesearchState {
   /** What the last search did. */
   info: { numLinesearchSteps: number; decreaseError: number; curvatureError: number };
 }
+
+/** The defaults of {@link scaleByZoomLinesearch}'s options (`maxLinesearchSteps` has none). */
+export const scaleByZoomLinesearchDefaults: OptionDefaults<ScaleByZoomLinesearchOptions, 'maxLinesearchSteps'> = Object.freeze({
+  maxLinesearchSteps: undefined,
+  maxLearningRate: null,
+  tol: 0,
+  increaseFactor: 2,
+  slopeRtol: 1e-4,
+  curvRtol: 0.9,
+  approxDecRtol: 1e-6,
+  stepsizePrecision: 1e-5,
+  initialGuessStrategy: 'keep',
+});
 
 const f = Math.fround;
 
@@ -133,19 +147,9 @@ export function scaleByZoomLinesearch(
   options?: Omit<ScaleByZoomLinesearchOptions, 'maxLinesearchSteps'>,
 ): GradientTransformation<ZoomLinesearchState> {
   const fn = 'scaleByZoomLinesearch';
-  const given = typeof maxLinesearchSteps === 'number' ? { ...options, maxLinesearchSteps } : maxLinesearchSteps;
-  const o = resolveOptions(fn, given, {
-    maxLinesearchSteps: undefined as unknown as number,
-    maxLearningRate: null as number | null,
-    tol: 0,
-    increaseFactor: 2,
-    slopeRtol: 1e-4,
-    curvRtol: 0.9,
-    approxDecRtol: 1e-6 as number | null,
-    stepsizePrecision: 1e-5,
-    initialGuessStrategy: 'keep' as 'keep' | 'one',
-  });
-  const maxSteps = checkInteger(fn, 'maxLinesearchSteps', o.maxLinesearchSteps, 1);
+  const given = withLeadingCount(fn, 'maxLinesearchSteps', maxLinesearchSteps, options);
+  const o = resolveOptions(fn, given, scaleByZoomLinesearchDefaults);
+  const maxSteps = checkInteger(fn, 'maxLinesearchSteps', o.maxLinesearchSteps as number, 1);
   const maxStepsize = o.maxLearningRate === null ? null : f(checkPositive(fn, 'maxLearningRate', o.maxLearningRate));
   const tol = f(checkNonNegative(fn, 'tol', o.tol));
   const increase = f(checkPositive(fn, 'increaseFactor', o.increaseFactor));
