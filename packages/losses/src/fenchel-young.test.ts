@@ -18,7 +18,9 @@ describe('makeFenchelYoungLoss', () => {
     const a = fy(scores, targets);
     const b = softmaxCrossEntropy(scores, targets);
     const [x, y] = [Array.from(a.dataSync()), Array.from(b.dataSync())];
-    x.forEach((v, i) => expect(v).toBeCloseTo(y[i] as number, 5));
+    x.forEach((v, i) => {
+      expect(v).toBeCloseTo(y[i] as number, 5);
+    });
     expect(() => makeFenchelYoungLoss((s) => tf.sum(s))(scores, targets)).toThrow(/must map scores \[2, 3\] to shape \[2\]/);
     tf.dispose([a, b]);
     expect(tf.memory().numTensors).toBe(before);

@@ -104,7 +104,12 @@ export interface AdanOptions extends ScaleByAdanOptions {
 }
 
 /** The defaults of {@link adan}'s options (`epsRoot` 1e-8, unlike {@link scaleByAdan}). */
-export const adanDefaults: OptionDefaults<AdanOptions, 'mask'> = Object.freeze({ ...scaleByAdanDefaults, epsRoot: 1e-8, weightDecay: 0, mask: undefined });
+export const adanDefaults: OptionDefaults<AdanOptions, 'mask'> = Object.freeze({
+  ...scaleByAdanDefaults,
+  epsRoot: 1e-8,
+  weightDecay: 0,
+  mask: undefined,
+});
 
 /**
  * Adan: `chain(scaleByAdan(...), addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(lr))`.
