@@ -80,6 +80,7 @@ export { type ScaleByZoomLinesearchOptions, scaleByZoomLinesearch, type ZoomLine
 export * from './tree.js';
 export { type TreeAllcloseOptions, treeAllclose, treeBatchShape, treeConj, treeDtype, treeReal } from './tree-inspect.js';
 export { treeBiasCorrection, treeUpdateInfinityMoment, treeUpdateMoment, treeUpdateMomentPerElemNorm } from './tree-moments.js';
+export { type TreeSampler, treeRandomLike } from './tree-random.js';
 export * from './tree-utils.js';
 export * from './update.js';
 export * from './validate.js';
