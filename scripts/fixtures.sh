@@ -51,9 +51,24 @@ TPY="${TORCH_PYTHON:-/usr/bin/python3}"
 echo "== optax fixtures ($PY)"
 "$PY" "$FIX/generate_optax.py" 2>&1 | grep -v -e '^WARNING' -e 'has no attribute `fast`' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax.py failed"
+echo "== optax fixtures: more optimizers ($PY)"
+"$PY" "$FIX/generate_optax_more.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_more.py failed"
+echo "== optax fixtures: L-BFGS and line searches ($PY)"
+"$PY" "$FIX/generate_optax_linesearch.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_linesearch.py failed"
+echo "== optax fixtures: projections ($PY)"
+"$PY" "$FIX/generate_optax_projections.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_projections.py failed"
+echo "== optax fixtures: monitoring, per-example and unit-wise clipping, tree moments ($PY)"
+"$PY" "$FIX/generate_optax_functions.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_functions.py failed"
+echo "== optax fixtures: losses ($PY)"
+"$PY" "$ROOT/packages/losses/fixtures/generate_optax_losses.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_losses.py failed"
 echo "== torch fixtures ($TPY)"
 "$TPY" "$FIX/generate_torch.py"
 echo "== torch mappings checked against optax"
 "$PY" "$FIX/check_torch.py" 2>&1 | grep -v '^WARNING'
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "check_torch.py: a tested torch mapping does not agree with optax"
-ls -l "$FIX"/*.json
+ls -l "$FIX"/*.json "$ROOT"/packages/losses/fixtures/*.json

@@ -26,6 +26,10 @@ const LEADING: Record<string, unknown[]> = {
   adafactor: [undefined],
   adadelta: [undefined],
   normalizeByUpdateNorm: [],
+  polyakSgd: [],
+  scaleByZoomLinesearch: [20],
+  scaleByBacktrackingLinesearch: [20],
+  measureWithEma: [gx.treeL2Norm, 0.9],
 };
 
 function factoriesWithDefaults(): [string, (...args: unknown[]) => unknown, object][] {

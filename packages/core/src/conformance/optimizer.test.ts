@@ -29,11 +29,20 @@ import { createOptimizer } from '../optimizer.js';
 import type { Precision } from '../precision.js';
 import { disposeTree } from '../test-utils/index.js';
 import { isPlainObject, isTensor, treeLeaves } from '../tree.js';
-import { buildTransformation, compare, decodeTree, type FixtureTree, readFixture, type StepCase, type Tolerance } from './loader.js';
+import {
+  buildTransformation,
+  compare,
+  decodeTree,
+  type FixtureTree,
+  readFixture,
+  type StepCase,
+  stepExtras,
+  type Tolerance,
+} from './loader.js';
 import { optaxTolerance, TORCH } from './tolerances.js';
 
 const SUITES: { name: string; cases: StepCase[]; tol: (c: StepCase) => Tolerance }[] = [
-  ...['optax-transforms', 'optax-aliases', 'optax-combinators'].map((name) => ({
+  ...['optax-transforms', 'optax-aliases', 'optax-combinators', 'optax-more'].map((name) => ({
     name,
     cases: readFixture<StepCase>(`${name}.json`).cases,
     tol: (c: StepCase) => optaxTolerance(c.family).params,
@@ -71,7 +80,7 @@ function replayOptimizer(c: StepCase, tol: Tolerance, key: string, precision?: P
     c.grads.forEach((g, i) => {
       const grads = decodeTree(g) as Updates;
       try {
-        opt.step(grads);
+        opt.step(grads, stepExtras(c, i));
       } finally {
         disposeTree(grads);
       }
