@@ -34,7 +34,7 @@ export interface GradientTransformation<S = any> {
    * `extraArgs` (optax's `**extra_args`) is optional: transformations that do
    * not use it ignore it, and combinators forward it to the ones they wrap.
    */
-  update(updates: Updates, state: S, params?: Params, extraArgs?: ExtraArgs): [Updates, S];
+  update(updates: Updates, state: S, params?: Params, extraArgs?: UpdateExtras): [Updates, S];
   /**
    * How this transformation may be executed by the fused engine: set by
    * element-wise transforms and by `chain`; absent for transforms that only
@@ -59,10 +59,28 @@ export type Fusion =
     };
 
 /**
- * Extra named arguments of an update (optax's `**extra_args`), e.g. the loss
- * value for line searches. Combinators forward them to what they wrap.
+ * Extra named arguments of an update (optax's `**extra_args`):
+ * `tx.update(updates, state, params, extras)` and `opt.step(grads, extras)`.
+ * Transformations that do not use them ignore them; `chain` and every
+ * combinator forward them to what they wrap. A transformation that needs one
+ * throws an error naming it when it is missing (`requireExtra`).
  */
-export type ExtraArgs = Readonly<Record<string, unknown>>;
+export interface UpdateExtras {
+  /** The loss at the current params (optax's `value`), e.g. for Polyak steps and line searches. */
+  readonly value?: number | Tensor;
+  /** The gradient at the current params (optax's `grad`), for line searches. */
+  readonly grad?: Updates;
+  /**
+   * The objective (optax's `value_fn`): params to a scalar loss, for line
+   * searches and L-BFGS. It must not dispose its argument.
+   */
+  readonly valueFn?: (params: Params) => number | Tensor;
+  /** Any other named argument, forwarded unchanged. */
+  readonly [name: string]: unknown;
+}
+
+/** The extra arguments of an update: the same as {@link UpdateExtras}. */
+export type ExtraArgs = UpdateExtras;
 
 /** A gradient transformation whose `update` requires `params`. */
 export type GradientTransformationExtraArgs<S = any> = GradientTransformation<S>;

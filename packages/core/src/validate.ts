@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { GradientTransformation, ScalarOrSchedule } from './base.js';
+import type { GradientTransformation, ScalarOrSchedule, UpdateExtras } from './base.js';
 import { formatPath, isTensor, TreeMismatchError, treeLeavesWithPath } from './tree.js';
 
 function fail(fn: string, arg: string, value: unknown, rule: string): never {
@@ -102,6 +102,27 @@ export function requireParams(fn: string, params: unknown): void {
 }
 
 /**
+ * Returns the extra argument `name` of an update (see `UpdateExtras`), throwing
+ * a clear error naming it when it is missing: `fn` needs it, e.g. the loss
+ * `value` of a Polyak step, passed as `tx.update(grads, state, params, { value })`
+ * or `opt.step(grads, { value })`.
+ */
+export function requireExtra<K extends keyof UpdateExtras & string>(
+  fn: string,
+  extras: UpdateExtras | undefined,
+  name: K,
+): NonNullable<UpdateExtras[K]> {
+  const v = extras?.[name];
+  if (v === undefined || v === null) {
+    const had = extras === undefined ? 'no extra arguments' : `extra arguments {${Object.keys(extras).join(', ')}}`;
+    throw new Error(
+      `${fn}: this transformation needs the extra argument \`${name}\`; call update(updates, state, params, { ${name} }) (or opt.step(grads, { ${name} })), got ${had}`,
+    );
+  }
+  return v as NonNullable<UpdateExtras[K]>;
+}
+
+/**
  * Throws when `state` does not look like a state made by `init` of the
  * transformation named `fn`: `keys` are the fields it must have.
  */
@@ -154,7 +175,7 @@ export function resolveOptions<D extends object>(fn: string, options: unknown, d
     throw new Error(`${fn}: the options must be an object such as { ${Object.keys(defaults)[0] ?? 'key'}: … }, got ${got}`);
   }
   const known = Object.keys(defaults);
-  const resolved: Record<string, unknown> = { ...defaults };
+  const resolved = { ...defaults } as Record<string, unknown>;
   for (const [key, value] of Object.entries(options)) {
     if (!known.includes(key)) {
       throw new Error(`${fn}: unknown option \`${key}\`; the options are ${known.map((k) => `\`${k}\``).join(', ')}`);
