@@ -17,11 +17,8 @@ import { createRequire } from 'node:module';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Params, Updates } from '../base.js';
 import { fusedStats } from '../fused/engine.js';
-import { createOptimizer } from '../optimizer.js';
-import { disposeTree } from '../test-utils/index.js';
-import { buildTransformation, compare, decodeTree, readFixture, type StepCase, type Tolerance } from './loader.js';
+import { readFixture, replayOptimizer, type StepCase, type Tolerance } from './loader.js';
 import { optaxTolerance, TORCH } from './tolerances.js';
 
 const SUITES: { name: string; cases: StepCase[]; tol: (c: StepCase) => Tolerance }[] = [
@@ -35,28 +32,6 @@ const SUITES: { name: string; cases: StepCase[]; tol: (c: StepCase) => Tolerance
 
 /** The rule for leaving a case out: it edits the state between steps. */
 const editsState = (c: StepCase): boolean => (c.stateEdits ?? []).length > 0;
-
-/** Runs a case's steps through `createOptimizer` and compares the params after each. */
-function replayOptimizer(c: StepCase, tol: Tolerance): void {
-  const before = tf.memory().numTensors;
-  const opt = createOptimizer(buildTransformation(c), decodeTree(c.params) as Params);
-  try {
-    c.grads.forEach((g, i) => {
-      const grads = decodeTree(g) as Updates;
-      try {
-        opt.step(grads);
-      } finally {
-        disposeTree(grads);
-      }
-      compare(`step ${i} params`, opt.params, c.expected[i]!.params, tol);
-    });
-  } finally {
-    const params = opt.params;
-    opt.dispose();
-    disposeTree(params);
-  }
-  expect(tf.memory().numTensors, 'tensors left over after disposing the optimizer and its params (leaked)').toBe(before);
-}
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`createOptimizer conformance on ${backend}`, () => {
