@@ -1,0 +1,18 @@
+/**
+ * `@gradtx/contrib`: the optimizers of optax 0.2.8's `optax.contrib`, in
+ * camelCase, built on `@gradtx/core`.
+ *
+ * @packageDocumentation
+ */
+export { type AcpropOptions, acprop, type ScaleByAcpropOptions, scaleByAcprop } from './acprop.js';
+export { type AdemamixOptions, ademamix, type ScaleByAdemamixOptions, scaleByAdemamix } from './ademamix.js';
+export { adopt, type ScaleByAdoptOptions, scaleByAdopt } from './adopt.js';
+export type { WeightDecayOptions } from './alias.js';
+export { type CocobOptions, cocob, type ScaleByCocobOptions, scaleByCocob } from './cocob.js';
+export { type MadgradOptions, madgrad, type ScaleByMadgradOptions, scaleByMadgrad } from './madgrad.js';
+export {
+  type ScaleBySimplifiedAdemamixOptions,
+  type SimplifiedAdemamixOptions,
+  scaleBySimplifiedAdemamix,
+  simplifiedAdemamix,
+} from './simplified-ademamix.js';

@@ -1,0 +1,64 @@
+// Bad input is an error naming the function, the argument and the value.
+import { applyUpdates, createOptimizer } from '@gradtx/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import * as contrib from './index.js';
+
+describe('@gradtx/contrib argument checks', () => {
+  it('rejects unknown option keys, naming the key and the valid ones', () => {
+    expect(() => contrib.scaleByAdopt({ beta1: 0.5 } as never)).toThrow(/scaleByAdopt: unknown option `beta1`; the options are `b1`/);
+    expect(() => contrib.ademamix(0.1, { eps_root: 0 } as never)).toThrow(/ademamix: unknown option `eps_root`/);
+    expect(() => contrib.cocob(1, { lr: 1 } as never)).toThrow(/cocob: unknown option `lr`/);
+    expect(() => contrib.scaleByMadgrad(0.1, 0.9 as never)).toThrow(/scaleByMadgrad: the options must be an object/);
+  });
+
+  it('rejects out-of-range hyperparameters, naming them', () => {
+    expect(() => contrib.scaleByAdopt({ b2: 1 })).toThrow('scaleByAdopt: `b2` must be in [0, 1), got 1');
+    expect(() => contrib.scaleByAcprop({ eps: -1 })).toThrow('scaleByAcprop: `eps` must be a finite number >= 0, got -1');
+    expect(() => contrib.scaleByCocob({ alpha: 0 })).toThrow('scaleByCocob: `alpha` must be a finite number > 0, got 0');
+    expect(() => contrib.adopt(-0.1)).toThrow('adopt: `learningRate` must be a finite number >= 0, got -0.1');
+    expect(() => contrib.madgrad(0.1, { weightDecay: Number.NaN })).toThrow('madgrad: `weightDecay` must be a finite number, got NaN');
+    expect(() => contrib.scaleByAdemamix({ b3: 1.5 })).toThrow('scaleByAdemamix: `b3` must be in [0, 1), got 1.5');
+    expect(() => contrib.scaleByAdopt({ clipValueFn: 2 as never })).toThrow(/scaleByAdopt: `clipValueFn` must be a function/);
+  });
+
+  it('checks schedule values when they are evaluated', () => {
+    const tx = contrib.scaleByAdemamix({ b3: () => 2 });
+    const p = { w: tf.ones([2]) };
+    const s = tx.init(p);
+    expect(() => tx.update(p, s)).toThrow('scaleByAdemamix: `b3` must be in [0, 1), got 2');
+    tf.dispose([p, s] as never);
+  });
+
+  it('needs params where optax does', () => {
+    for (const tx of [contrib.scaleByMadgrad(0.1), contrib.scaleByCocob()]) {
+      const p = { w: tf.ones([2]) };
+      const s = tx.init(p);
+      expect(() => tx.update(p, s)).toThrow(/needs `params`/);
+      tf.dispose([p, s] as never);
+    }
+  });
+
+  it('keeps a copy of the initial params that later steps do not change, and leaks nothing', () => {
+    const before = tf.memory().numTensors;
+    const params = { w: tf.tensor([1, 2, 3]) };
+    const opt = createOptimizer(contrib.cocob(), params);
+    const g = { w: tf.tensor([0.5, -1, 2]) };
+    opt.step(g);
+    opt.step(g);
+    const x0 = (opt.state as unknown as { initParticles: { w: tf.Tensor } }[])[2]!.initParticles.w;
+    expect(Array.from(x0.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from((opt.params as { w: tf.Tensor }).w.dataSync())).not.toEqual([1, 2, 3]);
+    const p = opt.params;
+    opt.dispose();
+    tf.dispose([p, g] as never);
+    expect(tf.memory().numTensors).toBe(before);
+    const q = { w: tf.ones([2]) };
+    const tx = contrib.madgrad(0.1);
+    const s = tx.init(q);
+    const [u, s2] = tx.update(q, s, q);
+    const moved = applyUpdates(q, u);
+    tf.dispose([q, s, u, s2, moved] as never);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
