@@ -11,6 +11,17 @@ export type { WeightDecayOptions } from './alias.js';
 export { type CocobOptions, cocob, type ScaleByCocobOptions, scaleByCocob } from './cocob.js';
 export { type MadgradOptions, madgrad, type ScaleByMadgradOptions, scaleByMadgrad } from './madgrad.js';
 export {
+  type ScheduleFreeAdamwOptions,
+  type ScheduleFreeAliasOptions,
+  type ScheduleFreeOptions,
+  type ScheduleFreeSgdOptions,
+  type ScheduleFreeState,
+  scheduleFree,
+  scheduleFreeAdamw,
+  scheduleFreeEvalParams,
+  scheduleFreeSgd,
+} from './schedule-free.js';
+export {
   type ScaleBySimplifiedAdemamixOptions,
   type SimplifiedAdemamixOptions,
   scaleBySimplifiedAdemamix,
