@@ -40,6 +40,8 @@ export {
   scaleByLearningRate,
   scaleByRms,
   sgd,
+  treeFlatten,
   treeMap,
+  treeUnflatten,
   type Updates,
 } from '@gradtx/core';

@@ -21,3 +21,13 @@ export function decayAt(fn: string, arg: string, value: ScalarOrSchedule, count:
   const d = f32(checkDecay(fn, arg, checkScheduleValue(fn, arg, value(count), count)));
   return [d, f32(1 - d)];
 }
+
+/** optax's `betas = (beta1, beta2)`: a two-element array of decays in [0, 1). */
+export function checkBetas(fn: string, value: unknown): readonly [number, number] {
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new Error(
+      `${fn}: \`betas\` must be an array of two decays [beta1, beta2], got ${Array.isArray(value) ? `an array of length ${value.length}` : String(value)}`,
+    );
+  }
+  return [checkDecay(fn, 'betas[0]', value[0]), checkDecay(fn, 'betas[1]', value[1])];
+}

@@ -9,7 +9,9 @@ export { type AdemamixOptions, ademamix, type ScaleByAdemamixOptions, scaleByAde
 export { adopt, type ScaleByAdoptOptions, scaleByAdopt } from './adopt.js';
 export type { WeightDecayOptions } from './alias.js';
 export { type CocobOptions, cocob, type ScaleByCocobOptions, scaleByCocob } from './cocob.js';
+export { type DAdaptAdamWOptions, type DAdaptAdamWState, dadaptAdamw } from './dadapt-adamw.js';
 export { type MadgradOptions, madgrad, type ScaleByMadgradOptions, scaleByMadgrad } from './madgrad.js';
+export { type ProdigyOptions, type ProdigyState, prodigy } from './prodigy.js';
 export {
   type ScheduleFreeAdamwOptions,
   type ScheduleFreeAliasOptions,

@@ -77,4 +77,12 @@ describe('@gradtx/contrib argument checks', () => {
     expect(() => tx.update(p, s)).toThrow(/scheduleFree: this transformation needs `params`/);
     tf.dispose([p, s.z] as never);
   });
+
+  it('checks betas as a two-element array of decays', () => {
+    expect(() => contrib.prodigy(1, { betas: [0.9] as never })).toThrow(
+      'prodigy: `betas` must be an array of two decays [beta1, beta2], got an array of length 1',
+    );
+    expect(() => contrib.dadaptAdamw(1, { betas: [0.9, 1] })).toThrow('dadaptAdamw: `betas[1]` must be in [0, 1), got 1');
+    expect(() => contrib.prodigy(1, { estimLr0: 0 })).toThrow('prodigy: `estimLr0` must be a finite number > 0, got 0');
+  });
 });

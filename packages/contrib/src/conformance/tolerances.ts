@@ -8,12 +8,27 @@
  */
 import { OPTAX_STEPS, type StepTolerances } from '@gradtx/core/testing';
 
+/**
+ * Prodigy and D-Adaptation from `d0 = 1e-6`: the step size grows by ~1e5
+ * through estimates that feed back through the state, and float32 rounding
+ * grows with it: optax's own float32 run is up to 5.3 × OPTAX_STEPS away from
+ * its float64 run on these trajectories (dadaptAdamw with the defaults over
+ * 30 steps; prodigy 2.2). Ten times OPTAX_STEPS, so the measured
+ * amplification stays below 0.55 of the tolerance.
+ */
+export const PARAMETER_FREE: StepTolerances = {
+  updates: { rtol: 1e-4, atol: 1e-5 },
+  params: { rtol: 1e-4, atol: 1e-4 },
+};
+
 export const CONTRIB_FAMILIES: Record<string, StepTolerances> = {
-  adopt: OPTAX_STEPS,
-  ademamix: OPTAX_STEPS,
-  madgrad: OPTAX_STEPS,
-  acprop: OPTAX_STEPS,
-  cocob: OPTAX_STEPS,
+  adopt: OPTAX_STEPS, // ≤ 0.33 (adopt with a warmup-cosine schedule)
+  ademamix: OPTAX_STEPS, // ≤ 0.31 (b3 and alpha schedules)
+  madgrad: OPTAX_STEPS, // ≤ 0.15
+  acprop: OPTAX_STEPS, // ≤ 0.03
+  cocob: OPTAX_STEPS, // ≤ 0.20 (24 steps)
+  scheduleFree: OPTAX_STEPS, // ≤ 0.35 (scheduleFreeSgd with warmup and weight decay)
+  parameterFree: PARAMETER_FREE,
 };
 
 /** The tolerance of a family (core's default for a family not listed). */
