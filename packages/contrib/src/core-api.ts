@@ -26,6 +26,7 @@ export {
   elementwise,
   f32,
   type GradientTransformation,
+  identity,
   initElementwiseState,
   type Mask,
   type Ops,

@@ -10,6 +10,19 @@ export { adopt, type ScaleByAdoptOptions, scaleByAdopt } from './adopt.js';
 export type { WeightDecayOptions } from './alias.js';
 export { type CocobOptions, cocob, type ScaleByCocobOptions, scaleByCocob } from './cocob.js';
 export { type DAdaptAdamWOptions, type DAdaptAdamWState, dadaptAdamw } from './dadapt-adamw.js';
+export {
+  type DoGState,
+  type DogInitStep,
+  type DogOptions,
+  type DoWGState,
+  type DowgOptions,
+  dog,
+  dowg,
+  type ScaleByDogOptions,
+  type ScaleByDowgOptions,
+  scaleByDog,
+  scaleByDowg,
+} from './dog.js';
 export { type MadgradOptions, madgrad, type ScaleByMadgradOptions, scaleByMadgrad } from './madgrad.js';
 export { type ProdigyOptions, type ProdigyState, prodigy } from './prodigy.js';
 export {

@@ -85,4 +85,11 @@ describe('@gradtx/contrib argument checks', () => {
     expect(() => contrib.dadaptAdamw(1, { betas: [0.9, 1] })).toThrow('dadaptAdamw: `betas[1]` must be in [0, 1), got 1');
     expect(() => contrib.prodigy(1, { estimLr0: 0 })).toThrow('prodigy: `estimLr0` must be a finite number > 0, got 0');
   });
+
+  it('checks DoG initStep', () => {
+    expect(() => contrib.dog(1, { initStep: ['far', 1] as never })).toThrow(
+      /scaleByDog: `initStep` must be \['distance' \| 'learning_rate' \| 'heuristic', number\], got \["far",1\]/,
+    );
+    expect(() => contrib.scaleByDowg({ eps: -1 })).toThrow('scaleByDowg: `eps` must be a finite number >= 0, got -1');
+  });
 });

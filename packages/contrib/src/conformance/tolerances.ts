@@ -14,7 +14,13 @@ import { OPTAX_STEPS, type StepTolerances } from '@gradtx/core/testing';
  * grows with it: optax's own float32 run is up to 5.3 × OPTAX_STEPS away from
  * its float64 run on these trajectories (dadaptAdamw with the defaults over
  * 30 steps; prodigy 2.2). Ten times OPTAX_STEPS, so the measured
- * amplification stays below 0.55 of the tolerance.
+ * amplification stays below 0.55 of the tolerance. DoG from its default
+ * heuristic start (`r0 = 1e-6 (1 + |x0|)`) is the exception the float64
+ * re-run cannot measure: its first steps are ~1e-6 on O(1) params, so
+ * `|x - x0|` is formed from a float32 cancellation that float64 does not
+ * have (109× and 469× OPTAX_STEPS for scaleByDog and dog over 60 steps);
+ * gradtx forms the same difference of the same float32 values, and matches
+ * optax's float32 run within this tolerance.
  */
 export const PARAMETER_FREE: StepTolerances = {
   updates: { rtol: 1e-4, atol: 1e-5 },
