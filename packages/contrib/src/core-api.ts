@@ -44,5 +44,6 @@ export {
   treeFlatten,
   treeMap,
   treeUnflatten,
+  type UpdateExtras,
   type Updates,
 } from '@gradtx/core';

@@ -92,4 +92,18 @@ describe('@gradtx/contrib argument checks', () => {
     );
     expect(() => contrib.scaleByDowg({ eps: -1 })).toThrow('scaleByDowg: `eps` must be a finite number >= 0, got -1');
   });
+
+  it('says which extra argument is missing or wrong', () => {
+    for (const tx of [contrib.momo(), contrib.momoAdam()]) {
+      const p = { w: tf.ones([2]) };
+      const s = tx.init(p);
+      expect(() => tx.update(p, s, p)).toThrow(/needs the extra argument `value`; call update\(updates, state, params, \{ value \}\)/);
+      expect(() => tx.update(p, s, p, { loss: 1 })).toThrow(/needs the extra argument `value`.*got extra arguments \{loss\}/);
+      expect(() => tx.update(p, s, p, { value: tf.ones([2]) })).toThrow(
+        /`value` must be a number or a scalar tensor, got a tensor of shape \[2\]/,
+      );
+      const [u, s2] = tx.update(p, s, p, { value: tf.scalar(0.5) });
+      tf.dispose([p, s, u, s2] as never);
+    }
+  });
 });

@@ -23,6 +23,7 @@ export {
   replay,
   replayOptimizer,
   type StepCase,
+  stepExtras,
   type StepTolerances,
   type Tolerance,
 } from './conformance/loader.js';

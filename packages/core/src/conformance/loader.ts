@@ -47,6 +47,8 @@ export interface StepCase {
   grads: FixtureTree[];
   /** State changes made before a step (injectHyperparams). */
   stateEdits?: { beforeStep: number; path: (string | number)[]; value: number }[];
+  /** Per step: the extra arguments of the update (e.g. the loss `value`), when the case has any. */
+  extras?: Record<string, FixtureNumber>[];
   /** Per step: the updates (optax only) and the params after applying them. */
   expected: { updates?: FixtureTree; params: FixtureTree }[];
 }
@@ -230,6 +232,12 @@ export function compare(what: string, actual: unknown, expected: FixtureTree, to
   }
 }
 
+/** The extra arguments of step `i` of a case, decoded (undefined when the case has none). */
+export function stepExtras(c: StepCase, i: number): gradtx.UpdateExtras | undefined {
+  const e = c.extras?.[i];
+  return e === undefined ? undefined : Object.fromEntries(Object.entries(e).map(([k, v]) => [k, decodeNumber(v)]));
+}
+
 /** Builds a step case's transformation, checking that it is one. */
 export function buildTransformation(c: StepCase, modules: FixtureModules = CORE_ONLY): gradtx.GradientTransformation {
   const tx = build(c.gradtx, modules) as gradtx.GradientTransformation;
@@ -257,7 +265,7 @@ export function replay(c: StepCase, tol: StepTolerances, modules: FixtureModules
     const edit = edits.get(i);
     if (edit) setPath(state, edit.path, edit.value);
     const grads = decodeTree(g) as gradtx.Updates;
-    const [updates, next] = tx.update(grads, state, c.needsParams ? params : undefined);
+    const [updates, next] = tx.update(grads, state, c.needsParams ? params : undefined, stepExtras(c, i));
     const newParams = gradtx.applyUpdates(params, updates);
     const expected = c.expected[i]!;
     if (expected.updates !== undefined) compare(`step ${i} updates`, updates, expected.updates, tol.updates);
@@ -287,7 +295,7 @@ export function replayOptimizer(c: StepCase, tol: Tolerance, modules: FixtureMod
     c.grads.forEach((g, i) => {
       const grads = decodeTree(g) as gradtx.Updates;
       try {
-        opt.step(grads);
+        opt.step(grads, stepExtras(c, i));
       } finally {
         disposeTree(grads);
       }
