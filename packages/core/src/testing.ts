@@ -23,8 +23,8 @@ export {
   replay,
   replayOptimizer,
   type StepCase,
-  stepExtras,
   type StepTolerances,
+  stepExtras,
   type Tolerance,
 } from './conformance/loader.js';
 export { OPTAX_STEPS, optaxTolerance } from './conformance/tolerances.js';
