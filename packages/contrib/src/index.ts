@@ -26,6 +26,7 @@ export {
 export { type MadgradOptions, madgrad, type ScaleByMadgradOptions, scaleByMadgrad } from './madgrad.js';
 export { type MomoAdamOptions, type MomoAdamState, type MomoOptions, type MomoState, momo, momoAdam } from './momo.js';
 export { type ProdigyOptions, type ProdigyState, prodigy } from './prodigy.js';
+export { type ReduceLROnPlateauState, type ReduceOnPlateauOptions, reduceOnPlateau } from './reduce-on-plateau.js';
 export {
   type ScheduleFreeAdamwOptions,
   type ScheduleFreeAliasOptions,

@@ -106,4 +106,25 @@ describe('@gradtx/contrib argument checks', () => {
       tf.dispose([p, s, u, s2] as never);
     }
   });
+
+  it('checks reduceOnPlateau arguments and its value', () => {
+    expect(() => contrib.reduceOnPlateau({ factor: 1 })).toThrow('reduceOnPlateau: `factor` must be in (0, 1), got 1');
+    expect(() => contrib.reduceOnPlateau({ rtol: 0, atol: 0 })).toThrow(/at least one of `rtol` and `atol` must be > 0/);
+    expect(() => contrib.reduceOnPlateau({ accumulationSize: 0 })).toThrow(
+      'reduceOnPlateau: `accumulationSize` must be an integer >= 1, got 0',
+    );
+    const tx = contrib.reduceOnPlateau({ patience: 1, factor: 0.5 });
+    const g = { w: tf.ones([2]) };
+    let s = tx.init(g);
+    expect(() => tx.update(g, s)).toThrow(/reduceOnPlateau: this transformation needs the extra argument `value`/);
+    const scales: number[] = [];
+    for (const value of [1, 1, 1, tf.scalar(1)]) {
+      const [u, next] = tx.update(g, s, undefined, { value });
+      scales.push((u as { w: tf.Tensor }).w.dataSync()[0] as number);
+      tf.dispose(u as never);
+      s = next;
+    }
+    expect(scales).toEqual([1, 0.5, 0.25, 0.125]);
+    tf.dispose(g as never);
+  });
 });

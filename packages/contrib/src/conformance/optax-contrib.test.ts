@@ -27,7 +27,7 @@ import { contribTolerance } from './tolerances.js';
 const fixture = readFixture<StepCase>('optax-contrib.json', new URL('../../fixtures/', import.meta.url));
 const MODULES = [contrib, core] as unknown as Record<string, unknown>[];
 /** The families whose optimizers do not fuse (they run on the reference path). */
-const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo']);
+const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo', 'plateau']);
 
 describe(`optax.contrib conformance: tx.update (${fixture.source})`, () => {
   it('has a case for every function @gradtx/contrib exports', () => {

@@ -34,6 +34,7 @@ export const CONTRIB_FAMILIES: Record<string, StepTolerances> = {
   acprop: OPTAX_STEPS, // ≤ 0.03
   cocob: OPTAX_STEPS, // ≤ 0.20 (24 steps)
   scheduleFree: OPTAX_STEPS, // ≤ 0.35 (scheduleFreeSgd with warmup and weight decay)
+  plateau: OPTAX_STEPS, // ≤ 0.01 (the scale is exact: powers of the factor)
   momo: OPTAX_STEPS, // ≤ 0.69 (momoAdam with the adapted lower bound: the truncated Polyak step divides by <d, d / P>)
   parameterFree: PARAMETER_FREE,
 };
