@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the conformance fixtures in packages/core/fixtures/ from real
-# optax 0.2.8 (jax, cpu) and torch 1.13 (Debian's python3-torch). Offline:
+# Regenerates the conformance fixtures in packages/core/fixtures/ and
+# packages/contrib/fixtures/ from real optax 0.2.8 (jax, cpu) and torch 1.13
+# (Debian's python3-torch). Offline:
 # the optax environment is installed from local wheels. CI never runs this;
 # it only reads the committed JSON.
 #
@@ -66,9 +67,12 @@ echo "== optax fixtures: monitoring, per-example and unit-wise clipping, tree mo
 echo "== optax fixtures: losses ($PY)"
 "$PY" "$ROOT/packages/losses/fixtures/generate_optax_losses.py" 2>&1 | grep -v '^WARNING' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_losses.py failed"
+echo "== optax.contrib fixtures ($PY)"
+"$PY" "$ROOT/packages/contrib/fixtures/generate_optax_contrib.py" 2>&1 | grep -v -e '^WARNING' -e 'has no attribute `fast`' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_contrib.py failed"
 echo "== torch fixtures ($TPY)"
 "$TPY" "$FIX/generate_torch.py"
 echo "== torch mappings checked against optax"
 "$PY" "$FIX/check_torch.py" 2>&1 | grep -v '^WARNING'
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "check_torch.py: a tested torch mapping does not agree with optax"
-ls -l "$FIX"/*.json "$ROOT"/packages/losses/fixtures/*.json
+ls -l "$FIX"/*.json "$ROOT"/packages/losses/fixtures/*.json "$ROOT"/packages/contrib/fixtures/*.json

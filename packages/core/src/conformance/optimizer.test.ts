@@ -22,23 +22,12 @@ import { createRequire } from 'node:module';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Params, Updates } from '../base.js';
 import { fusedStats } from '../fused/engine.js';
 import { asTfOptimizer } from '../interop/tf-optimizer.js';
-import { createOptimizer } from '../optimizer.js';
 import type { Precision } from '../precision.js';
 import { disposeTree } from '../test-utils/index.js';
 import { isPlainObject, isTensor, treeLeaves } from '../tree.js';
-import {
-  buildTransformation,
-  compare,
-  decodeTree,
-  type FixtureTree,
-  readFixture,
-  type StepCase,
-  stepExtras,
-  type Tolerance,
-} from './loader.js';
+import { buildTransformation, compare, decodeTree, type FixtureTree, readFixture, replayOptimizer, type StepCase, type Tolerance } from './loader.js';
 import { optaxTolerance, TORCH } from './tolerances.js';
 
 const SUITES: { name: string; cases: StepCase[]; tol: (c: StepCase) => Tolerance }[] = [
@@ -70,29 +59,11 @@ function flatValues(tree: unknown): Float32Array {
   return out;
 }
 
-/** Runs a case's steps through `createOptimizer` and compares the params after each; records them under `key`. */
-function replayOptimizer(c: StepCase, tol: Tolerance, key: string, precision?: Precision): void {
-  const before = tf.memory().numTensors;
-  const opt = createOptimizer(buildTransformation(c), decodeTree(c.params) as Params, { precision });
+/** Replays a case through `createOptimizer` (core's harness), recording the params after each step under `key`. */
+function replayRecorded(c: StepCase, tol: Tolerance, key: string, precision?: Precision): void {
   const steps: Float32Array[] = [];
   trajectories.set(key, steps);
-  try {
-    c.grads.forEach((g, i) => {
-      const grads = decodeTree(g) as Updates;
-      try {
-        opt.step(grads, stepExtras(c, i));
-      } finally {
-        disposeTree(grads);
-      }
-      compare(`step ${i} params`, opt.params, c.expected[i]!.params, tol);
-      steps.push(flatValues(opt.params));
-    });
-  } finally {
-    const params = opt.params;
-    opt.dispose();
-    disposeTree(params);
-  }
-  expect(tf.memory().numTensors, 'tensors left over after disposing the optimizer and its params (leaked)').toBe(before);
+  replayOptimizer(c, tol, undefined, { precision, afterStep: (params) => steps.push(flatValues(params)) });
 }
 
 /** Whether a case's params are a flat record of leaves (what asTfOptimizer's variables form). */
@@ -130,9 +101,9 @@ const fusedSteps = new Map<string, number>();
 const EXACT = 'createOptimizer';
 const FAST = "createOptimizer with precision 'fast'";
 const ROUTES: { name: string; replay: (c: StepCase, tol: Tolerance, key: string) => void; takes: (c: StepCase) => boolean }[] = [
-  { name: EXACT, replay: (c, tol, key) => replayOptimizer(c, tol, key), takes: () => true },
+  { name: EXACT, replay: (c, tol, key) => replayRecorded(c, tol, key), takes: () => true },
   { name: 'asTfOptimizer', replay: replayTfOptimizer, takes: flatParams },
-  { name: FAST, replay: (c, tol, key) => replayOptimizer(c, tol, key, 'fast'), takes: () => true },
+  { name: FAST, replay: (c, tol, key) => replayRecorded(c, tol, key, 'fast'), takes: () => true },
 ];
 
 for (const [backend, route] of (['cpu', 'wasm'] as const).flatMap((b) => ROUTES.map((r) => [b, r] as const))) {
