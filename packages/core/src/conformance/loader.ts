@@ -295,7 +295,9 @@ export function replayOptimizer(
   options: { precision?: gradtx.Precision; afterStep?: (params: gradtx.Params) => void } = {},
 ): void {
   const before = tf.memory().numTensors;
-  const opt = gradtx.createOptimizer(buildTransformation(c, modules), decodeTree(c.params) as gradtx.Params, { precision: options.precision });
+  const opt = gradtx.createOptimizer(buildTransformation(c, modules), decodeTree(c.params) as gradtx.Params, {
+    precision: options.precision,
+  });
   try {
     c.grads.forEach((g, i) => {
       const grads = decodeTree(g) as gradtx.Updates;

@@ -27,7 +27,16 @@ import { asTfOptimizer } from '../interop/tf-optimizer.js';
 import type { Precision } from '../precision.js';
 import { disposeTree } from '../test-utils/index.js';
 import { isPlainObject, isTensor, treeLeaves } from '../tree.js';
-import { buildTransformation, compare, decodeTree, type FixtureTree, readFixture, replayOptimizer, type StepCase, type Tolerance } from './loader.js';
+import {
+  buildTransformation,
+  compare,
+  decodeTree,
+  type FixtureTree,
+  readFixture,
+  replayOptimizer,
+  type StepCase,
+  type Tolerance,
+} from './loader.js';
 import { optaxTolerance, TORCH } from './tolerances.js';
 
 const SUITES: { name: string; cases: StepCase[]; tol: (c: StepCase) => Tolerance }[] = [
