@@ -16,8 +16,8 @@ export type ScalarOrSchedule = number | Schedule;
 export type Params = TensorTree;
 /**
  * The type of a tree with the structure of `P` whose tensor leaves are fresh
- * tensors (a `tf.Variable` leaf becomes a `tf.Tensor` of its rank): what
- * `applyUpdates(params, updates)` returns.
+ * tensors (a `tf.Variable` leaf becomes a `tf.Tensor` of its rank): the type
+ * of a moment or trace kept for params `P`.
  */
 export type AsTensors<P> = TensorTree extends P ? Params : TensorsOf<P>;
 type TensorsOf<P> =

@@ -48,27 +48,50 @@ export {
   saveCheckpointTo,
   type TrainingCheckpoint,
 } from './interop/training-checkpoint.js';
-export { createOptimizer, type MinimizeOptions, minimizeWith, type Optimizer, type OptimizerOptions } from './optimizer.js';
+export * from './optimizer.js';
+export { fastPrecision, type Precision } from './precision.js';
+export { projectionHalfspace, projectionHyperplane, projectionVector } from './projections/affine.js';
+export { type Bound, projectionBox, projectionHypercube, projectionLinfBall, projectionNonNegative } from './projections/box.js';
+export { projectionL2Ball, projectionL2Sphere } from './projections/l2.js';
+export { projectionL1Ball, projectionL1Sphere, projectionSimplex } from './projections/simplex.js';
 export { TFJS_CORE_RANGE } from './tfjs-version.js';
 export * from './transforms/adadelta.js';
 export * from './transforms/adam.js';
+export * from './transforms/adan.js';
 export * from './transforms/adaptive.js';
+export {
+  type BacktrackingLinesearchState,
+  type ScaleByBacktrackingLinesearchOptions,
+  scaleByBacktrackingLinesearch,
+} from './transforms/backtracking-linesearch.js';
 export * from './transforms/centralize.js';
 export * from './transforms/clipping.js';
 export * from './transforms/constrain.js';
 export * from './transforms/decay.js';
+export * from './transforms/distance-over-gradients.js';
 export * from './transforms/factored.js';
+export { type LbfgsOptions, type LbfgsState, lbfgs, type ScaleByLbfgsOptions, scaleByLbfgs } from './transforms/lbfgs.js';
 export * from './transforms/lion.js';
 export * from './transforms/momentum.js';
+export { type Measure, type MeasureWithEmaOptions, type MonitorState, measureWithEma, monitor, snapshot } from './transforms/monitoring.js';
 export * from './transforms/noise.js';
 export * from './transforms/optimistic.js';
+export * from './transforms/optimistic-adam.js';
+export { perExampleGlobalNormClip, perExampleLayerNormClip } from './transforms/per-example-clip.js';
+export * from './transforms/polyak.js';
 export * from './transforms/rms.js';
 export * from './transforms/rprop.js';
 export * from './transforms/scaling.js';
 export * from './transforms/sign.js';
 export * from './transforms/sm3.js';
 export * from './transforms/trust.js';
+export { unitwiseClip, unitwiseNorm } from './transforms/unitwise.js';
+export { type ValueFn, valueAndGradFromState } from './transforms/value-and-grad.js';
+export { type ScaleByZoomLinesearchOptions, scaleByZoomLinesearch, type ZoomLinesearchState } from './transforms/zoom-linesearch.js';
 export * from './tree.js';
+export { type TreeAllcloseOptions, treeAllclose, treeBatchShape, treeConj, treeDtype, treeReal } from './tree-inspect.js';
+export { treeBiasCorrection, treeUpdateInfinityMoment, treeUpdateMoment, treeUpdateMomentPerElemNorm } from './tree-moments.js';
+export { type TreeSampler, treeRandomLike } from './tree-random.js';
 export * from './tree-utils.js';
 export * from './update.js';
 export * from './validate.js';

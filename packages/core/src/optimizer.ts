@@ -7,13 +7,12 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, StateFor, Updates } from './base.js';
-import { currentDevice, runStep } from './fused/engine.js';
-import { FastStep } from './fused/fast.js';
-import { isFusedEnabled } from './fused/runtime.js';
 import { gradientsByName, isNamedGradientMap, lossAndGradients } from './gradients.js';
 import { checkStructureMatches, flattenState } from './interop/structure.js';
-import { isTensor, treeLeaves } from './tree.js';
-import { checkTransformation } from './validate.js';
+import { type Precision, withPrecision } from './precision.js';
+import { DonatingStepper } from './stepper.js';
+import { describe, isPlainObject, isTensor, treeLeaves } from './tree.js';
+import { checkBoolean, checkParamsTree, checkTransformation, type OptionDefaults, resolveOptions } from './validate.js';
 
 /** Options of {@link createOptimizer}. */
 export interface OptimizerOptions {
@@ -29,6 +28,14 @@ export interface OptimizerOptions {
    * step's results to fresh tensors (and still disposes the old ones).
    */
   inPlace?: boolean;
+  /**
+   * The arithmetic (default `'exact'`: bit for bit the reference path, as
+   * optax computes). `'fast'` multiplies by reciprocals of the per-step
+   * scalars instead of dividing by them (bias corrections and the like; see
+   * {@link fastPrecision}): each such operation may differ by about one
+   * float32 ulp, and a step runs faster where divisions bound it.
+   */
+  precision?: Precision;
   /**
    * A state to start from instead of `tx.init(params)`, e.g. one restored
    * with `loadState` or `loadCheckpoint` to resume a run. It is checked
@@ -47,6 +54,14 @@ export interface MinimizeOptions {
   /** Extra arguments passed to the transformation, as in {@link Optimizer.step}. */
   extraArgs?: ExtraArgs;
 }
+
+/** The defaults of {@link createOptimizer}'s options (its known option keys). */
+export const createOptimizerDefaults: OptionDefaults<OptimizerOptions, 'state'> = Object.freeze({
+  fused: true,
+  inPlace: true,
+  precision: 'exact',
+  state: undefined,
+});
 
 /** A training-loop helper made by {@link createOptimizer}. */
 export interface Optimizer<S = unknown, P extends Params = Params> {
@@ -118,12 +133,18 @@ export function createOptimizer<S, P extends Params>(
   options: OptimizerOptions = {},
 ): Optimizer<S, P> {
   checkTransformation('createOptimizer', '`tx`', tx);
+  const o = resolveOptions('createOptimizer', options, createOptimizerDefaults);
+  const fused = checkBoolean('createOptimizer', 'fused', o.fused);
+  const inPlace = checkBoolean('createOptimizer', 'inPlace', o.inPlace);
+  checkParamsTree('createOptimizer', params);
   let p: Params = params;
-  let state: S = options.state === undefined ? tx.init(params) : checkedState('createOptimizer', tx, params, options.state as S);
+  let state: S = o.state === undefined ? tx.init(params) : checkedState('createOptimizer', tx, params, o.state as S);
   let disposed = false;
-  let fast: FastStep | null = null;
-  const fused = options.fused !== false;
-  const inPlace = options.inPlace !== false;
+  const stepper = new DonatingStepper(withPrecision('createOptimizer', tx, o.precision), {
+    by: 'createOptimizer',
+    fused,
+    inPlace,
+  });
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);
   };
@@ -131,35 +152,9 @@ export function createOptimizer<S, P extends Params>(
     step(given: Updates | tf.NamedTensorMap, extraArgs?: ExtraArgs): void {
       alive('step()');
       const grads = isNamedGradientMap(given, p) ? gradientsByName('createOptimizer.step', given, p) : (given as Updates);
-      if (fast !== null) {
-        const out = isFusedEnabled() && fast.on(currentDevice()) ? fast.step(grads, state, p) : null;
-        if (out !== null) {
-          [p, state] = out as [Params, S];
-          return;
-        }
-        fast = null;
-      }
-      const [np, ns] = runStep(
-        {
-          tx,
-          updates: grads,
-          state,
-          params: p,
-          donate: { params: true, state: true, updates: false },
-          reuse: true,
-          inPlace,
-          extraArgs,
-          by: 'createOptimizer',
-          capture: inPlace
-            ? (c) => {
-                fast = new FastStep(c);
-              }
-            : undefined,
-        },
-        fused,
-      );
-      p = np;
-      state = ns as S;
+      if (extraArgs !== undefined && !isPlainObject(extraArgs))
+        throw new Error(`createOptimizer: step's \`extraArgs\` must be an object of named arguments, got ${describe(extraArgs)}`);
+      [p, state] = stepper.step(grads, state, p, extraArgs);
     },
     minimize(lossFn: (params: P) => tf.Tensor, minimizeOptions?: MinimizeOptions): tf.Scalar | null {
       alive('minimize()');

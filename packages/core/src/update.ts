@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { AsTensors, Params, Updates } from './base.js';
+import type { Params, Updates } from './base.js';
 import { assertSameShapes, describe, isTensor, TreeMismatchError, treeMap, treeMapWithPath } from './tree.js';
 import { checkFloatTree, checkInteger, checkUnitInterval } from './validate.js';
 
@@ -15,7 +15,6 @@ import { checkFloatTree, checkInteger, checkUnitInterval } from './validate.js';
  * `null`. Params may be `tf.Variable`s; they are read, never assigned.
  * Reference: optax `apply_updates`.
  */
-export function applyUpdates<P extends Params>(params: P, updates: Updates): AsTensors<P>;
 export function applyUpdates(params: Params, updates: Updates): Params {
   checkFloatTree('applyUpdates', 'params', params);
   checkFloatTree('applyUpdates', 'updates', updates);

@@ -9,7 +9,7 @@ import { type ExtraArgs, type GradientTransformation, type Params, safeIncrement
 import { checkElementwiseInputs } from '../elementwise.js';
 import { isTensor, treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
 import { applyUpdates } from '../update.js';
-import { checkFloatTree } from '../validate.js';
+import { checkFloatTree, showValue } from '../validate.js';
 import { type Plan, planOf, type Segment, type Stage, type StateLayout } from './compile.js';
 import { CpuDevice } from './cpu.js';
 import { type Device, type DeviceReduction, isFusedEnabled, type Launch, type LaunchReductions } from './runtime.js';
@@ -54,7 +54,7 @@ const registry = new Map<string, (backend: tf.KernelBackend) => Device | null>()
 export function registerFusedDevice(backendName: string, deviceOf: (backend: tf.KernelBackend) => Device | null): void {
   if (typeof backendName !== 'string' || typeof deviceOf !== 'function') {
     throw new Error(
-      `registerFusedDevice: expected a backend name and a function (backend) => Device | null, got ${String(backendName)}, ${String(deviceOf)}`,
+      `registerFusedDevice: expected a backend name and a function (backend) => Device | null, got ${showValue(backendName)}, ${String(deviceOf)}`,
     );
   }
   registry.set(backendName, deviceOf);
@@ -184,9 +184,10 @@ function settleParam(old: tf.Tensor, fresh: tf.Tensor, donate: boolean): tf.Tens
 /** The reference step: `tx.update` with tfjs ops, then `applyUpdates`, then donation. */
 export function referenceStep(req: StepRequest): [Params, unknown] {
   const { tx, updates, state, params, donate, extraArgs } = req;
-  const [u, s] = extraArgs === undefined ? tx.update(updates, state, params) : tx.update(updates, state, params, extraArgs);
   // a transformation breaking the purity contract could hand back an input: never dispose those
+  // (collected first: reading a consumed input throws, and then nothing has been computed yet)
   const inputs = new Set<tf.Tensor>([...tensorLeaves(updates), ...tensorLeaves(params), ...tensorLeaves(state)]);
+  const [u, s] = extraArgs === undefined ? tx.update(updates, state, params) : tx.update(updates, state, params, extraArgs);
   const fresh = (ts: tf.Tensor[]) => ts.filter((t) => !inputs.has(t));
   let p: Params;
   try {
@@ -708,12 +709,13 @@ export function fusedUpdate<S>(
 
 /** Runs a step on the fused path where it applies, else on the reference path. */
 export function runStep(req: StepRequest, fused: boolean): [Params, unknown] {
+  let out: [Params, unknown] | null = null;
   if (fused && isFusedEnabled()) {
     const device = currentDevice();
-    if (device !== null) {
-      const out = fusedStep(req, device, planOf(req.tx));
-      if (out !== null) return out;
-    }
+    if (device !== null) out = fusedStep(req, device, planOf(req.tx));
   }
-  return referenceStep(req);
+  out ??= referenceStep(req);
+  // The donated inputs are gone, so what the step made must outlive an enclosing tf.tidy.
+  if (req.donate.params || req.donate.state) for (const t of tensorLeaves(out)) tf.keep(t);
+  return out;
 }

@@ -20,8 +20,9 @@ export const tfOps: Ops<tf.Tensor> = {
   abs: (a) => tf.abs(a),
   sqrt: (a) => tf.sqrt(a),
   square: (a) => tf.square(a),
-  // tf.sign maps NaN to 0 on some backends; jnp.sign keeps NaN.
-  sign: (a) => tf.where(tf.isNaN(a), a, tf.sign(a)),
+  // (a > 0) - (a < 0), as the kernels compute it: tf.sign maps NaN to 0 on some backends (jnp.sign keeps NaN),
+  // and tfjs-wasm's Sign returns 0 for |a| below ~1e-6.
+  sign: (a) => tf.where(tf.isNaN(a), a, tf.sub(tf.cast(tf.greater(a, 0), 'float32'), tf.cast(tf.less(a, 0), 'float32'))),
   exp: (a) => tf.exp(a),
   log: (a) => tf.log(a),
   lt: (a, b) => tf.less(a, b),
@@ -39,6 +40,10 @@ export const tfOps: Ops<tf.Tensor> = {
 
 /** One leaf's contribution to a reduction (a scalar tensor). */
 export function reduceLeaf(op: ReductionSpec['op'], x: tf.Tensor): tf.Scalar {
+  // an empty leaf adds nothing (tfjs-webgpu cannot reduce an empty tensor)
+  if (x.size === 0) return tf.scalar(0);
+  // tfjs-wasm accumulates sums in float32; the kernels (and tfjs-cpu) in float64
+  if (op !== 'maxAbs' && tf.getBackend() === 'wasm') return tf.scalar(hostSum(x.dataSync() as Float32Array, op !== 'sum'));
   switch (op) {
     case 'l2':
     case 'sumSq':
@@ -49,6 +54,16 @@ export function reduceLeaf(op: ReductionSpec['op'], x: tf.Tensor): tf.Scalar {
     case 'maxAbs':
       return x.size === 0 ? tf.scalar(0) : tf.max(tf.abs(x));
   }
+}
+
+/** The float64 sum of `values` (of their float32 squares when `squares`), rounded to float32. */
+function hostSum(values: Float32Array, squares: boolean): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    s += squares ? Math.fround(v * v) : v;
+  }
+  return Math.fround(s);
 }
 
 /**

@@ -1,0 +1,49 @@
+/**
+ * Everything this package takes from `@gradtx/core`, in one place: the public
+ * API it builds on and the internals (validators, the element-wise spec
+ * language) it writes its transforms in. Only this module imports
+ * `@gradtx/core`, so a move of those internals to another entry point is a
+ * change here alone.
+ *
+ * @module
+ */
+export {
+  addDecayedWeights,
+  biasCorrection,
+  chain,
+  checkBoolean,
+  checkDecay,
+  checkFinite,
+  checkInteger,
+  checkNonNegative,
+  checkPositive,
+  checkScalarOrSchedule,
+  checkScheduleValue,
+  checkStateKeys,
+  checkTransformation,
+  type ElementwiseSpec,
+  type ElementwiseState,
+  elementwise,
+  f32,
+  type GradientTransformation,
+  identity,
+  initElementwiseState,
+  type Mask,
+  type Ops,
+  type Params,
+  referenceUpdate,
+  requireExtra,
+  requireParams,
+  resolveOptions,
+  resolveScalar,
+  type ScalarOrSchedule,
+  safeIncrement,
+  scaleByLearningRate,
+  scaleByRms,
+  sgd,
+  treeFlatten,
+  treeMap,
+  treeUnflatten,
+  type UpdateExtras,
+  type Updates,
+} from '@gradtx/core';
