@@ -39,6 +39,7 @@ export * from './fused/spec.js';
 export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace.js';
 export { type ValueAndGrad, valueAndGrad } from './gradients.js';
 export * from './interop/checkpoint.js';
+export { type FitLogsObject, type StepLogs, stepLogs } from './interop/fit-logs.js';
 export { type SplitModelHandler, splitOptimizerWeights } from './interop/layers-model.js';
 export * from './interop/tf-optimizer.js';
 export {
@@ -54,6 +55,7 @@ export { projectionHalfspace, projectionHyperplane, projectionVector } from './p
 export { type Bound, projectionBox, projectionHypercube, projectionLinfBall, projectionNonNegative } from './projections/box.js';
 export { projectionL2Ball, projectionL2Sphere } from './projections/l2.js';
 export { projectionL1Ball, projectionL1Sphere, projectionSimplex } from './projections/simplex.js';
+export type { StepHook, StepPath, StepReport } from './step-report.js';
 export { TFJS_CORE_RANGE } from './tfjs-version.js';
 export * from './transforms/adadelta.js';
 export * from './transforms/adam.js';

@@ -10,6 +10,7 @@ import type { ExtraArgs, GradientTransformation, Params, StateFor, Updates } fro
 import { gradientsByName, isNamedGradientMap, lossAndGradients } from './gradients.js';
 import { checkStructureMatches, flattenState } from './interop/structure.js';
 import { type Precision, withPrecision } from './precision.js';
+import { checkOnStep, type StepHook } from './step-report.js';
 import { DonatingStepper } from './stepper.js';
 import { describe, isPlainObject, isTensor, treeLeaves } from './tree.js';
 import { checkBoolean, checkParamsTree, checkTransformation, type OptionDefaults, resolveOptions } from './validate.js';
@@ -45,6 +46,13 @@ export interface OptimizerOptions {
    * frees it).
    */
   state?: unknown;
+  /**
+   * Called after every step with what it did (see {@link StepReport}): the
+   * learning rate, the global norm of the gradients before any clipping,
+   * the step's time and whether it ran fused. Costs one scalar read-back
+   * per step.
+   */
+  onStep?: StepHook;
 }
 
 /** Options of {@link Optimizer.minimize}. */
@@ -56,11 +64,12 @@ export interface MinimizeOptions {
 }
 
 /** The defaults of {@link createOptimizer}'s options (its known option keys). */
-export const createOptimizerDefaults: OptionDefaults<OptimizerOptions, 'state'> = Object.freeze({
+export const createOptimizerDefaults: OptionDefaults<OptimizerOptions, 'state' | 'onStep'> = Object.freeze({
   fused: true,
   inPlace: true,
   precision: 'exact',
   state: undefined,
+  onStep: undefined,
 });
 
 /** A training-loop helper made by {@link createOptimizer}. */
@@ -144,6 +153,8 @@ export function createOptimizer<S, P extends Params>(
     by: 'createOptimizer',
     fused,
     inPlace,
+    onStep: checkOnStep('createOptimizer', o.onStep),
+    reportAs: tx as GradientTransformation,
   });
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);

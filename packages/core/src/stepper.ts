@@ -10,6 +10,7 @@ import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.
 import { currentDevice, runStep } from './fused/engine.js';
 import { FastStep } from './fused/fast.js';
 import { isFusedEnabled } from './fused/runtime.js';
+import { reportedStep, type StepHook } from './step-report.js';
 
 /** How a {@link DonatingStepper} steps. */
 export interface StepperOptions {
@@ -19,6 +20,10 @@ export interface StepperOptions {
   readonly fused: boolean;
   /** Let a step overwrite the donated buffers (false: every step writes fresh tensors and disposes the old ones). */
   readonly inPlace: boolean;
+  /** Called after every step with its report (see {@link StepHook}). */
+  readonly onStep?: StepHook;
+  /** The transformation as the user gave it (before a precision wrapper), where the report looks for the learning rate. */
+  readonly reportAs?: GradientTransformation;
 }
 
 /**
@@ -30,6 +35,7 @@ export interface StepperOptions {
  */
 export class DonatingStepper<S> {
   private fast: FastStep | null = null;
+  private steps = 0;
 
   constructor(
     private readonly tx: GradientTransformation<S>,
@@ -38,6 +44,15 @@ export class DonatingStepper<S> {
 
   /** One step: `tx.update(grads, state, params)` and `applyUpdates`, on the fast path when the last step allows it. */
   step(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, S] {
+    const { onStep, reportAs } = this.options;
+    this.steps++;
+    if (onStep === undefined) return this.run(grads, state, params, extraArgs);
+    return reportedStep(onStep, reportAs ?? (this.tx as GradientTransformation), grads, this.steps, () =>
+      this.run(grads, state, params, extraArgs),
+    );
+  }
+
+  private run(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, S] {
     if (this.fast !== null) {
       const out = isFusedEnabled() && this.fast.on(currentDevice()) ? this.fast.step(grads, state, params) : null;
       if (out !== null) return out as [Params, S];

@@ -87,9 +87,18 @@ export function currentDevice(): Device | null {
 }
 
 /**
- * Counts of steps by path, for tests and diagnostics: `fused` (steps run by
- * the fused engine's general path), `fast` (repeated in-place steps of
- * `createOptimizer`), `reference` (steps run on the reference path).
+ * Counts of the steps run since the library loaded, by path, to confirm that
+ * steps ran fused: `fused` (steps of the fused engine's general path: a first
+ * step, or one whose tree or state changed), `fast` (in-place steps replayed
+ * from a captured fused step: the steady state of `createOptimizer`,
+ * `asTfOptimizer` and `model.fit` on cpu and wasm), `reference` (steps run
+ * with tfjs ops: `{ fused: false }`, a backend without a fused device, a
+ * stage that cannot fuse). Read it before and after a step, e.g.
+ * `const n = fusedStats.fast + fusedStats.fused; opt.step(g);` then
+ * `fusedStats.fast + fusedStats.fused - n` is 1 when the step was fused; or
+ * read each step's `path` from an `onStep` hook ({@link StepReport}).
+ * The counts are global (every optimizer adds to them) and only increase.
+ * @category Training loop
  */
 export const fusedStats: { fused: number; fast: number; reference: number } = { fused: 0, reference: 0, fast: 0 };
 

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Optimizer } from '@tensorflow/tfjs-core';
 import { type GradientTransformation, MAX_COUNT, type Params } from '../base.js';
 import { type Precision, withPrecision } from '../precision.js';
+import { checkOnStep, type StepHook } from '../step-report.js';
 import { DonatingStepper } from '../stepper.js';
 import { describe, isPlainObject, isTensor, treeLeaves } from '../tree.js';
 import { checkTransformation } from '../validate.js';
@@ -43,6 +44,12 @@ export interface TfOptimizerOptions {
    * {@link fastPrecision} describes. The state is the same either way.
    */
   precision?: Precision;
+  /**
+   * Called after every step with what it did (see {@link StepReport}); give
+   * it {@link stepLogs}' `onStep` to have `model.fit` log the learning rate,
+   * the pre-clip gradient norm and the step time.
+   */
+  onStep?: StepHook;
 }
 
 /** The name of the weight that holds the state's structure in {@link GradtxTfOptimizer.getWeights}. */
@@ -130,6 +137,8 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
       by: `${this.fn}.applyGradients`,
       fused: options.fused !== false,
       inPlace: true,
+      onStep: checkOnStep('asTfOptimizer', options.onStep),
+      reportAs: tx as GradientTransformation,
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import type { GradientTransformation, ScalarOrSchedule, Schedule } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { declareLearningRate } from '../step-report.js';
 import {
   checkBoolean,
   checkFinite,
@@ -85,7 +86,9 @@ export function scaleByLearningRate(
   const o = resolveOptions('scaleByLearningRate', options, scaleByLearningRateDefaults);
   checkScalarOrSchedule('scaleByLearningRate', 'learningRate', learningRate);
   const sign = checkBoolean('scaleByLearningRate', 'flipSign', o.flipSign) ? -1 : 1;
-  if (typeof learningRate === 'function')
-    return scaleBySchedule((count) => sign * checkScheduleValue('scaleByLearningRate', 'learningRate', learningRate(count), count, 0));
-  return scale(sign * learningRate);
+  if (typeof learningRate === 'function') {
+    const tx = scaleBySchedule((count) => sign * checkScheduleValue('scaleByLearningRate', 'learningRate', learningRate(count), count, 0));
+    return declareLearningRate(tx, learningRate);
+  }
+  return declareLearningRate(scale(sign * learningRate), learningRate);
 }
