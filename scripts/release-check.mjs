@@ -5,7 +5,14 @@
 // into a scratch npm project OUTSIDE the workspace (os.tmpdir()), imports
 // every package as ESM, runs release-check/smoke.mjs (3 adam steps with a
 // schedule on the cpu backend, checked against JS doubles) and type-checks
-// release-check/types-check.ts with the workspace's TypeScript.
+// release-check/types-check.ts with the workspace's TypeScript. It also
+// checks each package's npm metadata (repository, homepage, bugs, keywords,
+// engines, a README with an install line and a quickstart), that every
+// package loads with require() (the `default` export condition) and that
+// `@gradtx/core/node` resolves; type-checks the first TypeScript snippet of
+// every README and runs those that need no GPU or native binding; and, in a
+// second project with the lowest tfjs-core of core's peer range, runs
+// release-check/compat.mjs (fused steps on cpu and wasm, no version warning).
 //
 // Prints one line per check and `N passed, N failed` last; writes
 // release-check/reports/vitest.json in the shape of vitest's JSON reporter
@@ -18,6 +25,7 @@
 // packages, for debugging: CI runs it on all of them.)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -28,7 +36,35 @@ const keep = process.argv.includes('--keep');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? onlyArg.slice('--only='.length).split(',').filter(Boolean) : null;
 const TFJS = '4.22.0';
+/** The lowest tfjs-core of @gradtx/core's peer range (`^4.20.0`), checked in a second project. */
+const TFJS_LOWEST = '4.20.0';
+/** READMEs whose first TypeScript snippet runs in Node on the cpu backend (the others are type-checked only). */
+const RUNNABLE_README = new Set([
+  'README.md',
+  'packages/core/README.md',
+  'packages/schedules/README.md',
+  'packages/contrib/README.md',
+  'packages/losses/README.md',
+]);
 const started = Date.now();
+
+const require_ = createRequire(join(root, 'package.json'));
+
+/**
+ * The first TypeScript snippet of the root README and of each publishable
+ * package's README, written into the scratch project as readme-*.ts.
+ */
+function readmeSnippets() {
+  const readmes = ['README.md', ...publishable.map(({ dir }) => join(relative(root, dir), 'README.md'))];
+  return readmes.map((readme) => {
+    const text = readFileSync(join(root, readme), 'utf8');
+    const code = /```ts\n([\s\S]*?)```/.exec(text)?.[1];
+    if (code === undefined) throw new Error(`${readme} has no TypeScript snippet`);
+    const ts = `readme-${readme.replace(/\/?README\.md$/, '').replace(/[^a-z0-9]+/gi, '-') || 'root'}.ts`;
+    writeFileSync(join(project, ts), code);
+    return { file: { readme, ts }, runnable: RUNNABLE_README.has(readme) };
+  });
+}
 
 /** @type {{ name: string, status: 'passed' | 'failed', message: string, ms: number }[]} */
 const results = [];
@@ -175,6 +211,27 @@ for (const { dir, pkg } of built ? publishable : []) {
     if (manifest.version !== pkg.version || manifest.name !== pkg.name) throw new Error(`packed as ${manifest.name}@${manifest.version}`);
   });
 
+  check(
+    `${pkg.name}: npm metadata (repository, homepage, bugs, keywords, engines) and a README with an install line and a quickstart`,
+    () => {
+      const manifest = JSON.parse(run('tar', ['-xzOf', packed.filename, 'package/package.json']));
+      const problems = [];
+      if (typeof manifest.repository?.url !== 'string' || manifest.repository.url === '') problems.push('no repository.url');
+      if (typeof manifest.homepage !== 'string' || !manifest.homepage.startsWith('https://')) problems.push('no https homepage');
+      if (typeof manifest.bugs?.url !== 'string' || manifest.bugs.url === '') problems.push('no bugs.url');
+      if (!Array.isArray(manifest.keywords) || manifest.keywords.length < 3) problems.push('fewer than 3 keywords');
+      if (typeof manifest.engines?.node !== 'string') problems.push('no engines.node');
+      for (const [sub, entry] of Object.entries(manifest.exports ?? {})) {
+        if (entry && typeof entry === 'object' && typeof entry.default !== 'string')
+          problems.push(`exports["${sub}"] has no default (require) condition`);
+      }
+      const readme = run('tar', ['-xzOf', packed.filename, 'package/README.md']);
+      if (!readme.includes(`npm install ${pkg.name}`)) problems.push(`README.md has no \`npm install ${pkg.name}\` line`);
+      if (!/```ts\n[\s\S]*?```/.test(readme)) problems.push('README.md has no TypeScript quickstart');
+      if (problems.length > 0) throw new Error(problems.join('\n'));
+    },
+  );
+
   check(`${pkg.name}: the tarball has its entry points and files, and no tests or sources`, () => {
     const problems = [];
     const targets = new Set([pkg.main, pkg.types, pkg.module].filter(Boolean));
@@ -213,7 +270,7 @@ const allPacked = publishable.length > 0 && publishable.every(({ pkg }) => tarba
 const installed =
   allPacked &&
   check(
-    `npm install the ${tarballs.size} tarballs with @tensorflow/tfjs-core@${TFJS} and @tensorflow/tfjs-backend-cpu@${TFJS} from the registry`,
+    `npm install the ${tarballs.size} tarballs with @tensorflow/tfjs-core, -backend-cpu and the @tensorflow/tfjs union package @${TFJS} from the registry`,
     () => {
       run(
         'npm',
@@ -225,6 +282,7 @@ const installed =
           ...[...tarballs.values()],
           `@tensorflow/tfjs-core@${TFJS}`,
           `@tensorflow/tfjs-backend-cpu@${TFJS}`,
+          `@tensorflow/tfjs@${TFJS}`,
         ],
         { cwd: project },
       );
@@ -241,6 +299,26 @@ if (installed) {
     check(`${pkg.name}: imports as ESM from the installed tarball`, () => {
       const code = `const m = await import(${JSON.stringify(pkg.name)}); const n = Object.keys(m).length; if (n === 0) throw new Error('no exports'); const url = import.meta.resolve(${JSON.stringify(pkg.name)}); if (!url.includes('/node_modules/')) throw new Error('resolved outside node_modules: ' + url); console.log(n);`;
       run(process.execPath, ['--input-type=module', '-e', code], { cwd: project });
+    });
+  }
+
+  for (const name of [...publishable.map(({ pkg }) => pkg.name), ...(tarballs.has('@gradtx/core') ? ['@gradtx/core/node'] : [])]) {
+    check(`${name}: loads with require() on Node ${process.versions.node} (the default export condition)`, () => {
+      const code = `const m = require(${JSON.stringify(name)}); if (Object.keys(m).length === 0) throw new Error('no exports'); console.log(require.resolve(${JSON.stringify(name)}));`;
+      const where = run(process.execPath, ['-e', code], { cwd: project }).trim();
+      if (!where.includes('/node_modules/')) throw new Error(`resolved outside node_modules: ${where}`);
+    });
+  }
+
+  const snippets = readmeSnippets();
+  for (const { file } of snippets.filter((x) => x.runnable)) {
+    check(`${file.readme}: its first TypeScript snippet runs as it stands`, () => {
+      const ts = require_('typescript');
+      const js = ts.transpileModule(readFileSync(join(project, file.ts), 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText;
+      writeFileSync(join(project, file.ts.replace(/\.ts$/, '.mjs')), js);
+      run(process.execPath, [file.ts.replace(/\.ts$/, '.mjs')], { cwd: project, timeout: 120_000 });
     });
   }
 
@@ -261,13 +339,13 @@ if (installed) {
   const names = publishable.map(({ pkg }) => pkg.name);
   const specific = ['@gradtx/core', '@gradtx/schedules', '@gradtx/node-gpu'].every((n) => names.includes(n));
   check(
-    `the .d.ts types resolve: tsc --noEmit (strict) on an import of every package${specific ? ' and release-check/types-check.ts' : ''}`,
+    `the .d.ts types resolve: tsc --noEmit (strict) on an import of every package, the README snippets${specific ? ' and release-check/types-check.ts' : ''}`,
     () => {
       // every package's types, under strict (a package without types is an error: TS7016)
       const imports = names.map((n, i) => `import * as p${i} from ${JSON.stringify(n)};`).join('\n');
       const uses = names.map((_, i) => `p${i}`).join(', ');
       writeFileSync(join(project, 'imports-check.ts'), `${imports}\nexport const all: readonly object[] = [${uses}];\n`);
-      const files = ['imports-check.ts'];
+      const files = ['imports-check.ts', ...snippets.map((x) => x.file.ts)];
       if (specific) {
         copyFileSync(join(here, 'types-check.ts'), join(project, 'types-check.ts'));
         files.push('types-check.ts');
@@ -291,6 +369,40 @@ if (installed) {
       run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project });
     },
   );
+}
+
+// ---------------------------------------------------------------------------
+// 4. the lowest tfjs-core of core's peer range, in a second project
+
+const lowestPacked = ['@gradtx/core', '@gradtx/schedules', '@gradtx/contrib', '@gradtx/losses'].filter((n) => tarballs.has(n));
+if (installed && lowestPacked.includes('@gradtx/core')) {
+  const compat = join(scratch, 'compat');
+  mkdirSync(compat);
+  writeFileSync(
+    join(compat, 'package.json'),
+    `${JSON.stringify({ name: 'gradtx-compat-check', private: true, type: 'module' }, null, 2)}\n`,
+  );
+  const compatInstalled = check(`npm install @gradtx/core with @tensorflow/tfjs-core@${TFJS_LOWEST} and its cpu and wasm backends`, () => {
+    const backends = ['core', 'backend-cpu', 'backend-wasm'].map((b) => `@tensorflow/tfjs-${b}@${TFJS_LOWEST}`);
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...lowestPacked.map((n) => tarballs.get(n)), ...backends], {
+      cwd: compat,
+    });
+  });
+  if (compatInstalled) {
+    copyFileSync(join(here, 'compat.mjs'), join(compat, 'compat.mjs'));
+    let result = null;
+    if (
+      check(`release-check/compat.mjs runs on tfjs-core ${TFJS_LOWEST}`, () => {
+        result = JSON.parse(run(process.execPath, ['compat.mjs'], { cwd: compat }).trim().split('\n').pop());
+      })
+    ) {
+      for (const c of result.checks) {
+        check(`compat (tfjs-core ${result.version}): ${c.name}`, () => {
+          if (!c.ok) throw new Error(c.detail);
+        });
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
