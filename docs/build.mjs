@@ -24,11 +24,13 @@ export const PAGES = [
   { file: 'index.md', nav: 'Overview' },
   { file: 'getting-started.md', nav: 'Getting started' },
   { file: 'porting-from-optax.md', nav: 'Porting from optax' },
+  { file: 'migrating-from-tf-train.md', nav: 'Migrating from tf.train' },
   { file: 'choosing-an-optimizer.md', nav: 'Choosing an optimizer' },
   { file: 'adamw-vs-l2.md', nav: 'AdamW vs L2' },
   { file: 'schedules.md', nav: 'Schedules' },
   { file: 'performance.md', nav: 'Performance' },
   { file: 'backends.md', nav: 'Backends' },
+  { file: 'gallery.md', nav: 'Gallery' },
 ];
 
 /** A heading's anchor: lower case, punctuation dropped, spaces to hyphens (as GitHub does). */

@@ -206,4 +206,48 @@ describe('docs site', () => {
       await fn.close();
     }
   });
+
+  it('the API reference groups names into categories, renders formulas with local KaTeX and finds optax names in search', async () => {
+    const { page, problems } = await open('api/modules/_gradtx_core.html');
+    try {
+      const headings = await page.$$eval('h2.tsd-anchor-link', (hs) => hs.map((h) => h.textContent?.trim()));
+      for (const c of ['Optimizers', 'Transforms', 'Combinators', 'Trees', 'Training loop', 'Checkpoints', 'Interop', 'Backends']) {
+        expect(headings).toContain(c);
+      }
+      // search: optax's snake_case name finds the camelCase page (doc comments are indexed)
+      await page.click('#tsd-search-trigger');
+      await page.fill('#tsd-search-input', 'clip_by_global_norm');
+      await page.waitForSelector('#tsd-search-results li a');
+      const hits = await page.$$eval('#tsd-search-results li a', (as) => as.map((a) => a.textContent ?? ''));
+      expect(hits.some((h) => h.includes('clipByGlobalNorm'))).toBe(true);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+    const { page: adam, problems: adamProblems } = await open('api/functions/_gradtx_core.scaleByAdam.html');
+    try {
+      expect(await adam.$$eval('.katex-display', (ds) => ds.length)).toBeGreaterThan(0);
+      // KaTeX's own fonts, from the site itself: the formula is typeset, not raw TeX
+      const font = await adam.$eval('.katex-display .mord', (e) => getComputedStyle(e).fontFamily);
+      expect(font).toMatch(/KaTeX/);
+      expect(await adam.textContent('.col-content')).not.toContain('\\frac');
+      const offsite = await adam.$$eval('link[href], script[src]', (es) =>
+        es.map((e) => e.getAttribute('href') ?? e.getAttribute('src') ?? '').filter((u) => /^(https?:)?\/\//.test(u)),
+      );
+      expect(offsite).toEqual([]);
+      const example = await adam.evaluate(() => document.fonts.check('16px KaTeX_Main'));
+      expect(example).toBe(true);
+      expect(adamProblems).toEqual([]);
+    } finally {
+      await adam.close();
+    }
+    const { page: adamw, problems: adamwProblems } = await open('api/functions/_gradtx_core.adamw.html');
+    try {
+      expect(await adamw.textContent('.col-content')).toContain('createOptimizer(adamw(');
+      expect(await adamw.$$eval('pre code .hl-0, pre code span', (s) => s.length)).toBeGreaterThan(0); // highlighted
+      expect(adamwProblems).toEqual([]);
+    } finally {
+      await adamw.close();
+    }
+  });
 });

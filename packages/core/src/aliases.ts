@@ -123,9 +123,16 @@ function adamLike(
 
 /**
  * Adam: `chain(scaleByAdam(...), scaleByLearningRate(learningRate))`, i.e.
- * `u = -lr · m̂ / (sqrt(v̂ + epsRoot) + eps)` with bias-corrected moments.
+ * $u = -\mathrm{lr}\, \hat m / (\sqrt{\hat v + \epsilon_{\mathrm{root}}} + \epsilon)$ with bias-corrected moments
+ * $\hat m = m / (1 - b_1^t)$, $\hat v = v / (1 - b_2^t)$.
  * Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, nesterov = false`.
  * Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015); optax `adam`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(adam(1e-3), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function adam(learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation<AdamState> {
   return adamLike('adam', learningRate, options, adamDefaults);
@@ -135,6 +142,12 @@ export function adam(learningRate: ScalarOrSchedule, options?: AdamOptions): Gra
  * NAdam: {@link adam} with Nesterov momentum (`nesterov` defaults to true), so
  * `m̂ = b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)`.
  * Reference: Dozat, "Incorporating Nesterov Momentum into Adam" (2016); optax `nadam`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(nadam(1e-3), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function nadam(learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation<AdamState> {
   return adamLike('nadam', learningRate, options, nadamDefaults);
@@ -173,9 +186,20 @@ function adamwLike(
 /**
  * AdamW: Adam with decoupled weight decay,
  * `chain(scaleByAdam(...), addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(lr))`,
- * so `u = -lr · (m̂ / (sqrt(v̂ + epsRoot) + eps) + weightDecay · p)`.
+ * so
+ *
+ * $$
+ * u = -\mathrm{lr} \left( \frac{\hat m}{\sqrt{\hat v + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda\, p \right), \quad \lambda = \mathrm{weightDecay}.
+ * $$
+ *
  * Defaults as {@link adam}, and `weightDecay = 1e-4`, no mask.
  * Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019); optax `adamw`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(adamw(1e-3, { weightDecay: 1e-2 }), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function adamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): GradientTransformation<AdamwState> {
   return adamwLike('adamw', learningRate, options, adamwDefaults);
@@ -184,6 +208,12 @@ export function adamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): G
 /**
  * NAdamW: {@link adamw} with Nesterov momentum (`nesterov` defaults to true).
  * Reference: Dozat (2016), Loshchilov & Hutter (2019); optax `nadamw`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(nadamw(1e-3, { weightDecay: 1e-2 }), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function nadamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): GradientTransformation<AdamwState> {
   return adamwLike('nadamw', learningRate, options, nadamwDefaults);
@@ -197,6 +227,12 @@ export interface AmsgradOptions extends ScaleByAMSGradOptions {}
  * denominator, `chain(scaleByAMSGrad(...), scaleByLearningRate(lr))`.
  * Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0`, both bias corrections on, `mode = 'optax'`.
  * Reference: Reddi et al., "On the Convergence of Adam and Beyond" (2018); optax `amsgrad`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(amsgrad(1e-3), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function amsgrad(learningRate: ScalarOrSchedule, options?: AmsgradOptions): GradientTransformation {
   const o = checkAliasArgs('amsgrad', learningRate, options, scaleByAMSGradDefaults);
@@ -210,6 +246,12 @@ export interface AdamaxOptions extends ScaleByAdamaxOptions {}
  * AdaMax: Adam with the infinity norm, `chain(scaleByAdamax(...), scaleByLearningRate(lr))`,
  * `u = -lr · m̂ / (max(b2 v, |g|) + eps)`. Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-8`.
  * Reference: Kingma & Ba (2015), section 7; optax `adamax`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(adamax(2e-3), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function adamax(learningRate: ScalarOrSchedule, options?: AdamaxOptions): GradientTransformation {
   const o = checkAliasArgs('adamax', learningRate, options, scaleByAdamaxDefaults);
@@ -234,6 +276,12 @@ export const adamaxwDefaults: OptionDefaults<AdamaxwOptions, 'mask'> = Object.fr
  * `chain(scaleByAdamax(...), addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(lr))`.
  * Defaults as {@link adamax}, and `weightDecay = 1e-4`.
  * Reference: Kingma & Ba (2015); Loshchilov & Hutter (2019); optax `adamaxw`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(adamaxw(2e-3, { weightDecay: 1e-2 }), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function adamaxw(learningRate: ScalarOrSchedule, options?: AdamaxwOptions): GradientTransformation {
   const o = checkAliasArgs('adamaxw', learningRate, options, adamaxwDefaults);
@@ -252,6 +300,12 @@ export interface RadamOptions extends ScaleByRAdamOptions {}
  * estimate is unreliable), `chain(scaleByRAdam(...), scaleByLearningRate(lr))`.
  * Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, threshold = 5, nesterov = false`.
  * Reference: Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond" (2020); optax `radam`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(radam(1e-3), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function radam(learningRate: ScalarOrSchedule, options?: RadamOptions): GradientTransformation {
   const o = checkAliasArgs('radam', learningRate, options, scaleByRAdamDefaults);
@@ -286,6 +340,12 @@ export const adabeliefDefaults: OptionDefaults<AdabeliefOptions, 'weightDecay' |
  * extension: it adds `addDecayedWeights(weightDecay, { mask })` before the
  * learning rate.
  * Reference: Zhuang et al., "AdaBelief Optimizer" (2020); optax `adabelief`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(adabelief(1e-3), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function adabelief(learningRate: ScalarOrSchedule, options?: AdabeliefOptions): GradientTransformation {
   const { weightDecay, weightDecayMask, ...belief } = checkAliasArgs('adabelief', learningRate, options, adabeliefDefaults);
@@ -308,6 +368,12 @@ export const yogiDefaults: OptionDefaults<YogiOptions> = Object.freeze({
  * Yogi: Adam with an additive, sign-controlled second-moment update,
  * `chain(scaleByYogi(...), scaleByLearningRate(lr))`. Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-3`.
  * Reference: Zaheer et al., "Adaptive Methods for Nonconvex Optimization" (2018); optax `yogi`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(yogi(1e-2), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function yogi(learningRate: ScalarOrSchedule, options?: YogiOptions): GradientTransformation {
   const o = checkAliasArgs('yogi', learningRate, options, yogiDefaults);
@@ -325,6 +391,12 @@ export const novogradDefaults: OptionDefaults<NovogradOptions> = Object.freeze({
  * `chain(scaleByNovograd(...), scaleByLearningRate(lr))`.
  * Defaults `b1 = 0.9, b2 = 0.25, eps = 1e-6, epsRoot = 0, weightDecay = 0`.
  * Reference: Ginsburg et al., "Stochastic Gradient Methods with Layer-wise Adaptive Moments" (2019); optax `novograd`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(novograd(1e-2), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function novograd(learningRate: ScalarOrSchedule, options?: NovogradOptions): GradientTransformation {
   const o = checkAliasArgs('novograd', learningRate, options, novogradDefaults);
@@ -350,6 +422,12 @@ export const lionDefaults: OptionDefaults<LionOptions, 'mask'> = Object.freeze({
  * `chain(scaleByLion(...), addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(lr))`.
  * Defaults `b1 = 0.9, b2 = 0.99, weightDecay = 1e-3`.
  * Reference: Chen et al., "Symbolic Discovery of Optimization Algorithms" (2023); optax `lion`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(lion(1e-4, { weightDecay: 1e-2 }), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function lion(learningRate: ScalarOrSchedule, options?: LionOptions): GradientTransformation {
   const o = checkAliasArgs('lion', learningRate, options, lionDefaults);
@@ -385,6 +463,12 @@ export const lambDefaults: OptionDefaults<LambOptions, 'mask'> = Object.freeze({
  * scaleByTrustRatio(), scaleByLearningRate(lr))`.
  * Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-6, epsRoot = 0, weightDecay = 0`.
  * Reference: You et al., "Large Batch Optimization for Deep Learning" (2020); optax `lamb`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(lamb(1e-3, { weightDecay: 1e-2 }), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function lamb(learningRate: ScalarOrSchedule, options?: LambOptions): GradientTransformation {
   const o = checkAliasArgs('lamb', learningRate, options, lambDefaults);
@@ -432,6 +516,12 @@ export const larsDefaults: OptionDefaults<LarsOptions> = Object.freeze({
  * scaleByLearningRate(lr), trace({ decay: momentum, nesterov }))`.
  * Defaults `weightDecay = 0, trustCoefficient = 1e-3, eps = 0, momentum = 0.9, nesterov = false`, both masks `true`.
  * Reference: You et al., "Large Batch Training of Convolutional Networks" (2017); optax `lars`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(lars(0.1, { weightDecay: 1e-4 }), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function lars(learningRate: ScalarOrSchedule, options?: LarsOptions): GradientTransformation {
   const o = checkAliasArgs('lars', learningRate, options, larsDefaults);
@@ -455,6 +545,12 @@ export const fromageDefaults: OptionDefaults<FromageOptions> = Object.freeze({ m
  * scaleByLearningRate(lr · mult), addDecayedWeights(mult - 1))` (a schedule is
  * applied per step). Default `minNorm = 1e-6`.
  * Reference: Bernstein et al., "On the distance between two neural networks and the stability of learning" (2020); optax `fromage`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(fromage(1e-2), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function fromage(learningRate: ScalarOrSchedule, options?: FromageOptions): GradientTransformation {
   const trust = scaleByTrustRatio(checkAliasArgs('fromage', learningRate, options, fromageDefaults));
@@ -490,6 +586,12 @@ export const sgdDefaults: OptionDefaults<SgdOptions, 'momentum'> = Object.freeze
  * `chain(trace({ decay: momentum, nesterov }), scaleByLearningRate(lr))`, the
  * trace only when `momentum` is given (otherwise `identity()`).
  * Reference: Robbins & Monro (1951); Sutskever et al. (2013); optax `sgd`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(sgd(0.1, { momentum: 0.9, nesterov: true }), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function sgd(learningRate: ScalarOrSchedule, options?: SgdOptions): GradientTransformation {
   const o = checkAliasArgs('sgd', learningRate, options, sgdDefaults);
@@ -500,6 +602,12 @@ export function sgd(learningRate: ScalarOrSchedule, options?: SgdOptions): Gradi
 /**
  * signSGD: steps by the sign of the gradient, `chain(scaleBySign(), scaleByLearningRate(lr))`.
  * Reference: Bernstein et al., "signSGD: Compressed Optimisation for Non-Convex Problems" (2018); optax `sign_sgd`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(signSgd(1e-3), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function signSgd(learningRate: ScalarOrSchedule): GradientTransformation {
   checkScalarOrSchedule('signSgd', 'learningRate', learningRate);
@@ -519,6 +627,12 @@ export const signumDefaults: OptionDefaults<SignumOptions> = Object.freeze({ bet
  * Signum: steps by the sign of a momentum,
  * `chain(ema(beta, { debias: false }), scaleBySign(), scaleByLearningRate(lr))`. Default `beta = 0.9`.
  * Reference: Bernstein et al. (2018); optax `signum`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(signum(1e-3), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function signum(learningRate: ScalarOrSchedule, options?: SignumOptions): GradientTransformation {
   const o = checkAliasArgs('signum', learningRate, options, signumDefaults);
@@ -544,6 +658,12 @@ export const noisySgdDefaults: OptionDefaults<NoisySgdOptions> = Object.freeze({
  * Defaults `eta = 0.01, gamma = 0.55, key = 0`. The noise comes from tfjs's
  * generator, so it is not the same sample as optax's for the same key.
  * Reference: Neelakantan et al., "Adding Gradient Noise Improves Learning for Very Deep Networks" (2015); optax `noisy_sgd`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(noisySgd(0.01, { key: 0 }), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function noisySgd(learningRate: ScalarOrSchedule, options?: NoisySgdOptions): GradientTransformation {
   const o = checkAliasArgs('noisySgd', learningRate, options, noisySgdDefaults);
@@ -557,6 +677,12 @@ export interface OptimisticGradientDescentOptions extends ScaleByOptimisticGradi
  * Optimistic gradient descent, for min-max games: `u = -lr · ((alpha + beta) g_t - beta g_{t-1})`,
  * `chain(scaleByOptimisticGradient({ alpha, beta }), scaleByLearningRate(lr))`. Defaults `alpha = 1, beta = 1`.
  * Reference: Mokhtari et al., "A Unified Analysis of Extra-gradient and Optimistic Gradient Methods" (2019); optax `optimistic_gradient_descent`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(optimisticGradientDescent(0.1), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function optimisticGradientDescent(
   learningRate: ScalarOrSchedule,
@@ -593,6 +719,12 @@ export const rmspropDefaults: OptionDefaults<RmspropOptions, 'momentum'> = Objec
  * Defaults `decay = 0.9, eps = 1e-8, initialScale = 0, epsInSqrt = true,
  * centered = false, momentum = none, nesterov = false, biasCorrection = false`.
  * Reference: Hinton, Lecture 6.5 of "Neural Networks for Machine Learning" (2012); Graves (2013); optax `rmsprop`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(rmsprop(1e-3, { centered: true }), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function rmsprop(learningRate: ScalarOrSchedule, options?: RmspropOptions): GradientTransformation {
   const { centered, momentum, nesterov, ...rmsOptions } = checkAliasArgs('rmsprop', learningRate, options, rmspropDefaults);
@@ -611,6 +743,12 @@ export interface AdagradOptions extends ScaleByRssOptions {}
  * `chain(scaleByRss({ initialAccumulatorValue, eps }), scaleByLearningRate(lr))`.
  * Defaults `initialAccumulatorValue = 0.1, eps = 1e-7`.
  * Reference: Duchi et al., "Adaptive Subgradient Methods" (2011); optax `adagrad`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(adagrad(0.1), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function adagrad(learningRate: ScalarOrSchedule, options?: AdagradOptions): GradientTransformation {
   const o = checkAliasArgs('adagrad', learningRate, options, scaleByRssDefaults);
@@ -639,6 +777,12 @@ export const adadeltaDefaults: OptionDefaults<AdadeltaOptions, 'weightDecayMask'
  * as in optax: the updates are then `scaleByAdadelta`'s output, not negated,
  * so `applyUpdates` ascends; pass a learning rate (e.g. 1) to descend. Defaults `rho = 0.9, eps = 1e-6, weightDecay = 0`.
  * Reference: Zeiler, "ADADELTA: An Adaptive Learning Rate Method" (2012); optax `adadelta`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(adadelta(1), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function adadelta(learningRate?: ScalarOrSchedule | null, options?: AdadeltaOptions): GradientTransformation {
   const o = resolveOptions('adadelta', options, adadeltaDefaults);
@@ -697,6 +841,12 @@ export const adafactorDefaults: OptionDefaults<AdafactorOptions, 'momentum' | 'w
  * decayOffset = 0, multiplyByParameterScale = true, clippingThreshold = 1,
  * eps = 1e-30, factored = true`, no learning rate, momentum or weight decay.
  * Reference: Shazeer & Stern, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost" (2018); optax `adafactor`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(adafactor(), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function adafactor(learningRate?: ScalarOrSchedule | null, options?: AdafactorOptions): GradientTransformation {
   const fn = 'adafactor';
@@ -737,6 +887,12 @@ export const sm3Defaults: OptionDefaults<Sm3Options> = Object.freeze({ momentum:
  * optax takes a constant learning rate here; gradtx also accepts a schedule
  * (then the last step is `scaleByLearningRate(lr)`).
  * Reference: Anil et al., "Memory-Efficient Adaptive Optimization" (2019); optax `sm3`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(sm3(0.1), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function sm3(learningRate: ScalarOrSchedule, options?: Sm3Options): GradientTransformation {
   const o = checkAliasArgs('sm3', learningRate, options, sm3Defaults);
@@ -752,6 +908,12 @@ export interface RpropOptions extends ScaleByRpropOptions {}
  * `chain(scaleByRprop(learningRate, {...}), scale(-1))`.
  * Defaults `etaMinus = 0.5, etaPlus = 1.2, minStepSize = 1e-6, maxStepSize = 50`.
  * Reference: Riedmiller & Braun, "A Direct Adaptive Method for Faster Backpropagation Learning: The RPROP Algorithm" (1993); optax `rprop`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(rprop(0.01), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function rprop(learningRate: number, options?: RpropOptions): GradientTransformation {
   checkNonNegative('rprop', 'learningRate', learningRate);

@@ -46,13 +46,17 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
 /**
  * Rescales updates by Adam's bias-corrected moment estimates.
  *
- * With `t = count + 1`:
- * ```
- * mu = (1 - b1) g + b1 mu          nu = (1 - b2) g² + b2 nu
- * mû = mu / (1 - b1^t)              nû = nu / (1 - b2^t)
- * u  = mû / (sqrt(nû + epsRoot) + eps)
- * ```
- * With `nesterov`, `mû = b1 mu / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)`.
+ * With $t = \mathrm{count} + 1$:
+ *
+ * $$
+ * \begin{aligned}
+ * \mu &\leftarrow (1 - b_1)\, g + b_1 \mu, & \nu &\leftarrow (1 - b_2)\, g^2 + b_2 \nu, \\
+ * \hat\mu &= \frac{\mu}{1 - b_1^t}, & \hat\nu &= \frac{\nu}{1 - b_2^t}, \\
+ * u &= \frac{\hat\mu}{\sqrt{\hat\nu + \epsilon_{\mathrm{root}}} + \epsilon}.
+ * \end{aligned}
+ * $$
+ *
+ * With `nesterov`, $\hat\mu = \frac{b_1 \mu}{1 - b_1^{t+1}} + \frac{(1 - b_1)\, g}{1 - b_1^t}$.
  *
  * State `{ count, mu, nu }`. Defaults: `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0`.
  * Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015);

@@ -52,11 +52,12 @@ export interface ClipByGlobalNormState {
 
 /**
  * Rescales the whole update tree so that its global l2 norm is at most
- * `maxNorm`. With `n = sqrt(Σ g²)` over every element of every leaf:
- * ```
- * u = g                    if n < maxNorm
- * u = (g / n) · maxNorm    otherwise
- * ```
+ * `maxNorm`. With $n = \sqrt{\sum g^2}$ over every element of every leaf:
+ *
+ * $$
+ * u = \begin{cases} g & n < \mathrm{maxNorm} \\ \dfrac{g}{n}\, \mathrm{maxNorm} & \text{otherwise} \end{cases}
+ * $$
+ *
  * so a tree whose norm equals `maxNorm` goes through the rescaling branch (a
  * no-op up to rounding), as in optax. State `{ globalNorm }`: the pre-clip
  * norm of the last update (see {@link ClipByGlobalNormState}; optax keeps no
