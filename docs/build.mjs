@@ -10,7 +10,8 @@
 // The packages must be built first for the API reference: `pnpm docs:site`
 // does both.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Marked } from 'marked';
@@ -31,6 +32,7 @@ export const PAGES = [
   { file: 'performance.md', nav: 'Performance' },
   { file: 'backends.md', nav: 'Backends' },
   { file: 'gallery.md', nav: 'Gallery' },
+  { file: 'playground.md', nav: 'Playground' },
 ];
 
 /** A heading's anchor: lower case, punctuation dropped, spaces to hyphens (as GitHub does). */
@@ -209,11 +211,34 @@ function brokenLinks(htmlFile, ids, hasApi) {
   return broken;
 }
 
+/** The folder of an installed package, resolved from the docs package. */
+function packageDir(name) {
+  let dir = dirname(createRequire(join(DOCS, 'package.json')).resolve(name));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+}
+
+/**
+ * The playground's files: its script, the tfjs union bundle (every gradient
+ * registered, the cpu backend) and @gradtx/core's built modules, which the
+ * page's import map points at (no bundler, no network).
+ */
+function copyPlayground() {
+  const out = join(SITE, 'playground');
+  mkdirSync(join(out, 'vendor'), { recursive: true });
+  copyFileSync(join(DOCS, 'playground', 'playground.js'), join(out, 'playground.js'));
+  copyFileSync(join(packageDir('@tensorflow/tfjs'), 'dist', 'tf.fesm.min.js'), join(out, 'vendor', 'tf.fesm.min.js'));
+  const core = join(ROOT, 'packages', 'core', 'dist');
+  if (!existsSync(join(core, 'index.js'))) throw new Error('docs: packages/core/dist is missing; build the packages first (pnpm build)');
+  cpSync(core, join(out, 'pkg', 'core'), { recursive: true, filter: (f) => !/\.(d\.ts|map)$/.test(f) });
+}
+
 export function build({ api = true } = {}) {
   rmSync(SITE, { recursive: true, force: true });
   mkdirSync(join(SITE, 'images'), { recursive: true });
   for (const f of ['style.css', 'favicon.svg']) copyFileSync(join(DOCS, 'assets', f), join(SITE, f));
   for (const f of readdirSync(join(DOCS, 'images'))) copyFileSync(join(DOCS, 'images', f), join(SITE, 'images', f));
+  copyPlayground();
 
   const ids = new Map();
   for (const p of PAGES) {

@@ -250,4 +250,46 @@ describe('docs site', () => {
       await adamw.close();
     }
   });
+
+  it('the playground runs gradtx live: trajectories move, both charts draw, the console stays clean', async () => {
+    const { page, problems } = await open('playground.html');
+    try {
+      await page.waitForFunction(() => window.playground?.steps >= 120, null, { timeout: 60_000 });
+      const runs = await page.evaluate(() =>
+        window.playground.runs.map((r) => ({ name: r.name, first: r.trajectory[0], last: r.trajectory.at(-1), n: r.trajectory.length })),
+      );
+      expect(runs.length).toBe(3);
+      for (const r of runs) {
+        expect(r.n, r.name).toBeGreaterThan(100);
+        expect(Math.hypot(r.last[0] - r.first[0], r.last[1] - r.first[1]), `${r.name} moved`).toBeGreaterThan(0.1);
+      }
+      // both canvases are drawn: many distinct colours (contour bands, curves), not a blank canvas
+      for (const id of ['pg-contours', 'pg-losses']) {
+        const colours = await page.$eval(`#${id}`, (c) => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          const seen = new Set();
+          for (let i = 0; i < d.length; i += 4 * 7) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+          return seen.size;
+        });
+        expect(colours, `${id} colours`).toBeGreaterThan(5);
+      }
+      expect(await page.evaluate(() => window.playground.errors)).toEqual([]);
+      expect(await page.textContent('#pg-status')).toMatch(/fused steps [1-9]/);
+      // another function and chain run too
+      await page.selectOption('#pg-function', 'reddi');
+      await page.waitForFunction(() => window.playground.steps >= 300, null, { timeout: 60_000 });
+      const reddi = await page.evaluate(() => window.playground.runs.map((r) => [r.name, r.trajectory.at(-1)[0]]));
+      const adam = reddi.find(([n]) => n.startsWith('adam'));
+      const ams = reddi.find(([n]) => n.startsWith('amsgrad'));
+      expect(adam[1]).toBeGreaterThan(ams[1]); // Adam drifts to the worse side, AMSGrad does not
+      if (process.env.PLAYGROUND_SCREENSHOT) {
+        await page.selectOption('#pg-function', 'rosenbrock');
+        await page.waitForFunction(() => window.playground.steps >= 400, null, { timeout: 60_000 });
+        await page.locator('.playground').screenshot({ path: process.env.PLAYGROUND_SCREENSHOT });
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
 });
