@@ -14,6 +14,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { createRequire } from 'node:module';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as shiki from '@gerrit0/mini-shiki';
 import { Marked } from 'marked';
 
 const DOCS = dirname(fileURLToPath(import.meta.url));
@@ -79,6 +80,42 @@ export function expandIncludes(markdown, fromFile) {
   });
 }
 
+/** Guide code is highlighted at build time (shiki, github-light) in these languages; others stay plain. */
+const HIGHLIGHTED = {
+  ts: 'typescript',
+  typescript: 'typescript',
+  js: 'javascript',
+  javascript: 'javascript',
+  sh: 'shellscript',
+  bash: 'shellscript',
+  json: 'json',
+};
+
+await shiki.loadBuiltinWasm();
+const highlighter = await shiki.createShikiInternal({
+  engine: await shiki.createOnigurumaEngine(),
+  themes: [shiki.bundledThemes['github-light']],
+  langs: [...new Set(Object.values(HIGHLIGHTED))].map((l) => shiki.bundledLanguages[l]),
+});
+
+/** A fenced code block as HTML: tokens coloured by the theme, or escaped text for other languages. */
+function codeBlock(text, lang) {
+  const language = HIGHLIGHTED[lang ?? ''];
+  if (language === undefined) return `<pre><code>${escapeHtml(text)}</code></pre>\n`;
+  const lines = shiki.codeToTokensWithThemes(highlighter, text, { lang: language, themes: { light: 'github-light' } });
+  const html = lines
+    .map((line) =>
+      line
+        .map(({ content, variants: { light } }) => {
+          const style = `color:${light.color}${light.fontStyle & 1 ? ';font-style:italic' : ''}${light.fontStyle & 2 ? ';font-weight:bold' : ''}`;
+          return `<span style="${style}">${escapeHtml(content)}</span>`;
+        })
+        .join(''),
+    )
+    .join('\n');
+  return `<pre class="highlighted"><code class="language-${escapeHtml(lang)}">${html}</code></pre>\n`;
+}
+
 function escapeHtml(text) {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
@@ -98,6 +135,9 @@ export function renderMarkdown(markdown) {
         const target = local ? href.replace(/\.md(#|$)/, '.html$1') : href;
         const t = title ? ` title="${escapeHtml(title)}"` : '';
         return `<a href="${escapeHtml(target)}"${t}>${this.parser.parseInline(tokens)}</a>`;
+      },
+      code({ text, lang }) {
+        return codeBlock(text, lang);
       },
       image({ href, title, text }) {
         const t = title ? ` title="${escapeHtml(title)}"` : '';

@@ -170,6 +170,18 @@ describe('docs site', () => {
     for (const f of files) expect(shown.has(f), `docs/images/${f} is embedded by a guide`).toBe(true);
   });
 
+  it('guide code is syntax-highlighted at build time', async () => {
+    const { page, problems } = await open('getting-started.html');
+    try {
+      const colours = await page.$$eval('pre.highlighted code span', (spans) => new Set(spans.map((s) => getComputedStyle(s).color)).size);
+      expect(colours).toBeGreaterThan(3);
+      expect(await page.$$eval('pre.highlighted', (ps) => ps.length)).toBeGreaterThan(3);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('the porting guide carries the README name table', async () => {
     const { page, problems } = await open('porting-from-optax.html');
     try {
