@@ -232,6 +232,18 @@ describe('docs site', () => {
       await page.waitForSelector('#tsd-search-results li a');
       const hits = await page.$$eval('#tsd-search-results li a', (as) => as.map((a) => a.textContent ?? ''));
       expect(hits.some((h) => h.includes('clipByGlobalNorm'))).toBe(true);
+      // the guides are in the search too (as TypeDoc documents, named by file), by name and by content
+      for (const [query, title] of [
+        ['Migrating', 'migrating-from-tf-train'],
+        ['stepsPerEpoch', 'migrating-from-tf-train'],
+      ]) {
+        await page.fill('#tsd-search-input', query);
+        await page.waitForFunction(
+          (t) => [...document.querySelectorAll('#tsd-search-results li a')].some((a) => a.textContent?.includes(t)),
+          title,
+          { timeout: 10_000 },
+        );
+      }
       expect(problems).toEqual([]);
     } finally {
       await page.close();
