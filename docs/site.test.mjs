@@ -232,6 +232,10 @@ describe('docs site', () => {
       await page.waitForSelector('#tsd-search-results li a');
       const hits = await page.$$eval('#tsd-search-results li a', (as) => as.map((a) => a.textContent ?? ''));
       expect(hits.some((h) => h.includes('clipByGlobalNorm'))).toBe(true);
+      await page.fill('#tsd-search-input', 'scale_by_cocob'); // optax.contrib's name, after the dot in its doc
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll('#tsd-search-results li a')].some((a) => a.textContent?.includes('scaleByCocob')),
+      );
       // the guides are in the search too (as TypeDoc documents, named by file), by name and by content
       for (const [query, title] of [
         ['Migrating', 'migrating-from-tf-train'],

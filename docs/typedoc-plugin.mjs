@@ -39,6 +39,24 @@ export function categoryOf(file, name) {
   return null;
 }
 
+/**
+ * Makes a function findable by its optax name: a comment that cites a dotted
+ * name (optax `contrib.scale_by_cocob`) gains "optax: `scale_by_cocob`", since
+ * the search indexes whole words and would not find the part after the dot.
+ */
+function addOptaxName(reflection) {
+  const comment = reflection.signatures?.[0]?.comment ?? reflection.comment;
+  if (!comment) return;
+  const text = [...comment.summary, ...comment.blockTags.flatMap((t) => t.content)].map((p) => p.text).join('');
+  const names = [...text.matchAll(/optax[^`\n]{0,40}`([\w.]+)`/g)]
+    .map((m) => m[1])
+    .filter((n) => n.includes('.'))
+    .map((n) => n.split('.').pop());
+  if (names.length === 0) return;
+  comment.summary.push({ kind: 'text', text: '\n\noptax: ' });
+  names.forEach((n, i) => comment.summary.push(...(i > 0 ? [{ kind: 'text', text: ', ' }] : []), { kind: 'code', text: `\`${n}\`` }));
+}
+
 /** Renders `$$…$$` and `$…$` in a Markdown string; returns the text with placeholders and the HTML for each. */
 export function extractMath(markdown) {
   const html = [];
@@ -74,6 +92,7 @@ export function load(app) {
     for (const reflection of context.project.getReflectionsByKind(ReflectionKind.All)) {
       const file = files.get(reflection);
       if (file === undefined || reflection.parent?.kindOf(ReflectionKind.SomeModule | ReflectionKind.Project) !== true) continue;
+      if (reflection.kindOf(ReflectionKind.Function)) addOptaxName(reflection);
       const own = [reflection.comment, ...(reflection.signatures ?? []).map((s) => s.comment)];
       if (own.some((c) => c?.blockTags.some((t) => t.tag === '@category'))) continue;
       const category = categoryOf(file, reflection.name);

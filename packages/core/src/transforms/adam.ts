@@ -61,6 +61,12 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
  * State `{ count, mu, nu }`. Defaults: `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0`.
  * Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015);
  * optax `scale_by_adam`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(chain(clipByGlobalNorm(1), scaleByAdam({ b2: 0.99 }), scaleByLearningRate(1e-3)), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> {
   const fn = 'scaleByAdam';

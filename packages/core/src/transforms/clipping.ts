@@ -64,6 +64,12 @@ export interface ClipByGlobalNormState {
  * state here). `maxNorm` must be a finite number > 0.
  * Reference: Pascanu et al., "On the difficulty of training Recurrent Neural
  * Networks" (2012); optax `clip_by_global_norm`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(chain(clipByGlobalNorm(1), adamw(1e-3)), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function clipByGlobalNorm(maxNorm: number): GradientTransformation<ElementwiseState & ClipByGlobalNormState> {
   checkPositive('clipByGlobalNorm', 'maxNorm', maxNorm);

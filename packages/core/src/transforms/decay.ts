@@ -36,6 +36,12 @@ export const addDecayedWeightsDefaults: OptionDefaults<AddDecayedWeightsOptions,
  * through unchanged. Needs `params`.
  * Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization"
  * (2019); optax `add_decayed_weights`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(chain(scaleByAdam(), addDecayedWeights(1e-2), scaleByLearningRate(1e-3)), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function addDecayedWeights(weightDecay: ScalarOrSchedule = 0, options: AddDecayedWeightsOptions = {}): GradientTransformation {
   const fn = 'addDecayedWeights';

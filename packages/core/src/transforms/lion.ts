@@ -63,6 +63,12 @@ export const scaleByLionDefaults: OptionDefaults<ScaleByLionOptions> = Object.fr
  * State `{ count, mu }`. Defaults: `b1 = 0.9, b2 = 0.99, mode = 'hard',
  * smoothBeta = 1`. Reference: Chen et al., "Symbolic Discovery of
  * Optimization Algorithms" (2023); optax `scale_by_lion`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(chain(scaleByLion(), addDecayedWeights(1e-2), scaleByLearningRate(1e-4)), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByLion';

@@ -40,6 +40,12 @@ export const traceDefaults: OptionDefaults<TraceOptions, 'decay'> = Object.freez
  * Reference: Polyak, "Some methods of speeding up the convergence of
  * iteration methods" (1964); Sutskever et al., "On the importance of
  * initialization and momentum in deep learning" (2013); optax `trace`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(chain(trace({ decay: 0.9, nesterov: true }), scaleByLearningRate(0.1)), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function trace(options: TraceOptions): GradientTransformation<ElementwiseState> {
   const fn = 'trace';

@@ -44,6 +44,12 @@ export const scaleByRmsDefaults: OptionDefaults<ScaleByRmsOptions> = Object.free
  * State `{ nu }`, or `{ count, nu }` with `biasCorrection`. Defaults:
  * `decay = 0.9, eps = 1e-8, initialScale = 0, epsInSqrt = true, biasCorrection = false`.
  * Reference: Hinton, "Lecture 6.5 - RMSProp" (Coursera, 2012); optax `scale_by_rms`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(chain(scaleByRms({ decay: 0.9 }), scaleByLearningRate(1e-3)), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRms';

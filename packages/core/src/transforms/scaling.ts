@@ -74,6 +74,12 @@ export const scaleByLearningRateDefaults: OptionDefaults<ScaleByLearningRateOpti
  * is false). A constant becomes {@link scale} (stateless); a schedule becomes
  * {@link scaleBySchedule} (state `{ count }`). The learning rate must be a
  * finite number ≥ 0. Reference: optax `scale_by_learning_rate`.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer(chain(scaleByRms(), scaleByLearningRate((count) => 1e-3 * 0.99 ** count)), params);
+ * for (const batch of data) opt.minimize((p) => loss(p, batch));
+ * ```
  */
 export function scaleByLearningRate(
   learningRate: ScalarOrSchedule,
