@@ -54,7 +54,10 @@ function addOptaxName(reflection) {
     .map((n) => n.split('.').pop());
   if (names.length === 0) return;
   comment.summary.push({ kind: 'text', text: '\n\noptax: ' });
-  names.forEach((n, i) => comment.summary.push(...(i > 0 ? [{ kind: 'text', text: ', ' }] : []), { kind: 'code', text: `\`${n}\`` }));
+  for (const [i, n] of names.entries()) {
+    if (i > 0) comment.summary.push({ kind: 'text', text: ', ' });
+    comment.summary.push({ kind: 'code', text: `\`${n}\`` });
+  }
 }
 
 /** Renders `$$…$$` and `$…$` in a Markdown string; returns the text with placeholders and the HTML for each. */
