@@ -15,6 +15,7 @@ import {
   type ScaleByAdamOptions,
   type ScaleByAdamState,
   type ScaleByAMSGradOptions,
+  type ScaleByAMSGradState,
   type ScaleByRAdamOptions,
   scaleByAdam,
   scaleByAdamax,
@@ -39,7 +40,7 @@ import {
 import { clipByBlockRms } from './transforms/clipping.js';
 import { type AddDecayedWeightsOptions, addDecayedWeights, addDecayedWeightsDefaults } from './transforms/decay.js';
 import { scaleByFactoredRms, scaleByFactoredRmsDefaults } from './transforms/factored.js';
-import { type ScaleByLionOptions, scaleByLion, scaleByLionDefaults } from './transforms/lion.js';
+import { type ScaleByLionOptions, type ScaleByLionState, scaleByLion, scaleByLionDefaults } from './transforms/lion.js';
 import { ema, trace } from './transforms/momentum.js';
 import { addNoise } from './transforms/noise.js';
 import {
@@ -50,6 +51,7 @@ import {
 import {
   type ScaleByRmsOptions,
   type ScaleByRssOptions,
+  type ScaleByRssState,
   scaleByRms,
   scaleByRmsDefaults,
   scaleByRss,
@@ -107,6 +109,15 @@ export type AdamState = [ScaleByAdamState, ScaleByLearningRateState];
 
 /** The state of {@link adamw} and {@link nadamw}: `[scaleByAdam's, addDecayedWeights', scaleByLearningRate's]`. */
 export type AdamwState = [ScaleByAdamState, unknown, ScaleByLearningRateState];
+
+/** The state of {@link amsgrad}: `[scaleByAMSGrad's state, scaleByLearningRate's state]`. */
+export type AmsgradState = [ScaleByAMSGradState, ScaleByLearningRateState];
+
+/** The state of {@link lion}: `[scaleByLion's, addDecayedWeights', scaleByLearningRate's]`. */
+export type LionState = [ScaleByLionState, unknown, ScaleByLearningRateState];
+
+/** The state of {@link adagrad}: `[scaleByRss's state, scaleByLearningRate's state]`. */
+export type AdagradState = [ScaleByRssState, ScaleByLearningRateState];
 
 /** The defaults of {@link nadam}'s options. */
 export const nadamDefaults: OptionDefaults<AdamOptions> = Object.freeze({ ...scaleByAdamDefaults, nesterov: true });
@@ -234,7 +245,7 @@ export interface AmsgradOptions extends ScaleByAMSGradOptions {}
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function amsgrad(learningRate: ScalarOrSchedule, options?: AmsgradOptions): GradientTransformation {
+export function amsgrad(learningRate: ScalarOrSchedule, options?: AmsgradOptions): GradientTransformation<AmsgradState> {
   const o = checkAliasArgs('amsgrad', learningRate, options, scaleByAMSGradDefaults);
   return chain(scaleByAMSGrad(o), scaleByLearningRate(learningRate));
 }
@@ -429,7 +440,7 @@ export const lionDefaults: OptionDefaults<LionOptions, 'mask'> = Object.freeze({
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function lion(learningRate: ScalarOrSchedule, options?: LionOptions): GradientTransformation {
+export function lion(learningRate: ScalarOrSchedule, options?: LionOptions): GradientTransformation<LionState> {
   const o = checkAliasArgs('lion', learningRate, options, lionDefaults);
   return chain(
     scaleByLion({ b1: o.b1, b2: o.b2 }),
@@ -750,7 +761,7 @@ export interface AdagradOptions extends ScaleByRssOptions {}
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function adagrad(learningRate: ScalarOrSchedule, options?: AdagradOptions): GradientTransformation {
+export function adagrad(learningRate: ScalarOrSchedule, options?: AdagradOptions): GradientTransformation<AdagradState> {
   const o = checkAliasArgs('adagrad', learningRate, options, scaleByRssDefaults);
   return chain(scaleByRss(o), scaleByLearningRate(learningRate));
 }

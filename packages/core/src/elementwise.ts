@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type GradientTransformation, MAX_COUNT, type Params, safeIncrement, type Updates } from './base.js';
+import { type GradientTransformation, MAX_COUNT, type Params, type ParamsTree, safeIncrement, type Updates } from './base.js';
 import { combineReduction, reduceLeaf, tfOps } from './fused/reference.js';
 import type { ElementwiseSpec } from './fused/spec.js';
 import { assertSameShapes, describe, treeFlatten, treeMap, treeUnflatten } from './tree.js';
@@ -18,6 +18,15 @@ import { checkFloatTree, checkStateKeys, requireParams } from './validate.js';
  * float32 tensor per name in `reductionsInState`.
  */
 export type ElementwiseState = { count?: number } & { [slot: string]: unknown };
+
+/**
+ * The state type of the transformation made from `spec` (a spec written as
+ * an object literal): `count` when it is counted, a {@link ParamsTree} per
+ * slot, a scalar tensor per name in `reductionsInState`.
+ */
+export type ElementwiseStateOf<Spec extends ElementwiseSpec> = (Spec['counted'] extends true ? { count: number } : unknown) & {
+  [K in Spec['slots'][number]['name']]: ParamsTree;
+} & { [K in NonNullable<Spec['reductionsInState']>[number]]: tf.Tensor };
 
 /** The state keys a spec's state must have. */
 export function stateKeys(spec: ElementwiseSpec): string[] {
@@ -129,6 +138,7 @@ export function referenceUpdate(
  * `update` is the reference path; its `fusion` field lets the fused engine
  * compile it together with its neighbours in a chain.
  */
+export function elementwise<const Spec extends ElementwiseSpec>(spec: Spec): GradientTransformation<ElementwiseStateOf<Spec>>;
 export function elementwise(spec: ElementwiseSpec): GradientTransformation<ElementwiseState> {
   for (const name of spec.reductionsInState ?? []) {
     if (!spec.reductions?.some((r) => r.name === name && r.scope === 'global')) {

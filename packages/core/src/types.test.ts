@@ -1,11 +1,13 @@
 // Compile-time tests: the types users see (checked by `tsc` in typecheck; vitest runs the assertions too).
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expectTypeOf, it } from 'vitest';
-import { adam, adamw } from './aliases.js';
+import { adagrad, adam, adamw, amsgrad, lion } from './aliases.js';
 import { chain } from './combine.js';
 import { createOptimizer } from './optimizer.js';
 import { scaleByAdam } from './transforms/adam.js';
 import { clipByGlobalNorm } from './transforms/clipping.js';
+import { ema, trace } from './transforms/momentum.js';
+import { scaleByRms } from './transforms/rms.js';
 
 describe('types', () => {
   it('createOptimizer keeps the params type and types the state of adam, adamw and chains', () => {
@@ -21,7 +23,19 @@ describe('types', () => {
     w.state.mu;
     const c = createOptimizer(chain(clipByGlobalNorm(1), scaleByAdam()), params);
     expectTypeOf(c.state[1].mu.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
-    for (const o of [opt, w, c]) o.dispose();
+    const l = createOptimizer(lion(1e-4), params);
+    expectTypeOf(l.state[0].mu.layers[0].b).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    const a = createOptimizer(amsgrad(1e-3), params);
+    expectTypeOf(a.state[0].nuMax.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    const g = createOptimizer(adagrad(0.1), params);
+    expectTypeOf(g.state[0].sumOfSquares.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    const m = createOptimizer(chain(trace({ decay: 0.9 }), scaleByRms(), ema(0.9)), params);
+    expectTypeOf(m.state[0].trace.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    expectTypeOf(m.state[1].nu.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    expectTypeOf(m.state[2].count).toEqualTypeOf<number>();
+    // @ts-expect-error a trace state has no `mu`
+    m.state[0].mu;
+    for (const o of [opt, w, c, l, a, g, m]) o.dispose();
     tf.dispose([params.w, params.layers[0].b]);
   });
 });

@@ -103,7 +103,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       const nuHat = m.div(nu1, k.bc2);
       return { u: m.div(muHat, m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps)), mu: mu1, nu: nu1 };
     },
-  }) as unknown as GradientTransformation<ScaleByAdamState>;
+  });
 }
 
 /** Options of {@link scaleByAMSGrad}. */
@@ -148,6 +148,18 @@ export const scaleByAMSGradDefaults: OptionDefaults<ScaleByAMSGradOptions> = Obj
   mode: 'optax',
 });
 
+/** The state of {@link scaleByAMSGrad} (optax's `ScaleByAmsgradState`). */
+export interface ScaleByAMSGradState {
+  /** The number of updates so far. */
+  count: number;
+  /** The first moment. */
+  mu: ParamsTree;
+  /** The second moment. */
+  nu: ParamsTree;
+  /** The running maximum of the second moment. */
+  nuMax: ParamsTree;
+}
+
 /**
  * Rescales updates like Adam, but divides by the running maximum of the
  * second moment rather than the second moment itself, so a coordinate's step
@@ -174,7 +186,7 @@ export const scaleByAMSGradDefaults: OptionDefaults<ScaleByAMSGradOptions> = Obj
  * mode = 'optax'`. Reference: Reddi et al., "On the Convergence of Adam and
  * Beyond" (2018); optax `scale_by_amsgrad`.
  */
-export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ElementwiseState> {
+export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ScaleByAMSGradState> {
   const fn = 'scaleByAMSGrad';
   const o = resolveOptions(fn, options, scaleByAMSGradDefaults);
   const b1 = checkDecay(fn, 'b1', o.b1);

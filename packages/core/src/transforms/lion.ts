@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { GradientTransformation } from '../base.js';
+import type { GradientTransformation, ParamsTree } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { f32, type Ops } from '../fused/spec.js';
 import { checkDecay, checkFinite, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
@@ -47,6 +47,14 @@ export interface ScaleByLionOptions {
 /** The defaults of {@link scaleByLion}'s options (`undefined`: no default). */
 export const scaleByLionDefaults: OptionDefaults<ScaleByLionOptions> = Object.freeze({ b1: 0.9, b2: 0.99, mode: 'hard', smoothBeta: 1 });
 
+/** The state of {@link scaleByLion} (optax's `ScaleByLionState`). */
+export interface ScaleByLionState {
+  /** The number of updates so far. */
+  count: number;
+  /** The momentum, a tree with the params' structure. */
+  mu: ParamsTree;
+}
+
 /**
  * Rescales updates by Lion (EvoLved Sign Momentum): the sign of an
  * interpolation between the momentum and the current gradient, with the
@@ -70,7 +78,7 @@ export const scaleByLionDefaults: OptionDefaults<ScaleByLionOptions> = Object.fr
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<ElementwiseState> {
+export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<ScaleByLionState> {
   const fn = 'scaleByLion';
   const o = resolveOptions(fn, options, scaleByLionDefaults);
   const b1 = checkDecay(fn, 'b1', o.b1);

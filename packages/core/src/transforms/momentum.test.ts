@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_COUNT } from '../base.js';
+import { type GradientTransformation, MAX_COUNT } from '../base.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t, toArrays } from '../test-utils/index.js';
 import { expectPureSteps } from '../test-utils/purity.js';
 import { ema, trace } from './momentum.js';
@@ -17,7 +17,7 @@ const GRADS = [
   [-2, 0.7, 0.2, -0.5],
 ];
 
-function run(tx: ReturnType<typeof trace>) {
+function run(tx: GradientTransformation) {
   const params = { w: t([0, 0, 0, 0]) };
   const grads = GRADS.map((g) => ({ w: t(g) }));
   const out = runSteps(tx, params, grads);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type GradientTransformation, safeIncrement } from '../base.js';
+import { type GradientTransformation, type ParamsTree, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { biasCorrection, f32 } from '../fused/spec.js';
 import {
@@ -28,6 +28,12 @@ export interface TraceOptions {
 /** The defaults of {@link trace}'s options (`undefined`: no default). */
 export const traceDefaults: OptionDefaults<TraceOptions, 'decay'> = Object.freeze({ decay: undefined, nesterov: false });
 
+/** The state of {@link trace} (optax's `TraceState`). */
+export interface TraceState {
+  /** The momentum trace, a tree with the params' structure. */
+  trace: ParamsTree;
+}
+
 /**
  * Accumulates a decaying sum of past updates (heavy-ball momentum):
  * ```
@@ -47,7 +53,7 @@ export const traceDefaults: OptionDefaults<TraceOptions, 'decay'> = Object.freez
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function trace(options: TraceOptions): GradientTransformation<ElementwiseState> {
+export function trace(options: TraceOptions): GradientTransformation<TraceState> {
   const fn = 'trace';
   if (options === null || typeof options !== 'object') {
     throw new Error(`${fn}: expected an options object { decay, nesterov? }, got ${showValue(options)}`);
@@ -79,6 +85,14 @@ export interface EmaOptions {
 /** The defaults of {@link ema}'s options (`undefined`: no default). */
 export const emaDefaults: OptionDefaults<EmaOptions> = Object.freeze({ debias: true });
 
+/** The state of {@link ema} (optax's `EmaState`). */
+export interface EmaState {
+  /** The number of updates so far. */
+  count: number;
+  /** The moving average, a tree with the params' structure. */
+  ema: ParamsTree;
+}
+
 /**
  * Keeps an exponential moving average of past updates and returns it.
  *
@@ -93,7 +107,7 @@ export const emaDefaults: OptionDefaults<EmaOptions> = Object.freeze({ debias: t
  * [0, 1) with `debias` and in [0, 1] without; `debias` defaults to true.
  * Reference: optax `ema`.
  */
-export function ema(decay: number, options: EmaOptions = {}): GradientTransformation<ElementwiseState> {
+export function ema(decay: number, options: EmaOptions = {}): GradientTransformation<EmaState> {
   const fn = 'ema';
   const o = resolveOptions(fn, options, emaDefaults);
   const debias = checkBoolean(fn, 'debias', o.debias);

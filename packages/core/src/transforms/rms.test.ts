@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { GradientTransformation } from '../base.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t, toArrays } from '../test-utils/index.js';
 import { expectPureSteps } from '../test-utils/purity.js';
 import { scaleByRms, scaleByRss, scaleByStddev } from './rms.js';
@@ -19,7 +20,7 @@ const GRADS = [
   [-2, 0.7, 0.2, -0.5],
 ];
 
-const CASES: [string, () => ReturnType<typeof scaleByRms>, number[][]][] = [
+const CASES: [string, () => GradientTransformation, number[][]][] = [
   // optax.scale_by_rms()
   [
     'scaleByRms()',

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type GradientTransformation, safeIncrement } from '../base.js';
+import { type GradientTransformation, type ParamsTree, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { biasCorrection, f32 } from '../fused/spec.js';
 import { checkBoolean, checkDecay, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
@@ -32,6 +32,14 @@ export const scaleByRmsDefaults: OptionDefaults<ScaleByRmsOptions> = Object.free
   biasCorrection: false,
 });
 
+/** The state of {@link scaleByRms} (optax's `ScaleByRmsState`). */
+export interface ScaleByRmsState {
+  /** The number of updates so far (with `biasCorrection` only). */
+  count?: number;
+  /** The EMA of the squared updates, a tree with the params' structure. */
+  nu: ParamsTree;
+}
+
 /**
  * Rescales updates by the root of an exponential moving average of their squares.
  *
@@ -51,7 +59,7 @@ export const scaleByRmsDefaults: OptionDefaults<ScaleByRmsOptions> = Object.free
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation<ElementwiseState> {
+export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation<ScaleByRmsState> {
   const fn = 'scaleByRms';
   const o = resolveOptions(fn, options, scaleByRmsDefaults);
   const decay = checkDecay(fn, 'decay', o.decay);
@@ -165,6 +173,12 @@ export interface ScaleByRssOptions {
 /** The defaults of {@link scaleByRss}'s options (`undefined`: no default). */
 export const scaleByRssDefaults: OptionDefaults<ScaleByRssOptions> = Object.freeze({ initialAccumulatorValue: 0.1, eps: 1e-7 });
 
+/** The state of {@link scaleByRss} (optax's `ScaleByRssState`). */
+export interface ScaleByRssState {
+  /** The sum of the squared updates so far, a tree with the params' structure. */
+  sumOfSquares: ParamsTree;
+}
+
 /**
  * Rescales updates by the root of the sum of all squared updates so far
  * (Adagrad's preconditioner):
@@ -176,7 +190,7 @@ export const scaleByRssDefaults: OptionDefaults<ScaleByRssOptions> = Object.free
  * Reference: Duchi et al., "Adaptive Subgradient Methods for Online Learning
  * and Stochastic Optimization" (2011); optax `scale_by_rss`.
  */
-export function scaleByRss(options: ScaleByRssOptions = {}): GradientTransformation<ElementwiseState> {
+export function scaleByRss(options: ScaleByRssOptions = {}): GradientTransformation<ScaleByRssState> {
   const fn = 'scaleByRss';
   const o = resolveOptions(fn, options, scaleByRssDefaults);
   const initial = checkNonNegative(fn, 'initialAccumulatorValue', o.initialAccumulatorValue);
