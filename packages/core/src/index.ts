@@ -35,10 +35,10 @@ export {
   type LaunchReductions,
   setFusedEnabled,
 } from './fused/runtime.js';
-export * from './fused/spec.js';
-export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace.js';
 export * from './interop/checkpoint.js';
 export * from './interop/tf-optimizer.js';
+export * from './lang/spec.js';
+export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './lang/trace.js';
 export * from './optimizer.js';
 export * from './transforms/adadelta.js';
 export * from './transforms/adam.js';

@@ -22,9 +22,9 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { KernelIR } from '../lang/trace.js';
 import type { JsKernel } from './js-codegen.js';
 import { codegenGeneration, type Device, jsKernel, type Launch, leafScalarCount, wasmModule } from './runtime.js';
-import type { KernelIR } from './trace.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-codegen.js';
 
 interface CpuData {

@@ -7,13 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type ExtraArgs, type GradientTransformation, type Params, safeIncrement, type Updates } from '../base.js';
 import { checkElementwiseInputs } from '../elementwise.js';
+import { type PartialOp, partialOf, reduceHost } from '../lang/reductions.js';
+import type { ElementwiseSpec, ReductionSpec } from '../lang/spec.js';
 import { isTensor, treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
 import { applyUpdates } from '../update.js';
 import { checkFloatTree } from '../validate.js';
 import { type Plan, planOf, type Segment, type Stage, type StateLayout } from './compile.js';
 import { CpuDevice } from './cpu.js';
 import { type Device, type DeviceReduction, isFusedEnabled, type Launch, type LaunchReductions } from './runtime.js';
-import type { ElementwiseSpec, ReductionSpec } from './spec.js';
 import { WasmDevice, wasmMemoryOf } from './wasm.js';
 
 /** Which inputs of a step are donated (see {@link fusedUpdate}). */
@@ -240,24 +241,6 @@ export function buildState(layout: StateLayout, stages: readonly unknown[], old:
 /** Thrown inside a step when the fused path cannot continue and nothing donated has been touched yet. */
 export class Abort extends Error {}
 
-function combine(op: ReductionSpec['op'], partials: readonly number[], count: number): number {
-  if (partials.length === 0) return op === 'meanSq' ? Number.NaN : 0;
-  if (op === 'maxAbs') {
-    let m = partials[0] as number;
-    for (const x of partials) if (Number.isNaN(x) || x > m) m = x;
-    return m;
-  }
-  let total = 0;
-  for (const x of partials) total = Math.fround(total + x);
-  if (op === 'meanSq') return Math.fround(total / count);
-  if (op === 'l2') return Math.fround(Math.sqrt(total));
-  return total;
-}
-
-function baseOp(op: ReductionSpec['op']): 'sumSq' | 'sum' | 'maxAbs' {
-  return op === 'sum' ? 'sum' : op === 'maxAbs' ? 'maxAbs' : 'sumSq';
-}
-
 interface ElementwiseStageState {
   count: number;
   slots: tf.Tensor[][];
@@ -464,7 +447,7 @@ export function segmentScalars(
   const onDevice = device.reducesOnDevice === true;
   // reductions: per-leaf partials, shared between reductions of the same kind
   const uPartials = new Map<string, number[]>();
-  const partials = (of: 'u' | 'p', op: 'sumSq' | 'sum' | 'maxAbs'): number[] => {
+  const partials = (of: 'u' | 'p', op: PartialOp): number[] => {
     const memo = of === 'u' ? uPartials : pPartials;
     let got = memo.get(op);
     if (!got) {
@@ -482,12 +465,12 @@ export function segmentScalars(
     const spec = plan.stages[i]?.spec as ElementwiseSpec;
     if (onDevice) return;
     for (const r of spec.reductions ?? []) {
-      const part = partials(r.of, baseOp(r.op));
-      if (r.scope === 'global') (globalValues[j] as Map<string, number>).set(r.name, combine(r.op, part, total));
+      const part = partials(r.of, partialOf(r.op));
+      if (r.scope === 'global') (globalValues[j] as Map<string, number>).set(r.name, reduceHost(r.op, part, total));
       else
         (leafValues[j] as Map<string, number[]>).set(
           r.name,
-          part.map((x, l) => combine(r.op, [x], (cur[l] as tf.Tensor).size)),
+          part.map((x, l) => reduceHost(r.op, [x], (cur[l] as tf.Tensor).size)),
         );
     }
   });

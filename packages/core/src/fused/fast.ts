@@ -16,9 +16,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Params, safeIncrement, type Updates } from '../base.js';
+import type { ElementwiseSpec } from '../lang/spec.js';
 import { isNode, isPlainObject } from '../tree.js';
 import { Abort, buildState, type Captured, fusedStats, segmentScalars } from './engine.js';
-import type { ElementwiseSpec } from './spec.js';
 
 /** Collects the leaves of `tree` into `out` if its structure is `def` (a treedef of `treeFlatten`); false otherwise. */
 function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {

@@ -12,9 +12,9 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ReductionSpec } from '../lang/spec.js';
+import type { KernelIR } from '../lang/trace.js';
 import { type JsKernel, jsKernelSource } from './js-codegen.js';
-import type { ReductionSpec } from './spec.js';
-import type { KernelIR } from './trace.js';
 
 /**
  * A kernel bound to the buffers of every leaf, ready to run. Columns are the

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { KernelIR, Node } from './trace.js';
+import type { KernelIR, Node } from '../lang/trace.js';
 import { assemble, Func, OP, SIMD, WT } from './wasm-emit.js';
 
 /** Bytes per table entry of a kernel. */

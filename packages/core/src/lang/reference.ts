@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { REDUCTIONS } from './reductions.js';
 import type { Ops, ReductionSpec } from './spec.js';
 
 /** {@link Ops} implemented with tfjs-core ops (the reference path). Masks are bool tensors. */
@@ -37,28 +38,23 @@ export const tfOps: Ops<tf.Tensor> = {
   select: (cond, a, b) => tf.where(cond, a, b),
 };
 
-/** One leaf's contribution to a reduction (a scalar tensor). */
+/** One leaf's partial of reduction `op` (a scalar tensor; see {@link REDUCTIONS}). */
 export function reduceLeaf(op: ReductionSpec['op'], x: tf.Tensor): tf.Scalar {
-  switch (op) {
-    case 'l2':
-    case 'sumSq':
-    case 'meanSq':
-      return tf.sum(tf.square(x));
-    case 'sum':
-      return tf.sum(x);
-    case 'maxAbs':
-      return x.size === 0 ? tf.scalar(0) : tf.max(tf.abs(x));
-  }
+  const partial = REDUCTIONS[op].partial;
+  if (partial === 'sumSq') return tf.sum(tf.square(x));
+  if (partial === 'sum') return tf.sum(x);
+  return x.size === 0 ? tf.scalar(REDUCTIONS[op].identity) : tf.max(tf.abs(x));
 }
 
 /**
- * Combines per-leaf partial reductions into the final value (a scalar tensor).
- * `count` is the number of elements reduced over, all partials together; only
- * `meanSq` reads it (the summed squares are divided by it).
+ * Combines per-leaf partial reductions into the final value (a scalar tensor),
+ * as {@link REDUCTIONS} says. `count` is the number of elements reduced over,
+ * all partials together; only a finish by the mean (`meanSq`) reads it.
  */
 export function combineReduction(op: ReductionSpec['op'], partials: readonly tf.Scalar[], count = 0): tf.Scalar {
-  if (partials.length === 0) return op === 'meanSq' ? tf.scalar(Number.NaN) : tf.scalar(0);
-  const total = op === 'maxAbs' ? tf.max(tf.stack(partials as tf.Scalar[])) : tf.addN(partials as tf.Scalar[]);
-  if (op === 'meanSq') return tf.div(total, tf.scalar(count, 'float32'));
-  return (op === 'l2' ? tf.sqrt(total) : total) as tf.Scalar;
+  const rule = REDUCTIONS[op];
+  if (partials.length === 0) return tf.scalar(rule.finish === 'mean' ? Number.NaN : rule.identity);
+  const total = rule.combine === 'max' ? tf.max(tf.stack(partials as tf.Scalar[])) : tf.addN(partials as tf.Scalar[]);
+  if (rule.finish === 'mean') return tf.div(total, tf.scalar(count, 'float32'));
+  return (rule.finish === 'sqrt' ? tf.sqrt(total) : total) as tf.Scalar;
 }
