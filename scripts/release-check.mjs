@@ -235,10 +235,15 @@ if (installed) {
   });
 
   for (const { pkg } of publishable) {
-    check(`${pkg.name}: imports as ESM from the installed tarball`, () => {
-      const code = `const m = await import(${JSON.stringify(pkg.name)}); const n = Object.keys(m).length; if (n === 0) throw new Error('no exports'); const url = import.meta.resolve(${JSON.stringify(pkg.name)}); if (!url.includes('/node_modules/')) throw new Error('resolved outside node_modules: ' + url); console.log(n);`;
-      run(process.execPath, ['--input-type=module', '-e', code], { cwd: project });
-    });
+    // the main entry and every subpath export (`@gradtx/core/engine`, ...)
+    const subpaths =
+      typeof pkg.exports === 'object' && pkg.exports !== null ? Object.keys(pkg.exports).filter((k) => k.startsWith('./')) : [];
+    for (const specifier of [pkg.name, ...subpaths.map((k) => `${pkg.name}/${k.slice(2)}`)]) {
+      check(`${specifier}: imports as ESM from the installed tarball`, () => {
+        const code = `const m = await import(${JSON.stringify(specifier)}); const n = Object.keys(m).length; if (n === 0) throw new Error('no exports'); const url = import.meta.resolve(${JSON.stringify(specifier)}); if (!url.includes('/node_modules/')) throw new Error('resolved outside node_modules: ' + url); console.log(n);`;
+        run(process.execPath, ['--input-type=module', '-e', code], { cwd: project });
+      });
+    }
   }
 
   copyFileSync(join(here, 'smoke.mjs'), join(project, 'smoke.mjs'));

@@ -7,9 +7,9 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
-import { currentDevice, runStep } from './fused/engine.js';
-import { FastStep } from './fused/fast.js';
-import { isFusedEnabled } from './fused/runtime.js';
+import { currentDevice, isFusedEnabled } from './fused/registry.js';
+import { ReplayedStep } from './fused/replay.js';
+import { runStep } from './fused/step.js';
 import { isTensor, treeLeaves } from './tree.js';
 import { checkTransformation } from './validate.js';
 
@@ -80,7 +80,7 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
   let p = params;
   let state: S = tx.init(params);
   let disposed = false;
-  let fast: FastStep | null = null;
+  let replayed: ReplayedStep | null = null;
   const fused = options.fused !== false;
   const inPlace = options.inPlace !== false;
   const alive = (what: string) => {
@@ -89,13 +89,13 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
   return {
     step(grads: Updates, extraArgs?: ExtraArgs): void {
       alive('step()');
-      if (fast !== null) {
-        const out = isFusedEnabled() && fast.on(currentDevice()) ? fast.step(grads, state, p) : null;
+      if (replayed !== null) {
+        const out = isFusedEnabled() && replayed.on(currentDevice()) ? replayed.step(grads, state, p) : null;
         if (out !== null) {
           [p, state] = out as [Params, S];
           return;
         }
-        fast = null;
+        replayed = null;
       }
       const [np, ns] = runStep(
         {
@@ -110,7 +110,7 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
           by: 'createOptimizer',
           capture: inPlace
             ? (c) => {
-                fast = new FastStep(c);
+                replayed = new ReplayedStep(c);
               }
             : undefined,
         },

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type { Device, DeviceReduction, KernelIR, Launch, LaunchReductions } from '@gradtx/core';
+import { type Device, type DeviceReduction, type KernelIR, type Launch, type LaunchReductions, partialOf } from '@gradtx/core/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GpuBuffer, type GpuBufferBinding, type GpuComputePipeline, Usage, type WebGpuBackendLike } from './gpu.js';
 import {
@@ -187,7 +187,7 @@ export class WebGpuDevice implements Device {
     const finalOf = reductions.map((r) => {
       let source = sourceNames.indexOf(r.of);
       if (source < 0) source = sourceNames.push(r.of) - 1;
-      const op = r.op === 'sum' ? 'sum' : r.op === 'maxAbs' ? 'maxAbs' : 'sumSq';
+      const op = partialOf(r.op);
       let partial = partials.findIndex((p) => p.source === source && p.op === op);
       if (partial < 0) partial = partials.push({ source, op }) - 1;
       let f = finals.findIndex((x) => x.partial === partial && x.op === r.op && x.scope === r.scope);

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import type { KernelIR, Node } from '@gradtx/core';
+import { type KernelIR, type Node, type PartialOp, REDUCTIONS, type ReductionOp } from '@gradtx/core/engine';
 
 /** Invocations per workgroup of every shader here. */
 export const WORKGROUP = 256;
@@ -303,18 +303,16 @@ export function kernelWgsl(ir: KernelIR, layout: KernelLayout): Shader {
 export interface PartialSpec {
   /** The source array reduced: an index into the `sources` of {@link partialsWgsl}. */
   readonly source: number;
-  readonly op: 'sumSq' | 'sum' | 'maxAbs';
+  readonly op: PartialOp;
 }
 
 /** A final reduction value: a combination of one partial over a leaf or over the whole tree. */
 export interface FinalSpec {
   /** Index into the partials. */
   readonly partial: number;
-  readonly op: 'l2' | 'sumSq' | 'sum' | 'maxAbs' | 'meanSq';
+  readonly op: ReductionOp;
   readonly scope: 'global' | 'leaf';
 }
-
-const IDENTITY = { sumSq: '0.0', sum: '0.0', maxAbs: '0.0' } as const;
 
 function accumulate(op: PartialSpec['op'], acc: string, x: string): string {
   if (op === 'sumSq') return `${acc} = ${acc} + ${x} * ${x};`;
@@ -322,8 +320,14 @@ function accumulate(op: PartialSpec['op'], acc: string, x: string): string {
   return `${acc} = max_nan(${acc}, abs(${x}));`;
 }
 
+/** The identity of combining partials of kind `op` (a WGSL float literal). */
+function identity(op: PartialSpec['op']): string {
+  return REDUCTIONS[op].identity.toFixed(1);
+}
+
+/** Combines two partials of kind `op` as the table of reductions says. */
 function combine(op: PartialSpec['op'], a: string, b: string): string {
-  return op === 'maxAbs' ? `max_nan(${a}, ${b})` : `(${a} + ${b})`;
+  return REDUCTIONS[op].combine === 'max' ? `max_nan(${a}, ${b})` : `(${a} + ${b})`;
 }
 
 /**
@@ -360,7 +364,7 @@ export function partialsWgsl(
   lines.push(`  let c = wg.y * nwg.x + wg.x;`, '  if (c >= S.nc) { return; }');
   lines.push('  let start = M[S.cs + c];', '  let end = M[S.cs + c + 1u];');
   partials.forEach((p, k) => {
-    lines.push(`  var a${k} = ${IDENTITY[p.op]};`);
+    lines.push(`  var a${k} = ${identity(p.op)};`);
   });
   lines.push(`  for (var e = start + li; e < end; e = e + ${REDUCE_GROUP}u) {`);
   partials.forEach((p, k) => {
@@ -385,9 +389,11 @@ export function partialsWgsl(
   return { code, uniforms: fields };
 }
 
+/** Finishes a combined total over `count` elements as the table of reductions says (NaN for an empty mean). */
 function finish(op: FinalSpec['op'], total: string, count: string): string {
-  if (op === 'l2') return `sqrt(${total})`;
-  if (op === 'meanSq') return `select(${total} / f32(${count}), f32_from_bits(0x7fc00000u), ${count} == 0u)`;
+  const how = REDUCTIONS[op].finish;
+  if (how === 'sqrt') return `sqrt(${total})`;
+  if (how === 'mean') return `select(${total} / f32(${count}), f32_from_bits(0x7fc00000u), ${count} == 0u)`;
   return total;
 }
 
@@ -414,12 +420,12 @@ export function finalsWgsl(partials: readonly PartialSpec[], finals: readonly Fi
   const globalPartials = [...new Set(finals.filter((f) => f.scope === 'global').map((f) => f.partial))];
   const lines: string[] = [];
   globalPartials.forEach((k) => {
-    lines.push(`  var g${k} = ${IDENTITY[(partials[k] as PartialSpec).op]};`);
+    lines.push(`  var g${k} = ${identity((partials[k] as PartialSpec).op)};`);
   });
   lines.push(`  for (var l = li; l < S.nl; l = l + ${WORKGROUP}u) {`);
   lines.push('    let c0 = M[S.lc + l];', '    let c1 = M[S.lc + l + 1u];', '    let count = M[S.lo + l + 1u] - M[S.lo + l];');
   partials.forEach((p, k) => {
-    lines.push(`    var t${k} = ${IDENTITY[p.op]};`);
+    lines.push(`    var t${k} = ${identity(p.op)};`);
   });
   lines.push('    for (var c = c0; c < c1; c = c + 1u) {');
   partials.forEach((p, k) => {

@@ -18,7 +18,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Params, Updates } from '../base.js';
-import { fusedStats } from '../fused/engine.js';
+import { fusedStats } from '../fused/stats.js';
 import { createOptimizer } from '../optimizer.js';
 import { disposeTree } from '../test-utils/index.js';
 import { buildTransformation, compare, decodeTree, readFixture, type StepCase, type Tolerance } from './loader.js';

@@ -8,10 +8,11 @@ import * as gx from '../index.js';
 import type { KernelIR } from '../lang/trace.js';
 import { expectTracesClose, randomArrays, rng, runFused, runReference } from '../test-utils/fused.js';
 import { arithSpec, reduceSpec } from '../test-utils/fused-specs.js';
-import { planOf } from './compile.js';
-import { CpuDevice } from './cpu.js';
-import { currentDevice, fusedStats, registerFusedDevice } from './engine.js';
-import type { Device, Launch, LaunchReductions } from './runtime.js';
+import type { Device, Launch, LaunchReductions } from './device.js';
+import { CpuDevice } from './devices/cpu.js';
+import { planOf } from './plan.js';
+import { currentDevice, registerFusedDevice } from './registry.js';
+import { fusedStats } from './stats.js';
 
 function combine(op: string, parts: number[], count: number): number {
   if (parts.length === 0) return op === 'meanSq' ? Number.NaN : 0;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { chain } from '../combine.js';
 import { elementwise } from '../elementwise.js';
-import { planOf } from '../fused/compile.js';
-import { jsKernelSource } from '../fused/js-codegen.js';
-import { Bytes } from '../fused/wasm-emit.js';
+import { jsKernelSource } from '../fused/devices/js-printer.js';
+import { Bytes } from '../fused/devices/wasm-assembler.js';
+import { planOf } from '../fused/plan.js';
 import { expectTracesClose, randomArrays, rng, runFused, runReference } from '../test-utils/fused.js';
 import { scaleByAdam } from '../transforms/adam.js';
 import { scale } from '../transforms/scaling.js';

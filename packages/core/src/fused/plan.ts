@@ -47,6 +47,9 @@ export type Segment =
       readonly last: boolean;
     };
 
+/** A fused run of a plan. */
+export type FusedSegment = Extract<Segment, { kind: 'fused' }>;
+
 /** How a transformation runs on the fused path. */
 export interface Plan {
   readonly stages: readonly Stage[];

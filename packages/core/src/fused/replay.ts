@@ -1,11 +1,11 @@
 /**
- * The optimizer's fast path: repeats a step that wrote every output in place,
+ * The optimizer's replayed steps: repeats a step that wrote every output in place,
  * without re-validating or re-flattening what the optimizer owns.
  *
  * After a fused step of a single fused run (no opaque stage) that updated the
  * params and the state in place, the next step has the same tensors, the
  * same tree structure and the same kernel launch; only the gradients, the
- * step counts and the scalars change. {@link FastStep.step} checks what can
+ * step counts and the scalars change. {@link ReplayedStep.step} checks what can
  * change between steps (the gradients' structure, shapes and dtypes; that the
  * owned buffers are still exclusive, e.g. nobody took a `tf.clone` of a
  * param; that the state and params are the objects it returned) and runs the
@@ -18,7 +18,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Params, safeIncrement, type Updates } from '../base.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
 import { isNode, isPlainObject } from '../tree.js';
-import { Abort, buildState, type Captured, fusedStats, segmentScalars } from './engine.js';
+import { FallBack } from './fall-back.js';
+import type { Captured } from './request.js';
+import { segmentScalars } from './scalars.js';
+import { buildState } from './state-layout.js';
+import { fusedStats } from './stats.js';
 
 /** Collects the leaves of `tree` into `out` if its structure is `def` (a treedef of `treeFlatten`); false otherwise. */
 function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {
@@ -43,7 +47,7 @@ function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {
 }
 
 /** A repeatable in-place step (see the module comment). */
-export class FastStep {
+export class ReplayedStep {
   private params: Params;
   private state: unknown;
   private readonly stageStates: Record<string, unknown>[];
@@ -77,7 +81,7 @@ export class FastStep {
     this.uColumn = c.seg.ir.inputs.indexOf('u');
   }
 
-  /** Whether this fast path belongs to `device` (the backend has not changed). */
+  /** Whether this replayed step belongs to `device` (the backend has not changed). */
   on(device: unknown): boolean {
     return device === this.c.device;
   }
@@ -112,7 +116,7 @@ export class FastStep {
     try {
       sc = segmentScalars(seg, plan, counts, gs, this.c.ps, device);
     } catch (e) {
-      if (e instanceof Abort) return null;
+      if (e instanceof FallBack) return null;
       throw e;
     }
     const { scalars, leafScalars, globalValues } = sc;

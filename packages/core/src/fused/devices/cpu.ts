@@ -22,10 +22,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelIR } from '../lang/trace.js';
-import type { JsKernel } from './js-codegen.js';
-import { codegenGeneration, type Device, jsKernel, type Launch, leafScalarCount, wasmModule } from './runtime.js';
-import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-codegen.js';
+import type { PartialOp } from '../../lang/reductions.js';
+import type { KernelIR } from '../../lang/trace.js';
+import { type Device, type Launch, leafScalarCount } from '../device.js';
+import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
+import type { JsKernel } from './js-printer.js';
+import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
 
 interface CpuData {
   values: Float32Array;
@@ -56,7 +58,7 @@ interface Staged {
 
 const staged = new Map<string, Staged | null>();
 
-type Reducers = Record<'sumSq' | 'sum' | 'maxAbs', (ptr: number, n: number) => number>;
+type Reducers = Record<PartialOp, (ptr: number, n: number) => number>;
 let reducer: { fns: Reducers; f32: Float32Array } | null | undefined;
 let reducerGeneration = -1;
 
@@ -182,6 +184,11 @@ function runStaged(
   flush();
 }
 
+/** The fused device of a tfjs `cpu` backend, or `null` when its arrays cannot be reached (for {@link registerFusedDevice}). */
+export function cpuDeviceOf(backend: tf.KernelBackend): CpuDevice | null {
+  return typeof (backend as unknown as { data?: unknown }).data === 'object' ? new CpuDevice(backend) : null;
+}
+
 /** The fused device of a `cpu` backend. */
 export class CpuDevice implements Device {
   readonly name = 'cpu' as const;
@@ -220,7 +227,7 @@ export class CpuDevice implements Device {
     return tf.engine().makeTensorFromDataId(dataId as never, shape as number[], 'float32', this.backend);
   }
 
-  partial(op: 'sumSq' | 'sum' | 'maxAbs', t: tf.Tensor): number {
+  partial(op: PartialOp, t: tf.Tensor): number {
     const a = this.values(t);
     const n = a.length;
     const r = stagedReducer();

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { KernelIR, Node } from '../lang/trace.js';
+import type { KernelIR, Node } from '../../lang/trace.js';
 
 /** A compiled JS kernel (see the module comment for the arguments). */
 export type JsKernel = (

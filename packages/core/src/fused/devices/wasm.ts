@@ -15,9 +15,11 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelIR } from '../lang/trace.js';
-import { codegenGeneration, type Device, jsKernel, type Launch, leafScalarCount, wasmModule } from './runtime.js';
-import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-codegen.js';
+import type { PartialOp } from '../../lang/reductions.js';
+import type { KernelIR } from '../../lang/trace.js';
+import { type Device, type Launch, leafScalarCount } from '../device.js';
+import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
+import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
 
 interface WasmData {
   id: number;
@@ -39,17 +41,19 @@ interface WasmBackendLike extends tf.KernelBackend {
 }
 
 type Exports = { run: (table: number, count: number, scalars: number) => void };
-type Reducers = {
-  sumSq: (p: number, n: number) => number;
-  sum: (p: number, n: number) => number;
-  maxAbs: (p: number, n: number) => number;
-};
+type Reducers = Record<PartialOp, (p: number, n: number) => number>;
 
 /** The memory of a wasm backend, or `null` when it cannot be found (a tfjs version with another layout). */
 export function wasmMemoryOf(backend: tf.KernelBackend): WebAssembly.Memory | null {
   const w = (backend as WasmBackendLike).wasm;
   const m = w?.asm?.memory ?? w?.wasmMemory;
   return m instanceof WebAssembly.Memory ? m : null;
+}
+
+/** The fused device of a tfjs `wasm` backend, or `null` when its memory cannot be found (for {@link registerFusedDevice}). */
+export function wasmDeviceOf(backend: tf.KernelBackend): WasmDevice | null {
+  const memory = wasmMemoryOf(backend);
+  return memory === null ? null : new WasmDevice(backend, memory);
 }
 
 /** The fused device of a `wasm` backend. */
@@ -104,7 +108,7 @@ export class WasmDevice implements Device {
     return this.reducers;
   }
 
-  partial(op: 'sumSq' | 'sum' | 'maxAbs', t: tf.Tensor): number {
+  partial(op: PartialOp, t: tf.Tensor): number {
     const n = t.size;
     const at = this.data(t).memoryOffset;
     const r = this.reduction();

@@ -19,8 +19,8 @@
  *
  * @module
  */
-import type { KernelIR, Node } from '../lang/trace.js';
-import { assemble, Func, OP, SIMD, WT } from './wasm-emit.js';
+import type { KernelIR, Node } from '../../lang/trace.js';
+import { assemble, Func, OP, SIMD, WT } from './wasm-assembler.js';
 
 /** Bytes per table entry of a kernel. */
 export function entryBytes(ir: KernelIR): number {
