@@ -92,12 +92,12 @@ function traceable(spec: ElementwiseSpec): boolean {
   }
 }
 
-/** Flattens `tx` into stages and the layout of its state. */
-function flatten(tx: GradientTransformation, stages: Stage[]): StateLayout {
+/** Collects the stages of `tx` (chains followed down to their members) and returns the layout of its state. */
+function collectStages(tx: GradientTransformation, stages: Stage[]): StateLayout {
   const f = tx.fusion;
   if (f?.kind === 'chain') {
     const array = f.children.every(([key]) => typeof key === 'number');
-    return { kind: 'node', array, children: f.children.map(([key, child]) => [key, flatten(child, stages)] as const) };
+    return { kind: 'node', array, children: f.children.map(([key, child]) => [key, collectStages(child, stages)] as const) };
   }
   const spec = f?.kind === 'elementwise' && traceable(f.spec) ? f.spec : null;
   stages.push({ tx, spec });
@@ -109,7 +109,7 @@ export function planOf(tx: GradientTransformation): Plan {
   let plan = plans.get(tx);
   if (plan) return plan;
   const stages: Stage[] = [];
-  const layout = flatten(tx, stages);
+  const layout = collectStages(tx, stages);
   const segments: Segment[] = [];
   let run: number[] = [];
   const flush = (apply: boolean): void => {

@@ -25,7 +25,7 @@ import { buildState } from './state-layout.js';
 import { fusedStats } from './stats.js';
 
 /** Collects the leaves of `tree` into `out` if its structure is `def` (a treedef of `treeFlatten`); false otherwise. */
-function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {
+function leavesLike(def: unknown, tree: unknown, out: unknown[]): boolean {
   if (def === null || def === undefined) return tree === null || tree === undefined;
   if (def === '*') {
     if (isNode(tree) || tree === null || tree === undefined) return false;
@@ -34,14 +34,14 @@ function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {
   }
   if (Array.isArray(def)) {
     if (!Array.isArray(tree) || tree.length !== def.length) return false;
-    for (let i = 0; i < def.length; i++) if (!flattenLike(def[i], tree[i], out)) return false;
+    for (let i = 0; i < def.length; i++) if (!leavesLike(def[i], tree[i], out)) return false;
     return true;
   }
   if (!isPlainObject(tree)) return false;
   const keys = Object.keys(def as object).sort();
   if (Object.keys(tree).length !== keys.length) return false;
   for (const k of keys) {
-    if (!Object.hasOwn(tree, k) || !flattenLike((def as Record<string, unknown>)[k], tree[k], out)) return false;
+    if (!Object.hasOwn(tree, k) || !leavesLike((def as Record<string, unknown>)[k], tree[k], out)) return false;
   }
   return true;
 }
@@ -91,7 +91,7 @@ export class ReplayedStep {
     const { device, seg, plan } = this.c;
     if (state !== this.state || params !== this.params) return null;
     const gs: tf.Tensor[] = [];
-    if (!flattenLike(this.c.treedef, grads, gs)) return null;
+    if (!leavesLike(this.c.treedef, grads, gs)) return null;
     for (let l = 0; l < gs.length; l++) {
       const g = gs[l] as tf.Tensor;
       if (!(g instanceof tf.Tensor) || g.isDisposed || g.dtype !== 'float32' || g.size !== this.sizes[l]) return null;

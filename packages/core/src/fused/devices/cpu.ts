@@ -124,7 +124,7 @@ function runStaged(
   L: number,
   scalars: Float64Array,
   leafScalars: Float64Array,
-  nls: number,
+  perLeafScalars: number,
 ): void {
   const { f32, i32, regions, stride, tableAt } = k;
   const A = regions.length;
@@ -170,7 +170,7 @@ function runStaged(
       const e = (tableAt + count * stride) / 4;
       i32[e] = len;
       for (let j = 0; j < A; j++) i32[e + 1 + j] = ((regions[j] as number) + fill) * 4;
-      for (let s = 0; s < nls; s++) f32[e + 1 + A + s] = leafScalars[l * nls + s] as number;
+      for (let s = 0; s < perLeafScalars; s++) f32[e + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
       pendLeaf.push(l);
       pendAt.push(at);
       pendLen.push(len);
@@ -277,7 +277,7 @@ export class CpuDevice implements Device {
   launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
     const cols = columns.map((c) => c.map((t) => this.values(t)));
     const L = columns[0]?.length ?? 0;
-    const nls = leafScalarCount(ir);
+    const perLeafScalars = leafScalarCount(ir);
     const nIn = ir.inputs.length;
     const staged = ir.transcendental ? null : stagedKernel(ir);
     const js = staged === null ? jsKernel(ir) : null;
@@ -295,7 +295,7 @@ export class CpuDevice implements Device {
         return true;
       },
       run: (scalars, leafScalars) => {
-        if (staged !== null) runStaged(staged, nIn, cols, L, scalars, leafScalars, nls);
+        if (staged !== null) runStaged(staged, nIn, cols, L, scalars, leafScalars, perLeafScalars);
         else (js as JsKernel)(L, ns, cols.slice(0, nIn), cols.slice(nIn), scalars, leafScalars);
       },
     };

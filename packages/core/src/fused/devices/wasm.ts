@@ -200,14 +200,14 @@ export class WasmDevice implements Device {
   }
 
   launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
-    return this.withParamsRefreshed(ir, columns, this.rawLaunch(ir, columns));
+    return this.withParamsRefreshed(ir, columns, this.kernelLaunch(ir, columns));
   }
 
-  private rawLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
+  private kernelLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
     const inst = this.instance(ir);
     const L = columns[0]?.length ?? 0;
     const A = columns.length;
-    const nls = leafScalarCount(ir);
+    const perLeafScalars = leafScalarCount(ir);
     if (inst === null) return this.jsLaunch(ir, columns);
     // the table, kept in JS and copied into the heap at each run
     const words = entryBytes(ir) / 4;
@@ -229,7 +229,8 @@ export class WasmDevice implements Device {
     return {
       setColumn,
       run: (scalars, leafScalars) => {
-        for (let l = 0; l < L; l++) for (let s = 0; s < nls; s++) imageF[l * words + 1 + A + s] = leafScalars[l * nls + s] as number;
+        for (let l = 0; l < L; l++)
+          for (let s = 0; s < perLeafScalars; s++) imageF[l * words + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
         const scalBytes = Math.ceil((4 * scalars.length) / 16) * 16;
         const base = this.scratchFor(scalBytes + image.byteLength);
         // views after the allocation (the heap may have grown)
