@@ -45,6 +45,7 @@ export {
   checkStateKeys,
   checkTransformation,
   checkUnitInterval,
+  requireExtra,
   requireParams,
   resolveOptions,
 } from './validate.js';

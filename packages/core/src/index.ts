@@ -76,6 +76,7 @@ export {
   type Schedule,
   safeIncrement,
   type Tensor,
+  type UpdateExtras,
   type Updates,
 } from './base.js';
 export { type ApplyIfFiniteState, applyIfFinite } from './combinators/apply-if-finite.js';
