@@ -49,4 +49,5 @@ const trace: Trace = { params: [], states: [] };
 const difference: string | null = compareTraces(trace, trace, 'same', { rtol: 0, atol: 0 });
 // @ts-expect-error registerFusedDevice takes a backend name first
 registerFusedDevice(() => device);
+
 export { difference, l2Partial, random, signature };
