@@ -15,7 +15,7 @@
  */
 import './fused/devices/register.js';
 
-export { type Device, type DeviceReduction, type Launch, type LaunchReductions, leafScalarCount } from './fused/device.js';
+export { type Device, type DeviceReduction, type Launch, type LaunchReductions, leafScalarCount, writtenTensors } from './fused/device.js';
 export { type FusedSegment, type Plan, planOf, type Segment, type Stage, type StateLayout } from './fused/plan.js';
 export { currentDevice, registerFusedDevice } from './fused/registry.js';
 export {

@@ -23,7 +23,15 @@
  *
  * @module
  */
-import { type Device, type DeviceReduction, type KernelIR, type Launch, type LaunchReductions, partialOf } from '@gradtx/core/engine';
+import {
+  type Device,
+  type DeviceReduction,
+  type KernelIR,
+  type Launch,
+  type LaunchReductions,
+  partialOf,
+  writtenTensors,
+} from '@gradtx/core/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GpuBuffer, type GpuBufferBinding, type GpuComputePipeline, Usage, type WebGpuBackendLike } from './gpu.js';
 import {
@@ -189,8 +197,6 @@ function evenChunks(N: number): { chunkStarts: number[]; segStarts: Uint32Array;
 /** The fused device of a tfjs `webgpu` backend. */
 export class WebGpuDevice implements Device {
   readonly name = 'webgpu';
-  /** Reductions run on the GPU, inside the launch: nothing is read back. */
-  readonly reducesOnDevice = true;
   readonly stats: WebGpuStats = { dispatches: 0, runs: 0, copies: 0, pipelines: 0 };
   private readonly b: WebGpuBackendLike;
   private readonly pipelines = new Map<string, GpuComputePipeline>();
@@ -214,24 +220,9 @@ export class WebGpuDevice implements Device {
     return d !== undefined && d.refCount === 1 && d.external !== true;
   }
 
-  record(t: tf.Tensor): { readonly refCount: number } | undefined {
-    return this.data(t);
-  }
-
   alloc(shape: readonly number[]): tf.Tensor {
     const info = this.b.makeTensorInfo(shape as number[], 'float32');
     return tf.engine().makeTensorFromTensorInfo(info, this.backend);
-  }
-
-  /** Not used: this device reduces on the GPU ({@link runReduced}); reading a partial back would stall the queue. */
-  partial(): number {
-    throw new Error('gradtx/webgpu: reductions run on the GPU (runReduced); partial() is not available');
-  }
-
-  setScalar(t: tf.Tensor, value: number): void {
-    const buf = this.buffer(t);
-    this.b.device.queue.writeBuffer(buf, 0, Float32Array.of(value));
-    this.written(t);
   }
 
   prepare(ir: KernelIR): boolean {
@@ -242,19 +233,23 @@ export class WebGpuDevice implements Device {
   /**
    * Binds the kernel of `ir` to `columns` (the IR's inputs, then its outputs,
    * one tensor per leaf each) and to the run's `reductions`. Each `run` of
-   * the launch is one command buffer (see {@link runReduced}).
+   * the launch is one command buffer (see {@link runReduced}): the
+   * reductions run on the GPU, nothing is read back.
    */
-  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions?: LaunchReductions): Launch {
+  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): Launch {
     const cols = columns.map((c) => [...c]);
     const nIn = ir.inputs.length;
     const L = cols[0]?.length ?? 0;
-    let sources = { u: [...(reductions?.u ?? [])], p: [...(reductions?.p ?? [])] };
-    const list = reductions?.list ?? [];
+    let sources = { u: [...reductions.u], p: [...reductions.p] };
+    const list = reductions.list;
     const rebind = (tensors: readonly tf.Tensor[]) => tensors.length === L && tensors.every((t) => this.resident(t));
+    // the records of the buffers it writes: each must still be its tensor's alone at every run
+    let records = writtenTensors(ir, cols, reductions).map((t) => this.data(t));
     return {
       setColumn: (j, tensors) => {
         if (!rebind(tensors)) return false;
         cols[j] = [...tensors];
+        if (j >= nIn) records = writtenTensors(ir, cols, reductions).map((t) => this.data(t));
         return true;
       },
       setUpdates: (tensors) => {
@@ -263,6 +258,7 @@ export class WebGpuDevice implements Device {
         return true;
       },
       run: (scalars) => {
+        for (const r of records) if (r?.refCount !== 1) return false;
         const jobs: LeafJob[] = [];
         for (let l = 0; l < L; l++) {
           jobs.push({
@@ -272,6 +268,7 @@ export class WebGpuDevice implements Device {
           });
         }
         this.runReduced(ir, jobs, scalars, list, sources);
+        return true;
       },
     };
   }

@@ -6,35 +6,38 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { PartialOp } from '../lang/reductions.js';
 import type { ReductionSpec } from '../lang/spec.js';
 import type { KernelIR } from '../lang/trace.js';
 
 /**
- * A kernel bound to the buffers of every leaf, ready to run. Columns are the
- * IR's inputs then its outputs; column `j` holds one tensor per leaf.
- * A launch can be kept and run again: `setColumn` rebinds one column (the
- * gradients, each step).
+ * A kernel bound to the buffers of every leaf, and the reductions that feed
+ * it, ready to run. Columns are the IR's inputs then its outputs; column `j`
+ * holds one tensor per leaf. A launch can be kept and run again:
+ * `setColumn` rebinds one column and `setUpdates` the updates the reductions
+ * read (the gradients, each step).
  */
 export interface Launch {
   /** Rebinds column `j` to new tensors (same sizes); false, leaving the launch unusable, when one does not live on this backend. */
   setColumn(j: number, tensors: readonly tf.Tensor[]): boolean;
   /**
-   * Devices that reduce on their own ({@link Device.reducesOnDevice}):
-   * rebinds the incoming updates the reductions read (`LaunchReductions.u`);
+   * Rebinds the incoming updates the reductions read (`LaunchReductions.u`);
    * false, leaving the launch unusable, when one does not live on the device.
    */
-  setUpdates?(tensors: readonly tf.Tensor[]): boolean;
+  setUpdates(tensors: readonly tf.Tensor[]): boolean;
   /**
-   * Runs the kernel. `scalars` holds one float32-rounded value per IR scalar
-   * (per-leaf ones unused); `leafScalars[l * nLeaf + s]` the per-leaf ones.
+   * Computes the launch's reductions, then runs the kernel. `scalars` holds
+   * one float32-rounded value per IR scalar that comes from the spec's
+   * `scalars(count)`; the device fills those of the reductions (per-leaf ones
+   * stay on its side). Returns false, having changed nothing, when a tensor
+   * it writes ({@link writtenTensors}) no longer holds its buffer alone
+   * (e.g. a `tf.clone` of a param was taken since the launch was bound).
    */
-  run(scalars: Float64Array, leafScalars: Float64Array): void;
+  run(scalars: Float64Array): boolean;
 }
 
 /**
- * A reduction computed by a device that reduces on its own (see
- * {@link Device.reducesOnDevice}), as the reference path computes it.
+ * A reduction a launch computes before its kernel, as the reference path
+ * computes it (see the table of reductions, `REDUCTIONS`).
  */
 export interface DeviceReduction {
   /** Over the run's incoming updates (`u`) or the params (`p`). */
@@ -47,7 +50,7 @@ export interface DeviceReduction {
   readonly target?: tf.Tensor | null;
 }
 
-/** The reductions of a launch on a device that reduces on its own, with the tensors they read. */
+/** The reductions of a launch, with the tensors they read. */
 export interface LaunchReductions {
   /** The run's incoming updates, one tensor per leaf. */
   readonly u: readonly tf.Tensor[];
@@ -65,36 +68,29 @@ export interface Device {
   /** The tfjs backend name. */
   readonly name: string;
   readonly backend: tf.KernelBackend;
-  /**
-   * When true, the device computes the reductions itself inside a launch
-   * (the engine passes them as `LaunchReductions` and never calls
-   * {@link Device.partial}), and fills the reduction scalars on its side.
-   */
-  readonly reducesOnDevice?: boolean;
   /** Whether the tensor's data lives on this backend (tfjs moves data between backends lazily). */
   resident(t: tf.Tensor): boolean;
   /** Whether the tensor's buffer belongs to this tensor alone, so it may be overwritten when donated. */
   exclusive(t: tf.Tensor): boolean;
-  /**
-   * The backend's record of a tensor's data (it carries the buffer's
-   * `refCount`); stable while the data lives, so a caller may keep it and
-   * read `refCount` later (0 once the data is released).
-   */
-  record(t: tf.Tensor): { readonly refCount: number } | undefined;
   /** A new float32 tensor with unspecified contents. */
   alloc(shape: readonly number[]): tf.Tensor;
-  /** One leaf's partial reduction: the float32 sum of float32 squares, the float32 sum, or the largest |x| (NaN-propagating). */
-  partial(op: PartialOp, t: tf.Tensor): number;
-  /** Overwrites the value of an exclusive scalar tensor. */
-  setScalar(t: tf.Tensor, value: number): void;
   /** Compiles what a launch of `ir` needs; false when no code can be generated here (CSP). No side effects on tensors. */
   prepare(ir: KernelIR): boolean;
   /**
    * Binds the kernel of `ir` (prepared) to `columns` (the IR's inputs then
-   * outputs, one tensor per leaf each); `reductions` only for devices that
-   * reduce on their own.
+   * outputs, one tensor per leaf each) and to its `reductions`: each run
+   * computes them first (the IR's reduction scalars, and the targets of
+   * those kept in the state), then the kernel. Every device takes its
+   * reductions this way, whether it reduces on the GPU or on the host.
    */
-  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions?: LaunchReductions): Launch;
+  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): Launch;
+}
+
+/** The tensors a launch of `ir` writes: its output columns, then the targets of its reductions. */
+export function writtenTensors(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): tf.Tensor[] {
+  const out = columns.slice(ir.inputs.length).flat();
+  for (const r of reductions.list) if (r.target) out.push(r.target);
+  return out;
 }
 
 /** The number of per-leaf scalars of an IR. */

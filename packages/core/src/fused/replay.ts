@@ -7,10 +7,11 @@
  * same tree structure and the same kernel launch; only the gradients, the
  * step counts and the scalars change. {@link ReplayedStep.step} checks what can
  * change between steps (the gradients' structure, shapes and dtypes; that the
- * owned buffers are still exclusive, e.g. nobody took a `tf.clone` of a
- * param; that the state and params are the objects it returned) and runs the
- * kernel; when a check fails it returns null and the caller takes the general
- * path, which raises the usual errors.
+ * owned tensors still hold their buffers; that the state and params are the
+ * objects it returned) and runs the launch, which refuses when a buffer it
+ * writes is shared (e.g. somebody took a `tf.clone` of a param); when a
+ * check fails it returns null and the caller takes the general path, which
+ * raises the usual errors.
  *
  * @module
  */
@@ -53,7 +54,6 @@ export class ReplayedStep {
   private readonly stageStates: Record<string, unknown>[];
   private readonly owned: tf.Tensor[];
   private readonly ownedIds: object[];
-  private readonly records: { readonly refCount: number }[];
   private readonly sizes: Int32Array;
   private readonly ownedSet: Set<object>;
   private readonly shapes: (readonly number[])[];
@@ -75,7 +75,6 @@ export class ReplayedStep {
     this.owned = owned;
     this.ownedIds = owned.map((t) => t.dataId);
     this.ownedSet = new Set(this.ownedIds);
-    this.records = owned.map((t) => c.device.record(t) as { refCount: number });
     this.sizes = Int32Array.from(c.ps, (t) => t.size);
     this.shapes = c.ps.map((t) => t.shape);
     this.uColumn = c.seg.ir.inputs.indexOf('u');
@@ -88,7 +87,7 @@ export class ReplayedStep {
 
   /** One step for `grads`; null when the general path must run instead (nothing has been changed then). */
   step(grads: Updates, state: unknown, params: Params): [Params, unknown] | null {
-    const { device, seg, plan } = this.c;
+    const { seg, plan } = this.c;
     if (state !== this.state || params !== this.params) return null;
     const gs: tf.Tensor[] = [];
     if (!leavesLike(this.c.treedef, grads, gs)) return null;
@@ -100,38 +99,34 @@ export class ReplayedStep {
       for (let d = 0; d < shape.length; d++) if (g.shape[d] !== shape[d]) return null;
       if (this.ownedSet.has(g.dataId)) return null;
     }
-    // owned buffers must still be ours alone (a tf.clone or a reshape of a param shares it)
+    // owned tensors must still hold their buffers (the launch checks that those it writes hold them alone:
+    // a tf.clone or a reshape of a param shares its buffer)
     const owned = this.owned;
     for (let i = 0; i < owned.length; i++) {
       const t = owned[i] as tf.Tensor;
-      if (t.isDisposed || t.dataId !== this.ownedIds[i] || (this.records[i] as { refCount: number }).refCount !== 1) return null;
+      if (t.isDisposed || t.dataId !== this.ownedIds[i]) return null;
     }
     if (this.uColumn >= 0 && !this.c.launch.setColumn(this.uColumn, gs)) return null;
-    if (device.reducesOnDevice === true && this.c.launch.setUpdates !== undefined && !this.c.launch.setUpdates(gs)) return null;
+    if (!this.c.launch.setUpdates(gs)) return null;
     const counts = seg.stages.map((i) => {
       const spec = this.specs[i] as ElementwiseSpec;
       return spec.counted ? ((this.stageStates[i] as Record<string, unknown>).count as number) : 0;
     });
-    let sc: ReturnType<typeof segmentScalars>;
+    let scalars: Float64Array;
     try {
-      sc = segmentScalars(seg, plan, counts, gs, this.c.ps, device);
+      scalars = segmentScalars(seg, plan, counts);
     } catch (e) {
       if (e instanceof FallBack) return null;
       throw e;
     }
-    const { scalars, leafScalars, globalValues } = sc;
-    this.c.launch.run(scalars, leafScalars);
-    seg.stages.forEach((i, j) => {
+    if (!this.c.launch.run(scalars)) return null;
+    seg.stages.forEach((i) => {
       const spec = this.specs[i] as ElementwiseSpec;
       const old = this.stageStates[i] as Record<string, unknown>;
       const next: Record<string, unknown> = spec.counted ? { count: safeIncrement(old.count as number) } : {};
       for (const slot of spec.slots) next[slot.name] = old[slot.name];
-      for (const name of spec.reductionsInState ?? []) {
-        // a device that reduces on its own wrote it already (the launch's target is this tensor)
-        if (device.reducesOnDevice !== true)
-          device.setScalar(old[name] as tf.Tensor, Math.fround((globalValues[j] as Map<string, number>).get(name) ?? 0));
-        next[name] = old[name];
-      }
+      // the launch wrote the reductions kept in the state into these tensors (its targets)
+      for (const name of spec.reductionsInState ?? []) next[name] = old[name];
       this.stageStates[i] = next;
     });
     this.state = buildState(plan.layout, this.stageStates, this.state);

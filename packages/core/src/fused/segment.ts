@@ -36,8 +36,6 @@ export interface SegmentContext {
   created: Set<tf.Tensor>;
   /** Per stage of the plan: its new state. */
   newStage: unknown[];
-  /** The params' partial reductions, shared by the segments of the step. */
-  pPartials: Map<string, number[]>;
   /** The last segment's launch, for the optimizer's replayed steps. */
   launch?: Launch;
 }
@@ -83,8 +81,9 @@ function outputColumns(seg: FusedSegment, req: StepRequest, device: Device, plan
 }
 
 /**
- * For a device that reduces on its own: the reductions of the launch, and the
- * tensor that receives each reduction kept in the state (`<stage>:<name>`).
+ * The reductions of the launch, and the tensor that receives each reduction
+ * kept in the state (`<stage>:<name>`): the old one when it may be
+ * overwritten, else a new one.
  */
 function launchReductions(
   seg: FusedSegment,
@@ -92,9 +91,8 @@ function launchReductions(
   device: Device,
   plan: Plan,
   ctx: SegmentContext,
-): { reductions?: LaunchReductions; targets: Map<string, tf.Tensor> } {
+): { reductions: LaunchReductions; targets: Map<string, tf.Tensor> } {
   const targets = new Map<string, tf.Tensor>();
-  if (device.reducesOnDevice !== true) return { targets };
   const list = deviceReductions(seg, plan);
   seg.stages.forEach((i, j) => {
     const spec = specOf(plan, i);
@@ -127,10 +125,9 @@ function finalizer(req: StepRequest, device: Device, ctx: SegmentContext): (t: t
 function nextStageStates(
   seg: FusedSegment,
   req: StepRequest,
-  device: Device,
   plan: Plan,
   ctx: SegmentContext,
-  run: { outs: tf.Tensor[][]; globalValues: readonly Map<string, number>[]; targets: Map<string, tf.Tensor> },
+  run: { outs: tf.Tensor[][]; targets: Map<string, tf.Tensor> },
   finalize: (t: tf.Tensor) => tf.Tensor,
 ): void {
   const ir = seg.ir;
@@ -149,42 +146,30 @@ function nextStageStates(
       const leaves = k >= 0 ? (run.outs[k] as tf.Tensor[]) : (old.slots[si] as tf.Tensor[]).map(keep);
       next[s.name] = treeUnflatten(treeFlatten(old.state[s.name]).treedef, leaves);
     });
-    for (const name of spec.reductionsInState ?? []) {
-      next[name] = keptReduction(old.state[name] as tf.Tensor, run.targets.get(`${j}:${name}`), run.globalValues[j]?.get(name) ?? 0);
-    }
+    // a reduction kept in the state: the tensor the launch wrote it into
+    for (const name of spec.reductionsInState ?? []) next[name] = finalize(run.targets.get(`${j}:${name}`) as tf.Tensor);
     ctx.newStage[i] = next;
   });
-
-  /** A reduction kept in the state: the device's target, the old tensor overwritten, or a new scalar. */
-  function keptReduction(t: tf.Tensor, target: tf.Tensor | undefined, value: number): tf.Tensor {
-    if (target !== undefined) return finalize(target);
-    if (seg.last && ctx.writable(t, req.donate.state)) {
-      device.setScalar(t, Math.fround(value));
-      return finalize(t);
-    }
-    const out = tf.scalar(value, 'float32');
-    ctx.created.add(out);
-    return out;
-  }
 }
 
 /** Runs one fused segment: reductions, scalars, destinations, the kernel, the new stage states. */
 export function runFusedSegment(seg: FusedSegment, req: StepRequest, device: Device, plan: Plan, ctx: SegmentContext): SegmentResult {
   const ir = seg.ir;
   const counts = seg.stages.map((i) => (ctx.stages[i] as ElementwiseStageState).count);
-  const { scalars, leafScalars, globalValues } = segmentScalars(seg, plan, counts, ctx.cur, ctx.ps, device, ctx.pPartials);
+  const scalars = segmentScalars(seg, plan, counts);
   // columns: the arrays each IR input reads and each output writes, per leaf
   const inputs = ir.inputs.map((name) => inputColumn(name, seg, plan, ctx));
   const outs = outputColumns(seg, req, device, plan, ctx);
   const { reductions, targets } = launchReductions(seg, req, device, plan, ctx);
   const launch = device.launch(ir, [...inputs, ...outs], reductions);
-  launch.run(scalars, leafScalars);
+  // every tensor it writes was checked writable (or is new) just now
+  if (!launch.run(scalars)) throw new Error('gradtx: internal error: a fused launch found a buffer it writes shared');
   ctx.launch = launch;
   const finalize = finalizer(req, device, ctx);
   ir.outputs.forEach((o, k) => {
     if (o.name !== 'u') outs[k] = (outs[k] as tf.Tensor[]).map(finalize);
   });
-  nextStageStates(seg, req, device, plan, ctx, { outs, globalValues, targets }, finalize);
+  nextStageStates(seg, req, plan, ctx, { outs, targets }, finalize);
   const pi = ir.outputs.findIndex((o) => o.name === 'p');
   const ui = ir.outputs.findIndex((o) => o.name === 'u');
   return { params: pi >= 0 ? outs[pi] : undefined, u: ui >= 0 ? outs[ui] : undefined };

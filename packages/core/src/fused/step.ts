@@ -180,7 +180,6 @@ function runSegments(req: StepRequest, device: Device, plan: Plan, inputs: StepI
     writable: (t, donated) => inPlace && donated && uses.get(t.dataId) === 1 && device.exclusive(t),
     created: new Set(),
     newStage: plan.stages.map(() => undefined),
-    pPartials: new Map(),
   };
   const flow: StepFlow = {
     ctx,

@@ -24,8 +24,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PartialOp } from '../../lang/reductions.js';
 import type { KernelIR } from '../../lang/trace.js';
-import { type Device, type Launch, leafScalarCount } from '../device.js';
+import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
+import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
 import type { JsKernel } from './js-printer.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
 
@@ -217,7 +218,7 @@ export class CpuDevice implements Device {
     return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
   }
 
-  record(t: tf.Tensor): CpuData | undefined {
+  dataRecord(t: tf.Tensor): { readonly refCount: number } | undefined {
     return this.b.data.get(t.dataId);
   }
 
@@ -274,7 +275,12 @@ export class CpuDevice implements Device {
     return jsKernel(ir) !== null;
   }
 
-  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
+  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): Launch {
+    return hostReducedLaunch(ir, columns, this.kernelLaunch(ir, columns), reductions, this);
+  }
+
+  /** The kernel of `ir` bound to `columns`, without reductions: the staged SIMD kernel, or the JS loop. */
+  kernelLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): KernelLaunch {
     const cols = columns.map((c) => c.map((t) => this.values(t)));
     const L = columns[0]?.length ?? 0;
     const perLeafScalars = leafScalarCount(ir);

@@ -17,8 +17,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PartialOp } from '../../lang/reductions.js';
 import type { KernelIR } from '../../lang/trace.js';
-import { type Device, type Launch, leafScalarCount } from '../device.js';
+import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
+import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
 
 interface WasmData {
@@ -91,7 +92,7 @@ export class WasmDevice implements Device {
     return this.b.dataIdMap.get(t.dataId)?.refCount === 1;
   }
 
-  record(t: tf.Tensor): WasmData | undefined {
+  dataRecord(t: tf.Tensor): { readonly refCount: number } | undefined {
     return this.b.dataIdMap.get(t.dataId);
   }
 
@@ -182,7 +183,7 @@ export class WasmDevice implements Device {
   }
 
   /** The launch `inner`, followed by {@link forgetCaches} on the params column (if the kernel writes params). */
-  private withParamsRefreshed(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], inner: Launch): Launch {
+  private withParamsRefreshed(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], inner: KernelLaunch): KernelLaunch {
     const k = ir.outputs.findIndex((o) => o.name === 'p');
     if (k < 0) return inner;
     const column = ir.inputs.length + k;
@@ -199,11 +200,11 @@ export class WasmDevice implements Device {
     };
   }
 
-  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
-    return this.withParamsRefreshed(ir, columns, this.kernelLaunch(ir, columns));
+  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): Launch {
+    return hostReducedLaunch(ir, columns, this.withParamsRefreshed(ir, columns, this.kernelLaunch(ir, columns)), reductions, this);
   }
 
-  private kernelLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
+  private kernelLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): KernelLaunch {
     const inst = this.instance(ir);
     const L = columns[0]?.length ?? 0;
     const A = columns.length;
@@ -244,7 +245,7 @@ export class WasmDevice implements Device {
   }
 
   /** A launch of the JS kernel over views of the heap (IRs with `exp`/`log`, or no WebAssembly SIMD). */
-  private jsLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
+  private jsLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): KernelLaunch {
     const js = jsKernel(ir);
     if (js === null) throw new Error('gradtx: no kernel for this backend (code generation is blocked)');
     const cols = columns.map((c) => [...c]);
