@@ -1,22 +1,28 @@
 /**
  * Adam step throughput: tf.train.adam, gradtx's reference path, gradtx's
- * fused engine (cpu, wasm) and hand-written loops, measured in the same run;
- * then adamw with clipByGlobalNorm and a warmup-cosine schedule.
+ * fused engine (cpu, wasm), hand-written loops and the compiled limits (C
+ * built with gcc, and C built with clang for WebAssembly SIMD, see
+ * native.ts), measured in the same run; then adamw with clipByGlobalNorm and
+ * a warmup-cosine schedule against the same chain in C. Every row is also
+ * printed as a ratio to each compiled reference.
  *
- *   pnpm bench              # full run (a few minutes on 2 cores)
- *   pnpm bench -- --quick   # small sizes, a smoke test
+ *   pnpm bench                        # full run (several minutes on 2 cores)
+ *   pnpm bench -- --quick             # small sizes, a smoke test
+ *   pnpm bench -- --install-clang     # as root: apt-get install clang lld first if missing
  *
  * Results on stdout (a table), progress on stderr. ms/step is the median of
  * several rounds; GB/s counts 28 bytes per param per step (read g, p, m, v;
  * write p, m, v): the memory traffic of one fused Adam step.
  */
 import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
 import { adam, adamw, chain, clipByGlobalNorm, createOptimizer, type GradientTransformation } from '@gradtx/core';
 import { scheduleWarmupCosine } from '@gradtx/schedules';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { adamJs, handWasmAdam } from './hand.ts';
+import { buildNative, ClangWasm, type Kernel, type NativeBuild, NativeProcess, type TimedStep } from './native.ts';
 import { values } from './values.ts';
 
 const quick = process.argv.includes('--quick');
@@ -35,7 +41,6 @@ const SHAPES: Shape[] = quick
       { name: '100 × 100', sizes: Array(100).fill(100) },
     ]
   : [
-      { name: '1 × 1M', sizes: [M] },
       { name: '1 × 10M', sizes: [10 * M] },
       { name: '200 × 50k (10M)', sizes: Array(200).fill(50_000) },
       { name: '1000 × 1k (1M)', sizes: Array(1000).fill(1_000) },
@@ -52,26 +57,26 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-/** Something to time: a step, and what frees its tensors. */
-interface Runner {
-  step(): void;
-  dispose(): void;
-}
+/** Something to time: a step (on `backend`, when given), and what frees its tensors. */
+type Runner = TimedStep & { backend?: 'cpu' | 'wasm' };
 
 /**
  * Times the runners' steps interleaved round by round (after `warmup` untimed
  * rounds), so that load from other processes hits each of them alike; returns
  * ms per step (median) for each.
  */
-function timeInterleaved(runners: Runner[], rounds: number, warmup = 1): number[] {
-  for (let i = 0; i < warmup; i++) for (const r of runners) r.step();
+async function timeInterleaved(runners: Runner[], rounds: number, warmup = 1): Promise<number[]> {
+  const once = async (r: Runner): Promise<number> => {
+    if (r.backend !== undefined) await useBackend(r.backend);
+    if ('stepTimed' in r) return await r.stepTimed();
+    const t0 = performance.now();
+    r.step();
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < warmup; i++) for (const r of runners) await once(r);
   const ts = runners.map((): number[] => []);
   for (let k = 0; k < rounds; k++) {
-    runners.forEach((r, i) => {
-      const t0 = performance.now();
-      r.step();
-      (ts[i] as number[]).push(performance.now() - t0);
-    });
+    for (const [i, r] of runners.entries()) (ts[i] as number[]).push(await once(r));
   }
   return ts.map(median);
 }
@@ -80,7 +85,7 @@ function timeInterleaved(runners: Runner[], rounds: number, warmup = 1): number[
 function rounds(total: number, slow: boolean): number {
   if (quick) return 3;
   if (slow) return total >= 5 * M ? 3 : 5;
-  return total >= 5 * M ? 7 : 15;
+  return total >= 5 * M ? 21 : 41;
 }
 
 interface Row {
@@ -88,8 +93,8 @@ interface Row {
   impl: string;
   ms: number;
   total: number;
+  /** The tf.train.adam row of the same backend, for the speed-up column. */
   base?: string;
-  hand?: string;
 }
 
 async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
@@ -123,8 +128,8 @@ function tfTrainAdam(shape: Shape): Runner {
 }
 
 /** createOptimizer on the current backend; warns on stderr if tf.memory() changes from step to step. */
-function gradtx(shape: Shape, tx: GradientTransformation, fused: boolean): Runner {
-  const opt = createOptimizer(tx, params(shape), { fused });
+function gradtx(shape: Shape, tx: GradientTransformation, fused: boolean, precision?: 'fast'): Runner {
+  const opt = createOptimizer(tx, params(shape), { fused, precision });
   const gs = grads(shape);
   opt.step(gs); // compiles the kernels on the fused path
   const m0 = tf.memory();
@@ -183,6 +188,7 @@ function handJs(shape: Shape): Runner {
       }
     },
     dispose: () => undefined,
+    backend: 'cpu',
   };
 }
 
@@ -223,6 +229,7 @@ function handWasm(shape: Shape): Runner {
       }
     },
     dispose: () => tf.dispose([...ps, ...gs, ...mus, ...nus]),
+    backend: 'wasm',
   };
 }
 
@@ -231,26 +238,108 @@ function total(shape: Shape): number {
 }
 
 function fmtMs(ms: number): string {
-  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
 }
 
 function gbps(row: Row): string {
   return ((28 * row.total) / (row.ms / 1000) / 1e9).toFixed(2);
 }
 
+/** The compiled references' rows, the columns every row is divided by. */
+const C_DIV = 'C, gcc -O3 -march=native, 1 thread (divisions)';
+const C_RECIP = 'C, gcc (reciprocals)';
+const CLANG_DIV = 'clang -O3 -msimd128 wasm (divisions)';
+const CLANG_RECIP = 'clang wasm (reciprocals)';
+const REFERENCES = [C_DIV, C_RECIP, CLANG_DIV, CLANG_RECIP];
+const FAST_WASM = "gradtx fused (wasm, precision 'fast')";
+const FAST_CPU = "gradtx fused (cpu, precision 'fast')";
+
 function table(title: string, rows: Row[]): void {
   const byKey = new Map(rows.map((r) => [`${r.shape}|${r.impl}`, r]));
   const lines = [
     `\n## ${title}\n`,
-    '| shape | implementation | ms/step | GB/s | speed-up vs tf.train.adam (same backend) | time / hand-written loop |',
-    '| --- | --- | ---: | ---: | ---: | ---: |',
+    '| shape | implementation | ms/step | GB/s | speed-up vs tf.train.adam (same backend) | ÷ C (div) | ÷ C (recip) | ÷ clang wasm (div) | ÷ clang wasm (recip) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     const base = r.base ? byKey.get(`${r.shape}|${r.base}`) : undefined;
-    const hand = r.hand ? byKey.get(`${r.shape}|${r.hand}`) : undefined;
     const vsBase = base ? `${(base.ms / r.ms).toFixed(1)}×` : '';
-    const vsHand = hand ? `${(r.ms / hand.ms).toFixed(2)}` : '';
-    lines.push(`| ${r.shape} | ${r.impl} | ${fmtMs(r.ms)} | ${gbps(r)} | ${vsBase} | ${vsHand} |`);
+    const ratios = REFERENCES.map((ref) => {
+      const x = byKey.get(`${r.shape}|${ref}`);
+      return x === undefined ? '–' : (r.ms / x.ms).toFixed(2);
+    });
+    lines.push(`| ${r.shape} | ${r.impl} | ${fmtMs(r.ms)} | ${gbps(r)} | ${vsBase} | ${ratios.join(' | ')} |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The rows of the compiled references for one tree: C (always) and clang wasm (when built). */
+function referenceRows(native: NativeBuild, shape: Shape, kernel: 'adam' | 'chain'): { rows: Entry[]; close(): void } {
+  const proc = new NativeProcess(native.gcc, shape.sizes);
+  const k = (v: 'exact' | 'recip') => `${kernel}_${v}` as Kernel;
+  const rows: Entry[] = [
+    [C_DIV, null, () => proc.runner(k('exact'))],
+    [C_RECIP, null, () => proc.runner(k('recip'))],
+  ];
+  if (native.wasm !== null) {
+    const clang = new ClangWasm(native.wasm, shape.sizes);
+    rows.push([CLANG_DIV, null, () => clang.runner(k('exact'))], [CLANG_RECIP, null, () => clang.runner(k('recip'))]);
+  }
+  return { rows, close: () => proc.close() };
+}
+
+/**
+ * A row to measure: its name, the backend its runner is made and stepped on
+ * (null: none), how to make the runner, and what it is compared with.
+ */
+type Entry = [string, 'cpu' | 'wasm' | null, () => Runner, Partial<Row>?];
+
+/**
+ * Checks that the clang kernel with divisions computes what gradtx computes:
+ * five Adam steps on one leaf, the clang kernel against gradtx's fused cpu
+ * step; returns a line with the count of params that differ in any bit.
+ */
+async function exactnessCheck(native: NativeBuild): Promise<string> {
+  if (native.wasm === null) return 'exactness check skipped (no clang build)';
+  const n = 4099;
+  const clang = new ClangWasm(native.wasm, [n]);
+  const ref = clang.runner('adam_exact');
+  await useBackend('cpu');
+  const opt = createOptimizer(adam(LR), [tf.tensor1d(values(n, 1))]);
+  const gs = [tf.tensor1d(values(n, 1000))];
+  for (let t = 0; t < 5; t++) {
+    if ('step' in ref) ref.step();
+    opt.step(gs);
+  }
+  const ours = (opt.params as tf.Tensor[])[0]?.dataSync() as Float32Array;
+  const theirs = clang.params(0);
+  let differ = 0;
+  for (let i = 0; i < n; i++) if (!Object.is(ours[i], theirs[i])) differ++;
+  const p = opt.params as tf.Tensor[];
+  opt.dispose();
+  tf.dispose([...p, ...gs]);
+  return `exactness: after 5 Adam steps on ${n} params, ${differ} params differ in any bit between the clang kernel with divisions and gradtx (fused, cpu)`;
+}
+
+/** The bench's targets (docs/performance.md), checked on this run's medians. */
+function targets(adamRows: Row[]): void {
+  const ms = (shape: string, impl: string) => adamRows.find((r) => r.shape === shape && r.impl === impl)?.ms;
+  const lines = ['\n## targets (ratios of this run)\n'];
+  for (const shape of SHAPES) {
+    const w = ms(shape.name, 'gradtx fused (wasm)');
+    const c = ms(shape.name, 'gradtx fused (cpu)');
+    const clang = ms(shape.name, CLANG_DIV);
+    const cref = ms(shape.name, C_DIV);
+    const fast = ms(shape.name, FAST_WASM);
+    const tfCpu = ms(shape.name, 'tf.train.adam (cpu)');
+    const parts = [
+      clang !== undefined && w !== undefined ? `wasm / clang wasm (div) ${(w / clang).toFixed(2)} (target ≤ 1.15)` : 'wasm / clang wasm: –',
+      cref !== undefined && w !== undefined ? `wasm / C (div) ${(w / cref).toFixed(2)}` : '',
+      cref !== undefined && fast !== undefined ? `wasm 'fast' / C (div) ${(fast / cref).toFixed(2)} (target ≤ 1.3 on 10M)` : '',
+      c !== undefined && w !== undefined ? `cpu / wasm ${(c / w).toFixed(2)} (target ≤ 1.3)` : '',
+      c !== undefined && tfCpu !== undefined ? `cpu vs tf.train.adam (cpu) ${(tfCpu / c).toFixed(0)}× (target ≥ 100× at 10M)` : '',
+    ];
+    lines.push(`- ${shape.name}: ${parts.filter(Boolean).join('; ')}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -261,23 +350,26 @@ async function main(): Promise<void> {
     .replace(/[^/\\]*$/, '');
   setWasmPaths(wasmDir);
   tf.env().set('IS_TEST', true); // no console banner
+  const native = buildNative(process.argv.includes('--install-clang'));
+  if (native.wasmMissing !== null) process.stdout.write(`\n${native.wasmMissing}\n`);
+  process.stdout.write(`\n${await exactnessCheck(native)}\n`);
   const t0 = performance.now();
   const rows: Row[] = [];
   const rows2: Row[] = [];
-  /** Measures runners made on `backend`, interleaved round by round; one row each. */
-  const run = async (
-    into: Row[],
-    shape: Shape,
-    backend: 'cpu' | 'wasm',
-    slow: boolean,
-    entries: [string, () => Runner, Partial<Row>?][],
-  ) => {
-    await useBackend(backend);
+  /** Measures the entries' runners interleaved round by round; one row each. */
+  const run = async (into: Row[], shape: Shape, slow: boolean, entries: Entry[]) => {
     log(`  ${shape.name}: ${entries.map(([impl]) => impl).join(' | ')} ...`);
-    const runners = entries.map(([, make]) => make());
-    const ms = timeInterleaved(runners, rounds(total(shape), slow));
-    for (const r of [...runners].reverse()) r.dispose();
-    entries.forEach(([impl, , refs], i) => {
+    const runners: Runner[] = [];
+    for (const [, backend, make] of entries) {
+      if (backend !== null) await useBackend(backend);
+      runners.push(backend === null ? make() : { ...make(), backend });
+    }
+    const ms = await timeInterleaved(runners, rounds(total(shape), slow));
+    for (const r of [...runners].reverse()) {
+      if (r.backend !== undefined) await useBackend(r.backend);
+      r.dispose();
+    }
+    entries.forEach(([impl, , , refs], i) => {
       into.push({ shape: shape.name, impl, ms: ms[i] as number, total: total(shape), ...refs });
     });
     log(`    ${ms.map(fmtMs).join(' | ')} ms/step`);
@@ -286,18 +378,24 @@ async function main(): Promise<void> {
   const vsWasm = { base: 'tf.train.adam (wasm)' };
   log(`gradtx bench${quick ? ' (quick)' : ''}: adam`);
   for (const shape of SHAPES) {
-    await run(rows, shape, 'cpu', true, [['tf.train.adam (cpu)', () => tfTrainAdam(shape)]]);
-    await run(rows, shape, 'wasm', false, [['tf.train.adam (wasm)', () => tfTrainAdam(shape)]]);
-    await run(rows, shape, 'cpu', true, [['gradtx reference (cpu)', () => gradtx(shape, adam(LR), false), vsCpu]]);
-    // each fused path timed interleaved with its hand-written limit reference
-    await run(rows, shape, 'cpu', false, [
-      ['hand-written JS loop (cpu)', () => handJs(shape), vsCpu],
-      ['gradtx fused (cpu)', () => gradtx(shape, adam(LR), true), { ...vsCpu, hand: 'hand-written JS loop (cpu)' }],
+    // the slow tfjs paths, a few rounds
+    await run(rows, shape, true, [
+      ['tf.train.adam (cpu)', 'cpu', () => tfTrainAdam(shape)],
+      ['tf.train.adam (wasm)', 'wasm', () => tfTrainAdam(shape)],
+      ['gradtx reference (cpu)', 'cpu', () => gradtx(shape, adam(LR), false), vsCpu],
     ]);
-    await run(rows, shape, 'wasm', false, [
-      ['hand-written wasm SIMD', () => handWasm(shape), vsWasm],
-      ['gradtx fused (wasm)', () => gradtx(shape, adam(LR), true), { ...vsWasm, hand: 'hand-written wasm SIMD' }],
+    // the fast paths and the limits, interleaved in one group
+    const refs = referenceRows(native, shape, 'adam');
+    await run(rows, shape, false, [
+      ...refs.rows,
+      ['hand-written wasm SIMD (tfjs wasm heap)', 'wasm', () => handWasm(shape), vsWasm],
+      ['hand-written JS loop', 'cpu', () => handJs(shape), vsCpu],
+      ['gradtx fused (wasm)', 'wasm', () => gradtx(shape, adam(LR), true), vsWasm],
+      [FAST_WASM, 'wasm', () => gradtx(shape, adam(LR), true, 'fast'), vsWasm],
+      ['gradtx fused (cpu)', 'cpu', () => gradtx(shape, adam(LR), true), vsCpu],
+      [FAST_CPU, 'cpu', () => gradtx(shape, adam(LR), true, 'fast'), vsCpu],
     ]);
+    refs.close();
     log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s so far)`);
   }
   table('adam (lr 1e-3, b1 0.9, b2 0.999, eps 1e-8): ms per step, 28 bytes/param/step', rows);
@@ -313,14 +411,29 @@ async function main(): Promise<void> {
   for (const shape of SHAPES) {
     for (const impl of ['tf.train.adam (cpu)', 'tf.train.adam (wasm)'])
       rows2.push({ ...(rows.find((r) => r.shape === shape.name && r.impl === impl) as Row) });
-    await run(rows2, shape, 'cpu', true, [['gradtx reference (cpu)', () => gradtx(shape, makeTx(), false), vsCpu]]);
-    await run(rows2, shape, 'cpu', false, [['gradtx fused (cpu)', () => gradtx(shape, makeTx(), true), vsCpu]]);
-    await run(rows2, shape, 'wasm', false, [['gradtx reference (wasm)', () => gradtx(shape, makeTx(), false), vsWasm]]);
-    await run(rows2, shape, 'wasm', false, [['gradtx fused (wasm)', () => gradtx(shape, makeTx(), true), vsWasm]]);
+    await run(rows2, shape, true, [
+      ['gradtx reference (cpu)', 'cpu', () => gradtx(shape, makeTx(), false), vsCpu],
+      ['gradtx reference (wasm)', 'wasm', () => gradtx(shape, makeTx(), false), vsWasm],
+    ]);
+    const refs = referenceRows(native, shape, 'chain');
+    await run(rows2, shape, false, [
+      ...refs.rows,
+      ['gradtx fused (wasm)', 'wasm', () => gradtx(shape, makeTx(), true), vsWasm],
+      [FAST_WASM, 'wasm', () => gradtx(shape, makeTx(), true, 'fast'), vsWasm],
+      ['gradtx fused (cpu)', 'cpu', () => gradtx(shape, makeTx(), true), vsCpu],
+      [FAST_CPU, 'cpu', () => gradtx(shape, makeTx(), true, 'fast'), vsCpu],
+    ]);
+    refs.close();
   }
   table(
-    'chain(clipByGlobalNorm(1), adamw(warmup-cosine, weightDecay 1e-2)); tf.train.adam rows repeated from above as the baseline',
+    'chain(clipByGlobalNorm(1), adamw(warmup-cosine, weightDecay 1e-2)), against C/clang kernels of the same chain; tf.train.adam rows repeated from above as the baseline',
     rows2,
+  );
+  targets(rows);
+  process.stdout.write(
+    `\nload average at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ')} (${cpus().length} cores)\n`,
   );
   log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }

@@ -16,13 +16,13 @@ export const LAYERS = [
   ['lang/'], // the per-element language: spec, Ops, reference evaluation, tracer, reductions, moments
   ['tree.ts'],
   ['base.ts'],
-  ['validate.ts', 'tree-utils.ts'],
+  ['validate.ts', 'tree-utils.ts', 'tree-inspect.ts', 'tree-moments.ts', 'tree-random.ts'],
   ['update.ts', 'combine.ts', 'elementwise.ts'],
-  ['transforms/', 'combinators/'],
-  ['aliases.ts'],
+  ['transforms/', 'combinators/', 'projections/'],
+  ['aliases.ts', 'precision.ts'], // precision.ts rewrites a transformation's element-wise stages for precision 'fast'
   ['fused/'], // the engine: plan, step, replay, the device contract and registry
   ['fused/devices/'], // the built-in devices, which register through the engine's one door
-  ['interop/', 'optimizer.ts'],
+  ['interop/', 'optimizer.ts', 'stepper.ts'],
   ['index.ts', 'engine.ts', 'testing.ts'], // the package's entry points
 ];
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the conformance fixtures in packages/core/fixtures/ from real
-# optax 0.2.8 (jax, cpu) and torch 1.13 (Debian's python3-torch). Offline:
+# Regenerates the conformance fixtures in packages/core/fixtures/ and
+# packages/contrib/fixtures/ from real optax 0.2.8 (jax, cpu) and torch 1.13
+# (Debian's python3-torch). Offline:
 # the optax environment is installed from local wheels. CI never runs this;
 # it only reads the committed JSON.
 #
@@ -51,9 +52,27 @@ TPY="${TORCH_PYTHON:-/usr/bin/python3}"
 echo "== optax fixtures ($PY)"
 "$PY" "$FIX/generate_optax.py" 2>&1 | grep -v -e '^WARNING' -e 'has no attribute `fast`' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax.py failed"
+echo "== optax fixtures: more optimizers ($PY)"
+"$PY" "$FIX/generate_optax_more.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_more.py failed"
+echo "== optax fixtures: L-BFGS and line searches ($PY)"
+"$PY" "$FIX/generate_optax_linesearch.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_linesearch.py failed"
+echo "== optax fixtures: projections ($PY)"
+"$PY" "$FIX/generate_optax_projections.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_projections.py failed"
+echo "== optax fixtures: monitoring, per-example and unit-wise clipping, tree moments ($PY)"
+"$PY" "$FIX/generate_optax_functions.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_functions.py failed"
+echo "== optax fixtures: losses ($PY)"
+"$PY" "$ROOT/packages/losses/fixtures/generate_optax_losses.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_losses.py failed"
+echo "== optax.contrib fixtures ($PY)"
+"$PY" "$ROOT/packages/contrib/fixtures/generate_optax_contrib.py" 2>&1 | grep -v -e '^WARNING' -e 'has no attribute `fast`' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_contrib.py failed"
 echo "== torch fixtures ($TPY)"
 "$TPY" "$FIX/generate_torch.py"
 echo "== torch mappings checked against optax"
 "$PY" "$FIX/check_torch.py" 2>&1 | grep -v '^WARNING'
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "check_torch.py: a tested torch mapping does not agree with optax"
-ls -l "$FIX"/*.json
+ls -l "$FIX"/*.json "$ROOT"/packages/losses/fixtures/*.json "$ROOT"/packages/contrib/fixtures/*.json

@@ -189,8 +189,11 @@ for (const { dir, pkg } of built ? publishable : []) {
       if (![...files].some((p) => p === clean || p.startsWith(`${clean}/`)))
         problems.push(`\`files\` names ${f}, which is not in the tarball (missing?)`);
     }
+    // test-utils ships only behind a public `./testing` entry point, which re-exports its helpers.
+    const shipsTestUtils = pkg.exports?.['./testing'] !== undefined;
     for (const p of files) {
-      if (/(^|\/)src\//.test(p) || /\.test\.|\.spec\.|(^|\/)test-utils\//.test(p)) problems.push(`ships ${p}`);
+      const testUtils = /(^|\/)test-utils\//.test(p) && !shipsTestUtils;
+      if (/(^|\/)src\//.test(p) || /\.test\.|\.spec\./.test(p) || testUtils) problems.push(`ships ${p}`);
     }
     if (!files.has('package.json')) problems.push('no package.json');
     if (problems.length > 0) throw new Error(problems.join('\n'));
@@ -207,10 +210,20 @@ writeFileSync(
   `${JSON.stringify({ name: 'gradtx-release-check', private: true, type: 'module' }, null, 2)}\n`,
 );
 const allPacked = publishable.length > 0 && publishable.every(({ pkg }) => tarballs.has(pkg.name));
+// the test runner, an optional peer of `@gradtx/core` that its `./testing` subpath needs, so every subpath can load
+// (tfjs-node, node-gpu's optional peer, needs a native build and stays out)
+const SUBPATH_PEERS = ['vitest'];
+const optionalPeers = new Set();
+for (const { pkg } of publishable) {
+  for (const name of SUBPATH_PEERS) {
+    const range = pkg.peerDependencies?.[name];
+    if (range !== undefined) optionalPeers.add(`${name}@${range}`);
+  }
+}
 const installed =
   allPacked &&
   check(
-    `npm install the ${tarballs.size} tarballs with @tensorflow/tfjs-core@${TFJS} and @tensorflow/tfjs-backend-cpu@${TFJS} from the registry`,
+    `npm install the ${tarballs.size} tarballs with @tensorflow/tfjs-core@${TFJS} and @tensorflow/tfjs-backend-cpu@${TFJS}${optionalPeers.size > 0 ? ` (and ${[...optionalPeers].join(', ')})` : ''} from the registry`,
     () => {
       run(
         'npm',
@@ -222,6 +235,7 @@ const installed =
           ...[...tarballs.values()],
           `@tensorflow/tfjs-core@${TFJS}`,
           `@tensorflow/tfjs-backend-cpu@${TFJS}`,
+          ...optionalPeers,
         ],
         { cwd: project },
       );

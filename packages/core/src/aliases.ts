@@ -9,51 +9,76 @@
 import type { GradientTransformation, ScalarOrSchedule, Schedule } from './base.js';
 import { type Mask, masked } from './combinators/masked.js';
 import { chain, identity } from './combine.js';
-import { scaleByAdadelta } from './transforms/adadelta.js';
-import { scaleByAdam, scaleByAdamax, scaleByAMSGrad, scaleByRAdam } from './transforms/adam.js';
-import { scaleByBelief, scaleByNovograd, scaleByYogi } from './transforms/adaptive.js';
+import { type ScaleByAdadeltaOptions, scaleByAdadelta, scaleByAdadeltaDefaults } from './transforms/adadelta.js';
+import {
+  type ScaleByAdamaxOptions,
+  type ScaleByAdamOptions,
+  type ScaleByAMSGradOptions,
+  type ScaleByRAdamOptions,
+  scaleByAdam,
+  scaleByAdamax,
+  scaleByAdamaxDefaults,
+  scaleByAdamDefaults,
+  scaleByAMSGrad,
+  scaleByAMSGradDefaults,
+  scaleByRAdam,
+  scaleByRAdamDefaults,
+} from './transforms/adam.js';
+import {
+  type ScaleByBeliefOptions,
+  type ScaleByNovogradOptions,
+  type ScaleByYogiOptions,
+  scaleByBelief,
+  scaleByBeliefDefaults,
+  scaleByNovograd,
+  scaleByNovogradDefaults,
+  scaleByYogi,
+  scaleByYogiDefaults,
+} from './transforms/adaptive.js';
 import { clipByBlockRms } from './transforms/clipping.js';
-import { addDecayedWeights } from './transforms/decay.js';
-import { scaleByFactoredRms } from './transforms/factored.js';
-import { scaleByLion } from './transforms/lion.js';
+import { type AddDecayedWeightsOptions, addDecayedWeights, addDecayedWeightsDefaults } from './transforms/decay.js';
+import { scaleByFactoredRms, scaleByFactoredRmsDefaults } from './transforms/factored.js';
+import { type ScaleByLionOptions, scaleByLion, scaleByLionDefaults } from './transforms/lion.js';
 import { ema, trace } from './transforms/momentum.js';
 import { addNoise } from './transforms/noise.js';
-import { scaleByOptimisticGradient } from './transforms/optimistic.js';
-import { scaleByRms, scaleByRss, scaleByStddev } from './transforms/rms.js';
-import { scaleByRprop } from './transforms/rprop.js';
+import {
+  type ScaleByOptimisticGradientOptions,
+  scaleByOptimisticGradient,
+  scaleByOptimisticGradientDefaults,
+} from './transforms/optimistic.js';
+import {
+  type ScaleByRmsOptions,
+  type ScaleByRssOptions,
+  scaleByRms,
+  scaleByRmsDefaults,
+  scaleByRss,
+  scaleByRssDefaults,
+  scaleByStddev,
+} from './transforms/rms.js';
+import { type ScaleByRpropOptions, scaleByRprop, scaleByRpropDefaults } from './transforms/rprop.js';
 import { scale, scaleByLearningRate } from './transforms/scaling.js';
 import { scaleBySign } from './transforms/sign.js';
-import { scaleBySm3 } from './transforms/sm3.js';
-import { scaleByParamBlockRms, scaleByTrustRatio } from './transforms/trust.js';
-import { checkNonNegative, checkScalarOrSchedule } from './validate.js';
+import { scaleBySm3, scaleBySm3Defaults } from './transforms/sm3.js';
+import { type ScaleByTrustRatioOptions, scaleByParamBlockRms, scaleByTrustRatio } from './transforms/trust.js';
+import {
+  checkBoolean,
+  checkDecay,
+  checkNonNegative,
+  checkScalarOrSchedule,
+  checkUnitInterval,
+  type OptionDefaults,
+  resolveOptions,
+} from './validate.js';
 
 /**
  * Checks an alias's arguments: the learning rate (a finite number ≥ 0 or a
- * schedule) and the options object (a plain object whose keys are all known,
- * so a misspelt or snake_case option is an error rather than silently
- * ignored). Returns the options.
+ * schedule) and the options object (see {@link resolveOptions}: a misspelt
+ * or snake_case option, or a number where the options belong, is an error).
+ * Returns the options over the alias's defaults.
  */
-function checkAliasArgs<O extends object>(
-  fn: string,
-  learningRate: unknown,
-  options: O | undefined,
-  known: readonly (keyof O & string)[],
-): O {
+function checkAliasArgs<D extends object>(fn: string, learningRate: unknown, options: unknown, defaults: D): D {
   checkScalarOrSchedule(fn, 'learningRate', learningRate as ScalarOrSchedule);
-  return checkOptions(fn, options, known);
-}
-
-function checkOptions<O extends object>(fn: string, options: O | undefined, known: readonly (keyof O & string)[]): O {
-  if (options === undefined) return {} as O;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`${fn}: the options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!(known as readonly string[]).includes(key)) {
-      throw new Error(`${fn}: unknown option \`${key}\`; the options are ${known.map((k) => `\`${k}\``).join(', ')}`);
-    }
-  }
-  return options;
+  return resolveOptions(fn, options, defaults);
 }
 
 /** A learning rate that may be left out (optax's `None`): then no scaling step is added. */
@@ -70,28 +95,23 @@ function optionalLearningRate(
 // ---------------------------------------------------------------------------
 // Adam family
 
-/** Options of {@link adam} and {@link nadam}. */
-export interface AdamOptions {
-  /** Decay of the first moment (default 0.9). */
-  b1?: number;
-  /** Decay of the second moment (default 0.999). */
-  b2?: number;
-  /** Added to the denominator outside the square root (default 1e-8). */
-  eps?: number;
-  /** Added to the second moment inside the square root (default 0). */
-  epsRoot?: number;
-  /** Nesterov momentum (NAdam) (default false for `adam`, true for `nadam`). */
-  nesterov?: boolean;
-}
+/** Options of {@link adam} and {@link nadam}: those of {@link scaleByAdam} (`nesterov` defaults to true for `nadam`). */
+export interface AdamOptions extends ScaleByAdamOptions {}
 
-const ADAM_KEYS = ['b1', 'b2', 'eps', 'epsRoot', 'nesterov'] as const;
+/** The defaults of {@link adam}'s options (those of {@link scaleByAdam}). */
+export const adamDefaults: OptionDefaults<AdamOptions> = scaleByAdamDefaults;
 
-function adamLike(fn: string, learningRate: ScalarOrSchedule, options: AdamOptions | undefined, nesterov: boolean): GradientTransformation {
-  const o = checkAliasArgs(fn, learningRate, options, ADAM_KEYS);
-  return chain(
-    scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, nesterov: o.nesterov ?? nesterov }),
-    scaleByLearningRate(learningRate),
-  );
+/** The defaults of {@link nadam}'s options. */
+export const nadamDefaults: OptionDefaults<AdamOptions> = Object.freeze({ ...scaleByAdamDefaults, nesterov: true });
+
+function adamLike(
+  fn: string,
+  learningRate: ScalarOrSchedule,
+  options: AdamOptions | undefined,
+  defaults: OptionDefaults<AdamOptions>,
+): GradientTransformation {
+  const o = checkAliasArgs(fn, learningRate, options, defaults);
+  return chain(scaleByAdam(o), scaleByLearningRate(learningRate));
 }
 
 /**
@@ -101,7 +121,7 @@ function adamLike(fn: string, learningRate: ScalarOrSchedule, options: AdamOptio
  * Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015); optax `adam`.
  */
 export function adam(learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation {
-  return adamLike('adam', learningRate, options, false);
+  return adamLike('adam', learningRate, options, adamDefaults);
 }
 
 /**
@@ -110,29 +130,35 @@ export function adam(learningRate: ScalarOrSchedule, options?: AdamOptions): Gra
  * Reference: Dozat, "Incorporating Nesterov Momentum into Adam" (2016); optax `nadam`.
  */
 export function nadam(learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation {
-  return adamLike('nadam', learningRate, options, true);
+  return adamLike('nadam', learningRate, options, nadamDefaults);
 }
 
-/** Options of {@link adamw} and {@link nadamw}. */
-export interface AdamwOptions extends AdamOptions {
+/** Options of {@link adamw} and {@link nadamw}: those of {@link scaleByAdam} and {@link addDecayedWeights}, and `weightDecay`. */
+export interface AdamwOptions extends ScaleByAdamOptions, AddDecayedWeightsOptions {
   /** Decoupled weight decay, multiplied by the learning rate (default 1e-4); a number or a schedule. */
   weightDecay?: ScalarOrSchedule;
-  /** Which params get weight decay: a tree of booleans (or a prefix of the params' tree), or a function of the params returning one. Default: all. */
-  mask?: Mask;
 }
 
-const ADAMW_KEYS = [...ADAM_KEYS, 'weightDecay', 'mask'] as const;
+/** The defaults of {@link adamw}'s options. */
+export const adamwDefaults: OptionDefaults<AdamwOptions, 'mask'> = Object.freeze({
+  ...scaleByAdamDefaults,
+  ...addDecayedWeightsDefaults,
+  weightDecay: 1e-4,
+});
+
+/** The defaults of {@link nadamw}'s options. */
+export const nadamwDefaults: OptionDefaults<AdamwOptions, 'mask'> = Object.freeze({ ...adamwDefaults, nesterov: true });
 
 function adamwLike(
   fn: string,
   learningRate: ScalarOrSchedule,
   options: AdamwOptions | undefined,
-  nesterov: boolean,
+  defaults: OptionDefaults<AdamwOptions, 'mask'>,
 ): GradientTransformation {
-  const o = checkAliasArgs(fn, learningRate, options, ADAMW_KEYS);
+  const o = checkAliasArgs(fn, learningRate, options, defaults);
   return chain(
-    scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, nesterov: o.nesterov ?? nesterov }),
-    addDecayedWeights(o.weightDecay ?? 1e-4, { mask: o.mask ?? undefined }),
+    scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, nesterov: o.nesterov }),
+    addDecayedWeights(o.weightDecay, { mask: o.mask ?? undefined }),
     scaleByLearningRate(learningRate),
   );
 }
@@ -145,7 +171,7 @@ function adamwLike(
  * Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019); optax `adamw`.
  */
 export function adamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): GradientTransformation {
-  return adamwLike('adamw', learningRate, options, false);
+  return adamwLike('adamw', learningRate, options, adamwDefaults);
 }
 
 /**
@@ -153,30 +179,11 @@ export function adamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): G
  * Reference: Dozat (2016), Loshchilov & Hutter (2019); optax `nadamw`.
  */
 export function nadamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): GradientTransformation {
-  return adamwLike('nadamw', learningRate, options, true);
+  return adamwLike('nadamw', learningRate, options, nadamwDefaults);
 }
 
-/** Options of {@link amsgrad}. */
-export interface AmsgradOptions {
-  /** Decay of the first moment (default 0.9). */
-  b1?: number;
-  /** Decay of the second moment (default 0.999). */
-  b2?: number;
-  /** Added to the denominator outside the square root (default 1e-8). */
-  eps?: number;
-  /** Added to the second moment inside the square root (default 0). */
-  epsRoot?: number;
-  /** Divide the first moment by `1 - b1^t` (default true). */
-  biasCorrectionMu?: boolean;
-  /** Bias-correct the second moment (default true). */
-  biasCorrectionNu?: boolean;
-  /**
-   * `'optax'` (default) keeps the running maximum of the bias-corrected second
-   * moment, as optax does; `'torch'` keeps the maximum of the raw second moment
-   * and bias-corrects it afterwards, as `torch.optim.Adam(amsgrad=True)` does.
-   */
-  mode?: 'optax' | 'torch';
-}
+/** Options of {@link amsgrad}: those of {@link scaleByAMSGrad}. */
+export interface AmsgradOptions extends ScaleByAMSGradOptions {}
 
 /**
  * AMSGrad: Adam with the running maximum of the second moment in the
@@ -185,38 +192,12 @@ export interface AmsgradOptions {
  * Reference: Reddi et al., "On the Convergence of Adam and Beyond" (2018); optax `amsgrad`.
  */
 export function amsgrad(learningRate: ScalarOrSchedule, options?: AmsgradOptions): GradientTransformation {
-  const o = checkAliasArgs('amsgrad', learningRate, options, [
-    'b1',
-    'b2',
-    'eps',
-    'epsRoot',
-    'biasCorrectionMu',
-    'biasCorrectionNu',
-    'mode',
-  ]);
-  return chain(
-    scaleByAMSGrad({
-      b1: o.b1,
-      b2: o.b2,
-      eps: o.eps,
-      epsRoot: o.epsRoot,
-      biasCorrectionMu: o.biasCorrectionMu,
-      biasCorrectionNu: o.biasCorrectionNu,
-      mode: o.mode,
-    }),
-    scaleByLearningRate(learningRate),
-  );
+  const o = checkAliasArgs('amsgrad', learningRate, options, scaleByAMSGradDefaults);
+  return chain(scaleByAMSGrad(o), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link adamax}. */
-export interface AdamaxOptions {
-  /** Decay of the first moment (default 0.9). */
-  b1?: number;
-  /** Decay of the infinity norm (default 0.999). */
-  b2?: number;
-  /** Added to the denominator (default 1e-8). */
-  eps?: number;
-}
+/** Options of {@link adamax}: those of {@link scaleByAdamax}. */
+export interface AdamaxOptions extends ScaleByAdamaxOptions {}
 
 /**
  * AdaMax: Adam with the infinity norm, `chain(scaleByAdamax(...), scaleByLearningRate(lr))`,
@@ -224,17 +205,22 @@ export interface AdamaxOptions {
  * Reference: Kingma & Ba (2015), section 7; optax `adamax`.
  */
 export function adamax(learningRate: ScalarOrSchedule, options?: AdamaxOptions): GradientTransformation {
-  const o = checkAliasArgs('adamax', learningRate, options, ['b1', 'b2', 'eps']);
-  return chain(scaleByAdamax({ b1: o.b1, b2: o.b2, eps: o.eps }), scaleByLearningRate(learningRate));
+  const o = checkAliasArgs('adamax', learningRate, options, scaleByAdamaxDefaults);
+  return chain(scaleByAdamax(o), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link adamaxw}. */
-export interface AdamaxwOptions extends AdamaxOptions {
+/** Options of {@link adamaxw}: those of {@link scaleByAdamax} and {@link addDecayedWeights}, and `weightDecay`. */
+export interface AdamaxwOptions extends ScaleByAdamaxOptions, AddDecayedWeightsOptions {
   /** Decoupled weight decay, multiplied by the learning rate (default 1e-4); a number or a schedule. */
   weightDecay?: ScalarOrSchedule;
-  /** Which params get weight decay (tree of booleans or a function of the params). Default: all. */
-  mask?: Mask;
 }
+
+/** The defaults of {@link adamaxw}'s options. */
+export const adamaxwDefaults: OptionDefaults<AdamaxwOptions, 'mask'> = Object.freeze({
+  ...scaleByAdamaxDefaults,
+  ...addDecayedWeightsDefaults,
+  weightDecay: 1e-4,
+});
 
 /**
  * AdaMax with decoupled weight decay:
@@ -243,19 +229,16 @@ export interface AdamaxwOptions extends AdamaxOptions {
  * Reference: Kingma & Ba (2015); Loshchilov & Hutter (2019); optax `adamaxw`.
  */
 export function adamaxw(learningRate: ScalarOrSchedule, options?: AdamaxwOptions): GradientTransformation {
-  const o = checkAliasArgs('adamaxw', learningRate, options, ['b1', 'b2', 'eps', 'weightDecay', 'mask']);
+  const o = checkAliasArgs('adamaxw', learningRate, options, adamaxwDefaults);
   return chain(
     scaleByAdamax({ b1: o.b1, b2: o.b2, eps: o.eps }),
-    addDecayedWeights(o.weightDecay ?? 1e-4, { mask: o.mask ?? undefined }),
+    addDecayedWeights(o.weightDecay, { mask: o.mask ?? undefined }),
     scaleByLearningRate(learningRate),
   );
 }
 
-/** Options of {@link radam}. */
-export interface RadamOptions extends AdamOptions {
-  /** Use the rectified update only once the SMA length `rho_t` exceeds this (default 5). */
-  threshold?: number;
-}
+/** Options of {@link radam}: those of {@link scaleByRAdam}. */
+export interface RadamOptions extends ScaleByRAdamOptions {}
 
 /**
  * RAdam: Adam with a rectified variance estimate (plain momentum SGD while the
@@ -264,25 +247,12 @@ export interface RadamOptions extends AdamOptions {
  * Reference: Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond" (2020); optax `radam`.
  */
 export function radam(learningRate: ScalarOrSchedule, options?: RadamOptions): GradientTransformation {
-  const o = checkAliasArgs('radam', learningRate, options, [...ADAM_KEYS, 'threshold']);
-  return chain(
-    scaleByRAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, threshold: o.threshold, nesterov: o.nesterov }),
-    scaleByLearningRate(learningRate),
-  );
+  const o = checkAliasArgs('radam', learningRate, options, scaleByRAdamDefaults);
+  return chain(scaleByRAdam(o), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link adabelief}. */
-export interface AdabeliefOptions {
-  /** Decay of the first moment (default 0.9). */
-  b1?: number;
-  /** Decay of the second moment of the prediction error (default 0.999). */
-  b2?: number;
-  /** Added to the denominator outside the square root (default 1e-16). */
-  eps?: number;
-  /** Added to the second moment inside the square root (default 1e-16). */
-  epsRoot?: number;
-  /** Nesterov momentum (default false). */
-  nesterov?: boolean;
+/** Options of {@link adabelief}: those of {@link scaleByBelief}, and an optional decoupled weight decay. */
+export interface AdabeliefOptions extends ScaleByBeliefOptions {
   /**
    * Decoupled weight decay, multiplied by the learning rate; a number or a
    * schedule. Not in optax 0.2.8's `adabelief`: when left out (the default)
@@ -294,6 +264,13 @@ export interface AdabeliefOptions {
   weightDecayMask?: Mask;
 }
 
+/** The defaults of {@link adabelief}'s options. */
+export const adabeliefDefaults: OptionDefaults<AdabeliefOptions, 'weightDecay' | 'weightDecayMask'> = Object.freeze({
+  ...scaleByBeliefDefaults,
+  weightDecay: undefined,
+  weightDecayMask: undefined,
+});
+
 /**
  * AdaBelief: Adam whose second moment tracks `(g - m)²`, the "belief" in the
  * gradient, `chain(scaleByBelief(...), scaleByLearningRate(lr))`.
@@ -304,29 +281,21 @@ export interface AdabeliefOptions {
  * Reference: Zhuang et al., "AdaBelief Optimizer" (2020); optax `adabelief`.
  */
 export function adabelief(learningRate: ScalarOrSchedule, options?: AdabeliefOptions): GradientTransformation {
-  const o = checkAliasArgs('adabelief', learningRate, options, [
-    'b1',
-    'b2',
-    'eps',
-    'epsRoot',
-    'nesterov',
-    'weightDecay',
-    'weightDecayMask',
-  ]);
-  const belief = scaleByBelief({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, nesterov: o.nesterov });
-  if (o.weightDecay === undefined) return chain(belief, scaleByLearningRate(learningRate));
-  return chain(belief, addDecayedWeights(o.weightDecay, { mask: o.weightDecayMask ?? undefined }), scaleByLearningRate(learningRate));
+  const { weightDecay, weightDecayMask, ...belief } = checkAliasArgs('adabelief', learningRate, options, adabeliefDefaults);
+  const tx = scaleByBelief(belief);
+  if (weightDecay === undefined) return chain(tx, scaleByLearningRate(learningRate));
+  return chain(tx, addDecayedWeights(weightDecay, { mask: weightDecayMask ?? undefined }), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link yogi}. */
-export interface YogiOptions {
-  /** Decay of the first moment (default 0.9). */
-  b1?: number;
-  /** Rate of the additive second-moment update (default 0.999). */
-  b2?: number;
-  /** Added to the denominator (default 1e-3). */
-  eps?: number;
-}
+/** Options of {@link yogi}: `b1`, `b2` and `eps` of {@link scaleByYogi}. */
+export interface YogiOptions extends Pick<ScaleByYogiOptions, 'b1' | 'b2' | 'eps'> {}
+
+/** The defaults of {@link yogi}'s options. */
+export const yogiDefaults: OptionDefaults<YogiOptions> = Object.freeze({
+  b1: scaleByYogiDefaults.b1,
+  b2: scaleByYogiDefaults.b2,
+  eps: scaleByYogiDefaults.eps,
+});
 
 /**
  * Yogi: Adam with an additive, sign-controlled second-moment update,
@@ -334,23 +303,15 @@ export interface YogiOptions {
  * Reference: Zaheer et al., "Adaptive Methods for Nonconvex Optimization" (2018); optax `yogi`.
  */
 export function yogi(learningRate: ScalarOrSchedule, options?: YogiOptions): GradientTransformation {
-  const o = checkAliasArgs('yogi', learningRate, options, ['b1', 'b2', 'eps']);
-  return chain(scaleByYogi({ b1: o.b1, b2: o.b2, eps: o.eps }), scaleByLearningRate(learningRate));
+  const o = checkAliasArgs('yogi', learningRate, options, yogiDefaults);
+  return chain(scaleByYogi(o), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link novograd}. */
-export interface NovogradOptions {
-  /** Decay of the first moment (default 0.9). */
-  b1?: number;
-  /** Decay of the per-layer second moment (default 0.25). */
-  b2?: number;
-  /** Added to the denominator (default 1e-6). */
-  eps?: number;
-  /** Added inside the square root (default 0). */
-  epsRoot?: number;
-  /** Weight decay added to the normalized gradient (default 0). */
-  weightDecay?: number;
-}
+/** Options of {@link novograd}: those of {@link scaleByNovograd} (`eps` defaults to 1e-6 here). */
+export interface NovogradOptions extends ScaleByNovogradOptions {}
+
+/** The defaults of {@link novograd}'s options. */
+export const novogradDefaults: OptionDefaults<NovogradOptions> = Object.freeze({ ...scaleByNovogradDefaults, eps: 1e-6 });
 
 /**
  * NovoGrad: layer-wise normalized gradients with momentum,
@@ -359,24 +320,23 @@ export interface NovogradOptions {
  * Reference: Ginsburg et al., "Stochastic Gradient Methods with Layer-wise Adaptive Moments" (2019); optax `novograd`.
  */
 export function novograd(learningRate: ScalarOrSchedule, options?: NovogradOptions): GradientTransformation {
-  const o = checkAliasArgs('novograd', learningRate, options, ['b1', 'b2', 'eps', 'epsRoot', 'weightDecay']);
-  return chain(
-    scaleByNovograd({ b1: o.b1, b2: o.b2, eps: o.eps ?? 1e-6, epsRoot: o.epsRoot, weightDecay: o.weightDecay }),
-    scaleByLearningRate(learningRate),
-  );
+  const o = checkAliasArgs('novograd', learningRate, options, novogradDefaults);
+  return chain(scaleByNovograd(o), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link lion}. */
-export interface LionOptions {
-  /** Interpolation between momentum and gradient for the update's sign (default 0.9). */
-  b1?: number;
-  /** Decay of the momentum (default 0.99). */
-  b2?: number;
+/** Options of {@link lion}: `b1` and `b2` of {@link scaleByLion}, those of {@link addDecayedWeights}, and `weightDecay`. */
+export interface LionOptions extends Pick<ScaleByLionOptions, 'b1' | 'b2'>, AddDecayedWeightsOptions {
   /** Decoupled weight decay (default 1e-3); a number or a schedule. */
   weightDecay?: ScalarOrSchedule;
-  /** Which params get weight decay (tree of booleans or a function of the params). Default: all. */
-  mask?: Mask;
 }
+
+/** The defaults of {@link lion}'s options. */
+export const lionDefaults: OptionDefaults<LionOptions, 'mask'> = Object.freeze({
+  b1: scaleByLionDefaults.b1,
+  b2: scaleByLionDefaults.b2,
+  ...addDecayedWeightsDefaults,
+  weightDecay: 1e-3,
+});
 
 /**
  * Lion: the sign of an interpolated momentum, with decoupled weight decay,
@@ -385,10 +345,10 @@ export interface LionOptions {
  * Reference: Chen et al., "Symbolic Discovery of Optimization Algorithms" (2023); optax `lion`.
  */
 export function lion(learningRate: ScalarOrSchedule, options?: LionOptions): GradientTransformation {
-  const o = checkAliasArgs('lion', learningRate, options, ['b1', 'b2', 'weightDecay', 'mask']);
+  const o = checkAliasArgs('lion', learningRate, options, lionDefaults);
   return chain(
     scaleByLion({ b1: o.b1, b2: o.b2 }),
-    addDecayedWeights(o.weightDecay ?? 1e-3, { mask: o.mask ?? undefined }),
+    addDecayedWeights(o.weightDecay, { mask: o.mask ?? undefined }),
     scaleByLearningRate(learningRate),
   );
 }
@@ -396,21 +356,21 @@ export function lion(learningRate: ScalarOrSchedule, options?: LionOptions): Gra
 // ---------------------------------------------------------------------------
 // Trust-ratio optimizers
 
-/** Options of {@link lamb}. */
-export interface LambOptions {
-  /** Decay of the first moment (default 0.9). */
-  b1?: number;
-  /** Decay of the second moment (default 0.999). */
-  b2?: number;
-  /** Added to the denominator outside the square root (default 1e-6). */
-  eps?: number;
-  /** Added to the second moment inside the square root (default 0). */
-  epsRoot?: number;
+/** Options of {@link lamb}: `b1`, `b2`, `eps`, `epsRoot` of {@link scaleByAdam} (`eps` defaults to 1e-6 here), those of {@link addDecayedWeights}, and `weightDecay`. */
+export interface LambOptions extends Pick<ScaleByAdamOptions, 'b1' | 'b2' | 'eps' | 'epsRoot'>, AddDecayedWeightsOptions {
   /** Weight decay added before the trust ratio (default 0); a number or a schedule. */
   weightDecay?: ScalarOrSchedule;
-  /** Which params get weight decay (tree of booleans or a function of the params). Default: all. */
-  mask?: Mask;
 }
+
+/** The defaults of {@link lamb}'s options. */
+export const lambDefaults: OptionDefaults<LambOptions, 'mask'> = Object.freeze({
+  b1: scaleByAdamDefaults.b1,
+  b2: scaleByAdamDefaults.b2,
+  eps: 1e-6,
+  epsRoot: scaleByAdamDefaults.epsRoot,
+  ...addDecayedWeightsDefaults,
+  weightDecay: 0,
+});
 
 /**
  * LAMB: Adam with weight decay, rescaled per parameter by the trust ratio
@@ -420,10 +380,10 @@ export interface LambOptions {
  * Reference: You et al., "Large Batch Optimization for Deep Learning" (2020); optax `lamb`.
  */
 export function lamb(learningRate: ScalarOrSchedule, options?: LambOptions): GradientTransformation {
-  const o = checkAliasArgs('lamb', learningRate, options, ['b1', 'b2', 'eps', 'epsRoot', 'weightDecay', 'mask']);
+  const o = checkAliasArgs('lamb', learningRate, options, lambDefaults);
   return chain(
-    scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps ?? 1e-6, epsRoot: o.epsRoot }),
-    addDecayedWeights(o.weightDecay ?? 0, { mask: o.mask ?? undefined }),
+    scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot }),
+    addDecayedWeights(o.weightDecay, { mask: o.mask ?? undefined }),
     scaleByTrustRatio(),
     scaleByLearningRate(learningRate),
   );
@@ -447,6 +407,17 @@ export interface LarsOptions {
   nesterov?: boolean;
 }
 
+/** The defaults of {@link lars}'s options. */
+export const larsDefaults: OptionDefaults<LarsOptions> = Object.freeze({
+  weightDecay: 0,
+  weightDecayMask: true,
+  trustCoefficient: 1e-3,
+  eps: 0,
+  trustRatioMask: true,
+  momentum: 0.9,
+  nesterov: false,
+});
+
 /**
  * LARS: SGD with momentum where each parameter's step is rescaled by the
  * trust ratio: `chain(addDecayedWeights(weightDecay, { mask: weightDecayMask }),
@@ -456,28 +427,20 @@ export interface LarsOptions {
  * Reference: You et al., "Large Batch Training of Convolutional Networks" (2017); optax `lars`.
  */
 export function lars(learningRate: ScalarOrSchedule, options?: LarsOptions): GradientTransformation {
-  const o = checkAliasArgs('lars', learningRate, options, [
-    'weightDecay',
-    'weightDecayMask',
-    'trustCoefficient',
-    'eps',
-    'trustRatioMask',
-    'momentum',
-    'nesterov',
-  ]);
+  const o = checkAliasArgs('lars', learningRate, options, larsDefaults);
   return chain(
-    addDecayedWeights(o.weightDecay ?? 0, { mask: o.weightDecayMask ?? true }),
-    masked(scaleByTrustRatio({ trustCoefficient: o.trustCoefficient ?? 1e-3, eps: o.eps ?? 0 }), o.trustRatioMask ?? true),
+    addDecayedWeights(o.weightDecay, { mask: o.weightDecayMask }),
+    masked(scaleByTrustRatio({ trustCoefficient: o.trustCoefficient, eps: o.eps }), o.trustRatioMask),
     scaleByLearningRate(learningRate),
-    trace({ decay: o.momentum ?? 0.9, nesterov: o.nesterov ?? false }),
+    trace({ decay: o.momentum, nesterov: o.nesterov }),
   );
 }
 
-/** Options of {@link fromage}. */
-export interface FromageOptions {
-  /** Lower bound of the norms in the trust ratio (default 1e-6). */
-  minNorm?: number;
-}
+/** Options of {@link fromage}: `minNorm` of {@link scaleByTrustRatio} (default 1e-6 here). */
+export interface FromageOptions extends Pick<ScaleByTrustRatioOptions, 'minNorm'> {}
+
+/** The defaults of {@link fromage}'s options. */
+export const fromageDefaults: OptionDefaults<FromageOptions> = Object.freeze({ minNorm: 1e-6 });
 
 /**
  * Fromage: a trust-ratio step followed by shrinking the params towards zero,
@@ -487,8 +450,7 @@ export interface FromageOptions {
  * Reference: Bernstein et al., "On the distance between two neural networks and the stability of learning" (2020); optax `fromage`.
  */
 export function fromage(learningRate: ScalarOrSchedule, options?: FromageOptions): GradientTransformation {
-  const o = checkAliasArgs('fromage', learningRate, options, ['minNorm']);
-  const trust = scaleByTrustRatio({ minNorm: o.minNorm ?? 1e-6 });
+  const trust = scaleByTrustRatio(checkAliasArgs('fromage', learningRate, options, fromageDefaults));
   if (typeof learningRate !== 'function') {
     const mult = 1 / Math.sqrt(1 + learningRate ** 2);
     return chain(trust, scaleByLearningRate(learningRate * mult), addDecayedWeights(mult - 1));
@@ -513,6 +475,9 @@ export interface SgdOptions {
   nesterov?: boolean;
 }
 
+/** The defaults of {@link sgd}'s options (no momentum). */
+export const sgdDefaults: OptionDefaults<SgdOptions, 'momentum'> = Object.freeze({ momentum: undefined, nesterov: false });
+
 /**
  * Stochastic gradient descent, optionally with (Nesterov) momentum:
  * `chain(trace({ decay: momentum, nesterov }), scaleByLearningRate(lr))`, the
@@ -520,9 +485,8 @@ export interface SgdOptions {
  * Reference: Robbins & Monro (1951); Sutskever et al. (2013); optax `sgd`.
  */
 export function sgd(learningRate: ScalarOrSchedule, options?: SgdOptions): GradientTransformation {
-  const o = checkAliasArgs('sgd', learningRate, options, ['momentum', 'nesterov']);
-  const momentum =
-    o.momentum === undefined || o.momentum === null ? identity() : trace({ decay: o.momentum, nesterov: o.nesterov ?? false });
+  const o = checkAliasArgs('sgd', learningRate, options, sgdDefaults);
+  const momentum = o.momentum === undefined || o.momentum === null ? identity() : trace({ decay: o.momentum, nesterov: o.nesterov });
   return chain(momentum, scaleByLearningRate(learningRate));
 }
 
@@ -541,14 +505,17 @@ export interface SignumOptions {
   beta?: number;
 }
 
+/** The defaults of {@link signum}'s options. */
+export const signumDefaults: OptionDefaults<SignumOptions> = Object.freeze({ beta: 0.9 });
+
 /**
  * Signum: steps by the sign of a momentum,
  * `chain(ema(beta, { debias: false }), scaleBySign(), scaleByLearningRate(lr))`. Default `beta = 0.9`.
  * Reference: Bernstein et al. (2018); optax `signum`.
  */
 export function signum(learningRate: ScalarOrSchedule, options?: SignumOptions): GradientTransformation {
-  const o = checkAliasArgs('signum', learningRate, options, ['beta']);
-  return chain(ema(o.beta ?? 0.9, { debias: false }), scaleBySign(), scaleByLearningRate(learningRate));
+  const o = checkAliasArgs('signum', learningRate, options, signumDefaults);
+  return chain(ema(checkDecay('signum', 'beta', o.beta), { debias: false }), scaleBySign(), scaleByLearningRate(learningRate));
 }
 
 /** Options of {@link noisySgd}. */
@@ -561,6 +528,9 @@ export interface NoisySgdOptions {
   key?: number;
 }
 
+/** The defaults of {@link noisySgd}'s options. */
+export const noisySgdDefaults: OptionDefaults<NoisySgdOptions> = Object.freeze({ eta: 0.01, gamma: 0.55, key: 0 });
+
 /**
  * SGD with annealed Gaussian gradient noise,
  * `chain(addNoise(eta, gamma, key), scaleByLearningRate(lr))`.
@@ -569,17 +539,12 @@ export interface NoisySgdOptions {
  * Reference: Neelakantan et al., "Adding Gradient Noise Improves Learning for Very Deep Networks" (2015); optax `noisy_sgd`.
  */
 export function noisySgd(learningRate: ScalarOrSchedule, options?: NoisySgdOptions): GradientTransformation {
-  const o = checkAliasArgs('noisySgd', learningRate, options, ['eta', 'gamma', 'key']);
-  return chain(addNoise(o.eta ?? 0.01, o.gamma ?? 0.55, o.key ?? 0), scaleByLearningRate(learningRate));
+  const o = checkAliasArgs('noisySgd', learningRate, options, noisySgdDefaults);
+  return chain(addNoise(o.eta, o.gamma, o.key), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link optimisticGradientDescent}. */
-export interface OptimisticGradientDescentOptions {
-  /** Coefficient of the generalized optimistic step (default 1). */
-  alpha?: number;
-  /** Coefficient of the negative momentum (default 1). */
-  beta?: number;
-}
+/** Options of {@link optimisticGradientDescent}: those of {@link scaleByOptimisticGradient}. */
+export interface OptimisticGradientDescentOptions extends ScaleByOptimisticGradientOptions {}
 
 /**
  * Optimistic gradient descent, for min-max games: `u = -lr · ((alpha + beta) g_t - beta g_{t-1})`,
@@ -590,32 +555,30 @@ export function optimisticGradientDescent(
   learningRate: ScalarOrSchedule,
   options?: OptimisticGradientDescentOptions,
 ): GradientTransformation {
-  const o = checkAliasArgs('optimisticGradientDescent', learningRate, options, ['alpha', 'beta']);
-  return chain(scaleByOptimisticGradient({ alpha: o.alpha ?? 1, beta: o.beta ?? 1 }), scaleByLearningRate(learningRate));
+  const o = checkAliasArgs('optimisticGradientDescent', learningRate, options, scaleByOptimisticGradientDefaults);
+  return chain(scaleByOptimisticGradient(o), scaleByLearningRate(learningRate));
 }
 
 // ---------------------------------------------------------------------------
 // RMSProp / Adagrad family
 
-/** Options of {@link rmsprop}. */
-export interface RmspropOptions {
-  /** Decay of the second moment (default 0.9). */
-  decay?: number;
-  /** Added to the denominator (default 1e-8). */
-  eps?: number;
-  /** Initial value of the second moment (default 0). */
-  initialScale?: number;
-  /** Add `eps` inside the square root (default true) rather than outside. */
-  epsInSqrt?: boolean;
+/** Options of {@link rmsprop}: those of {@link scaleByRms} (and {@link scaleByStddev}), `centered`, and a momentum. */
+export interface RmspropOptions extends ScaleByRmsOptions {
   /** Divide by the standard deviation (centered RMSProp) rather than the RMS (default false). */
   centered?: boolean;
   /** Momentum of a {@link trace} applied after the learning rate; none when left out (the default). */
   momentum?: number | null;
   /** Nesterov momentum (default false; only used with `momentum`). */
   nesterov?: boolean;
-  /** Debias the moments (default false). */
-  biasCorrection?: boolean;
 }
+
+/** The defaults of {@link rmsprop}'s options. */
+export const rmspropDefaults: OptionDefaults<RmspropOptions, 'momentum'> = Object.freeze({
+  ...scaleByRmsDefaults,
+  centered: false,
+  momentum: undefined,
+  nesterov: false,
+});
 
 /**
  * RMSProp: `chain(scaleByRms(...) | scaleByStddev(...) when centered,
@@ -625,31 +588,16 @@ export interface RmspropOptions {
  * Reference: Hinton, Lecture 6.5 of "Neural Networks for Machine Learning" (2012); Graves (2013); optax `rmsprop`.
  */
 export function rmsprop(learningRate: ScalarOrSchedule, options?: RmspropOptions): GradientTransformation {
-  const o = checkAliasArgs('rmsprop', learningRate, options, [
-    'decay',
-    'eps',
-    'initialScale',
-    'epsInSqrt',
-    'centered',
-    'momentum',
-    'nesterov',
-    'biasCorrection',
-  ]);
-  const rmsOptions = { decay: o.decay, eps: o.eps, initialScale: o.initialScale, epsInSqrt: o.epsInSqrt, biasCorrection: o.biasCorrection };
+  const { centered, momentum, nesterov, ...rmsOptions } = checkAliasArgs('rmsprop', learningRate, options, rmspropDefaults);
   return chain(
-    o.centered ? scaleByStddev(rmsOptions) : scaleByRms(rmsOptions),
+    checkBoolean('rmsprop', 'centered', centered) ? scaleByStddev(rmsOptions) : scaleByRms(rmsOptions),
     scaleByLearningRate(learningRate),
-    o.momentum === undefined || o.momentum === null ? identity() : trace({ decay: o.momentum, nesterov: o.nesterov ?? false }),
+    momentum === undefined || momentum === null ? identity() : trace({ decay: momentum, nesterov }),
   );
 }
 
-/** Options of {@link adagrad}. */
-export interface AdagradOptions {
-  /** Initial value of the sum of squared gradients (default 0.1). */
-  initialAccumulatorValue?: number;
-  /** Added to the denominator (default 1e-7). */
-  eps?: number;
-}
+/** Options of {@link adagrad}: those of {@link scaleByRss}. */
+export interface AdagradOptions extends ScaleByRssOptions {}
 
 /**
  * Adagrad: divides by the root of the running sum of squared gradients,
@@ -658,24 +606,24 @@ export interface AdagradOptions {
  * Reference: Duchi et al., "Adaptive Subgradient Methods" (2011); optax `adagrad`.
  */
 export function adagrad(learningRate: ScalarOrSchedule, options?: AdagradOptions): GradientTransformation {
-  const o = checkAliasArgs('adagrad', learningRate, options, ['initialAccumulatorValue', 'eps']);
-  return chain(
-    scaleByRss({ initialAccumulatorValue: o.initialAccumulatorValue ?? 0.1, eps: o.eps ?? 1e-7 }),
-    scaleByLearningRate(learningRate),
-  );
+  const o = checkAliasArgs('adagrad', learningRate, options, scaleByRssDefaults);
+  return chain(scaleByRss(o), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link adadelta}. */
-export interface AdadeltaOptions {
-  /** Decay of the squared gradients and squared updates (default 0.9). */
-  rho?: number;
-  /** Added inside both square roots (default 1e-6). */
-  eps?: number;
+/** Options of {@link adadelta}: those of {@link scaleByAdadelta}, and a weight decay added first. */
+export interface AdadeltaOptions extends ScaleByAdadeltaOptions {
   /** Weight decay added to the gradient first (default 0); a number or a schedule. */
   weightDecay?: ScalarOrSchedule;
   /** Which params get weight decay (tree of booleans or a function of the params). Default: all. */
   weightDecayMask?: Mask;
 }
+
+/** The defaults of {@link adadelta}'s options. */
+export const adadeltaDefaults: OptionDefaults<AdadeltaOptions, 'weightDecayMask'> = Object.freeze({
+  ...scaleByAdadeltaDefaults,
+  weightDecay: 0,
+  weightDecayMask: undefined,
+});
 
 /**
  * Adadelta: `chain(addDecayedWeights(weightDecay, { mask: weightDecayMask }),
@@ -686,9 +634,9 @@ export interface AdadeltaOptions {
  * Reference: Zeiler, "ADADELTA: An Adaptive Learning Rate Method" (2012); optax `adadelta`.
  */
 export function adadelta(learningRate?: ScalarOrSchedule | null, options?: AdadeltaOptions): GradientTransformation {
-  const o = checkOptions('adadelta', options, ['rho', 'eps', 'weightDecay', 'weightDecayMask']);
+  const o = resolveOptions('adadelta', options, adadeltaDefaults);
   return chain(
-    addDecayedWeights(o.weightDecay ?? 0, { mask: o.weightDecayMask ?? undefined }),
+    addDecayedWeights(o.weightDecay, { mask: o.weightDecayMask ?? undefined }),
     scaleByAdadelta({ rho: o.rho, eps: o.eps }),
     optionalLearningRate('adadelta', learningRate) ?? identity(),
   );
@@ -718,6 +666,20 @@ export interface AdafactorOptions {
   weightDecayMask?: Mask;
 }
 
+/** The defaults of {@link adafactor}'s options (no momentum, no weight decay). */
+export const adafactorDefaults: OptionDefaults<AdafactorOptions, 'momentum' | 'weightDecayRate' | 'weightDecayMask'> = Object.freeze({
+  minDimSizeToFactor: scaleByFactoredRmsDefaults.minDimSizeToFactor,
+  decayRate: scaleByFactoredRmsDefaults.decayRate,
+  decayOffset: scaleByFactoredRmsDefaults.stepOffset,
+  multiplyByParameterScale: true,
+  clippingThreshold: 1,
+  momentum: undefined,
+  weightDecayRate: undefined,
+  eps: scaleByFactoredRmsDefaults.epsilon,
+  factored: scaleByFactoredRmsDefaults.factored,
+  weightDecayMask: undefined,
+});
+
 /**
  * Adafactor: factored second moments, per-leaf RMS clipping and a step
  * relative to the params' scale. The chain is `scaleByFactoredRms`, then
@@ -731,32 +693,20 @@ export interface AdafactorOptions {
  */
 export function adafactor(learningRate?: ScalarOrSchedule | null, options?: AdafactorOptions): GradientTransformation {
   const fn = 'adafactor';
-  const o = checkOptions(fn, options, [
-    'minDimSizeToFactor',
-    'decayRate',
-    'decayOffset',
-    'multiplyByParameterScale',
-    'clippingThreshold',
-    'momentum',
-    'weightDecayRate',
-    'eps',
-    'factored',
-    'weightDecayMask',
-  ]);
+  const o = resolveOptions(fn, options, adafactorDefaults);
   const txs: GradientTransformation[] = [
     scaleByFactoredRms({
-      factored: o.factored ?? true,
-      decayRate: o.decayRate ?? 0.8,
-      stepOffset: o.decayOffset ?? 0,
-      minDimSizeToFactor: o.minDimSizeToFactor ?? 128,
-      epsilon: o.eps ?? 1e-30,
+      factored: o.factored,
+      decayRate: o.decayRate,
+      stepOffset: o.decayOffset,
+      minDimSizeToFactor: o.minDimSizeToFactor,
+      epsilon: o.eps,
     }),
   ];
-  const clippingThreshold = o.clippingThreshold === undefined ? 1 : o.clippingThreshold;
-  if (clippingThreshold !== null) txs.push(clipByBlockRms(clippingThreshold));
+  if (o.clippingThreshold !== null) txs.push(clipByBlockRms(o.clippingThreshold));
   const lr = optionalLearningRate(fn, learningRate, false);
   if (lr) txs.push(lr);
-  if (o.multiplyByParameterScale ?? true) txs.push(scaleByParamBlockRms());
+  if (checkBoolean(fn, 'multiplyByParameterScale', o.multiplyByParameterScale)) txs.push(scaleByParamBlockRms());
   if (o.momentum !== undefined && o.momentum !== null) txs.push(ema(o.momentum, { debias: false }));
   if (o.weightDecayRate !== undefined && o.weightDecayRate !== null) {
     txs.push(addDecayedWeights(o.weightDecayRate, { mask: o.weightDecayMask ?? undefined }));
@@ -771,6 +721,9 @@ export interface Sm3Options {
   momentum?: number;
 }
 
+/** The defaults of {@link sm3}'s options. */
+export const sm3Defaults: OptionDefaults<Sm3Options> = Object.freeze({ momentum: scaleBySm3Defaults.b1 });
+
 /**
  * SM3: memory-efficient adaptive steps from per-dimension accumulators,
  * `chain(scaleBySm3({ b1: momentum }), scale(-lr))`. Default `momentum = 0.9`.
@@ -779,21 +732,12 @@ export interface Sm3Options {
  * Reference: Anil et al., "Memory-Efficient Adaptive Optimization" (2019); optax `sm3`.
  */
 export function sm3(learningRate: ScalarOrSchedule, options?: Sm3Options): GradientTransformation {
-  const o = checkAliasArgs('sm3', learningRate, options, ['momentum']);
-  return chain(scaleBySm3({ b1: o.momentum ?? 0.9 }), scaleByLearningRate(learningRate));
+  const o = checkAliasArgs('sm3', learningRate, options, sm3Defaults);
+  return chain(scaleBySm3({ b1: checkUnitInterval('sm3', 'momentum', o.momentum) }), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link rprop}. */
-export interface RpropOptions {
-  /** Step-size factor after a sign change (default 0.5). */
-  etaMinus?: number;
-  /** Step-size factor while the sign is kept (default 1.2). */
-  etaPlus?: number;
-  /** Smallest step size (default 1e-6). */
-  minStepSize?: number;
-  /** Largest step size (default 50). */
-  maxStepSize?: number;
-}
+/** Options of {@link rprop}: those of {@link scaleByRprop}. */
+export interface RpropOptions extends ScaleByRpropOptions {}
 
 /**
  * Rprop: per-element step sizes grown while the gradient's sign holds and
@@ -804,9 +748,5 @@ export interface RpropOptions {
  */
 export function rprop(learningRate: number, options?: RpropOptions): GradientTransformation {
   checkNonNegative('rprop', 'learningRate', learningRate);
-  const o = checkOptions('rprop', options, ['etaMinus', 'etaPlus', 'minStepSize', 'maxStepSize']);
-  return chain(
-    scaleByRprop(learningRate, { etaMinus: o.etaMinus, etaPlus: o.etaPlus, minStepSize: o.minStepSize, maxStepSize: o.maxStepSize }),
-    scale(-1),
-  );
+  return chain(scaleByRprop(learningRate, resolveOptions('rprop', options, scaleByRpropDefaults)), scale(-1));
 }

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
 import { isTensor, treeLeaves, treeMap } from './tree.js';
-import { checkFloatTree, checkTransformation } from './validate.js';
+import { checkFloatTree, checkTransformation, showValue } from './validate.js';
 
 /**
  * Applies transformations in sequence: the updates returned by one are the
@@ -60,7 +60,7 @@ export function namedChain(
       : (pairs as [string, GradientTransformation][]);
   const names = new Set<string>();
   for (const [name, tx] of entries) {
-    if (typeof name !== 'string') throw new Error(`namedChain: every name must be a string, got ${String(name)}`);
+    if (typeof name !== 'string') throw new Error(`namedChain: every name must be a string, got ${showValue(name)}`);
     if (names.has(name)) throw new Error(`namedChain: the name \`${name}\` is used twice`);
     names.add(name);
     checkTransformation('namedChain', `the transformation named \`${name}\``, tx);
@@ -71,7 +71,7 @@ export function namedChain(
     init: (params) => Object.fromEntries(entries.map(([name, tx]) => [name, tx.init(params)])),
     update(updates, state, params, extraArgs?: ExtraArgs) {
       if (state === null || typeof state !== 'object')
-        throw new Error(`namedChain: expected a state object keyed by name, got ${String(state)}`);
+        throw new Error(`namedChain: expected a state object keyed by name, got ${showValue(state)}`);
       const missing = entries.find(([name]) => !(name in state));
       if (missing) throw new Error(`namedChain: the state has no entry \`${missing[0]}\` (a state from a different transformation?)`);
       const [u, s] = inner.update(
@@ -113,7 +113,7 @@ export function setToZero(): GradientTransformation<Record<string, never>> {
  * cloned, so the result is always fresh. Reference: optax `stateless`.
  */
 export function stateless(fn: (updates: Updates, params?: Params) => Updates): GradientTransformation<Record<string, never>> {
-  if (typeof fn !== 'function') throw new Error(`stateless: \`fn\` must be a function, got ${String(fn)}`);
+  if (typeof fn !== 'function') throw new Error(`stateless: \`fn\` must be a function, got ${showValue(fn)}`);
   return {
     init: () => ({}),
     update: (updates, _state, params) => {
@@ -133,7 +133,7 @@ export function stateless(fn: (updates: Updates, params?: Params) => Updates): G
 export function statelessWithTreeMap(
   fn: (update: tf.Tensor, param?: tf.Tensor) => tf.Tensor,
 ): GradientTransformation<Record<string, never>> {
-  if (typeof fn !== 'function') throw new Error(`statelessWithTreeMap: \`fn\` must be a function, got ${String(fn)}`);
+  if (typeof fn !== 'function') throw new Error(`statelessWithTreeMap: \`fn\` must be a function, got ${showValue(fn)}`);
   return stateless((updates, params) =>
     params === undefined || params === null
       ? treeMap((u: tf.Tensor) => fn(u), updates)

@@ -6,10 +6,10 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type GradientTransformation, type Params, safeIncrement, type Updates } from './base.js';
+import { type GradientTransformation, MAX_COUNT, type Params, safeIncrement, type Updates } from './base.js';
 import { combineReduction, reduceLeaf, tfOps } from './lang/reference.js';
 import type { ElementwiseSpec } from './lang/spec.js';
-import { assertSameShapes, treeFlatten, treeMap, treeUnflatten } from './tree.js';
+import { assertSameShapes, describe, treeFlatten, treeMap, treeUnflatten } from './tree.js';
 import { checkFloatTree, checkStateKeys, requireParams } from './validate.js';
 
 /**
@@ -39,15 +39,29 @@ export function initElementwiseState(spec: ElementwiseSpec, params: Params): Ele
 export function checkElementwiseInputs(spec: ElementwiseSpec, updates: Updates, state: ElementwiseState, params?: Params): void {
   checkFloatTree(spec.name, 'updates', updates);
   checkStateKeys(spec.name, state, stateKeys(spec));
-  if (spec.counted && (typeof state.count !== 'number' || !(state.count >= 0))) {
-    throw new Error(`${spec.name}: state.count must be a number >= 0, got ${String(state.count)}`);
+  if (spec.counted && (typeof state.count !== 'number' || !Number.isInteger(state.count) || state.count < 0 || state.count > MAX_COUNT)) {
+    throw new Error(`${spec.name}: state.count must be an integer from 0 to ${MAX_COUNT}, got ${describe(state.count)}`);
   }
-  for (const slot of spec.slots) assertSameShapes(updates, state[slot.name], ['updates', `state.${slot.name}`]);
+  for (const slot of spec.slots) {
+    assertSameShapes(updates, state[slot.name], ['updates', `state.${slot.name}`]);
+    checkFloatTree(spec.name, `state.${slot.name}`, state[slot.name]);
+  }
   if (spec.needsParams) {
     requireParams(spec.name, params);
     checkFloatTree(spec.name, 'params', params);
     assertSameShapes(updates, params, ['updates', 'params']);
   }
+}
+
+/**
+ * A body's output as a leaf of `shape`: a scalar (or lower-rank) result is
+ * broadcast, and a zero-size leaf stays empty (a `tf.where` over an empty
+ * tensor and a scalar would otherwise give shape [1]).
+ */
+function fitShape(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  if (tf.util.sizeFromShape(shape as number[]) === 0) return tf.zeros(shape as number[]);
+  return tf.broadcastTo(t, shape as number[]);
 }
 
 /** Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed. */
@@ -90,11 +104,9 @@ export function referenceUpdate(
         x[s.name] = slotLeaves[j]?.[i] as tf.Tensor;
       });
       const out = spec.body(tfOps, x as never, { ...k, ...perLeaf[i] });
-      const outu = out.u === u ? tf.clone(u) : out.u;
-      outU.push(outu.shape.length === u.shape.length ? outu : tf.broadcastTo(outu, u.shape));
+      outU.push(fitShape(out.u === u ? tf.clone(u) : out.u, u.shape));
       spec.slots.forEach((s, j) => {
-        const v = out[s.name] ?? x[s.name];
-        (outSlots[j] as tf.Tensor[]).push(tf.clone(v.shape.length === u.shape.length ? v : tf.broadcastTo(v, u.shape)));
+        (outSlots[j] as tf.Tensor[]).push(tf.clone(fitShape(out[s.name] ?? (x[s.name] as tf.Tensor), u.shape)));
       });
     });
     const next: ElementwiseState = spec.counted ? { count: safeIncrement(count) } : {};

@@ -9,12 +9,15 @@
  *   {@link NodeOp}) and the plan of a transformation ({@link planOf}).
  * - The one table of reductions ({@link REDUCTIONS}) that every target reads.
  * - The validators that every factory of gradtx uses (`check*`,
- *   {@link resolveOptions}), for packages that add transformations.
+ *   {@link resolveOptions}) and the reference evaluation of an element-wise
+ *   spec ({@link initElementwiseState}, {@link referenceUpdate}), for
+ *   packages that add transformations.
  *
  * @module
  */
 import './fused/devices/register.js';
 
+export { initElementwiseState, referenceUpdate } from './elementwise.js';
 export { type Device, type DeviceReduction, type Launch, type LaunchReductions, leafScalarCount, writtenTensors } from './fused/device.js';
 export { type FusedSegment, type Plan, planOf, type Segment, type Stage, type StateLayout } from './fused/plan.js';
 export { currentDevice, registerFusedDevice } from './fused/registry.js';

@@ -24,28 +24,42 @@ export {
   type AdamwOptions,
   type AmsgradOptions,
   adabelief,
+  adabeliefDefaults,
   adadelta,
+  adadeltaDefaults,
   adafactor,
+  adafactorDefaults,
   adagrad,
   adam,
   adamax,
   adamaxw,
+  adamaxwDefaults,
+  adamDefaults,
   adamw,
+  adamwDefaults,
   amsgrad,
   type FromageOptions,
   fromage,
+  fromageDefaults,
   type LambOptions,
   type LarsOptions,
   type LionOptions,
   lamb,
+  lambDefaults,
   lars,
+  larsDefaults,
   lion,
+  lionDefaults,
   type NoisySgdOptions,
   type NovogradOptions,
   nadam,
+  nadamDefaults,
   nadamw,
+  nadamwDefaults,
   noisySgd,
+  noisySgdDefaults,
   novograd,
+  novogradDefaults,
   type OptimisticGradientDescentOptions,
   optimisticGradientDescent,
   type RadamOptions,
@@ -53,16 +67,21 @@ export {
   type RpropOptions,
   radam,
   rmsprop,
+  rmspropDefaults,
   rprop,
   type SgdOptions,
   type SignumOptions,
   type Sm3Options,
   sgd,
+  sgdDefaults,
   signSgd,
   signum,
+  signumDefaults,
   sm3,
+  sm3Defaults,
   type YogiOptions,
   yogi,
+  yogiDefaults,
 } from './aliases.js';
 export {
   type ExtraArgs,
@@ -85,11 +104,12 @@ export {
   type ConditionallyOptions,
   type ConditionallyTransformState,
   type ConditionFn,
+  conditionallyDefaults,
   conditionallyMask,
   conditionallyTransform,
 } from './combinators/conditionally.js';
 export { flatten } from './combinators/flatten.js';
-export { freeze, type SelectiveTransformOptions, selectiveTransform } from './combinators/freeze.js';
+export { freeze, type SelectiveTransformOptions, selectiveTransform, selectiveTransformDefaults } from './combinators/freeze.js';
 export {
   type InjectArg,
   type InjectedArgs,
@@ -97,6 +117,7 @@ export {
   type InjectHyperparamsOptions,
   type InjectHyperparamsState,
   injectHyperparams,
+  injectHyperparamsDefaults,
   injectStatefulHyperparams,
   type StatefulInjectedArgs,
   type StatefulSchedule,
@@ -106,14 +127,25 @@ export {
   type LookaheadParams,
   type LookaheadState,
   lookahead,
+  lookaheadDefaults,
   lookaheadParamsInit,
 } from './combinators/lookahead.js';
-export { type Mask, type MaskedOptions, type MaskedState, type MaskTree, masked, maskedTx, resolveMask } from './combinators/masked.js';
+export {
+  type Mask,
+  type MaskedOptions,
+  type MaskedState,
+  type MaskTree,
+  masked,
+  maskedDefaults,
+  maskedTx,
+  resolveMask,
+} from './combinators/masked.js';
 export {
   hasUpdated,
   type MultiStepsOptions,
   type MultiStepsState,
   multiSteps,
+  multiStepsDefaults,
   type ShouldSkipUpdateFn,
   skipLargeUpdates,
   skipNotFinite,
@@ -125,6 +157,7 @@ export {
   type PartitionOptions,
   type PartitionState,
   partition,
+  partitionDefaults,
 } from './combinators/partition.js';
 export { chain, identity, namedChain, setToZero, stateless, statelessWithTreeMap } from './combine.js';
 export { type ElementwiseState, elementwise } from './elementwise.js';
@@ -159,8 +192,13 @@ export {
   type ReductionSpec,
   type SlotSpec,
 } from './lang/spec.js';
-export { createOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
-export { type ScaleByAdadeltaOptions, scaleByAdadelta } from './transforms/adadelta.js';
+export { createOptimizer, createOptimizerDefaults, type Optimizer, type OptimizerOptions } from './optimizer.js';
+export { fastPrecision, type Precision } from './precision.js';
+export { projectionHalfspace, projectionHyperplane, projectionVector } from './projections/affine.js';
+export { type Bound, projectionBox, projectionHypercube, projectionLinfBall, projectionNonNegative } from './projections/box.js';
+export { projectionL2Ball, projectionL2Sphere } from './projections/l2.js';
+export { projectionL1Ball, projectionL1Sphere, projectionSimplex } from './projections/simplex.js';
+export { type ScaleByAdadeltaOptions, scaleByAdadelta, scaleByAdadeltaDefaults } from './transforms/adadelta.js';
 export {
   type ScaleByAdamaxOptions,
   type ScaleByAdamOptions,
@@ -168,56 +206,122 @@ export {
   type ScaleByRAdamOptions,
   scaleByAdam,
   scaleByAdamax,
+  scaleByAdamaxDefaults,
+  scaleByAdamDefaults,
   scaleByAMSGrad,
+  scaleByAMSGradDefaults,
   scaleByRAdam,
+  scaleByRAdamDefaults,
 } from './transforms/adam.js';
+export { type AdanOptions, adan, adanDefaults, type ScaleByAdanOptions, scaleByAdan, scaleByAdanDefaults } from './transforms/adan.js';
 export {
   type ScaleByBeliefOptions,
   type ScaleByNovogradOptions,
   type ScaleByNovogradState,
   type ScaleByYogiOptions,
   scaleByBelief,
+  scaleByBeliefDefaults,
   scaleByNovograd,
+  scaleByNovogradDefaults,
   scaleByYogi,
+  scaleByYogiDefaults,
 } from './transforms/adaptive.js';
+export {
+  type BacktrackingLinesearchState,
+  type ScaleByBacktrackingLinesearchOptions,
+  scaleByBacktrackingLinesearch,
+} from './transforms/backtracking-linesearch.js';
 export { centralize } from './transforms/centralize.js';
 export {
   type AdaptiveGradClipOptions,
   adaptiveGradClip,
+  adaptiveGradClipDefaults,
   type ClipByGlobalNormState,
   clip,
   clipByBlockRms,
   clipByGlobalNorm,
 } from './transforms/clipping.js';
 export { keepParamsNonnegative, type ZeroNansState, zeroNans } from './transforms/constrain.js';
-export { type AddDecayedWeightsOptions, addDecayedWeights } from './transforms/decay.js';
-export { type FactoredDecayRateFn, type FactoredState, type ScaleByFactoredRmsOptions, scaleByFactoredRms } from './transforms/factored.js';
-export { type LionMode, type ScaleByLionOptions, scaleByLion } from './transforms/lion.js';
-export { type EmaOptions, ema, type TraceOptions, trace } from './transforms/momentum.js';
+export { type AddDecayedWeightsOptions, addDecayedWeights, addDecayedWeightsDefaults } from './transforms/decay.js';
+export {
+  type DistanceOverGradientsState,
+  type ScaleByDistanceOverGradientsOptions,
+  scaleByDistanceOverGradients,
+  scaleByDistanceOverGradientsDefaults,
+} from './transforms/distance-over-gradients.js';
+export {
+  type FactoredDecayRateFn,
+  type FactoredState,
+  type ScaleByFactoredRmsOptions,
+  scaleByFactoredRms,
+  scaleByFactoredRmsDefaults,
+} from './transforms/factored.js';
+export { type LbfgsOptions, type LbfgsState, lbfgs, type ScaleByLbfgsOptions, scaleByLbfgs } from './transforms/lbfgs.js';
+export { type LionMode, type ScaleByLionOptions, scaleByLion, scaleByLionDefaults } from './transforms/lion.js';
+export { type EmaOptions, ema, emaDefaults, type TraceOptions, trace, traceDefaults } from './transforms/momentum.js';
+export { type Measure, type MeasureWithEmaOptions, type MonitorState, measureWithEma, monitor, snapshot } from './transforms/monitoring.js';
 export { type AddNoiseState, addNoise } from './transforms/noise.js';
-export { type ScaleByOptimisticGradientOptions, scaleByOptimisticGradient } from './transforms/optimistic.js';
+export {
+  type ScaleByOptimisticGradientOptions,
+  scaleByOptimisticGradient,
+  scaleByOptimisticGradientDefaults,
+} from './transforms/optimistic.js';
+export {
+  type OptimisticAdamOptions,
+  type OptimisticAdamV2Options,
+  optimisticAdam,
+  optimisticAdamDefaults,
+  optimisticAdamV2,
+  optimisticAdamV2Defaults,
+} from './transforms/optimistic-adam.js';
+export { perExampleGlobalNormClip, perExampleLayerNormClip } from './transforms/per-example-clip.js';
+export {
+  type PolyakSgdOptions,
+  type PolyakVariant,
+  polyakSgd,
+  polyakSgdDefaults,
+  type ScaleByPolyakOptions,
+  scaleByPolyak,
+  scaleByPolyakDefaults,
+} from './transforms/polyak.js';
 export {
   type ScaleByRmsOptions,
   type ScaleByRssOptions,
   type ScaleByStddevOptions,
   scaleByRms,
+  scaleByRmsDefaults,
   scaleByRss,
+  scaleByRssDefaults,
   scaleByStddev,
+  scaleByStddevDefaults,
 } from './transforms/rms.js';
-export { type ScaleByRpropOptions, scaleByRprop } from './transforms/rprop.js';
-export { type ScaleByLearningRateOptions, scale, scaleByLearningRate, scaleBySchedule } from './transforms/scaling.js';
+export { type ScaleByRpropOptions, scaleByRprop, scaleByRpropDefaults } from './transforms/rprop.js';
+export {
+  type ScaleByLearningRateOptions,
+  scale,
+  scaleByLearningRate,
+  scaleByLearningRateDefaults,
+  scaleBySchedule,
+} from './transforms/scaling.js';
 export { scaleBySign } from './transforms/sign.js';
-export { type ScaleBySm3Options, type ScaleBySm3State, scaleBySm3 } from './transforms/sm3.js';
+export { type ScaleBySm3Options, type ScaleBySm3State, scaleBySm3, scaleBySm3Defaults } from './transforms/sm3.js';
 export {
   type NormalizeByUpdateNormOptions,
   normalizeByUpdateNorm,
+  normalizeByUpdateNormDefaults,
   type ScaleByParamBlockNormOptions,
   type ScaleByParamBlockRmsOptions,
   type ScaleByTrustRatioOptions,
   scaleByParamBlockNorm,
+  scaleByParamBlockNormDefaults,
   scaleByParamBlockRms,
+  scaleByParamBlockRmsDefaults,
   scaleByTrustRatio,
+  scaleByTrustRatioDefaults,
 } from './transforms/trust.js';
+export { unitwiseClip, unitwiseNorm } from './transforms/unitwise.js';
+export { type ValueFn, valueAndGradFromState } from './transforms/value-and-grad.js';
+export { type ScaleByZoomLinesearchOptions, scaleByZoomLinesearch, type ZoomLinesearchState } from './transforms/zoom-linesearch.js';
 export {
   assertSameShapes,
   assertSameStructure,
@@ -239,6 +343,9 @@ export {
   treeStructure,
   treeUnflatten,
 } from './tree.js';
+export { type TreeAllcloseOptions, treeAllclose, treeBatchShape, treeConj, treeDtype, treeReal } from './tree-inspect.js';
+export { treeBiasCorrection, treeUpdateInfinityMoment, treeUpdateMoment, treeUpdateMomentPerElemNorm } from './tree-moments.js';
+export { type TreeSampler, treeRandomLike } from './tree-random.js';
 export {
   type NormOrd,
   type Scalar,
@@ -272,3 +379,4 @@ export {
   treeZerosLike,
 } from './tree-utils.js';
 export { applyUpdates, incrementalUpdate, periodicUpdate } from './update.js';
+export type { OptionDefaults } from './validate.js';

@@ -7,11 +7,10 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
-import { currentDevice, isFusedEnabled } from './fused/registry.js';
-import { ReplayedStep } from './fused/replay.js';
-import { runStep } from './fused/step.js';
-import { isTensor, treeLeaves } from './tree.js';
-import { checkTransformation } from './validate.js';
+import { type Precision, withPrecision } from './precision.js';
+import { DonatingStepper } from './stepper.js';
+import { describe, isPlainObject, isTensor, treeLeaves } from './tree.js';
+import { checkBoolean, checkParamsTree, checkTransformation, type OptionDefaults, resolveOptions } from './validate.js';
 
 /** Options of {@link createOptimizer}. */
 export interface OptimizerOptions {
@@ -27,7 +26,18 @@ export interface OptimizerOptions {
    * step's results to fresh tensors (and still disposes the old ones).
    */
   inPlace?: boolean;
+  /**
+   * The arithmetic (default `'exact'`: bit for bit the reference path, as
+   * optax computes). `'fast'` multiplies by reciprocals of the per-step
+   * scalars instead of dividing by them (bias corrections and the like; see
+   * {@link fastPrecision}): each such operation may differ by about one
+   * float32 ulp, and a step runs faster where divisions bound it.
+   */
+  precision?: Precision;
 }
+
+/** The defaults of {@link createOptimizer}'s options (its known option keys). */
+export const createOptimizerDefaults: OptionDefaults<OptimizerOptions> = Object.freeze({ fused: true, inPlace: true, precision: 'exact' });
 
 /** A training-loop helper made by {@link createOptimizer}. */
 export interface Optimizer<S = unknown> {
@@ -77,47 +87,27 @@ export interface Optimizer<S = unknown> {
  */
 export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, params: Params, options: OptimizerOptions = {}): Optimizer<S> {
   checkTransformation('createOptimizer', '`tx`', tx);
+  const o = resolveOptions('createOptimizer', options, createOptimizerDefaults);
+  const fused = checkBoolean('createOptimizer', 'fused', o.fused);
+  const inPlace = checkBoolean('createOptimizer', 'inPlace', o.inPlace);
+  checkParamsTree('createOptimizer', params);
   let p = params;
   let state: S = tx.init(params);
   let disposed = false;
-  let replayed: ReplayedStep | null = null;
-  const fused = options.fused !== false;
-  const inPlace = options.inPlace !== false;
+  const stepper = new DonatingStepper(withPrecision('createOptimizer', tx, o.precision), {
+    by: 'createOptimizer',
+    fused,
+    inPlace,
+  });
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);
   };
   return {
     step(grads: Updates, extraArgs?: ExtraArgs): void {
       alive('step()');
-      if (replayed !== null) {
-        const out = isFusedEnabled() && replayed.on(currentDevice()) ? replayed.step(grads, state, p) : null;
-        if (out !== null) {
-          [p, state] = out as [Params, S];
-          return;
-        }
-        replayed = null;
-      }
-      const [np, ns] = runStep(
-        {
-          tx,
-          updates: grads,
-          state,
-          params: p,
-          donate: { params: true, state: true, updates: false },
-          reuse: true,
-          inPlace,
-          extraArgs,
-          by: 'createOptimizer',
-          capture: inPlace
-            ? (c) => {
-                replayed = new ReplayedStep(c);
-              }
-            : undefined,
-        },
-        fused,
-      );
-      p = np;
-      state = ns as S;
+      if (extraArgs !== undefined && !isPlainObject(extraArgs))
+        throw new Error(`createOptimizer: step's \`extraArgs\` must be an object of named arguments, got ${describe(extraArgs)}`);
+      [p, state] = stepper.step(grads, state, p, extraArgs);
     },
     get params() {
       return p;

@@ -1,10 +1,13 @@
 /**
- * `@gradtx/core/testing`: helpers that the tests of gradtx's packages share
- * (a deterministic PRNG, backend-independent trees of plain arrays, the
- * comparison of two runs step by step, and the discovery of every fusible
- * transformation the package exports). They depend on no test runner: a
+ * `@gradtx/core/testing`: helpers that the tests of gradtx's packages share:
+ * a deterministic PRNG, backend-independent trees of plain arrays, the
+ * comparison of two runs step by step and the discovery of every fusible
+ * transformation the package exports (these depend on no test runner: a
  * comparison returns the first difference as a message, which the caller
- * fails with.
+ * fails with); and the conformance harness for packages built on gradtx
+ * (fixtures of real optax runs replayed through `tx.update` and
+ * `createOptimizer`), its float32 tolerances, and the tree assertions the
+ * tests use (these need `vitest` and `@gradtx/schedules`). For tests only.
  *
  * @module
  */
@@ -12,6 +15,30 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation } from './base.js';
 import * as gradtx from './index.js';
 import { formatPath, type TensorTree, treeLeavesWithPath } from './tree.js';
+
+export {
+  build,
+  buildTransformation,
+  compare,
+  decodeNumber,
+  decodeTree,
+  type Expr,
+  type Fixture,
+  type FixtureLeaf,
+  type FixtureModules,
+  type FixtureNumber,
+  type FixtureTree,
+  maxAbs,
+  readFixture,
+  replay,
+  replayOptimizer,
+  type StepCase,
+  type StepTolerances,
+  stepExtras,
+  type Tolerance,
+} from './conformance/loader.js';
+export { OPTAX_STEPS, optaxTolerance } from './conformance/tolerances.js';
+export { disposeTree, expectNoLeaks, expectTreeClose, F32 } from './test-utils/index.js';
 
 /** A small deterministic PRNG (mulberry32): a function returning uniform numbers in [0, 1). */
 export function rng(seed: number): () => number {
@@ -143,6 +170,13 @@ const NOT_FACTORIES = new Set([
 ]);
 
 /**
+ * Factories whose updates need extra arguments (the loss `value`, an objective
+ * `valueFn`), which the discovery's plain steps do not pass; their fused
+ * parts are covered by the conformance fixtures with those arguments.
+ */
+const NEEDS_EXTRAS = new Set(['lbfgs', 'polyakSgd']);
+
+/**
  * Exports that act on the world (I/O, global switches, the device) or are
  * tree/engine utilities are never called by the discovery.
  */
@@ -159,7 +193,8 @@ const ARGS: unknown[][] = [[], [0.05], [{ decay: 0.9 }], [() => 0.05], [0.05, {}
 export function discoverFusible(): { name: string; tx: GradientTransformation }[] {
   const out: { name: string; tx: GradientTransformation }[] = [];
   for (const [name, f] of Object.entries(gradtx)) {
-    if (typeof f !== 'function' || /^[A-Z]/.test(name) || NOT_FACTORIES.has(name) || SIDE_EFFECTS.test(name)) continue;
+    if (typeof f !== 'function' || /^[A-Z]/.test(name) || NOT_FACTORIES.has(name) || NEEDS_EXTRAS.has(name) || SIDE_EFFECTS.test(name))
+      continue;
     for (const args of ARGS) {
       let tx: unknown;
       try {

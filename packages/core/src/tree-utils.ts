@@ -28,6 +28,7 @@ import {
   treeLeaves,
   treeMap,
 } from './tree.js';
+import { showValue } from './validate.js';
 
 /** A scalar factor: a JS number or a scalar tensor. */
 export type Scalar = number | tf.Tensor;
@@ -150,7 +151,7 @@ export function treeNorm(tree: unknown, ord: NormOrd = 2, squared = false): tf.T
     let ret: tf.Tensor;
     if (ord === 1) ret = sumScalars(treeLeaves<tf.Tensor>(tree).map((x) => tf.sum(tf.abs(x))));
     else if (ord === Infinity || ord === 'inf' || ord === 'infinity') ret = treeMax(treeMap((x: tf.Tensor) => tf.abs(x), tree));
-    else throw new Error(`treeNorm: \`ord\` must be 1, 2 or Infinity ('inf'), got ${String(ord)}`);
+    else throw new Error(`treeNorm: \`ord\` must be 1, 2 or Infinity ('inf'), got ${showValue(ord)}`);
     return squared ? tf.square(ret) : ret;
   });
 }

@@ -66,6 +66,7 @@ export function describe(x: unknown): string {
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (isPlainObject(x)) return `an object with keys {${sortedKeys(x).join(', ')}}`;
   if (typeof x === 'number' || typeof x === 'boolean') return `${typeof x} ${String(x)}`;
+  if (typeof x === 'string') return `string '${x.length > 60 ? `${x.slice(0, 60)}…` : x}'`;
   if (typeof x === 'function') return 'a function';
   return `a ${(x as object).constructor?.name ?? typeof x}`;
 }

@@ -7,10 +7,22 @@
  * @module
  */
 import type { GradientTransformation, ScalarOrSchedule, UpdateExtras } from './base.js';
-import { formatPath, isTensor, TreeMismatchError, treeLeavesWithPath } from './tree.js';
+import { describe, formatPath, isNode, isTensor, TreeMismatchError, treeLeavesWithPath } from './tree.js';
+
+/**
+ * A value as error messages show it: strings quoted (`'0.1'`, so a numeric
+ * string is not mistaken for a number), functions by name (never their
+ * source), tensors described, other values as they print.
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 60)}…` : value}'`;
+  if (typeof value === 'function') return value.name === '' ? 'a function' : `the function ${value.name}`;
+  if (isTensor(value)) return describe(value);
+  return String(value);
+}
 
 function fail(fn: string, arg: string, value: unknown, rule: string): never {
-  throw new Error(`${fn}: \`${arg}\` must be ${rule}, got ${String(value)}`);
+  throw new Error(`${fn}: \`${arg}\` must be ${rule}, got ${showValue(value)}`);
 }
 
 /** A finite number (no NaN, no ±Infinity). */
@@ -64,10 +76,14 @@ export function checkScalarOrSchedule(fn: string, arg: string, value: ScalarOrSc
   return checkNonNegative(fn, arg, value);
 }
 
-/** The value of a schedule at `count`, which must be a finite number. */
-export function checkScheduleValue(fn: string, arg: string, value: number, count: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new Error(`${fn}: the schedule for \`${arg}\` returned ${String(value)} at count ${count}; it must return a number`);
+/**
+ * The value of a schedule at `count`, which must be a finite number (and at
+ * least `min` when given), as the same hyperparameter given as a constant.
+ */
+export function checkScheduleValue(fn: string, arg: string, value: number, count: number, min?: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || (min !== undefined && value < min)) {
+    const rule = min === undefined ? 'a finite number' : `a finite number >= ${min}`;
+    throw new Error(`${fn}: the schedule for \`${arg}\` returned ${showValue(value)} at count ${count}; it must return ${rule}`);
   }
   return value;
 }
@@ -91,6 +107,27 @@ export function checkFloatTree(fn: string, treeName: string, tree: unknown): voi
         `${fn}: the tensor at \`${formatPath(path)}\` of ${treeName} has dtype ${leaf.dtype}; gradient transformations need float32 (cast it with tf.cast(x, 'float32'))`,
       );
     }
+  }
+}
+
+/**
+ * Checks the params an optimizer will own: a tree of tensors (not
+ * `undefined`), with no tensor or `tf.Variable` in two places (one would
+ * silently lose the other's update), naming both paths.
+ */
+export function checkParamsTree(fn: string, params: unknown): void {
+  if (params === undefined || params === null || (!isNode(params) && !isTensor(params)))
+    throw new Error(`${fn}: \`params\` must be a tree of tensors (an object, an array or a tensor), got ${describe(params)}`);
+  const seen = new Map<unknown, string>();
+  for (const [path, leaf] of treeLeavesWithPath(params)) {
+    if (!isTensor(leaf)) continue;
+    const at = formatPath(path);
+    const first = seen.get(leaf);
+    if (first !== undefined)
+      throw new Error(
+        `${fn}: the same tensor is at \`${first}\` and at \`${at}\` of the params; each param must be its own tensor (or tf.Variable)`,
+      );
+    seen.set(leaf, at);
   }
 }
 
@@ -155,9 +192,16 @@ export function checkTransformation(fn: string, where: string, tx: unknown): ass
     typeof (tx as GradientTransformation).init !== 'function' ||
     typeof (tx as GradientTransformation).update !== 'function'
   ) {
-    throw new Error(`${fn}: ${where} is not a gradient transformation (an object with init and update), got ${String(tx)}`);
+    throw new Error(`${fn}: ${where} is not a gradient transformation (an object with init and update), got ${showValue(tx)}`);
   }
 }
+
+/**
+ * The type of a factory's defaults object for options `O`: every key of `O`,
+ * with a value for each, except the keys in `Unset` (options without a
+ * default), which are `undefined`.
+ */
+export type OptionDefaults<O, Unset extends keyof O = never> = Readonly<Required<Omit<O, Unset>> & Partial<Pick<O, Unset>>>;
 
 /**
  * The one policy for option objects, shared by every factory: `options` must
@@ -172,7 +216,7 @@ export function resolveOptions<D extends object>(fn: string, options: unknown, d
   if (options === undefined) return { ...defaults };
   if (options === null || typeof options !== 'object' || Array.isArray(options) || isTensor(options)) {
     const got = Array.isArray(options) ? 'an array' : typeof options === 'string' ? `'${options}'` : String(options);
-    throw new Error(`${fn}: the options must be an object such as { ${Object.keys(defaults)[0] ?? 'key'}: … }, got ${got}`);
+    throw new Error(`${fn}: the options must be an object, got ${got}`);
   }
   const known = Object.keys(defaults);
   const resolved = { ...defaults } as Record<string, unknown>;

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type ExtraArgs, type GradientTransformation, safeIncrement, type Updates } from '../base.js';
 import { isTensor, treeMap } from '../tree.js';
-import { checkBoolean, checkStateKeys, checkTransformation } from '../validate.js';
+import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import { cloneTree } from './prefix-tree.js';
 
 /**
@@ -23,6 +23,9 @@ export interface ConditionallyOptions {
   /** Pass the update's extra arguments to `shouldTransformFn` as its second argument (default false). */
   forwardExtraArgs?: boolean;
 }
+
+/** The defaults of the options of {@link conditionallyTransform} and {@link conditionallyMask}. */
+export const conditionallyDefaults: OptionDefaults<ConditionallyOptions> = Object.freeze({ forwardExtraArgs: false });
 
 /** The state of {@link conditionallyTransform} (optax `ConditionallyTransformState`). */
 export interface ConditionallyTransformState<S = unknown> {
@@ -61,8 +64,8 @@ function makeConditional<S>(
 ): GradientTransformation<{ step: number; innerState: S }> {
   checkTransformation(fn, '`inner`', inner);
   if (typeof shouldTransformFn !== 'function')
-    throw new Error(`${fn}: \`shouldTransformFn\` must be a function of the step, got ${String(shouldTransformFn)}`);
-  const forward = checkBoolean(fn, 'forwardExtraArgs', options.forwardExtraArgs ?? false);
+    throw new Error(`${fn}: \`shouldTransformFn\` must be a function of the step, got ${showValue(shouldTransformFn)}`);
+  const forward = checkBoolean(fn, 'forwardExtraArgs', resolveOptions(fn, options, conditionallyDefaults).forwardExtraArgs);
   return {
     init: (params) => ({ step: 0, innerState: inner.init(params) }),
     update(updates, state, params, extraArgs?: ExtraArgs) {

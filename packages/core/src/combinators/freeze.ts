@@ -6,7 +6,8 @@
  */
 import type { GradientTransformation } from '../base.js';
 import { setToZero } from '../combine.js';
-import { checkTransformation } from '../validate.js';
+import { describe, isNode } from '../tree.js';
+import { checkTransformation, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import { type MaskedState, type MaskTree, masked } from './masked.js';
 import { type LabelTree, type PartitionState, partition } from './partition.js';
 import { mapPrefix, maskKind } from './prefix-tree.js';
@@ -20,7 +21,8 @@ import { mapPrefix, maskKind } from './prefix-tree.js';
  * construction. State `{ innerState: {} }`. Reference: optax `freeze`.
  */
 export function freeze(mask: MaskTree): GradientTransformation<MaskedState> {
-  if (typeof mask === 'function') throw new Error('freeze: `mask` must be a boolean or a tree of booleans, got a function');
+  if (typeof mask !== 'boolean' && !isNode(mask))
+    throw new Error(`freeze: \`mask\` must be a boolean or a tree of booleans, got ${describe(mask)}`);
   return masked(setToZero(), mask);
 }
 
@@ -33,6 +35,9 @@ export interface SelectiveTransformOptions {
    */
   freezeMask: MaskTree;
 }
+
+/** The keys of {@link selectiveTransform}'s options (`freezeMask` is required: it has no default). */
+export const selectiveTransformDefaults: OptionDefaults<SelectiveTransformOptions, 'freezeMask'> = Object.freeze({ freezeMask: undefined });
 
 /**
  * Optimizes only the params that are not frozen: the leaves where
@@ -50,9 +55,9 @@ export function selectiveTransform(
   const fn = 'selectiveTransform';
   checkTransformation(fn, '`optimizer`', optimizer);
   if (options === null || typeof options !== 'object' || !('freezeMask' in options)) {
-    throw new Error(`${fn}: the options must give \`freezeMask\` (a boolean or a tree of booleans), got ${String(options)}`);
+    throw new Error(`${fn}: the options must give \`freezeMask\` (a boolean or a tree of booleans), got ${showValue(options)}`);
   }
-  const { freezeMask } = options;
+  const freezeMask = resolveOptions(fn, options, selectiveTransformDefaults).freezeMask as MaskTree;
   if (typeof freezeMask === 'function') throw new Error(`${fn}: \`freezeMask\` must be a boolean or a tree of booleans, got a function`);
   const kind = { ...maskKind(fn), what: 'freezeMask' };
   const labels = mapPrefix(kind, freezeMask, freezeMask, 'freezeMask', (frozen: boolean) => (frozen ? 'freeze' : 'train')) as LabelTree;

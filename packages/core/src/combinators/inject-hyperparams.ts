@@ -8,7 +8,7 @@
 import type { ExtraArgs, GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { isPlainObject } from '../tree.js';
-import { checkScheduleValue, checkStateKeys } from '../validate.js';
+import { checkScheduleValue, checkStateKeys, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 
 /**
  * A schedule with its own state (optax's `StatefulSchedule`): a function
@@ -117,6 +117,13 @@ function toParamDtype(x: unknown): unknown {
   return typeof x === 'number' && !Number.isInteger(x) ? Math.fround(x) : x;
 }
 
+/** The defaults of {@link injectHyperparams}'s options. */
+export const injectHyperparamsDefaults: OptionDefaults<InjectHyperparamsOptions> = Object.freeze({
+  staticArgs: [],
+  positionalName: 'learningRate',
+  defaults: {},
+});
+
 /**
  * Wraps a transformation factory so that its numeric hyperparameters live in
  * the state, where they can be read and changed between steps, and any of
@@ -151,18 +158,17 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
 ): (...args: InjectedArgs<Parameters<F>>) => GradientTransformation<InjectHyperparamsState> {
   const fn = 'injectHyperparams';
   if (typeof factory !== 'function')
-    throw new Error(`${fn}: \`factory\` must be a function returning a gradient transformation, got ${String(factory)}`);
-  const staticList =
-    options.staticArgs === undefined ? [] : typeof options.staticArgs === 'string' ? [options.staticArgs] : [...options.staticArgs];
+    throw new Error(`${fn}: \`factory\` must be a function returning a gradient transformation, got ${showValue(factory)}`);
+  const o = resolveOptions(fn, options, injectHyperparamsDefaults);
+  const staticList = typeof o.staticArgs === 'string' ? [o.staticArgs] : [...o.staticArgs];
   for (const s of staticList) {
-    if (typeof s !== 'string') throw new Error(`${fn}: \`staticArgs\` must be a string or a list of strings, got ${String(s)}`);
+    if (typeof s !== 'string') throw new Error(`${fn}: \`staticArgs\` must be a string or a list of strings, got ${showValue(s)}`);
   }
   const staticArgs = new Set(staticList);
-  const positionalName = options.positionalName ?? 'learningRate';
-  const defaults = options.defaults ?? {};
-  if (!isPlainObject(defaults)) throw new Error(`${fn}: \`defaults\` must be a plain object of values by name, got ${String(defaults)}`);
+  const { positionalName, defaults } = o;
+  if (!isPlainObject(defaults)) throw new Error(`${fn}: \`defaults\` must be a plain object of values by name, got ${showValue(defaults)}`);
   if (typeof positionalName !== 'string' || positionalName === '') {
-    throw new Error(`${fn}: \`positionalName\` must be a non-empty string, got ${String(positionalName)}`);
+    throw new Error(`${fn}: \`positionalName\` must be a non-empty string, got ${showValue(positionalName)}`);
   }
 
   return (...args: unknown[]) => {
@@ -171,7 +177,7 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
     // A factory has either a leading scalar (a number or a schedule) and an options object, or the options object only.
     const hasPositional = !(args.length === 0 || (args.length === 1 && (args[0] === undefined || isPlainObject(args[0]))));
     const opts = (hasPositional ? args[1] : args[0]) ?? {};
-    if (!isPlainObject(opts)) throw new Error(`${fn}: the options must be a plain object, got ${String(opts)}`);
+    if (!isPlainObject(opts)) throw new Error(`${fn}: the options must be a plain object, got ${showValue(opts)}`);
     if (hasPositional && Object.hasOwn(opts, positionalName)) {
       throw new Error(
         `${fn}: \`${positionalName}\` is given both as the leading argument and in the options; set positionalName if the leading argument has another name`,
@@ -204,7 +210,7 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
         tx = factory(all);
       }
       if (tx === null || typeof tx !== 'object' || typeof (tx as GradientTransformation).update !== 'function') {
-        throw new Error(`${fn}: the factory did not return a gradient transformation, got ${String(tx)}`);
+        throw new Error(`${fn}: the factory did not return a gradient transformation, got ${showValue(tx)}`);
       }
       return tx as GradientTransformation;
     };

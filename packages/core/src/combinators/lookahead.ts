@@ -7,7 +7,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { assertSameShapes, isPlainObject, isTensor, treeMap } from '../tree.js';
-import { checkBoolean, checkFinite, checkFloatTree, checkInteger, checkStateKeys, checkTransformation } from '../validate.js';
+import {
+  checkBoolean,
+  checkFinite,
+  checkFloatTree,
+  checkInteger,
+  checkStateKeys,
+  checkTransformation,
+  type OptionDefaults,
+  resolveOptions,
+} from '../validate.js';
 
 /**
  * The params of {@link lookahead} (optax `LookaheadParams`): the fast params,
@@ -49,6 +58,9 @@ function isLookaheadParams(x: unknown): x is LookaheadParams {
   return isPlainObject(x) && Object.keys(x).length === 2 && Object.hasOwn(x, 'fast') && Object.hasOwn(x, 'slow');
 }
 
+/** The defaults of {@link lookahead}'s options (`undefined`: no default). */
+export const lookaheadDefaults: OptionDefaults<LookaheadOptions> = Object.freeze({ resetState: false });
+
 /**
  * Lookahead: takes `syncPeriod` steps with `fastOptimizer` on the fast params,
  * then moves the slow params a fraction `slowStepSize` of the way towards the
@@ -75,10 +87,11 @@ export function lookahead<S = unknown>(
   options: LookaheadOptions = {},
 ): GradientTransformation<LookaheadState<S>> {
   const fn = 'lookahead';
+  const o = resolveOptions(fn, options, lookaheadDefaults);
   checkTransformation(fn, '`fastOptimizer`', fastOptimizer);
   checkInteger(fn, 'syncPeriod', syncPeriod, 1);
   checkFinite(fn, 'slowStepSize', slowStepSize);
-  const resetState = checkBoolean(fn, 'resetState', options.resetState ?? false);
+  const resetState = checkBoolean(fn, 'resetState', o.resetState);
   return {
     init(params) {
       const fast = isLookaheadParams(params) ? params.fast : params;

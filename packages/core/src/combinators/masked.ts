@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
-import { checkBoolean, checkStateKeys, checkTransformation } from '../validate.js';
+import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions } from '../validate.js';
 import { cloneTree, mapPrefix, maskExtraArgs, maskKind, maskTree } from './prefix-tree.js';
 
 /**
@@ -39,6 +39,9 @@ export function resolveMask(mask: Mask, tree: Params): MaskTree {
   return typeof mask === 'function' ? mask(tree) : mask;
 }
 
+/** The defaults of {@link masked}'s options (`undefined`: no default). */
+export const maskedDefaults: OptionDefaults<MaskedOptions> = Object.freeze({ maskCompatibleExtraArgs: false });
+
 /**
  * Applies `inner` to the leaves where `mask` is `true` and passes the other
  * updates through unchanged (as fresh copies).
@@ -64,8 +67,9 @@ export function masked<S = unknown>(
   options: MaskedOptions = {},
 ): GradientTransformation<MaskedState<S>> {
   const fn = 'masked';
+  const o = resolveOptions(fn, options, maskedDefaults);
   checkTransformation(fn, '`inner`', inner);
-  const maskCompatible = checkBoolean(fn, 'maskCompatibleExtraArgs', options.maskCompatibleExtraArgs ?? false);
+  const maskCompatible = checkBoolean(fn, 'maskCompatibleExtraArgs', o.maskCompatibleExtraArgs);
   if (typeof mask !== 'function') {
     // A constant mask is checked for its leaves now; its structure is checked against each tree.
     mapPrefix(maskKind(fn), mask, mask, 'mask', () => null);

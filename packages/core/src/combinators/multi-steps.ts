@@ -9,7 +9,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { isTensor, treeLeaves, treeMap } from '../tree.js';
-import { checkBoolean, checkFinite, checkFloatTree, checkStateKeys, checkTransformation } from '../validate.js';
+import {
+  checkBoolean,
+  checkFinite,
+  checkFloatTree,
+  checkStateKeys,
+  checkTransformation,
+  type OptionDefaults,
+  resolveOptions,
+  showValue,
+} from '../validate.js';
 import { cloneTree } from './prefix-tree.js';
 
 /**
@@ -45,6 +54,12 @@ export interface MultiStepsState<S = unknown> {
   skipState: unknown;
 }
 
+/** The defaults of {@link multiSteps}'s options (`undefined`: no default). */
+export const multiStepsDefaults: OptionDefaults<MultiStepsOptions> = Object.freeze({
+  useGradMean: true,
+  shouldSkipUpdateFn: (): [boolean, unknown] => [false, []],
+});
+
 /**
  * Accumulates gradients over `k` mini-steps and applies `inner` once per `k`:
  * on the mini-steps in between it returns zero updates. `everyKSchedule` is
@@ -67,14 +82,17 @@ export function multiSteps<S = unknown>(
   options: MultiStepsOptions = {},
 ): GradientTransformation<MultiStepsState<S>> & { hasUpdated(state: MultiStepsState<S>): boolean } {
   const fn = 'multiSteps';
+  const o = resolveOptions(fn, options, multiStepsDefaults);
   checkTransformation(fn, '`inner`', inner);
   if (typeof everyKSchedule === 'number') checkK(fn, everyKSchedule, 0);
   else if (typeof everyKSchedule !== 'function') {
-    throw new Error(`${fn}: \`everyKSchedule\` must be an integer >= 1 or a function of the gradient step, got ${String(everyKSchedule)}`);
+    throw new Error(
+      `${fn}: \`everyKSchedule\` must be an integer >= 1 or a function of the gradient step, got ${showValue(everyKSchedule)}`,
+    );
   }
-  const useGradMean = checkBoolean(fn, 'useGradMean', options.useGradMean ?? true);
-  const shouldSkip: ShouldSkipUpdateFn = options.shouldSkipUpdateFn ?? (() => [false, []]);
-  if (typeof shouldSkip !== 'function') throw new Error(`${fn}: \`shouldSkipUpdateFn\` must be a function, got ${String(shouldSkip)}`);
+  const useGradMean = checkBoolean(fn, 'useGradMean', o.useGradMean);
+  const shouldSkip: ShouldSkipUpdateFn = o.shouldSkipUpdateFn;
+  if (typeof shouldSkip !== 'function') throw new Error(`${fn}: \`shouldSkipUpdateFn\` must be a function, got ${showValue(shouldSkip)}`);
   const kAt = (step: number) => checkK(fn, typeof everyKSchedule === 'number' ? everyKSchedule : everyKSchedule(step), step);
 
   return {
@@ -191,7 +209,7 @@ export function skipLargeUpdates(
 
 function checkK(fn: string, k: number, step: number): number {
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
-    throw new Error(`${fn}: \`everyKSchedule\` must give an integer >= 1, got ${String(k)} at gradient step ${step}`);
+    throw new Error(`${fn}: \`everyKSchedule\` must give an integer >= 1, got ${showValue(k)} at gradient step ${step}`);
   }
   return k;
 }

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { formatPath, type PathKey } from '../tree.js';
-import { checkBoolean, checkStateKeys, checkTransformation } from '../validate.js';
+import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import type { MaskedState } from './masked.js';
 import { mapPrefix, maskExtraArgs, maskKind, type PrefixKind } from './prefix-tree.js';
 
@@ -37,6 +37,9 @@ export interface PartitionState {
 
 const labelKind = (fn: string): PrefixKind => ({ fn, what: 'labels', isLeaf: (x) => typeof x === 'string', rule: 'a string' });
 
+/** The defaults of {@link partition}'s options (`undefined`: no default). */
+export const partitionDefaults: OptionDefaults<PartitionOptions> = Object.freeze({ maskCompatibleExtraArgs: false });
+
 /**
  * Applies a different transformation to each part of the params: every leaf
  * carries a label (from `paramLabels`), and `transforms[label]` transforms the
@@ -65,12 +68,13 @@ export function partition(
   options: PartitionOptions = {},
 ): GradientTransformation<PartitionState> {
   const fn = 'partition';
+  const o = resolveOptions(fn, options, partitionDefaults);
   if (transforms === null || typeof transforms !== 'object' || Array.isArray(transforms)) {
-    throw new Error(`${fn}: \`transforms\` must be an object mapping labels to transformations, got ${String(transforms)}`);
+    throw new Error(`${fn}: \`transforms\` must be an object mapping labels to transformations, got ${showValue(transforms)}`);
   }
   const groups = Object.keys(transforms);
   for (const g of groups) checkTransformation(fn, `the transformation for label \`${g}\``, transforms[g]);
-  const maskCompatible = checkBoolean(fn, 'maskCompatibleExtraArgs', options.maskCompatibleExtraArgs ?? false);
+  const maskCompatible = checkBoolean(fn, 'maskCompatibleExtraArgs', o.maskCompatibleExtraArgs);
   const kind = labelKind(fn);
   const mKind = maskKind(fn);
 

@@ -47,6 +47,8 @@ export interface StepCase {
   grads: FixtureTree[];
   /** State changes made before a step (injectHyperparams). */
   stateEdits?: { beforeStep: number; path: (string | number)[]; value: number }[];
+  /** Per step: the extra arguments of the update (e.g. the loss `value`), when the case has any. */
+  extras?: Record<string, FixtureNumber>[];
   /** Per step: the updates (optax only) and the params after applying them. */
   expected: { updates?: FixtureTree; params: FixtureTree }[];
 }
@@ -68,10 +70,12 @@ export interface Fixture<C> {
   cases: C[];
 }
 
-/** Reads `packages/core/fixtures/<name>`. */
-export function readFixture<C>(name: string): Fixture<C> {
-  const url = new URL(`../../fixtures/${name}`, import.meta.url);
-  return JSON.parse(readFileSync(url, 'utf8')) as Fixture<C>;
+/**
+ * Reads `packages/core/fixtures/<name>`, or `<name>` in the folder `dir`
+ * (a `file:` URL, e.g. another package's fixtures).
+ */
+export function readFixture<C>(name: string, dir: URL = new URL('../../fixtures/', import.meta.url)): Fixture<C> {
+  return JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as Fixture<C>;
 }
 
 // ---------------------------------------------------------------------------
@@ -121,9 +125,18 @@ export function maxAbs(tree: FixtureTree | FixtureNumber[]): number {
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-function exported(module: Record<string, unknown>, moduleName: string, name: unknown): AnyFn {
+/**
+ * The modules whose exports a fixture's `tx` and `factory` names refer to,
+ * searched in order: `@gradtx/core` alone by default; a package built on core
+ * (e.g. `@gradtx/contrib`) passes its own namespace and core's.
+ */
+export type FixtureModules = readonly Record<string, unknown>[];
+
+const CORE_ONLY: FixtureModules = [gradtx as unknown as Record<string, unknown>];
+
+function exported(modules: FixtureModules, moduleName: string, name: unknown): AnyFn {
   if (typeof name !== 'string') throw new Error(`fixture: expected a name, got ${JSON.stringify(name)}`);
-  const f = module[name];
+  const f = modules.find((m) => typeof m[name] === 'function')?.[name];
   if (typeof f !== 'function') throw new Error(`${moduleName} has no exported function \`${name}\``);
   return f as AnyFn;
 }
@@ -137,26 +150,29 @@ function exported(module: Record<string, unknown>, moduleName: string, name: unk
  * - `{ call: expr, args }` calls what `expr` builds;
  * - other objects and arrays are built member by member; numbers, strings,
  *   booleans and null are themselves.
+ *
+ * `tx` and `factory` names are looked up in `modules` (see {@link FixtureModules}).
  */
-export function build(expr: Expr): unknown {
-  if (Array.isArray(expr)) return expr.map(build);
+export function build(expr: Expr, modules: FixtureModules = CORE_ONLY): unknown {
+  const sub = (x: Expr): unknown => build(x, modules);
+  if (Array.isArray(expr)) return expr.map(sub);
   if (expr === null || typeof expr !== 'object') return expr;
   const e = expr as Record<string, unknown>;
-  const args = (): unknown[] => ((e.args as Expr[] | undefined) ?? []).map(build);
-  if ('tx' in e) return exported(gradtx as unknown as Record<string, unknown>, '@gradtx/core', e.tx)(...args());
-  if ('schedule' in e) return exported(schedules as unknown as Record<string, unknown>, '@gradtx/schedules', e.schedule)(...args());
-  if ('factory' in e) return exported(gradtx as unknown as Record<string, unknown>, '@gradtx/core', e.factory);
+  const args = (): unknown[] => ((e.args as Expr[] | undefined) ?? []).map(sub);
+  if ('tx' in e) return exported(modules, '@gradtx/core', e.tx)(...args());
+  if ('schedule' in e) return exported([schedules as unknown as Record<string, unknown>], '@gradtx/schedules', e.schedule)(...args());
+  if ('factory' in e) return exported(modules, '@gradtx/core', e.factory);
   if ('call' in e) {
-    const f = build(e.call);
+    const f = sub(e.call);
     if (typeof f !== 'function') throw new Error(`fixture: \`call\` of something that is not a function: ${JSON.stringify(e.call)}`);
     return (f as AnyFn)(...args());
   }
   if ('fn' in e) {
     if (e.fn !== 'const') throw new Error(`fixture: unknown function kind ${JSON.stringify(e.fn)}`);
-    const value = build(e.value);
+    const value = sub(e.value);
     return () => value;
   }
-  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, build(v)]));
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, sub(v)]));
 }
 
 /** Sets `value` at `path` in a state (a tensor there is replaced by a float32 scalar). */
@@ -216,9 +232,15 @@ export function compare(what: string, actual: unknown, expected: FixtureTree, to
   }
 }
 
+/** The extra arguments of step `i` of a case, decoded (undefined when the case has none). */
+export function stepExtras(c: StepCase, i: number): gradtx.UpdateExtras | undefined {
+  const e = c.extras?.[i];
+  return e === undefined ? undefined : Object.fromEntries(Object.entries(e).map(([k, v]) => [k, decodeNumber(v)]));
+}
+
 /** Builds a step case's transformation, checking that it is one. */
-export function buildTransformation(c: StepCase): gradtx.GradientTransformation {
-  const tx = build(c.gradtx) as gradtx.GradientTransformation;
+export function buildTransformation(c: StepCase, modules: FixtureModules = CORE_ONLY): gradtx.GradientTransformation {
+  const tx = build(c.gradtx, modules) as gradtx.GradientTransformation;
   if (tx === null || typeof tx !== 'object' || typeof tx.init !== 'function' || typeof tx.update !== 'function') {
     throw new Error(`${JSON.stringify(c.gradtx)} did not build a GradientTransformation`);
   }
@@ -233,9 +255,9 @@ export function buildTransformation(c: StepCase): gradtx.GradientTransformation 
  * step's tensors as a caller owning them would, and asserts that no tensor
  * is left over at the end.
  */
-export function replay(c: StepCase, tol: StepTolerances): void {
+export function replay(c: StepCase, tol: StepTolerances, modules: FixtureModules = CORE_ONLY): void {
   const before = tf.memory().numTensors;
-  const tx = buildTransformation(c);
+  const tx = buildTransformation(c, modules);
   let params = decodeTree(c.params) as gradtx.Params;
   let state: unknown = tx.init(params);
   const edits = new Map((c.stateEdits ?? []).map((e) => [e.beforeStep, e]));
@@ -243,7 +265,7 @@ export function replay(c: StepCase, tol: StepTolerances): void {
     const edit = edits.get(i);
     if (edit) setPath(state, edit.path, edit.value);
     const grads = decodeTree(g) as gradtx.Updates;
-    const [updates, next] = tx.update(grads, state, c.needsParams ? params : undefined);
+    const [updates, next] = tx.update(grads, state, c.needsParams ? params : undefined, stepExtras(c, i));
     const newParams = gradtx.applyUpdates(params, updates);
     const expected = c.expected[i]!;
     if (expected.updates !== undefined) compare(`step ${i} updates`, updates, expected.updates, tol.updates);
@@ -258,6 +280,41 @@ export function replay(c: StepCase, tol: StepTolerances): void {
   disposeTree(params);
   disposeTree(state);
   expect(tf.memory().numTensors, 'tensors left over after the last step (leaked)').toBe(before);
+}
+
+/**
+ * Runs a case's steps through `createOptimizer(tx, params, { precision })`
+ * and `opt.step` on the current backend and compares the params after each
+ * step with the fixture's (handing them to `afterStep` when given); asserts
+ * that nothing is left once the optimizer and its params are disposed.
+ */
+export function replayOptimizer(
+  c: StepCase,
+  tol: Tolerance,
+  modules: FixtureModules = CORE_ONLY,
+  options: { precision?: gradtx.Precision; afterStep?: (params: gradtx.Params) => void } = {},
+): void {
+  const before = tf.memory().numTensors;
+  const opt = gradtx.createOptimizer(buildTransformation(c, modules), decodeTree(c.params) as gradtx.Params, {
+    precision: options.precision,
+  });
+  try {
+    c.grads.forEach((g, i) => {
+      const grads = decodeTree(g) as gradtx.Updates;
+      try {
+        opt.step(grads, stepExtras(c, i));
+      } finally {
+        disposeTree(grads);
+      }
+      compare(`step ${i} params`, opt.params, c.expected[i]!.params, tol);
+      options.afterStep?.(opt.params);
+    });
+  } finally {
+    const params = opt.params;
+    opt.dispose();
+    disposeTree(params);
+  }
+  expect(tf.memory().numTensors, 'tensors left over after disposing the optimizer and its params (leaked)').toBe(before);
 }
 
 /** Evaluates a schedule case at its counts and compares with optax's values. */

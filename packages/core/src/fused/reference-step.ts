@@ -15,9 +15,10 @@ import { fusedStats } from './stats.js';
 /** The reference step: `tx.update` with tfjs ops, then `applyUpdates`, then donation. */
 export function referenceStep(req: StepRequest): [Params, unknown] {
   const { tx, updates, state, params, donate, extraArgs } = req;
-  const [u, s] = extraArgs === undefined ? tx.update(updates, state, params) : tx.update(updates, state, params, extraArgs);
   // a transformation breaking the purity contract could hand back an input: never dispose those
+  // (collected first: reading a consumed input throws, and then nothing has been computed yet)
   const inputs = new Set<tf.Tensor>([...tensorLeaves(updates), ...tensorLeaves(params), ...tensorLeaves(state)]);
+  const [u, s] = extraArgs === undefined ? tx.update(updates, state, params) : tx.update(updates, state, params, extraArgs);
   const fresh = (ts: tf.Tensor[]) => ts.filter((t) => !inputs.has(t));
   let p: Params;
   try {

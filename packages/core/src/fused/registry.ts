@@ -8,6 +8,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { showValue } from '../validate.js';
 import type { Device } from './device.js';
 
 const devices = new WeakMap<tf.KernelBackend, Device | null>();
@@ -27,7 +28,7 @@ const deviceVersion = new WeakMap<tf.KernelBackend, number>();
 export function registerFusedDevice(backendName: string, deviceOf: (backend: tf.KernelBackend) => Device | null): void {
   if (typeof backendName !== 'string' || typeof deviceOf !== 'function') {
     throw new Error(
-      `registerFusedDevice: expected a backend name and a function (backend) => Device | null, got ${String(backendName)}, ${String(deviceOf)}`,
+      `registerFusedDevice: expected a backend name and a function (backend) => Device | null, got ${showValue(backendName)}, ${String(deviceOf)}`,
     );
   }
   registry.set(backendName, deviceOf);

@@ -16,7 +16,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type Params, safeIncrement, type Updates } from '../base.js';
+import { MAX_COUNT, type Params, safeIncrement, type Updates } from '../base.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
 import { isNode, isPlainObject } from '../tree.js';
 import { FallBack } from './fall-back.js';
@@ -85,6 +85,30 @@ export class ReplayedStep {
     return device === this.c.device;
   }
 
+  /**
+   * Whether the params and the state still hold the tensors this step owns,
+   * in place (a user may have put another tensor into `opt.state` or
+   * `opt.params`), and valid step counts; otherwise the general path takes
+   * the step (and its checks).
+   */
+  private holdsOwned(): boolean {
+    const current: unknown[] = [];
+    if (!leavesLike(this.c.treedef, this.params, current)) return false;
+    this.c.seg.stages.forEach((i) => {
+      const spec = this.specs[i] as ElementwiseSpec;
+      const st = this.stageStates[i] as Record<string, unknown>;
+      for (const slot of spec.slots) current.push(...leaves(st[slot.name]));
+      for (const name of spec.reductionsInState ?? []) current.push(st[name]);
+      if (spec.counted) {
+        const count = st.count;
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_COUNT) current.push(undefined);
+      }
+    });
+    if (current.length !== this.owned.length) return false;
+    for (let i = 0; i < current.length; i++) if (current[i] !== this.owned[i]) return false;
+    return true;
+  }
+
   /** One step for `grads`; null when the general path must run instead (nothing has been changed then). */
   step(grads: Updates, state: unknown, params: Params): [Params, unknown] | null {
     const { seg, plan } = this.c;
@@ -99,6 +123,7 @@ export class ReplayedStep {
       for (let d = 0; d < shape.length; d++) if (g.shape[d] !== shape[d]) return null;
       if (this.ownedSet.has(g.dataId)) return null;
     }
+    if (!this.holdsOwned()) return null;
     // owned tensors must still hold their buffers (the launch checks that those it writes hold them alone:
     // a tf.clone or a reshape of a param shares its buffer)
     const owned = this.owned;

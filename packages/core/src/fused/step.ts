@@ -266,6 +266,14 @@ function pathFallBack(fused: boolean): FallBack | null {
 
 /** Runs a step on the fused path where it applies, else on the reference path (noting why in `fusedStats.lastFallBack`). */
 export function runStep(req: StepRequest, fused: boolean): [Params, unknown] {
+  const out = fusedOrReferenceStep(req, fused);
+  // The donated inputs are gone, so what the step made must outlive an enclosing tf.tidy.
+  if (req.donate.params || req.donate.state) for (const t of tensorLeaves(out)) tf.keep(t);
+  return out;
+}
+
+/** The fused step where it applies, else the reference step (noting why in `fusedStats.lastFallBack`). */
+function fusedOrReferenceStep(req: StepRequest, fused: boolean): [Params, unknown] {
   let why = pathFallBack(fused);
   if (why === null) {
     const device = currentDevice();

@@ -97,7 +97,12 @@ describe('saveState / loadState', () => {
       expect(a.format).toBe('gradtx-state');
       expect(a.version).toBe(1);
       expect(a.generatedBy).toBe('gradtx');
-      expect(a.modelTopology).toEqual({ format: 'gradtx-state', version: 1, structure: a.structure });
+      expect(a.modelTopology).toEqual({
+        format: 'gradtx-state',
+        version: 1,
+        structure: a.structure,
+        checksum: expect.stringMatching(/^crc32:[0-9a-f]{8}$/),
+      });
       expect(a.structure).toEqual([
         { globalNorm: { $tensor: 'state[0].globalNorm' } },
         {

@@ -32,6 +32,7 @@ import {
   structureTensorNames,
   unflattenState,
 } from './structure.js';
+import { type CheckedSpec, checkCoversData, checkWeightSpecs, decodeCheckedWeights, stateChecksum, weightBytes } from './weight-bytes.js';
 
 export {
   flattenState,
@@ -87,7 +88,7 @@ export interface StateArtifacts extends tf.io.ModelArtifacts {
 export async function saveState(state: unknown): Promise<StateArtifacts> {
   const { structure, tensors } = flattenState(state, 'saveState');
   const { data, specs } = await tf.io.encodeWeights(tensors);
-  const topology = stateTopology(structure);
+  const topology: StateTopology = { ...stateTopology(structure), checksum: stateChecksum(specs, structure, new Uint8Array(data)) };
   return {
     format: STATE_FORMAT,
     version: STATE_FORMAT_VERSION,
@@ -105,6 +106,8 @@ function readTopology(fn: string, artifacts: unknown): StateTopology {
     throw new Error(`${fn}: \`artifacts\` must be the object saveState returns (tf.io model artifacts), got ${describe(artifacts)}`);
   const a = artifacts as Record<string, unknown>;
   if (isPlainObject(a.modelTopology)) return readStateTopology(fn, a.modelTopology, a.format);
+  if (a.modelTopology != null)
+    throw new Error(`${fn}: the artifacts' modelTopology must be the object saveState writes, got ${describe(a.modelTopology)}`);
   if (a.structure !== undefined) return readStateTopology(fn, { format: a.format, version: a.version, structure: a.structure });
   return readStateTopology(fn, undefined, a.format);
 }
@@ -137,14 +140,20 @@ export function loadState<S = unknown>(artifacts: tf.io.ModelArtifacts, tx: Grad
   const fn = 'loadState';
   const topology = readTopology(fn, artifacts);
   checkTransformation(fn, '`tx`', tx);
-  const specs = artifacts.weightSpecs ?? [];
-  if (!Array.isArray(specs)) throw new Error(`${fn}: the artifacts' weightSpecs must be an array, got ${describe(specs)}`);
-  const specByName = new Map(specs.map((s) => [s.name, s]));
   const names = structureTensorNames(topology.structure, fn);
   if (names.length > 0 && artifacts.weightData == null) {
     throw new Error(`${fn}: the checkpoint's structure refers to ${names.length} tensors but the artifacts have no weightData`);
   }
+  const bytes = artifacts.weightData == null ? new Uint8Array(0) : weightBytes(fn, artifacts.weightData);
+  const specs = checkWeightSpecs(fn, artifacts.weightSpecs ?? [], bytes.byteLength);
+  const used = new Set(names);
+  const unreferenced = specs.find((s) => !used.has(s.name));
+  if (unreferenced !== undefined)
+    throw new Error(
+      `${fn}: the weights hold the tensor '${unreferenced.name}', which the state's structure does not refer to (a damaged checkpoint?)`,
+    );
   // Check the form against a fresh reference state before making any tensor.
+  const specByName = new Map(specs.map((s) => [s.name, s]));
   const reference = tx.init(params);
   try {
     checkStructureMatches(topology.structure, (name) => specByName.get(name), reference, {
@@ -155,11 +164,35 @@ export function loadState<S = unknown>(artifacts: tf.io.ModelArtifacts, tx: Grad
   } finally {
     for (const leaf of treeLeaves(reference)) if (isTensor(leaf)) leaf.dispose();
   }
-  if (names.length === 0) return unflattenState<S>(topology.structure, {}, fn);
-  const decoded = tf.io.decodeWeights(artifacts.weightData as tf.io.WeightData, specs);
-  const used = new Set(names);
-  for (const [name, t] of Object.entries(decoded)) if (!used.has(name)) t.dispose();
-  return unflattenState<S>(topology.structure, decoded, fn);
+  checkCoversData(fn, specs, bytes.byteLength);
+  verifyChecksum(fn, topology, specs, bytes);
+  const decoded = decodeCheckedWeights(specs, bytes);
+  try {
+    return unflattenState<S>(topology.structure, decoded, fn);
+  } catch (e) {
+    tf.dispose(Object.values(decoded));
+    throw e;
+  }
+}
+
+let warnedUnchecked = false;
+
+/** Verifies the checkpoint's checksum; one that has none (written before gradtx wrote one) loads with a one-time warning. */
+function verifyChecksum(fn: string, topology: StateTopology, specs: readonly CheckedSpec[], bytes: Uint8Array): void {
+  if (topology.checksum === undefined) {
+    if (!warnedUnchecked) {
+      warnedUnchecked = true;
+      console.warn(
+        `${fn}: this checkpoint has no checksum (written by an older gradtx), so damage to it cannot be detected; save it again to add one`,
+      );
+    }
+    return;
+  }
+  const actual = stateChecksum(specs, topology.structure, bytes);
+  if (actual !== topology.checksum)
+    throw new Error(
+      `${fn}: the checkpoint's checksum is ${actual} but it records ${topology.checksum}: the weights or the structure were changed or damaged`,
+    );
 }
 
 /** A URL string that `tf.io` routes to a handler (`indexeddb://`, `http://`, ...), or a handler object. */

@@ -8,6 +8,7 @@
  * @module
  */
 import type { DataType, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
+import { MAX_COUNT } from '../base.js';
 import { describe, formatPath, isNode, isPlainObject, isTensor, type PathKey, sortedKeys } from '../tree.js';
 
 /** A tensor with a name, as tfjs's weight lists hold them (tfjs-core's `NamedTensor`). */
@@ -47,6 +48,12 @@ export interface StateTopology {
   version: number;
   /** The state tree, with tensor leaves replaced by `{ $tensor: name }` (see {@link StateStructure}). */
   structure: StateStructure;
+  /**
+   * `crc32:` and eight hex digits: the CRC-32 of the weight specs, the
+   * structure and the weight bytes, checked on load (absent in checkpoints
+   * written before gradtx wrote it, and in `getWeights` of `asTfOptimizer`).
+   */
+  checksum?: string;
 }
 
 /** The description of `structure` in the current format. */
@@ -73,7 +80,49 @@ export function readStateTopology(fn: string, topology: unknown, fallbackFormat?
     );
   }
   if (!('structure' in topology)) throw new Error(`${fn}: the state description has no structure (a damaged checkpoint?)`);
+  if (topology.checksum !== undefined && (typeof topology.checksum !== 'string' || !/^crc32:[0-9a-f]{8}$/.test(topology.checksum)))
+    throw new Error(
+      `${fn}: the state description's checksum ${describe(topology.checksum)} is not of the form crc32:xxxxxxxx (a damaged checkpoint?)`,
+    );
+  checkStructureShape(fn, topology.structure);
   return topology as unknown as StateTopology;
+}
+
+/** How deep a state's structure may nest (a chain of chains of injected transformations stays far below). */
+export const MAX_STRUCTURE_DEPTH = 64;
+
+/** Keys a structure may not use: they would reach an object's prototype when the state is rebuilt. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Checks an untrusted structure before anything walks it recursively: nesting
+ * at most {@link MAX_STRUCTURE_DEPTH} deep, no `__proto__`/`constructor`/
+ * `prototype` keys, and each tensor name referred to once (two slots may not
+ * alias one tensor). Iterative, so a hostile depth cannot overflow the stack.
+ */
+function checkStructureShape(fn: string, structure: unknown): void {
+  const names = new Set<string>();
+  const stack: [unknown, number][] = [[structure, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= MAX_STRUCTURE_DEPTH)
+      throw new Error(`${fn}: the state's structure nests deeper than ${MAX_STRUCTURE_DEPTH} levels (a damaged or hostile checkpoint?)`);
+    if (Array.isArray(node)) {
+      for (const child of node) stack.push([child, depth + 1]);
+      continue;
+    }
+    for (const key of Object.keys(node)) {
+      if (FORBIDDEN_KEYS.has(key)) throw new Error(`${fn}: the state's structure has a key \`${key}\`, which a gradtx state never has`);
+      stack.push([(node as Record<string, unknown>)[key], depth + 1]);
+    }
+    const tensor = (node as Record<string, unknown>).$tensor;
+    if (typeof tensor === 'string' && Object.keys(node).length === 1) {
+      if (names.has(tensor))
+        throw new Error(`${fn}: the state's structure refers to the tensor \`${tensor}\` more than once (two slots cannot share a tensor)`);
+      names.add(tensor);
+    }
+  }
 }
 
 const MARKERS = ['$tensor', '$number', '$undefined', '$object'] as const;
@@ -293,6 +342,9 @@ function describeStructureNode(n: StructureNode, spec: TensorSpec | undefined): 
   }
 }
 
+/** State keys that hold step counts (optax's int32 counters): an integer from 0 to {@link MAX_COUNT} in any state. */
+export const COUNTER_KEYS: ReadonlySet<string> = new Set(['count', 'step', 'miniStep', 'gradientStep']);
+
 function leafKind(x: unknown): string {
   if (x === null || x === undefined) return 'empty';
   if (isTensor(x)) return 'tensor';
@@ -332,6 +384,10 @@ export function checkStructureMatches(
       fail(
         `${found} has ${describeStructureNode(n, spec)} at ${at} but ${expected} expect ${describe(ref)} there (a state from a different transformation or params?)`,
       );
+    }
+    if (n.kind === 'number' && typeof ref === 'number' && COUNTER_KEYS.has(path[path.length - 1] as string)) {
+      if (!Number.isInteger(n.value) || n.value < 0 || n.value > MAX_COUNT)
+        fail(`${found} has the step count ${String(n.value)} at ${at}; a count is an integer from 0 to ${MAX_COUNT}`);
     }
     if (n.kind === 'tensor' && spec !== undefined) {
       const t = ref as Tensor;

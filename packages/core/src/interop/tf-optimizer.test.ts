@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients and chained ops, as the @tensorflow/tfjs union package registers them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
@@ -8,6 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adam, adamw, sgd } from '../aliases.js';
 import type { GradientTransformation } from '../base.js';
+import { fusedStats } from '../fused/stats.js';
 import { disposeTree } from '../test-utils/index.js';
 import { formatPath, isTensor, treeLeavesWithPath } from '../tree.js';
 import { applyUpdates } from '../update.js';
@@ -328,3 +331,71 @@ describe('asTfOptimizer', () => {
     });
   });
 });
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe(`asTfOptimizer on the fused engine (${backend})`, () => {
+    let x: tf.Tensor2D;
+    let y: tf.Tensor2D;
+    beforeAll(async () => {
+      setWasmPaths(
+        createRequire(import.meta.url)
+          .resolve('@tensorflow/tfjs-backend-wasm')
+          .replace(/[^/\\]*$/, ''),
+      );
+      await tf.setBackend(backend);
+      expect(tf.getBackend()).toBe(backend);
+      // tfjs's per-kernel leak check (on under IS_TEST) miscounts the wasm
+      // backend's fusedMatMul in any model.fit, tf.train.adam's included; the
+      // test counts tensors itself.
+      tf.env().set('IS_TEST', backend !== 'wasm');
+      ({ x, y } = loadDigits());
+    });
+    afterAll(async () => {
+      tf.dispose([x, y]);
+      tf.env().set('IS_TEST', true);
+      await tf.setBackend('cpu');
+    });
+
+    /** model.fit for `epochs` full-batch epochs; the weights' and the state's bits, and what each path counted. */
+    async function trainDigits(fused: boolean, epochs: number) {
+      const model = buildModel();
+      const opt = asTfOptimizer(adam(1e-2), { fused });
+      model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+      const stats = { ...fusedStats };
+      const counts: number[] = [];
+      await model.fit(x, y, {
+        epochs,
+        batchSize: ROWS,
+        shuffle: false,
+        verbose: 0,
+        callbacks: { onEpochEnd: () => void counts.push(tf.memory().numTensors) },
+      });
+      const ran = {
+        fast: fusedStats.fast - stats.fast,
+        fused: fusedStats.fused - stats.fused,
+        reference: fusedStats.reference - stats.reference,
+      };
+      const weights = model.getWeights().map((w) => Array.from(new Uint32Array((w.dataSync() as Float32Array).slice().buffer)));
+      const state = stateBits(opt.state, model);
+      model.dispose();
+      opt.dispose();
+      return { ran, counts, weights, state };
+    }
+
+    it('model.fit steps the variables in place on the fused engine, bit for bit as the reference path, with flat tf.memory()', async () => {
+      const epochs = 6;
+      const before = tf.memory().numTensors;
+      const fused = await trainDigits(true, epochs);
+      expect(tf.memory().numTensors).toBe(before);
+      const reference = await trainDigits(false, epochs);
+      // every step fused; from the second or third on, the replayed in-place step
+      expect(fused.ran.reference).toBe(0);
+      expect(fused.ran.fused + fused.ran.fast).toBe(epochs);
+      expect(fused.ran.fast).toBeGreaterThanOrEqual(epochs - 2);
+      expect(reference.ran).toEqual({ fast: 0, fused: 0, reference: epochs });
+      expect(fused.counts.slice(1)).toEqual(Array(epochs - 1).fill(fused.counts[0]));
+      expect(fused.weights).toEqual(reference.weights);
+      expect(fused.state).toEqual(reference.state);
+    });
+  });
+}

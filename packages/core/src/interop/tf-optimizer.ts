@@ -7,9 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Optimizer } from '@tensorflow/tfjs-core';
-import type { GradientTransformation } from '../base.js';
+import { type GradientTransformation, MAX_COUNT, type Params } from '../base.js';
+import { type Precision, withPrecision } from '../precision.js';
+import { DonatingStepper } from '../stepper.js';
 import { describe, isPlainObject, isTensor, treeLeaves } from '../tree.js';
-import { applyUpdates } from '../update.js';
 import { checkTransformation } from '../validate.js';
 import {
   checkStructureMatches,
@@ -28,6 +29,20 @@ export interface TfOptimizerOptions {
    * model's training config) and in error messages. Default `'gradtx'`.
    */
   name?: string;
+  /**
+   * Run steps on the fused engine where it applies (default true): on every
+   * backend with a fused device (`cpu`, `wasm`, and those registered by
+   * packages such as `@gradtx/webgpu`) the element-wise stages of the
+   * transformation update the model's variables and the state in place.
+   * False runs every step on the reference path (`tx.update` with tfjs ops).
+   */
+  fused?: boolean;
+  /**
+   * The arithmetic of each step (default `'exact'`); `'fast'` multiplies by
+   * reciprocals of the per-step scalars instead of dividing by them, as
+   * {@link fastPrecision} describes. The state is the same either way.
+   */
+  precision?: Precision;
 }
 
 /** The name of the weight that holds the state's structure in {@link GradtxTfOptimizer.getWeights}. */
@@ -52,10 +67,14 @@ let registered = false;
  * The transformation's params are the variables, keyed by variable name
  * (`{ 'dense_Dense1/kernel': variable, ... }`); its state is built with
  * `tx.init` on the first `applyGradients`, from the variables seen there.
- * Each step runs `tx.update(grads, state, params)` (so transformations that
- * need params, such as `adamw` or `lamb`, work), adds the updates to the
- * variables in place (`variable.assign`) and disposes the previous state, so
- * `tf.memory().numTensors` stays flat from step to step. A variable whose
+ * Each step runs `tx.update(grads, state, params)` followed by
+ * `applyUpdates` (so transformations that need params, such as `adamw` or
+ * `lamb`, work), as `createOptimizer` does: on the fused engine where the
+ * backend has a fused device, writing the new values into the variables'
+ * and the state's own buffers (no tensor is allocated per step), and on the
+ * reference path otherwise (the variables are assigned, the previous state
+ * is disposed). Either way `tf.memory().numTensors` stays flat from step to
+ * step, and the variables stay the same objects. A variable whose
  * gradient is missing or `null` in a step gets a zero gradient (as JAX gives
  * for a parameter the loss does not use); a gradient for a variable that was
  * not there on the first step is an error.
@@ -83,6 +102,9 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
   readonly name: string;
 
   private variables_: Record<string, tf.Variable> | null = null;
+  /** The params tree the last step returned (its leaves are the variables). */
+  private paramTree_: Params = null;
+  private readonly stepper_: DonatingStepper<S>;
   private state_: S | undefined = undefined;
   private hasState_ = false;
   private order_: string[] = [];
@@ -99,8 +121,16 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
     if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
       throw new Error(`asTfOptimizer: \`name\` must be a non-empty string, got ${describe(options.name)}`);
     }
+    if (options.fused !== undefined && typeof options.fused !== 'boolean') {
+      throw new Error(`asTfOptimizer: \`fused\` must be a boolean, got ${describe(options.fused)}`);
+    }
     this.tx = tx;
     this.name = options.name ?? 'gradtx';
+    this.stepper_ = new DonatingStepper(withPrecision('asTfOptimizer', tx, options.precision), {
+      by: `${this.fn}.applyGradients`,
+      fused: options.fused !== false,
+      inPlace: true,
+    });
   }
 
   private get fn(): string {
@@ -182,20 +212,16 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
       if (v.isDisposed) throw new Error(`${fn}: the variable '${name}' has been disposed`);
     }
 
-    const old = this.state_ as S;
-    let next: S | undefined;
+    // One donating step; the tidy collects the zero gradients and what the
+    // reference path leaves, the new state is kept (model.fit calls this inside its own tidy).
     tf.tidy(() => {
       const grads: Record<string, tf.Tensor> = {};
       for (const [name, v] of Object.entries(variables)) grads[name] = given.get(name) ?? tf.zerosLike(v);
-      const [updates, s] = this.tx.update(grads, old, variables);
-      const updated = applyUpdates(variables, updates) as Record<string, tf.Tensor>;
-      for (const [name, v] of Object.entries(variables)) v.assign(updated[name] as tf.Tensor);
-      keepLeaves(s);
-      next = s;
+      const [params, state] = this.stepper_.step(grads, this.state_ as S, this.paramTree_);
+      keepLeaves(state);
+      this.paramTree_ = params;
+      this.state_ = state;
     });
-    // Dispose the previous state, except any tensor the new one still holds.
-    disposeLeaves(old, new Set(treeLeaves(next)));
-    this.state_ = next;
     this.incrementIterations();
   }
 
@@ -231,6 +257,7 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
     }
     this.hasState_ = true;
     this.variables_ = variables;
+    this.paramTree_ = variables;
     this.order_ = names;
   }
 
@@ -296,6 +323,10 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
       );
     }
     const iterations = (await iter.data())[0] as number;
+    if (!Number.isInteger(iterations) || iterations < 0 || iterations > MAX_COUNT)
+      throw new Error(
+        `${fn}: the iteration count '${ITERATIONS_WEIGHT}' is ${String(iterations)}; it must be an integer from 0 to ${MAX_COUNT}`,
+      );
     let restored: S | undefined;
     let order: string[] | undefined;
     if (metaTensor !== undefined) {
@@ -319,7 +350,12 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
       }
       const copies: Record<string, tf.Tensor> = {};
       for (const name of names) copies[name] = tf.keep(tf.clone(byName.get(name) as tf.Tensor));
-      restored = unflattenState<S>(topology.structure, copies, fn);
+      try {
+        restored = unflattenState<S>(topology.structure, copies, fn);
+      } catch (e) {
+        tf.dispose(Object.values(copies));
+        throw e;
+      }
     }
     // Check against the variables, if known (otherwise on the first step).
     if (restored !== undefined && this.variables_ !== null) {
@@ -392,6 +428,7 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
     this.pending_ = null;
     this.hasState_ = false;
     this.variables_ = null;
+    this.paramTree_ = null;
     this.disposed_ = true;
     super.dispose();
   }

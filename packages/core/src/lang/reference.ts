@@ -21,8 +21,9 @@ export const tfOps: Ops<tf.Tensor> = {
   abs: (a) => tf.abs(a),
   sqrt: (a) => tf.sqrt(a),
   square: (a) => tf.square(a),
-  // tf.sign maps NaN to 0 on some backends; jnp.sign keeps NaN.
-  sign: (a) => tf.where(tf.isNaN(a), a, tf.sign(a)),
+  // (a > 0) - (a < 0), as the kernels compute it: tf.sign maps NaN to 0 on some backends (jnp.sign keeps NaN),
+  // and tfjs-wasm's Sign returns 0 for |a| below ~1e-6.
+  sign: (a) => tf.where(tf.isNaN(a), a, tf.sub(tf.cast(tf.greater(a, 0), 'float32'), tf.cast(tf.less(a, 0), 'float32'))),
   exp: (a) => tf.exp(a),
   log: (a) => tf.log(a),
   lt: (a, b) => tf.less(a, b),
@@ -41,9 +42,23 @@ export const tfOps: Ops<tf.Tensor> = {
 /** One leaf's partial of reduction `op` (a scalar tensor; see {@link REDUCTIONS}). */
 export function reduceLeaf(op: ReductionSpec['op'], x: tf.Tensor): tf.Scalar {
   const partial = REDUCTIONS[op].partial;
+  // an empty leaf adds nothing (tfjs-webgpu cannot reduce an empty tensor)
+  if (x.size === 0) return tf.scalar(REDUCTIONS[op].identity);
+  // tfjs-wasm accumulates sums in float32; the kernels (and tfjs-cpu) in float64
+  if (partial !== 'maxAbs' && tf.getBackend() === 'wasm') return tf.scalar(hostSum(x.dataSync() as Float32Array, partial === 'sumSq'));
   if (partial === 'sumSq') return tf.sum(tf.square(x));
   if (partial === 'sum') return tf.sum(x);
-  return x.size === 0 ? tf.scalar(REDUCTIONS[op].identity) : tf.max(tf.abs(x));
+  return tf.max(tf.abs(x));
+}
+
+/** The float64 sum of `values` (of their float32 squares when `squares`), rounded to float32. */
+function hostSum(values: Float32Array, squares: boolean): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    s += squares ? Math.fround(v * v) : v;
+  }
+  return Math.fround(s);
 }
 
 /**

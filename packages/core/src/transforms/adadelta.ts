@@ -8,7 +8,7 @@ import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { updateMoment } from '../lang/moments.js';
 import { f32 } from '../lang/spec.js';
-import { checkDecay, checkNonNegative } from '../validate.js';
+import { checkDecay, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** Options of {@link scaleByAdadelta}. */
 export interface ScaleByAdadeltaOptions {
@@ -17,6 +17,9 @@ export interface ScaleByAdadeltaOptions {
   /** Added inside both square roots for numerical stability (default 1e-6), ≥ 0. */
   eps?: number;
 }
+
+/** The defaults of {@link scaleByAdadelta}'s options (`undefined`: no default). */
+export const scaleByAdadeltaDefaults: OptionDefaults<ScaleByAdadeltaOptions> = Object.freeze({ rho: 0.9, eps: 1e-6 });
 
 /**
  * Rescales updates by the ratio of the RMS of past updates to the RMS of
@@ -32,8 +35,9 @@ export interface ScaleByAdadeltaOptions {
  */
 export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdadelta';
-  const rho = checkDecay(fn, 'rho', options.rho ?? 0.9);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-6);
+  const o = resolveOptions(fn, options, scaleByAdadeltaDefaults);
+  const rho = checkDecay(fn, 'rho', o.rho);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
   return elementwise({
     name: fn,
     key: fn,

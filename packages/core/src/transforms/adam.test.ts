@@ -311,7 +311,7 @@ describe('scaleByAMSGrad', () => {
     expect(() => scaleByAMSGrad({ b2: -0.5 })).toThrow(/`b2`.*-0\.5/);
     expect(() => scaleByAMSGrad({ eps: -1e-8 })).toThrow(/`eps`/);
     expect(() => scaleByAMSGrad({ epsRoot: Number.NaN })).toThrow(/`epsRoot`/);
-    expect(() => scaleByAMSGrad({ mode: 'keras' as never })).toThrow(/`mode` must be 'optax' or 'torch', got keras/);
+    expect(() => scaleByAMSGrad({ mode: 'keras' as never })).toThrow(/`mode` must be 'optax' or 'torch', got 'keras'/);
     expect(() => scaleByAMSGrad({ biasCorrectionNu: 1 as never })).toThrow(/`biasCorrectionNu` must be a boolean/);
   });
 

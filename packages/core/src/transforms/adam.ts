@@ -10,7 +10,7 @@ import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { correctedFirstMoment, updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
-import { checkBoolean, checkDecay, checkFinite, checkNonNegative } from '../validate.js';
+import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 
 /** Options of {@link scaleByAdam}. */
 export interface ScaleByAdamOptions {
@@ -25,6 +25,15 @@ export interface ScaleByAdamOptions {
   /** Use Nesterov momentum, as in NAdam (Dozat 2016) (default false). */
   nesterov?: boolean;
 }
+
+/** The defaults of {@link scaleByAdam}'s options (`undefined`: no default). */
+export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.999,
+  eps: 1e-8,
+  epsRoot: 0,
+  nesterov: false,
+});
 
 /**
  * Rescales updates by Adam's bias-corrected moment estimates.
@@ -43,11 +52,12 @@ export interface ScaleByAdamOptions {
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdam';
-  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
-  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 0);
-  const nesterov = checkBoolean(fn, 'nesterov', options.nesterov ?? false);
+  const o = resolveOptions(fn, options, scaleByAdamDefaults);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  const b2 = checkDecay(fn, 'b2', o.b2);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
     key: nesterov ? 'scaleByAdam/nesterov' : 'scaleByAdam',
@@ -109,6 +119,17 @@ export interface ScaleByAMSGradOptions {
   mode?: 'optax' | 'torch';
 }
 
+/** The defaults of {@link scaleByAMSGrad}'s options (`undefined`: no default). */
+export const scaleByAMSGradDefaults: OptionDefaults<ScaleByAMSGradOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.999,
+  eps: 1e-8,
+  epsRoot: 0,
+  biasCorrectionMu: true,
+  biasCorrectionNu: true,
+  mode: 'optax',
+});
+
 /**
  * Rescales updates like Adam, but divides by the running maximum of the
  * second moment rather than the second moment itself, so a coordinate's step
@@ -137,15 +158,16 @@ export interface ScaleByAMSGradOptions {
  */
 export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAMSGrad';
-  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
-  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 0);
-  const correctMu = checkBoolean(fn, 'biasCorrectionMu', options.biasCorrectionMu ?? true);
-  const correctNu = checkBoolean(fn, 'biasCorrectionNu', options.biasCorrectionNu ?? true);
-  const mode = options.mode ?? 'optax';
+  const o = resolveOptions(fn, options, scaleByAMSGradDefaults);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  const b2 = checkDecay(fn, 'b2', o.b2);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const correctMu = checkBoolean(fn, 'biasCorrectionMu', o.biasCorrectionMu);
+  const correctNu = checkBoolean(fn, 'biasCorrectionNu', o.biasCorrectionNu);
+  const mode = o.mode;
   if (mode !== 'optax' && mode !== 'torch') {
-    throw new Error(`${fn}: \`mode\` must be 'optax' or 'torch', got ${String(mode)}`);
+    throw new Error(`${fn}: \`mode\` must be 'optax' or 'torch', got ${showValue(mode)}`);
   }
   return elementwise({
     name: fn,
@@ -201,6 +223,9 @@ export interface ScaleByAdamaxOptions {
   eps?: number;
 }
 
+/** The defaults of {@link scaleByAdamax}'s options (`undefined`: no default). */
+export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Object.freeze({ b1: 0.9, b2: 0.999, eps: 1e-8 });
+
 /**
  * Rescales updates by Adamax's estimates: the bias-corrected first moment over
  * an exponentially decaying maximum of `|g|` (Adam with the infinity norm).
@@ -217,9 +242,10 @@ export interface ScaleByAdamaxOptions {
  */
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdamax';
-  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
-  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  const o = resolveOptions(fn, options, scaleByAdamaxDefaults);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  const b2 = checkDecay(fn, 'b2', o.b2);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
   return elementwise({
     name: fn,
     key: fn,
@@ -296,6 +322,16 @@ function radamScalars(b2: number, t: number, threshold: number): { rho: number; 
   return { rho, r: rectified ? r : 0, rectified: rectified ? 1 : 0 };
 }
 
+/** The defaults of {@link scaleByRAdam}'s options (`undefined`: no default). */
+export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.999,
+  eps: 1e-8,
+  epsRoot: 0,
+  threshold: 5,
+  nesterov: false,
+});
+
 /**
  * Rescales updates by Rectified Adam: Adam's step times a rectification term
  * once the variance of the adaptive learning rate is tractable, and the
@@ -319,12 +355,13 @@ function radamScalars(b2: number, t: number, threshold: number): { rho: number; 
  */
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRAdam';
-  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
-  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 0);
-  const threshold = checkFinite(fn, 'threshold', options.threshold ?? 5);
-  const nesterov = checkBoolean(fn, 'nesterov', options.nesterov ?? false);
+  const o = resolveOptions(fn, options, scaleByRAdamDefaults);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  const b2 = checkDecay(fn, 'b2', o.b2);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const threshold = checkFinite(fn, 'threshold', o.threshold);
+  const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,

@@ -20,7 +20,17 @@ import {
   treeMap,
   treeUnflatten,
 } from '../tree.js';
-import { checkBoolean, checkDecay, checkFloatTree, checkNonNegative, checkStateKeys, requireParams } from '../validate.js';
+import {
+  checkBoolean,
+  checkDecay,
+  checkFloatTree,
+  checkNonNegative,
+  checkStateKeys,
+  type OptionDefaults,
+  requireParams,
+  resolveOptions,
+  showValue,
+} from '../validate.js';
 
 /** Options of {@link scaleByBelief}. */
 export interface ScaleByBeliefOptions {
@@ -39,6 +49,15 @@ export interface ScaleByBeliefOptions {
   /** Use Nesterov momentum for the bias-corrected first moment (default false). */
   nesterov?: boolean;
 }
+
+/** The defaults of {@link scaleByBelief}'s options (`undefined`: no default). */
+export const scaleByBeliefDefaults: OptionDefaults<ScaleByBeliefOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.999,
+  eps: 1e-16,
+  epsRoot: 1e-16,
+  nesterov: false,
+});
 
 /**
  * Rescales updates by AdaBelief: Adam whose second moment tracks the squared
@@ -63,11 +82,12 @@ export interface ScaleByBeliefOptions {
  */
 export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByBelief';
-  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
-  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-16);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 1e-16);
-  const nesterov = checkBoolean(fn, 'nesterov', options.nesterov ?? false);
+  const o = resolveOptions(fn, options, scaleByBeliefDefaults);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  const b2 = checkDecay(fn, 'b2', o.b2);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
@@ -116,6 +136,15 @@ export interface ScaleByYogiOptions {
   initialAccumulatorValue?: number;
 }
 
+/** The defaults of {@link scaleByYogi}'s options (`undefined`: no default). */
+export const scaleByYogiDefaults: OptionDefaults<ScaleByYogiOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.999,
+  eps: 1e-3,
+  epsRoot: 0,
+  initialAccumulatorValue: 1e-6,
+});
+
 /**
  * Rescales updates by Yogi: Adam whose second moment moves towards `g²` by an
  * additive step of fixed size `(1 - b2) g²`, in the direction of `g²`, rather
@@ -136,11 +165,12 @@ export interface ScaleByYogiOptions {
  */
 export function scaleByYogi(options: ScaleByYogiOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByYogi';
-  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
-  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.999);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-3);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 0);
-  const initial = checkNonNegative(fn, 'initialAccumulatorValue', options.initialAccumulatorValue ?? 1e-6);
+  const o = resolveOptions(fn, options, scaleByYogiDefaults);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  const b2 = checkDecay(fn, 'b2', o.b2);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const initial = checkNonNegative(fn, 'initialAccumulatorValue', o.initialAccumulatorValue);
   return elementwise({
     name: fn,
     key: fn,
@@ -201,6 +231,15 @@ export interface ScaleByNovogradState {
   nu: Updates;
 }
 
+/** The defaults of {@link scaleByNovograd}'s options (`undefined`: no default). */
+export const scaleByNovogradDefaults: OptionDefaults<ScaleByNovogradOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.25,
+  eps: 1e-8,
+  epsRoot: 0,
+  weightDecay: 0,
+});
+
 /**
  * Rescales updates by NovoGrad: the gradient of each leaf is normalized by a
  * running average of that leaf's squared l2 norm (one scalar per leaf, not per
@@ -224,11 +263,12 @@ export interface ScaleByNovogradState {
  */
 export function scaleByNovograd(options: ScaleByNovogradOptions = {}): GradientTransformation<ScaleByNovogradState> {
   const fn = 'scaleByNovograd';
-  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
-  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.25);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', options.epsRoot ?? 0);
-  const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
+  const o = resolveOptions(fn, options, scaleByNovogradDefaults);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  const b2 = checkDecay(fn, 'b2', o.b2);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
+  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const weightDecay = checkNonNegative(fn, 'weightDecay', o.weightDecay);
   return {
     init(params: Params): ScaleByNovogradState {
       checkFloatTree(fn, 'params', params);
@@ -242,7 +282,7 @@ export function scaleByNovograd(options: ScaleByNovogradOptions = {}): GradientT
       checkFloatTree(fn, 'updates', updates);
       checkStateKeys(fn, state, ['count', 'mu', 'nu']);
       if (typeof state.count !== 'number' || !(state.count >= 0)) {
-        throw new Error(`${fn}: state.count must be a number >= 0, got ${String(state.count)}`);
+        throw new Error(`${fn}: state.count must be a number >= 0, got ${showValue(state.count)}`);
       }
       assertSameShapes(updates, state.mu, ['updates', 'state.mu']);
       assertSameStructure(updates, state.nu, ['updates', 'state.nu']);

@@ -9,7 +9,16 @@ import type { GradientTransformation, Params, Updates } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { tfOps } from '../lang/reference.js';
 import { assertSameShapes, formatPath, type PathKey, treeLeavesWithPath, treeMap } from '../tree.js';
-import { checkFloatTree, checkNonNegative, checkPositive, checkStateKeys, requireParams } from '../validate.js';
+import {
+  checkFloatTree,
+  checkNonNegative,
+  checkPositive,
+  checkStateKeys,
+  type OptionDefaults,
+  requireParams,
+  resolveOptions,
+  showValue,
+} from '../validate.js';
 
 /**
  * Clips every element of the updates to `[-maxDelta, maxDelta]`:
@@ -141,6 +150,9 @@ function unitAxes(fn: string, path: readonly PathKey[], shape: readonly number[]
   );
 }
 
+/** The defaults of {@link adaptiveGradClip}'s options (`undefined`: no default). */
+export const adaptiveGradClipDefaults: OptionDefaults<AdaptiveGradClipOptions, 'axis'> = Object.freeze({ eps: 1e-3, axis: undefined });
+
 /**
  * Adaptive gradient clipping (AGC): clips each unit (e.g. each output neuron's
  * weights) of each leaf so that its update norm is at most `clipping` times
@@ -158,13 +170,14 @@ function unitAxes(fn: string, path: readonly PathKey[], shape: readonly number[]
  */
 export function adaptiveGradClip(clipping: number, options: AdaptiveGradClipOptions = {}): GradientTransformation<Record<string, never>> {
   const fn = 'adaptiveGradClip';
+  const o = resolveOptions(fn, options, adaptiveGradClipDefaults);
   checkNonNegative(fn, 'clipping', clipping);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-3);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
   let axis: readonly number[] | undefined;
-  if (options.axis !== undefined) {
-    axis = typeof options.axis === 'number' ? [options.axis] : options.axis;
+  if (o.axis !== undefined) {
+    axis = typeof o.axis === 'number' ? [o.axis] : o.axis;
     if (!Array.isArray(axis) || axis.length === 0 || !axis.every((a) => Number.isInteger(a))) {
-      throw new Error(`${fn}: \`axis\` must be an integer or a non-empty array of integers, got ${String(options.axis)}`);
+      throw new Error(`${fn}: \`axis\` must be an integer or a non-empty array of integers, got ${showValue(o.axis)}`);
     }
   }
   return {

@@ -6,7 +6,7 @@
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { type Mask, masked } from '../combinators/masked.js';
 import { elementwise } from '../elementwise.js';
-import { checkFinite, checkScheduleValue } from '../validate.js';
+import { checkFinite, checkScheduleValue, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** Options of {@link addDecayedWeights}. */
 export interface AddDecayedWeightsOptions {
@@ -19,6 +19,9 @@ export interface AddDecayedWeightsOptions {
    */
   mask?: Mask | null;
 }
+
+/** The defaults of {@link addDecayedWeights}'s options (`undefined`: no default). */
+export const addDecayedWeightsDefaults: OptionDefaults<AddDecayedWeightsOptions, 'mask'> = Object.freeze({ mask: undefined });
 
 /**
  * Adds the params scaled by a weight-decay rate to the updates (decoupled
@@ -36,6 +39,7 @@ export interface AddDecayedWeightsOptions {
  */
 export function addDecayedWeights(weightDecay: ScalarOrSchedule = 0, options: AddDecayedWeightsOptions = {}): GradientTransformation {
   const fn = 'addDecayedWeights';
+  const o = resolveOptions(fn, options, addDecayedWeightsDefaults);
   const scheduled = typeof weightDecay === 'function';
   if (!scheduled) checkFinite(fn, 'weightDecay', weightDecay);
   const zero = weightDecay === 0;
@@ -50,7 +54,7 @@ export function addDecayedWeights(weightDecay: ScalarOrSchedule = 0, options: Ad
     }),
     body: (m, { u, p }, k) => ({ u: zero ? u : m.add(u, m.mul(k.weightDecay, p)) }),
   });
-  const mask = options.mask;
+  const mask = o.mask;
   if (mask === undefined || mask === null) return inner;
   return masked(inner, mask);
 }

@@ -17,7 +17,18 @@ import {
   treeMap,
   treeUnflatten,
 } from '../tree.js';
-import { checkBoolean, checkFinite, checkFloatTree, checkInteger, checkNonNegative, checkStateKeys, requireParams } from '../validate.js';
+import {
+  checkBoolean,
+  checkFinite,
+  checkFloatTree,
+  checkInteger,
+  checkNonNegative,
+  checkStateKeys,
+  type OptionDefaults,
+  requireParams,
+  resolveOptions,
+  showValue,
+} from '../validate.js';
 
 /**
  * A decay-rate schedule for {@link scaleByFactoredRms}: maps the shifted step
@@ -88,6 +99,16 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** The defaults of {@link scaleByFactoredRms}'s options (`undefined`: no default). */
+export const scaleByFactoredRmsDefaults: OptionDefaults<ScaleByFactoredRmsOptions> = Object.freeze({
+  factored: true,
+  decayRate: 0.8,
+  stepOffset: 0,
+  minDimSizeToFactor: 128,
+  epsilon: 1e-30,
+  decayRateFn: decayRatePow,
+});
+
 /**
  * Rescales updates by a factored estimate of their root mean square, as in
  * Adafactor: a leaf of rank ≥ 2 whose two largest dimensions (`d0` the
@@ -111,15 +132,16 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  */
 export function scaleByFactoredRms(options: ScaleByFactoredRmsOptions = {}): GradientTransformation<FactoredState> {
   const fn = 'scaleByFactoredRms';
-  const factored = checkBoolean(fn, 'factored', options.factored ?? true);
-  const decayRate = checkFinite(fn, 'decayRate', options.decayRate ?? 0.8);
-  const stepOffset = options.stepOffset ?? 0;
-  if (!Number.isInteger(stepOffset)) throw new Error(`${fn}: \`stepOffset\` must be an integer, got ${String(stepOffset)}`);
-  const minDim = checkInteger(fn, 'minDimSizeToFactor', options.minDimSizeToFactor ?? 128, 0);
-  const epsilon = checkNonNegative(fn, 'epsilon', options.epsilon ?? 1e-30);
-  const decayRateFn = options.decayRateFn ?? decayRatePow;
+  const o = resolveOptions(fn, options, scaleByFactoredRmsDefaults);
+  const factored = checkBoolean(fn, 'factored', o.factored);
+  const decayRate = checkFinite(fn, 'decayRate', o.decayRate);
+  const stepOffset = o.stepOffset;
+  if (!Number.isInteger(stepOffset)) throw new Error(`${fn}: \`stepOffset\` must be an integer, got ${showValue(stepOffset)}`);
+  const minDim = checkInteger(fn, 'minDimSizeToFactor', o.minDimSizeToFactor, 0);
+  const epsilon = checkNonNegative(fn, 'epsilon', o.epsilon);
+  const decayRateFn = o.decayRateFn;
   if (typeof decayRateFn !== 'function') {
-    throw new Error(`${fn}: \`decayRateFn\` must be a function (step, decayRate) => number, got ${String(decayRateFn)}`);
+    throw new Error(`${fn}: \`decayRateFn\` must be a function (step, decayRate) => number, got ${showValue(decayRateFn)}`);
   }
   const dimsOf = (x: tf.Tensor) => factoredDims(x.shape, factored, minDim);
   return {
@@ -147,7 +169,7 @@ export function scaleByFactoredRms(options: ScaleByFactoredRmsOptions = {}): Gra
       assertSameShapes(updates, params, ['updates', 'params']);
       checkStateKeys(fn, state, ['count', 'vRow', 'vCol', 'v']);
       const count = state.count;
-      if (typeof count !== 'number' || !(count >= 0)) throw new Error(`${fn}: state.count must be a number >= 0, got ${String(count)}`);
+      if (typeof count !== 'number' || !(count >= 0)) throw new Error(`${fn}: state.count must be a number >= 0, got ${showValue(count)}`);
       const { leaves: ps, treedef } = treeFlatten<tf.Tensor>(params);
       const slots = (['vRow', 'vCol', 'v'] as const).map((name) => {
         assertSameStructure(params, state[name], ['params', `state.${name}`]);

@@ -150,7 +150,7 @@ describe('scaleByLion', () => {
   it('rejects bad hyperparameters', () => {
     expect(() => scaleByLion({ b1: 1 })).toThrow(/scaleByLion: `b1` must be in \[0, 1\), got 1/);
     expect(() => scaleByLion({ b2: -0.01 })).toThrow(/`b2`/);
-    expect(() => scaleByLion({ mode: 'soft' as never })).toThrow(/`mode` must be 'hard', 'smooth' or 'refined', got soft/);
+    expect(() => scaleByLion({ mode: 'soft' as never })).toThrow(/`mode` must be 'hard', 'smooth' or 'refined', got 'soft'/);
     expect(() => scaleByLion({ mode: 'smooth', smoothBeta: Number.NaN })).toThrow(/`smoothBeta` must be a finite number, got NaN/);
   });
 

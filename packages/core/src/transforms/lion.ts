@@ -8,7 +8,7 @@ import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { updateMoment } from '../lang/moments.js';
 import { f32, type Ops } from '../lang/spec.js';
-import { checkDecay, checkFinite } from '../validate.js';
+import { checkDecay, checkFinite, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 
 /**
  * `tanh(x)` from the ops the per-element language has, within a few float32
@@ -46,6 +46,9 @@ export interface ScaleByLionOptions {
   smoothBeta?: number;
 }
 
+/** The defaults of {@link scaleByLion}'s options (`undefined`: no default). */
+export const scaleByLionDefaults: OptionDefaults<ScaleByLionOptions> = Object.freeze({ b1: 0.9, b2: 0.99, mode: 'hard', smoothBeta: 1 });
+
 /**
  * Rescales updates by Lion (EvoLved Sign Momentum): the sign of an
  * interpolation between the momentum and the current gradient, with the
@@ -65,13 +68,14 @@ export interface ScaleByLionOptions {
  */
 export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByLion';
-  const b1 = checkDecay(fn, 'b1', options.b1 ?? 0.9);
-  const b2 = checkDecay(fn, 'b2', options.b2 ?? 0.99);
-  const mode = options.mode ?? 'hard';
+  const o = resolveOptions(fn, options, scaleByLionDefaults);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  const b2 = checkDecay(fn, 'b2', o.b2);
+  const mode = o.mode;
   if (mode !== 'hard' && mode !== 'smooth' && mode !== 'refined') {
-    throw new Error(`${fn}: \`mode\` must be 'hard', 'smooth' or 'refined', got ${String(mode)}`);
+    throw new Error(`${fn}: \`mode\` must be 'hard', 'smooth' or 'refined', got ${showValue(mode)}`);
   }
-  const smoothBeta = checkFinite(fn, 'smoothBeta', options.smoothBeta ?? 1);
+  const smoothBeta = checkFinite(fn, 'smoothBeta', o.smoothBeta);
   return elementwise({
     name: fn,
     key: `${fn}/${mode}`,

@@ -9,7 +9,15 @@ import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
-import { checkBoolean, checkDecay, checkNonNegative, checkUnitInterval } from '../validate.js';
+import {
+  checkBoolean,
+  checkDecay,
+  checkNonNegative,
+  checkUnitInterval,
+  type OptionDefaults,
+  resolveOptions,
+  showValue,
+} from '../validate.js';
 
 /** Options of {@link trace}. */
 export interface TraceOptions {
@@ -18,6 +26,9 @@ export interface TraceOptions {
   /** Use Nesterov momentum (default false). */
   nesterov?: boolean;
 }
+
+/** The defaults of {@link trace}'s options (`undefined`: no default). */
+export const traceDefaults: OptionDefaults<TraceOptions, 'decay'> = Object.freeze({ decay: undefined, nesterov: false });
 
 /**
  * Accumulates a decaying sum of past updates (heavy-ball momentum):
@@ -35,10 +46,11 @@ export interface TraceOptions {
 export function trace(options: TraceOptions): GradientTransformation<ElementwiseState> {
   const fn = 'trace';
   if (options === null || typeof options !== 'object') {
-    throw new Error(`${fn}: expected an options object { decay, nesterov? }, got ${String(options)}`);
+    throw new Error(`${fn}: expected an options object { decay, nesterov? }, got ${showValue(options)}`);
   }
-  const decay = checkNonNegative(fn, 'decay', options.decay);
-  const nesterov = checkBoolean(fn, 'nesterov', options.nesterov ?? false);
+  const o = resolveOptions(fn, options, traceDefaults);
+  const decay = checkNonNegative(fn, 'decay', o.decay as number);
+  const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
@@ -60,6 +72,9 @@ export interface EmaOptions {
   debias?: boolean;
 }
 
+/** The defaults of {@link ema}'s options (`undefined`: no default). */
+export const emaDefaults: OptionDefaults<EmaOptions> = Object.freeze({ debias: true });
+
 /**
  * Keeps an exponential moving average of past updates and returns it.
  *
@@ -76,7 +91,8 @@ export interface EmaOptions {
  */
 export function ema(decay: number, options: EmaOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'ema';
-  const debias = checkBoolean(fn, 'debias', options.debias ?? true);
+  const o = resolveOptions(fn, options, emaDefaults);
+  const debias = checkBoolean(fn, 'debias', o.debias);
   if (debias) checkDecay(fn, 'decay', decay);
   else checkUnitInterval(fn, 'decay', decay);
   return elementwise({

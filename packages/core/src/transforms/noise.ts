@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type GradientTransformation, safeIncrement } from '../base.js';
 import { f32 } from '../lang/spec.js';
 import { treeFlatten, treeUnflatten } from '../tree.js';
-import { checkFinite, checkFloatTree, checkInteger, checkNonNegative, checkStateKeys } from '../validate.js';
+import { checkFinite, checkFloatTree, checkInteger, checkNonNegative, checkStateKeys, showValue } from '../validate.js';
 
 /** The state of {@link addNoise}. */
 export interface AddNoiseState {
@@ -79,9 +79,9 @@ export function addNoise(eta: number, gamma: number, seed = 0): GradientTransfor
       checkFloatTree(fn, 'updates', updates);
       checkStateKeys(fn, state, ['count', 'rngKey']);
       const { count, rngKey } = state;
-      if (typeof count !== 'number' || !(count >= 0)) throw new Error(`${fn}: state.count must be a number >= 0, got ${String(count)}`);
+      if (typeof count !== 'number' || !(count >= 0)) throw new Error(`${fn}: state.count must be a number >= 0, got ${showValue(count)}`);
       if (!Number.isInteger(rngKey) || rngKey < 0 || rngKey > MAX_SEED) {
-        throw new Error(`${fn}: state.rngKey must be an integer in [0, ${MAX_SEED}], got ${String(rngKey)}`);
+        throw new Error(`${fn}: state.rngKey must be an integer in [0, ${MAX_SEED}], got ${showValue(rngKey)}`);
       }
       const countInc = safeIncrement(count);
       // float32, as optax: count_inc ** gamma, eta / that, then the square root.

@@ -6,7 +6,7 @@
  */
 import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { checkFinite } from '../validate.js';
+import { checkFinite, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** Options of {@link scaleByOptimisticGradient}. */
 export interface ScaleByOptimisticGradientOptions {
@@ -15,6 +15,9 @@ export interface ScaleByOptimisticGradientOptions {
   /** Coefficient of the negative momentum on the previous gradient (default 1), a finite number. */
   beta?: number;
 }
+
+/** The defaults of {@link scaleByOptimisticGradient}'s options (`undefined`: no default). */
+export const scaleByOptimisticGradientDefaults: OptionDefaults<ScaleByOptimisticGradientOptions> = Object.freeze({ alpha: 1, beta: 1 });
 
 /**
  * Extrapolates from the previous gradient (optimistic / negative-momentum
@@ -32,8 +35,9 @@ export interface ScaleByOptimisticGradientOptions {
  */
 export function scaleByOptimisticGradient(options: ScaleByOptimisticGradientOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByOptimisticGradient';
-  const alpha = checkFinite(fn, 'alpha', options.alpha ?? 1);
-  const beta = checkFinite(fn, 'beta', options.beta ?? 1);
+  const o = resolveOptions(fn, options, scaleByOptimisticGradientDefaults);
+  const alpha = checkFinite(fn, 'alpha', o.alpha);
+  const beta = checkFinite(fn, 'beta', o.beta);
   return elementwise({
     name: fn,
     key: fn,

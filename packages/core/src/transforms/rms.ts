@@ -9,7 +9,7 @@ import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
-import { checkBoolean, checkDecay, checkNonNegative } from '../validate.js';
+import { checkBoolean, checkDecay, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** Options of {@link scaleByRms}. */
 export interface ScaleByRmsOptions {
@@ -24,6 +24,15 @@ export interface ScaleByRmsOptions {
   /** Divide the second moment by `1 - decay^t` (default false); the state then keeps a `count`. */
   biasCorrection?: boolean;
 }
+
+/** The defaults of {@link scaleByRms}'s options (`undefined`: no default). */
+export const scaleByRmsDefaults: OptionDefaults<ScaleByRmsOptions> = Object.freeze({
+  decay: 0.9,
+  eps: 1e-8,
+  initialScale: 0,
+  epsInSqrt: true,
+  biasCorrection: false,
+});
 
 /**
  * Rescales updates by the root of an exponential moving average of their squares.
@@ -40,11 +49,12 @@ export interface ScaleByRmsOptions {
  */
 export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRms';
-  const decay = checkDecay(fn, 'decay', options.decay ?? 0.9);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
-  const initialScale = checkNonNegative(fn, 'initialScale', options.initialScale ?? 0);
-  const epsInSqrt = checkBoolean(fn, 'epsInSqrt', options.epsInSqrt ?? true);
-  const debias = checkBoolean(fn, 'biasCorrection', options.biasCorrection ?? false);
+  const o = resolveOptions(fn, options, scaleByRmsDefaults);
+  const decay = checkDecay(fn, 'decay', o.decay);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
+  const initialScale = checkNonNegative(fn, 'initialScale', o.initialScale);
+  const epsInSqrt = checkBoolean(fn, 'epsInSqrt', o.epsInSqrt);
+  const debias = checkBoolean(fn, 'biasCorrection', o.biasCorrection);
   return elementwise({
     name: fn,
     key: `${fn}/${epsInSqrt ? 'inSqrt' : 'outSqrt'}/${debias ? 'debias' : 'raw'}`,
@@ -80,6 +90,15 @@ export interface ScaleByStddevOptions {
   biasCorrection?: boolean;
 }
 
+/** The defaults of {@link scaleByStddev}'s options (`undefined`: no default). */
+export const scaleByStddevDefaults: OptionDefaults<ScaleByStddevOptions> = Object.freeze({
+  decay: 0.9,
+  eps: 1e-8,
+  initialScale: 0,
+  epsInSqrt: true,
+  biasCorrection: false,
+});
+
 /**
  * Rescales updates by the root of the centered (variance-like) moving average
  * of their squares.
@@ -98,11 +117,12 @@ export interface ScaleByStddevOptions {
  */
 export function scaleByStddev(options: ScaleByStddevOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByStddev';
-  const decay = checkDecay(fn, 'decay', options.decay ?? 0.9);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
-  const initialScale = checkNonNegative(fn, 'initialScale', options.initialScale ?? 0);
-  const epsInSqrt = checkBoolean(fn, 'epsInSqrt', options.epsInSqrt ?? true);
-  const debias = checkBoolean(fn, 'biasCorrection', options.biasCorrection ?? false);
+  const o = resolveOptions(fn, options, scaleByStddevDefaults);
+  const decay = checkDecay(fn, 'decay', o.decay);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
+  const initialScale = checkNonNegative(fn, 'initialScale', o.initialScale);
+  const epsInSqrt = checkBoolean(fn, 'epsInSqrt', o.epsInSqrt);
+  const debias = checkBoolean(fn, 'biasCorrection', o.biasCorrection);
   return elementwise({
     name: fn,
     key: `${fn}/${epsInSqrt ? 'inSqrt' : 'outSqrt'}/${debias ? 'debias' : 'raw'}`,
@@ -138,6 +158,9 @@ export interface ScaleByRssOptions {
   eps?: number;
 }
 
+/** The defaults of {@link scaleByRss}'s options (`undefined`: no default). */
+export const scaleByRssDefaults: OptionDefaults<ScaleByRssOptions> = Object.freeze({ initialAccumulatorValue: 0.1, eps: 1e-7 });
+
 /**
  * Rescales updates by the root of the sum of all squared updates so far
  * (Adagrad's preconditioner):
@@ -151,8 +174,9 @@ export interface ScaleByRssOptions {
  */
 export function scaleByRss(options: ScaleByRssOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRss';
-  const initial = checkNonNegative(fn, 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0.1);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-7);
+  const o = resolveOptions(fn, options, scaleByRssDefaults);
+  const initial = checkNonNegative(fn, 'initialAccumulatorValue', o.initialAccumulatorValue);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
   return elementwise({
     name: fn,
     key: fn,

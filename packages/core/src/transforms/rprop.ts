@@ -5,7 +5,7 @@
  */
 import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { checkNonNegative, checkPositive } from '../validate.js';
+import { checkNonNegative, checkPositive, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** Options of {@link scaleByRprop}. */
 export interface ScaleByRpropOptions {
@@ -18,6 +18,14 @@ export interface ScaleByRpropOptions {
   /** Largest step size after a rescaling (default 50), ≥ `minStepSize`. */
   maxStepSize?: number;
 }
+
+/** The defaults of {@link scaleByRprop}'s options (`undefined`: no default). */
+export const scaleByRpropDefaults: OptionDefaults<ScaleByRpropOptions> = Object.freeze({
+  etaMinus: 0.5,
+  etaPlus: 1.2,
+  minStepSize: 1e-6,
+  maxStepSize: 50,
+});
 
 /**
  * Resilient backpropagation: each element keeps its own step size, grown by
@@ -42,11 +50,12 @@ export interface ScaleByRpropOptions {
  */
 export function scaleByRprop(learningRate: number, options: ScaleByRpropOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRprop';
+  const o = resolveOptions(fn, options, scaleByRpropDefaults);
   const lr = checkNonNegative(fn, 'learningRate', learningRate);
-  const etaMinus = checkPositive(fn, 'etaMinus', options.etaMinus ?? 0.5);
-  const etaPlus = checkPositive(fn, 'etaPlus', options.etaPlus ?? 1.2);
-  const minStepSize = checkNonNegative(fn, 'minStepSize', options.minStepSize ?? 1e-6);
-  const maxStepSize = checkNonNegative(fn, 'maxStepSize', options.maxStepSize ?? 50);
+  const etaMinus = checkPositive(fn, 'etaMinus', o.etaMinus);
+  const etaPlus = checkPositive(fn, 'etaPlus', o.etaPlus);
+  const minStepSize = checkNonNegative(fn, 'minStepSize', o.minStepSize);
+  const maxStepSize = checkNonNegative(fn, 'maxStepSize', o.maxStepSize);
   if (maxStepSize < minStepSize) {
     throw new Error(`${fn}: \`maxStepSize\` must be >= minStepSize (${minStepSize}), got ${maxStepSize}`);
   }

@@ -6,7 +6,15 @@
  */
 import type { GradientTransformation, ScalarOrSchedule, Schedule } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { checkBoolean, checkFinite, checkScalarOrSchedule, checkScheduleValue } from '../validate.js';
+import {
+  checkBoolean,
+  checkFinite,
+  checkScalarOrSchedule,
+  checkScheduleValue,
+  type OptionDefaults,
+  resolveOptions,
+  showValue,
+} from '../validate.js';
 
 /**
  * Multiplies updates by a constant: `u = stepSize · g`. Stateless.
@@ -32,7 +40,7 @@ export function scale(stepSize: number): GradientTransformation<ElementwiseState
  */
 export function scaleBySchedule(stepSizeFn: Schedule): GradientTransformation<ElementwiseState> {
   if (typeof stepSizeFn !== 'function') {
-    throw new Error(`scaleBySchedule: \`stepSizeFn\` must be a function (count) => number, got ${String(stepSizeFn)}`);
+    throw new Error(`scaleBySchedule: \`stepSizeFn\` must be a function (count) => number, got ${showValue(stepSizeFn)}`);
   }
   return elementwise({
     name: 'scaleBySchedule',
@@ -51,6 +59,9 @@ export interface ScaleByLearningRateOptions {
   flipSign?: boolean;
 }
 
+/** The defaults of {@link scaleByLearningRate}'s options (`undefined`: no default). */
+export const scaleByLearningRateDefaults: OptionDefaults<ScaleByLearningRateOptions> = Object.freeze({ flipSign: true });
+
 /**
  * Multiplies updates by `-learningRate` (or `+learningRate` when `flipSign`
  * is false). A constant becomes {@link scale} (stateless); a schedule becomes
@@ -61,8 +72,10 @@ export function scaleByLearningRate(
   learningRate: ScalarOrSchedule,
   options: ScaleByLearningRateOptions = {},
 ): GradientTransformation<ElementwiseState> {
+  const o = resolveOptions('scaleByLearningRate', options, scaleByLearningRateDefaults);
   checkScalarOrSchedule('scaleByLearningRate', 'learningRate', learningRate);
-  const sign = checkBoolean('scaleByLearningRate', 'flipSign', options.flipSign ?? true) ? -1 : 1;
-  if (typeof learningRate === 'function') return scaleBySchedule((count) => sign * learningRate(count));
+  const sign = checkBoolean('scaleByLearningRate', 'flipSign', o.flipSign) ? -1 : 1;
+  if (typeof learningRate === 'function')
+    return scaleBySchedule((count) => sign * checkScheduleValue('scaleByLearningRate', 'learningRate', learningRate(count), count, 0));
   return scale(sign * learningRate);
 }

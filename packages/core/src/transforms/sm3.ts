@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params, Updates } from '../base.js';
 import { f32 } from '../lang/spec.js';
 import { assertSameShapes, formatPath, isTensor, type PathKey, treeFlatten, treeMap, treeMapWithPath, treeUnflatten } from '../tree.js';
-import { checkFloatTree, checkNonNegative, checkStateKeys, checkUnitInterval } from '../validate.js';
+import { checkFloatTree, checkNonNegative, checkStateKeys, checkUnitInterval, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** Options of {@link scaleBySm3}. */
 export interface ScaleBySm3Options {
@@ -45,6 +45,9 @@ function rejectScalars(fn: string, treeName: string, tree: unknown): void {
   }, tree);
 }
 
+/** The defaults of {@link scaleBySm3}'s options (`undefined`: no default). */
+export const scaleBySm3Defaults: OptionDefaults<ScaleBySm3Options> = Object.freeze({ b1: 0.9, b2: 1, eps: 1e-8 });
+
 /**
  * Rescales updates with SM3's memory-efficient second moments: for a leaf of
  * rank `r`, one accumulator per axis (`r` vectors instead of a full tensor).
@@ -65,9 +68,10 @@ function rejectScalars(fn: string, treeName: string, tree: unknown): void {
  */
 export function scaleBySm3(options: ScaleBySm3Options = {}): GradientTransformation<ScaleBySm3State> {
   const fn = 'scaleBySm3';
-  const b1 = checkUnitInterval(fn, 'b1', options.b1 ?? 0.9);
-  const b2 = checkUnitInterval(fn, 'b2', options.b2 ?? 1);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  const o = resolveOptions(fn, options, scaleBySm3Defaults);
+  const b1 = checkUnitInterval(fn, 'b1', o.b1);
+  const b2 = checkUnitInterval(fn, 'b2', o.b2);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
   const gradCoeff = b2 !== 1 ? f32(1 - b2) : 1;
   return {
     init(params: Params): ScaleBySm3State {

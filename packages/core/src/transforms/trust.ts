@@ -8,7 +8,7 @@
 import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import type { Ops } from '../lang/spec.js';
-import { checkFinite, checkNonNegative } from '../validate.js';
+import { checkFinite, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** optax's `safe_norm` / `safe_root_mean_squares` floor: `n <= lo ? lo : n` (NaN stays NaN). */
 function floorAt<V>(m: Ops<V>, n: V, lo: V): V {
@@ -25,6 +25,13 @@ export interface ScaleByTrustRatioOptions {
   eps?: number;
 }
 
+/** The defaults of {@link scaleByTrustRatio}'s options (`undefined`: no default). */
+export const scaleByTrustRatioDefaults: OptionDefaults<ScaleByTrustRatioOptions> = Object.freeze({
+  minNorm: 0,
+  trustCoefficient: 1,
+  eps: 0,
+});
+
 /**
  * Scales each leaf's update by its trust ratio, the ratio of the leaf's param
  * norm to its update norm (LARS, LAMB, Fromage). Per leaf, with l2 norms over
@@ -39,9 +46,10 @@ export interface ScaleByTrustRatioOptions {
  */
 export function scaleByTrustRatio(options: ScaleByTrustRatioOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByTrustRatio';
-  const minNorm = checkNonNegative(fn, 'minNorm', options.minNorm ?? 0);
-  const trustCoefficient = checkNonNegative(fn, 'trustCoefficient', options.trustCoefficient ?? 1);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 0);
+  const o = resolveOptions(fn, options, scaleByTrustRatioDefaults);
+  const minNorm = checkNonNegative(fn, 'minNorm', o.minNorm);
+  const trustCoefficient = checkNonNegative(fn, 'trustCoefficient', o.trustCoefficient);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
   return elementwise({
     name: fn,
     key: fn,
@@ -69,6 +77,9 @@ export interface ScaleByParamBlockNormOptions {
   minScale?: number;
 }
 
+/** The defaults of {@link scaleByParamBlockNorm}'s options (`undefined`: no default). */
+export const scaleByParamBlockNormDefaults: OptionDefaults<ScaleByParamBlockNormOptions> = Object.freeze({ minScale: 1e-3 });
+
 /**
  * Scales each leaf's update by the l2 norm of that leaf's params:
  * `u = g · (‖p‖ ≤ minScale ? minScale : ‖p‖)`, the norm over the whole leaf.
@@ -77,7 +88,8 @@ export interface ScaleByParamBlockNormOptions {
  */
 export function scaleByParamBlockNorm(options: ScaleByParamBlockNormOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByParamBlockNorm';
-  const minScale = checkNonNegative(fn, 'minScale', options.minScale ?? 1e-3);
+  const o = resolveOptions(fn, options, scaleByParamBlockNormDefaults);
+  const minScale = checkNonNegative(fn, 'minScale', o.minScale);
   return elementwise({
     name: fn,
     key: fn,
@@ -96,6 +108,9 @@ export interface ScaleByParamBlockRmsOptions {
   minScale?: number;
 }
 
+/** The defaults of {@link scaleByParamBlockRms}'s options (`undefined`: no default). */
+export const scaleByParamBlockRmsDefaults: OptionDefaults<ScaleByParamBlockRmsOptions> = Object.freeze({ minScale: 1e-3 });
+
 /**
  * Scales each leaf's update by the root mean square of that leaf's params:
  * `u = g · (rms ≤ minScale ? minScale : rms)` with `rms = sqrt(mean(p²))`
@@ -104,7 +119,8 @@ export interface ScaleByParamBlockRmsOptions {
  */
 export function scaleByParamBlockRms(options: ScaleByParamBlockRmsOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByParamBlockRms';
-  const minScale = checkNonNegative(fn, 'minScale', options.minScale ?? 1e-3);
+  const o = resolveOptions(fn, options, scaleByParamBlockRmsDefaults);
+  const minScale = checkNonNegative(fn, 'minScale', o.minScale);
   return elementwise({
     name: fn,
     key: fn,
@@ -125,6 +141,9 @@ export interface NormalizeByUpdateNormOptions {
   eps?: number;
 }
 
+/** The defaults of {@link normalizeByUpdateNorm}'s options (`undefined`: no default). */
+export const normalizeByUpdateNormDefaults: OptionDefaults<NormalizeByUpdateNormOptions> = Object.freeze({ scaleFactor: 1, eps: 1e-6 });
+
 /**
  * Divides the updates by their global l2 norm:
  * `u = g / ((‖g‖ + eps) / scaleFactor)`, the norm over every element of every
@@ -133,8 +152,9 @@ export interface NormalizeByUpdateNormOptions {
  */
 export function normalizeByUpdateNorm(options: NormalizeByUpdateNormOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'normalizeByUpdateNorm';
-  const scaleFactor = checkFinite(fn, 'scaleFactor', options.scaleFactor ?? 1);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-6);
+  const o = resolveOptions(fn, options, normalizeByUpdateNormDefaults);
+  const scaleFactor = checkFinite(fn, 'scaleFactor', o.scaleFactor);
+  const eps = checkNonNegative(fn, 'eps', o.eps);
   return elementwise({
     name: fn,
     key: fn,

@@ -1,0 +1,46 @@
+/**
+ * `@gradtx/contrib`: the optimizers of optax 0.2.8's `optax.contrib`, in
+ * camelCase, built on `@gradtx/core`.
+ *
+ * @packageDocumentation
+ */
+export { type AcpropOptions, acprop, type ScaleByAcpropOptions, scaleByAcprop } from './acprop.js';
+export { type AdemamixOptions, ademamix, type ScaleByAdemamixOptions, scaleByAdemamix } from './ademamix.js';
+export { adopt, type ScaleByAdoptOptions, scaleByAdopt } from './adopt.js';
+export type { WeightDecayOptions } from './alias.js';
+export { type CocobOptions, cocob, type ScaleByCocobOptions, scaleByCocob } from './cocob.js';
+export { type DAdaptAdamWOptions, type DAdaptAdamWState, dadaptAdamw } from './dadapt-adamw.js';
+export {
+  type DoGState,
+  type DogInitStep,
+  type DogOptions,
+  type DoWGState,
+  type DowgOptions,
+  dog,
+  dowg,
+  type ScaleByDogOptions,
+  type ScaleByDowgOptions,
+  scaleByDog,
+  scaleByDowg,
+} from './dog.js';
+export { type MadgradOptions, madgrad, type ScaleByMadgradOptions, scaleByMadgrad } from './madgrad.js';
+export { type MomoAdamOptions, type MomoAdamState, type MomoOptions, type MomoState, momo, momoAdam } from './momo.js';
+export { type ProdigyOptions, type ProdigyState, prodigy } from './prodigy.js';
+export { type ReduceLROnPlateauState, type ReduceOnPlateauOptions, reduceOnPlateau } from './reduce-on-plateau.js';
+export {
+  type ScheduleFreeAdamwOptions,
+  type ScheduleFreeAliasOptions,
+  type ScheduleFreeOptions,
+  type ScheduleFreeSgdOptions,
+  type ScheduleFreeState,
+  scheduleFree,
+  scheduleFreeAdamw,
+  scheduleFreeEvalParams,
+  scheduleFreeSgd,
+} from './schedule-free.js';
+export {
+  type ScaleBySimplifiedAdemamixOptions,
+  type SimplifiedAdemamixOptions,
+  scaleBySimplifiedAdemamix,
+  simplifiedAdemamix,
+} from './simplified-ademamix.js';

@@ -1,0 +1,249 @@
+/**
+ * Schedule-free optimization: `scheduleFree`, `scheduleFreeSgd`,
+ * `scheduleFreeAdamw` and `scheduleFreeEvalParams` (optax
+ * `contrib.schedule_free`, `contrib.schedule_free_sgd`,
+ * `contrib.schedule_free_adamw`, `contrib.schedule_free_eval_params`).
+ *
+ * @module
+ */
+import { scheduleWarmupConstant } from '@gradtx/schedules';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  addDecayedWeights,
+  chain,
+  checkDecay,
+  checkFinite,
+  checkInteger,
+  checkNonNegative,
+  checkScalarOrSchedule,
+  checkScheduleValue,
+  checkStateKeys,
+  checkTransformation,
+  f32,
+  type GradientTransformation,
+  type Params,
+  requireParams,
+  resolveOptions,
+  type ScalarOrSchedule,
+  safeIncrement,
+  scaleByLearningRate,
+  scaleByRms,
+  sgd,
+  treeMap,
+  type Updates,
+} from './core-api.js';
+
+/** The state of {@link scheduleFree} (optax `ScheduleFreeState`). */
+export interface ScheduleFreeState {
+  /** The interpolation `b1` (float32). */
+  b1: number;
+  /** The sum of the weights `maxLr^weightLrPower` so far (float32). */
+  weightSum: number;
+  /** The step count, 1 at the first update (optax's `step_count`). */
+  stepCount: number;
+  /** The largest learning rate so far (float32). */
+  maxLr: number;
+  /** The base optimizer's state. */
+  baseOptimizerState: unknown;
+  /** The base optimizer's iterate `z` (a copy of the params at `init`). */
+  z: Params;
+}
+
+/** Options of {@link scheduleFree}. */
+export interface ScheduleFreeOptions {
+  /** Interpolation between the averaged iterate `x` and `z` (default 0.9), in [0, 1). */
+  b1?: number;
+  /** The averaging weight of a step is `maxLr^weightLrPower` (default 2), a finite number. */
+  weightLrPower?: number;
+}
+
+const DEFAULTS: Required<ScheduleFreeOptions> = { b1: 0.9, weightLrPower: 2 };
+
+/** `c_t = w_t / (w_1 + … + w_t)`, with optax's handling of NaN and of 0 / 0 (which gives 0). */
+function averagingWeight(weight: number, total: number): number {
+  if (Number.isNaN(weight) || Number.isNaN(total)) return Number.NaN;
+  const c = f32(weight / total);
+  return Number.isNaN(c) ? 0 : c;
+}
+
+/**
+ * Schedule-free wrapper around a base optimizer: the base optimizer steps a
+ * sequence `z`, the params `y` are an interpolation between `z` and the
+ * running weighted average `x` of the `z`s, so no learning-rate decay
+ * schedule is needed. Evaluate the model at `x`, with
+ * {@link scheduleFreeEvalParams}.
+ *
+ * With `t = stepCount` (1 at the first update), `lr_t = learningRate(t)`:
+ * ```
+ * maxLr = max(maxLr, lr_t)      w = maxLr^weightLrPower      weightSum += w      c = w / weightSum
+ * z'    = z + baseOptimizer(g)
+ * x     = (y - (1 - b1) z) / b1                    (the previous average, recomputed from y)
+ * x'    = (1 - c) x + c z'       y' = b1 x' + (1 - b1) z'       u = y' - y
+ * ```
+ * `learningRate` is only used for the weights; the base optimizer applies
+ * its own. Extra arguments are forwarded to the base optimizer.
+ *
+ * State {@link ScheduleFreeState}. Defaults: `b1 = 0.9, weightLrPower = 2`.
+ * Needs `params`. Runs on the reference path (it does not fuse; the base
+ * optimizer runs inside it). Reference: Defazio et al., "The Road Less
+ * Scheduled" (2024); optax `contrib.schedule_free` (`state_dtype` is not
+ * offered: state is float32).
+ */
+export function scheduleFree(
+  baseOptimizer: GradientTransformation,
+  learningRate: ScalarOrSchedule,
+  options?: ScheduleFreeOptions,
+): GradientTransformation<ScheduleFreeState> {
+  const fn = 'scheduleFree';
+  checkTransformation(fn, '`baseOptimizer`', baseOptimizer);
+  checkScalarOrSchedule(fn, 'learningRate', learningRate);
+  const o = resolveOptions(fn, options, DEFAULTS);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  if (b1 === 0) throw new Error(`${fn}: \`b1\` must be > 0 (the params are divided by it), got 0`);
+  const power = checkFinite(fn, 'weightLrPower', o.weightLrPower);
+  const [b1f, omb1] = [f32(b1), f32(1 - b1)];
+  return {
+    init: (params) => ({
+      b1: b1f,
+      weightSum: 0,
+      stepCount: 1,
+      maxLr: 0,
+      baseOptimizerState: baseOptimizer.init(params),
+      z: treeMap((p: tf.Tensor) => tf.clone(p), params),
+    }),
+    update(grads, state, params, extraArgs) {
+      requireParams(fn, params);
+      checkStateKeys(fn, state, ['b1', 'weightSum', 'stepCount', 'maxLr', 'baseOptimizerState', 'z']);
+      const t = state.stepCount;
+      const lr = f32(typeof learningRate === 'function' ? checkScheduleValue(fn, 'learningRate', learningRate(t), t) : learningRate);
+      const maxLr = Math.max(state.maxLr, lr);
+      const weight = f32(maxLr ** power);
+      const weightSum = f32(state.weightSum + weight);
+      const c = averagingWeight(weight, weightSum);
+      const [baseUpdates, baseState] = baseOptimizer.update(grads, state.baseOptimizerState, params, extraArgs);
+      const [updates, z] = tf.tidy(() => {
+        const k = { b1: tf.scalar(b1f), omb1: tf.scalar(omb1), c: tf.scalar(c), omc: tf.scalar(f32(1 - c)) };
+        const z1 = treeMap((zi: tf.Tensor, ui: tf.Tensor) => tf.add(zi, ui), state.z, [baseUpdates]) as Params;
+        const u = treeMap(
+          (yi: tf.Tensor, zi: tf.Tensor, zn: tf.Tensor) => {
+            const x = tf.div(tf.sub(yi, tf.mul(k.omb1, zi)), k.b1);
+            const xn = tf.add(tf.mul(k.omc, x), tf.mul(k.c, zn));
+            return tf.sub(tf.add(tf.mul(k.b1, xn), tf.mul(k.omb1, zn)), yi);
+          },
+          params,
+          [state.z, z1],
+        ) as Updates;
+        return [u, z1] as never;
+      }) as [Updates, Params];
+      tf.dispose(baseUpdates as tf.TensorContainer);
+      return [updates, { b1: state.b1, weightSum, stepCount: safeIncrement(t), maxLr, baseOptimizerState: baseState, z }];
+    },
+  };
+}
+
+/**
+ * The params to evaluate a schedule-free model at: the average
+ * `x = (y - (1 - b1) z) / b1`, from the params `y` and a
+ * {@link ScheduleFreeState} (found at the top of `state`, or as the
+ * `scheduleFree` state anywhere inside a chain's state).
+ * Reference: optax `contrib.schedule_free_eval_params`.
+ */
+export function scheduleFreeEvalParams(state: unknown, params: Params): Params {
+  const fn = 'scheduleFreeEvalParams';
+  const sf = findScheduleFreeState(state);
+  if (sf === undefined)
+    throw new Error(`${fn}: needs the state of a scheduleFree optimizer (with \`b1\` and \`z\`), got ${describe(state)}`);
+  return tf.tidy(() => {
+    const b1 = tf.scalar(sf.b1);
+    const omb1 = tf.scalar(f32(1 - sf.b1));
+    return treeMap((yi: tf.Tensor, zi: tf.Tensor) => tf.div(tf.sub(yi, tf.mul(omb1, zi)), b1), params, [sf.z]) as never;
+  }) as Params;
+}
+
+function isScheduleFreeState(x: unknown): x is ScheduleFreeState {
+  return x !== null && typeof x === 'object' && typeof (x as ScheduleFreeState).b1 === 'number' && 'z' in (x as object);
+}
+
+function findScheduleFreeState(state: unknown): ScheduleFreeState | undefined {
+  if (isScheduleFreeState(state)) return state;
+  if (Array.isArray(state)) return state.map(findScheduleFreeState).find((s) => s !== undefined);
+  return undefined;
+}
+
+function describe(x: unknown): string {
+  if (x === null || typeof x !== 'object') return String(x);
+  return Array.isArray(x) ? `an array of length ${x.length}` : `an object with keys {${Object.keys(x).join(', ')}}`;
+}
+
+/** Options shared by {@link scheduleFreeSgd} and {@link scheduleFreeAdamw}. */
+export interface ScheduleFreeAliasOptions extends ScheduleFreeOptions {
+  /** Warm the learning rate up linearly from 0 over this many steps (default none). */
+  warmupSteps?: number | null;
+}
+
+/** `learningRate`, or optax's `warmup_constant_schedule(0, learningRate, warmupSteps)`. */
+function warmedUp(fn: string, learningRate: number, warmupSteps: number | null | undefined): ScalarOrSchedule {
+  checkNonNegative(fn, 'learningRate', learningRate);
+  if (warmupSteps === null || warmupSteps === undefined) return learningRate;
+  return scheduleWarmupConstant({ initValue: 0, peakValue: learningRate, warmupSteps: checkInteger(fn, 'warmupSteps', warmupSteps) });
+}
+
+/** Options of {@link scheduleFreeSgd}. */
+export interface ScheduleFreeSgdOptions extends ScheduleFreeAliasOptions {
+  /** Weight decay added to the gradient before SGD (default none). */
+  weightDecay?: number | null;
+}
+
+const SGD_DEFAULTS: ScheduleFreeSgdOptions = { ...DEFAULTS, warmupSteps: null, weightDecay: null };
+
+/**
+ * Schedule-free SGD: `scheduleFree(sgd(lr), lr, { b1, weightLrPower })`, with
+ * `chain(addDecayedWeights(weightDecay), sgd(lr))` as the base when
+ * `weightDecay` is given, and `lr` warmed up over `warmupSteps` when given.
+ * Defaults: `learningRate = 1, b1 = 0.9, weightLrPower = 2`, no warmup, no
+ * weight decay. Reference path. Reference: Defazio et al. (2024); optax
+ * `contrib.schedule_free_sgd`.
+ */
+export function scheduleFreeSgd(learningRate = 1, options?: ScheduleFreeSgdOptions): GradientTransformation<ScheduleFreeState> {
+  const fn = 'scheduleFreeSgd';
+  const { warmupSteps, weightDecay, ...sf } = resolveOptions(fn, options, SGD_DEFAULTS);
+  const lr = warmedUp(fn, learningRate, warmupSteps);
+  const base =
+    weightDecay === null || weightDecay === undefined
+      ? sgd(lr)
+      : chain(addDecayedWeights(checkFinite(fn, 'weightDecay', weightDecay)), sgd(lr));
+  return scheduleFree(base, lr, sf);
+}
+
+/** Options of {@link scheduleFreeAdamw}. */
+export interface ScheduleFreeAdamwOptions extends ScheduleFreeAliasOptions {
+  /** Decay of the second moment (default 0.999), in [0, 1). */
+  b2?: number;
+  /** Added to the square root of the second moment (default 1e-8), ≥ 0. */
+  eps?: number;
+  /** Decoupled weight decay, multiplied by the learning rate (default 0). */
+  weightDecay?: number;
+}
+
+const ADAMW_DEFAULTS: ScheduleFreeAdamwOptions = { ...DEFAULTS, warmupSteps: null, b2: 0.999, eps: 1e-8, weightDecay: 0 };
+
+/**
+ * Schedule-free AdamW: {@link scheduleFree} around AdamW without momentum,
+ * `chain(scaleByRms({ decay: b2, eps, epsInSqrt: false, biasCorrection: true }),
+ * addDecayedWeights(weightDecay), scaleByLearningRate(lr))`, with `lr`
+ * warmed up over `warmupSteps` when given. Defaults: `learningRate = 0.0025,
+ * b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0, weightLrPower = 2`, no
+ * warmup. Reference path. Reference: Defazio et al. (2024); optax
+ * `contrib.schedule_free_adamw`.
+ */
+export function scheduleFreeAdamw(learningRate = 0.0025, options?: ScheduleFreeAdamwOptions): GradientTransformation<ScheduleFreeState> {
+  const fn = 'scheduleFreeAdamw';
+  const { warmupSteps, b2, eps, weightDecay, ...sf } = resolveOptions(fn, options, ADAMW_DEFAULTS);
+  const lr = warmedUp(fn, learningRate, warmupSteps);
+  const base = chain(
+    scaleByRms({ decay: b2, eps, epsInSqrt: false, biasCorrection: true }),
+    addDecayedWeights(weightDecay),
+    scaleByLearningRate(lr),
+  );
+  return scheduleFree(base, lr, sf);
+}
