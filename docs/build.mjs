@@ -32,6 +32,7 @@ export const PAGES = [
   { file: 'schedules.md', nav: 'Schedules' },
   { file: 'performance.md', nav: 'Performance' },
   { file: 'backends.md', nav: 'Backends' },
+  { file: 'architecture.md', nav: 'Architecture' },
   { file: 'gallery.md', nav: 'Gallery' },
   { file: 'playground.md', nav: 'Playground' },
 ];

@@ -10,11 +10,6 @@ import type { ExtraArgs, GradientTransformation, Params, StateOf, Updates } from
 import { isTensor, treeLeaves, treeMap } from './tree.js';
 import { checkFloatTree, checkTransformation, showValue } from './validate.js';
 
-/** The flattened list of stages of a chain (nested chains are spliced in), for the fused engine. */
-function stagesOf(txs: readonly GradientTransformation[]): GradientTransformation[] {
-  return txs.flatMap((tx) => (tx.fusion?.kind === 'chain' ? stagesOf(tx.fusion.parts) : [tx]));
-}
-
 /** The state of `chain(...txs)`: the tuple of the members' states. */
 export type ChainState<T extends readonly GradientTransformation[]> = { -readonly [K in keyof T]: StateOf<T[K]> };
 
@@ -31,7 +26,7 @@ export function chain(...txs: GradientTransformation[]): GradientTransformation<
     checkTransformation('chain', `argument ${i}`, tx);
   });
   return {
-    fusion: { kind: 'chain', parts: stagesOf(txs), children: txs.map((tx, i) => [i, tx] as const) },
+    fusion: { kind: 'chain', children: txs.map((tx, i) => [i, tx] as const) },
     init: (params) => txs.map((tx) => tx.init(params)),
     update(updates, state, params, extraArgs?: ExtraArgs) {
       if (!Array.isArray(state) || state.length !== txs.length) {
@@ -76,7 +71,7 @@ export function namedChain(
   }
   const inner = chain(...entries.map(([, tx]) => tx));
   return {
-    fusion: { kind: 'chain', parts: stagesOf(entries.map(([, tx]) => tx)), children: entries },
+    fusion: { kind: 'chain', children: entries },
     init: (params) => Object.fromEntries(entries.map(([name, tx]) => [name, tx.init(params)])),
     update(updates, state, params, extraArgs?: ExtraArgs) {
       if (state === null || typeof state !== 'object')

@@ -6,9 +6,9 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientTransformation, ScalarOrSchedule, Updates } from './base.js';
-import { fusedStats } from './fused/engine.js';
-import { isPlainObject } from './tree.js';
+import type { GradientTransformation, Updates } from './base.js';
+import { fusedStats } from './fused/stats.js';
+import { learningRateOf } from './learning-rate.js';
 import { treeL2Norm } from './tree-utils.js';
 import { showValue } from './validate.js';
 
@@ -49,44 +49,6 @@ export type StepHook = (report: StepReport) => void;
 export function checkOnStep(fn: string, onStep: unknown): StepHook | undefined {
   if (onStep === undefined || typeof onStep === 'function') return onStep as StepHook | undefined;
   throw new Error(`${fn}: \`onStep\` must be a function (report) => void, got ${showValue(onStep)}`);
-}
-
-const declared = new WeakMap<GradientTransformation, ScalarOrSchedule>();
-
-/**
- * Marks `tx` as scaling by `learningRate` (a constant or a schedule of the
- * stage's `count`), so a {@link StepReport} can say the learning rate.
- * Internal: `scaleByLearningRate` declares its own.
- */
-export function declareLearningRate<T extends GradientTransformation>(tx: T, learningRate: ScalarOrSchedule): T {
-  declared.set(tx, learningRate);
-  return tx;
-}
-
-/**
- * The learning rate that the last update of `tx` used, read from the state
- * it returned: a declared stage's (a schedule at the stage's `count - 1`),
- * found through `chain`/`namedChain` members, or an `injectHyperparams`
- * state's `learningRate` (the value of the last update, as optax keeps it);
- * `null` when there is none.
- */
-export function learningRateOf(tx: GradientTransformation, state: unknown): number | null {
-  const lr = declared.get(tx);
-  if (lr !== undefined) {
-    if (typeof lr === 'number') return lr;
-    const count = isPlainObject(state) && typeof state.count === 'number' ? state.count : 1;
-    return Math.abs(lr(Math.max(count - 1, 0)));
-  }
-  if (isPlainObject(state) && isPlainObject(state.hyperparams) && typeof state.hyperparams.learningRate === 'number') {
-    return Math.abs(state.hyperparams.learningRate);
-  }
-  const children = tx.fusion?.kind === 'chain' ? (tx.fusion.children ?? []) : [];
-  for (const [key, child] of children) {
-    const inner = state !== null && typeof state === 'object' ? (state as Record<string | number, unknown>)[key] : undefined;
-    const found = learningRateOf(child, inner);
-    if (found !== null) return found;
-  }
-  return null;
 }
 
 /**

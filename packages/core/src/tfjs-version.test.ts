@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { isFusedEnabled, setFusedEnabled } from './fused/runtime.js';
+import { isFusedEnabled, setFusedEnabled } from './fused/registry.js';
 import { checkTfjsCoreVersion, isSupportedTfjsCore } from './tfjs-version.js';
 
 describe('the tfjs-core version check', () => {

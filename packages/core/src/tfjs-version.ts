@@ -7,7 +7,7 @@
  * @module
  */
 import { version_core } from '@tensorflow/tfjs-core';
-import { setFusedEnabled } from './fused/runtime.js';
+import { setFusedEnabled } from './fused/registry.js';
 
 /** The tfjs-core versions gradtx is tested with (the peer range `^4.20.0`): lowest and exclusive upper bound. */
 export const TFJS_CORE_RANGE = { lowest: '4.20.0', below: '5.0.0' } as const;

@@ -6,7 +6,7 @@
  */
 import type { GradientTransformation, ScalarOrSchedule, Schedule } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { declareLearningRate } from '../step-report.js';
+import { declareLearningRate } from '../learning-rate.js';
 import {
   checkBoolean,
   checkFinite,
