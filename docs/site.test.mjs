@@ -209,7 +209,7 @@ describe('docs site', () => {
       await page.close();
     }
     // A page one level down links back to the guides correctly.
-    const { page: fn, problems: fnProblems } = await open('api/functions/_gradtx_core.adam.html');
+    const { page: fn, problems: fnProblems } = await open('api/functions/_gradtx_core.index.adam.html');
     try {
       const guides = await fn.$eval('a.tsd-nav-link', (a) => a.href);
       expect(guides).toBe(`${base}/index.html`);
@@ -220,7 +220,7 @@ describe('docs site', () => {
   });
 
   it('the API reference groups names into categories, renders formulas with local KaTeX and finds optax names in search', async () => {
-    const { page, problems } = await open('api/modules/_gradtx_core.html');
+    const { page, problems } = await open('api/modules/_gradtx_core.index.html');
     try {
       const headings = await page.$$eval('h2.tsd-anchor-link', (hs) => hs.map((h) => h.textContent?.trim()));
       for (const c of ['Optimizers', 'Transforms', 'Combinators', 'Trees', 'Training loop', 'Checkpoints', 'Interop', 'Backends']) {
@@ -252,7 +252,7 @@ describe('docs site', () => {
     } finally {
       await page.close();
     }
-    const { page: adam, problems: adamProblems } = await open('api/functions/_gradtx_core.scaleByAdam.html');
+    const { page: adam, problems: adamProblems } = await open('api/functions/_gradtx_core.index.scaleByAdam.html');
     try {
       expect(await adam.$$eval('.katex-display', (ds) => ds.length)).toBeGreaterThan(0);
       // KaTeX's own fonts, from the site itself: the formula is typeset, not raw TeX
@@ -269,7 +269,7 @@ describe('docs site', () => {
     } finally {
       await adam.close();
     }
-    const { page: adamw, problems: adamwProblems } = await open('api/functions/_gradtx_core.adamw.html');
+    const { page: adamw, problems: adamwProblems } = await open('api/functions/_gradtx_core.index.adamw.html');
     try {
       expect(await adamw.textContent('.col-content')).toContain('createOptimizer(adamw(');
       expect(await adamw.$$eval('pre code .hl-0, pre code span', (s) => s.length)).toBeGreaterThan(0); // highlighted
