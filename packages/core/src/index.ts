@@ -39,6 +39,7 @@ export * from './fused/spec.js';
 export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace.js';
 export * from './interop/checkpoint.js';
 export * from './interop/tf-optimizer.js';
+export type { PackedSlot, SlotStorage } from './lang/storage/slot-storage.js';
 export * from './optimizer.js';
 export { fastPrecision, type Precision } from './precision.js';
 export { projectionHalfspace, projectionHyperplane, projectionVector } from './projections/affine.js';
@@ -74,6 +75,13 @@ export * from './transforms/rprop.js';
 export * from './transforms/scaling.js';
 export * from './transforms/sign.js';
 export * from './transforms/sm3.js';
+export {
+  type AccumulatorStorageOptions,
+  accumulatorStorageDefaults,
+  type MomentStorageOptions,
+  momentStorageDefaults,
+  type StateDtype,
+} from './transforms/state-dtype.js';
 export * from './transforms/trust.js';
 export { unitwiseClip, unitwiseNorm } from './transforms/unitwise.js';
 export { type ValueFn, valueAndGradFromState } from './transforms/value-and-grad.js';

@@ -18,6 +18,7 @@
  * @module
  */
 import type { GradientTransformation } from '../base.js';
+import { isPacked } from '../lang/storage/slot-storage.js';
 import type { ElementwiseSpec, ReductionSpec } from './spec.js';
 import { type KernelIR, TraceError, traceRun } from './trace.js';
 
@@ -105,7 +106,9 @@ function flatten(tx: GradientTransformation, stages: Stage[]): StateLayout {
     const array = f.children.every(([key]) => typeof key === 'number');
     return { kind: 'node', array, children: f.children.map(([key, child]) => [key, flatten(child, stages)] as const) };
   }
-  const spec = f?.kind === 'elementwise' && traceable(f.spec) ? f.spec : null;
+  // a slot in a narrow storage runs on the reference path (its kernels decode and encode in float32 there)
+  const packed = f?.kind === 'elementwise' && f.spec.slots.some((s) => isPacked(s.storage));
+  const spec = f?.kind === 'elementwise' && !packed && traceable(f.spec) ? f.spec : null;
   stages.push({ tx, spec });
   return { kind: 'stage', stage: stages.length - 1 };
 }

@@ -9,9 +9,10 @@ import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { biasCorrection, f32 } from '../fused/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
+import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
 
 /** Options of {@link scaleByAdam}. */
-export interface ScaleByAdamOptions {
+export interface ScaleByAdamOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment (default 0.999), in [0, 1). */
@@ -31,6 +32,7 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
   eps: 1e-8,
   epsRoot: 0,
   nesterov: false,
+  ...momentStorageDefaults,
 });
 
 /**
@@ -45,12 +47,16 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
  * With `nesterov`, `mû = b1 mu / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)`.
  *
  * State `{ count, mu, nu }`. Defaults: `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0`.
+ * `muDtype` / `nuDtype` keep the moments in bfloat16, float16 or block-wise
+ * int8 between steps (4 or about 2 bytes per parameter instead of 8; see
+ * {@link MomentStorageOptions}); the update itself runs in float32.
  * Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015);
  * optax `scale_by_adam`.
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdam';
   const o = resolveOptions(fn, options, scaleByAdamDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -60,8 +66,8 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
     name: fn,
     key: nesterov ? 'scaleByAdam/nesterov' : 'scaleByAdam',
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -87,7 +93,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
 }
 
 /** Options of {@link scaleByAMSGrad}. */
-export interface ScaleByAMSGradOptions {
+export interface ScaleByAMSGradOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment (default 0.999), in [0, 1). */
@@ -126,6 +132,7 @@ export const scaleByAMSGradDefaults: OptionDefaults<ScaleByAMSGradOptions> = Obj
   biasCorrectionMu: true,
   biasCorrectionNu: true,
   mode: 'optax',
+  ...momentStorageDefaults,
 });
 
 /**
@@ -157,6 +164,7 @@ export const scaleByAMSGradDefaults: OptionDefaults<ScaleByAMSGradOptions> = Obj
 export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAMSGrad';
   const o = resolveOptions(fn, options, scaleByAMSGradDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -171,9 +179,9 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
     name: fn,
     key: `${fn}/${mode}`,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
-      { name: 'nuMax', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
+      { name: 'nuMax', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -212,7 +220,7 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
 }
 
 /** Options of {@link scaleByAdamax}. */
-export interface ScaleByAdamaxOptions {
+export interface ScaleByAdamaxOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the infinity norm (default 0.999), in [0, 1). */
@@ -222,7 +230,12 @@ export interface ScaleByAdamaxOptions {
 }
 
 /** The defaults of {@link scaleByAdamax}'s options (`undefined`: no default). */
-export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Object.freeze({ b1: 0.9, b2: 0.999, eps: 1e-8 });
+export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.999,
+  eps: 1e-8,
+  ...momentStorageDefaults,
+});
 
 /**
  * Rescales updates by Adamax's estimates: the bias-corrected first moment over
@@ -241,6 +254,7 @@ export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Objec
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdamax';
   const o = resolveOptions(fn, options, scaleByAdamaxDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -248,8 +262,8 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
     name: fn,
     key: fn,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -269,7 +283,7 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
 }
 
 /** Options of {@link scaleByRAdam}. */
-export interface ScaleByRAdamOptions {
+export interface ScaleByRAdamOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment (default 0.999), in [0, 1). */
@@ -328,6 +342,7 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
   epsRoot: 0,
   threshold: 5,
   nesterov: false,
+  ...momentStorageDefaults,
 });
 
 /**
@@ -354,6 +369,7 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRAdam';
   const o = resolveOptions(fn, options, scaleByRAdamDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -364,8 +380,8 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,

@@ -25,7 +25,7 @@ import { type CodeBits, packedWords } from './packing.js';
 export type StateDtype = 'float32' | 'bfloat16' | 'float16' | 'int8';
 
 /** Every {@link StateDtype}, in the order messages list them. */
-export const STATE_DTYPES: readonly StateDtype[] = Object.freeze(['float32', 'bfloat16', 'float16', 'int8']);
+export const STORAGE_DTYPES: readonly StateDtype[] = Object.freeze(['float32', 'bfloat16', 'float16', 'int8']);
 
 /**
  * The storage of one slot. `signed` picks the int8 code map (true for
