@@ -328,3 +328,37 @@ describe('createOptimizer with packed state', () => {
     expect(unpackCodes(words.dataSync(), 8, 300).length).toBe(300);
   });
 });
+
+describe('multiSteps with a packed accumulator', () => {
+  for (const dtype of ['bfloat16', 'int8'] as const) {
+    it(`${dtype}: the mean accumulates in float32 between stored values, bit for bit; emits on the k-th step`, () => {
+      const tx = gx.multiSteps(
+        gx.scale(1),
+        3,
+        dtype === 'int8' ? { accumulatorDtype: dtype, int8BlockSize: 64 } : { accumulatorDtype: dtype },
+      );
+      const params = tensors(randomTree(1));
+      let state = tx.init(params);
+      expect((state.accGrads as { dtype: string }).dtype).toBe(dtype);
+      const grads = [31, 32, 33].map((s) => randomTree(s));
+      let acc: Record<string, Float32Array> = Object.fromEntries(Object.entries(SIZES).map(([k, n]) => [k, new Float32Array(n)]));
+      grads.forEach((g, t) => {
+        const next: Record<string, Float32Array> = {};
+        for (const k of Object.keys(SIZES)) {
+          const a = acc[k] as Float32Array;
+          next[k] = Float32Array.from(g[k] as Float32Array, (x, i) => f((a[i] as number) + f(f(x - (a[i] as number)) / (t + 1))));
+        }
+        const [u, s] = tx.update(tensors(g), state, params);
+        if (t === 2) {
+          for (const k of Object.keys(SIZES)) expect(bits((u as Record<string, tf.Tensor>)[k]!.dataSync())).toEqual(bits(next[k]!));
+        } else for (const leaf of treeLeaves(u) as tf.Tensor[]) expect(Array.from(leaf.dataSync()).every((v) => v === 0)).toBe(true);
+        acc = Object.fromEntries(Object.entries(next).map(([k, v]) => [k, storeHost(v, dtype, true, 64).values]));
+        state = s;
+      });
+      expect(() => gx.multiSteps(gx.scale(1), 3).update(tensors(grads[0]!), state, params)).toThrow();
+      expect(() => gx.multiSteps(gx.scale(1), 3, { accumulatorDtype: 'float16' }).update(tensors(grads[0]!), state, params)).toThrow(
+        `multiSteps: \`state.accGrads\` is stored as ${dtype === 'int8' ? 'int8 (blocks of 64)' : dtype} but multiSteps stores it as float16`,
+      );
+    });
+  }
+});
