@@ -6,11 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { GradientTransformation } from './base.js';
 import * as gx from './index.js';
-import { quantizeBlockwise } from './lang/storage/blockwise.js';
-import { decodeDynamic, SIGNED_DYNAMIC_MAP, UNSIGNED_DYNAMIC_MAP } from './lang/storage/dynamic-map.js';
-import { BFLOAT16, decodeNarrowFloat, encodeNarrowFloat, FLOAT16 } from './lang/storage/narrow-float.js';
-import { packCodes, unpackCodes } from './lang/storage/packing.js';
+import { decodeValues, encodeValues } from './lang/storage/host-codec.js';
+import { unpackCodes } from './lang/storage/packing.js';
 import type { StateDtype } from './lang/storage/slot-storage.js';
+import { setHostCodecs } from './packed-state.js';
 import { rng } from './test-utils/fused.js';
 import { treeLeaves } from './tree.js';
 
@@ -28,15 +27,9 @@ const tensors = (t: Record<string, Float32Array>) =>
 /** A leaf as the storage keeps it: the float32 values it decodes to, and its code words (and scales). */
 function storeHost(values: Float32Array, dtype: StateDtype, signed: boolean, blockSize = 256) {
   if (dtype === 'float32') return { values, words: undefined, scales: undefined };
-  if (dtype === 'int8') {
-    const map = signed ? SIGNED_DYNAMIC_MAP : UNSIGNED_DYNAMIC_MAP;
-    const q = quantizeBlockwise(values, blockSize, map);
-    const out = Float32Array.from(q.codes, (c, i) => decodeDynamic(c, map) * (q.scales[Math.floor(i / blockSize)] as number));
-    return { values: out, words: packCodes(q.codes, 8), scales: q.scales };
-  }
-  const fmt = dtype === 'bfloat16' ? BFLOAT16 : FLOAT16;
-  const codes = Array.from(values, (v) => encodeNarrowFloat(v, fmt));
-  return { values: Float32Array.from(codes, (c) => decodeNarrowFloat(c, fmt)), words: packCodes(codes, 16), scales: undefined };
+  const storage = dtype === 'int8' ? { dtype, signed, blockSize } : { dtype };
+  const stored = encodeValues(values, storage);
+  return { values: decodeValues(stored, values.length, storage), ...stored };
 }
 
 /** Adam's body in float32 on the host (the order of operations of scaleByAdam's body). */
@@ -142,6 +135,30 @@ describe('scaleByAdam with narrow moments (reference path)', () => {
       sa = na;
       sb = nb;
     }
+  });
+});
+
+describe('the reference path with the tfjs-op codecs (as on webgpu)', () => {
+  it('gives the same updates and packed state as the host codecs, bit for bit', () => {
+    const run = (host: boolean) => {
+      setHostCodecs(host);
+      try {
+        const tx = gx.scaleByAdam({ muDtype: 'int8', nuDtype: 'bfloat16' });
+        const params = tensors(randomTree(9));
+        let state = tx.init(params);
+        const out: number[][] = [];
+        for (const seed of [1, 2, 3]) {
+          const [u, next] = tx.update(tensors(randomTree(seed)), state);
+          out.push(...(treeLeaves(u) as tf.Tensor[]).map((t) => bits(t.dataSync())));
+          state = next;
+        }
+        out.push(...(treeLeaves(state).filter((l) => l instanceof tf.Tensor) as tf.Tensor[]).map((t) => Array.from(t.dataSync())));
+        return out;
+      } finally {
+        setHostCodecs('auto');
+      }
+    };
+    expect(run(false)).toEqual(run(true));
   });
 });
 

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from './base.js';
 import { blockCount } from './lang/storage/blockwise.js';
+import { decodeValues, encodeValues } from './lang/storage/host-codec.js';
 import {
   codeWordsOf,
   FLOAT32_STORAGE,
@@ -20,7 +21,7 @@ import {
   type SlotStorage,
   storageName,
 } from './lang/storage/slot-storage.js';
-import { decodeLeaf, encodeLeaf } from './lang/storage/tensor-codec.js';
+import { decodeLeaf, encodeLeaf, type PackedLeaf } from './lang/storage/tensor-codec.js';
 import {
   assertSameShapes,
   assertSameStructure,
@@ -37,9 +38,39 @@ import { checkFloatTree } from './validate.js';
 
 type Narrow = Exclude<SlotStorage, { dtype: 'float32' }>;
 
+/**
+ * Whether the current backend reads tensors synchronously and cheaply (cpu,
+ * wasm): there the codecs run on the host, elsewhere (webgpu, webgl) with
+ * tfjs ops. Both give the same bits.
+ */
+function codecOnHost(): boolean {
+  if (hostCodecs !== 'auto') return hostCodecs;
+  const b = tf.getBackend();
+  return b === 'cpu' || b === 'wasm';
+}
+let hostCodecs: boolean | 'auto' = 'auto';
+
+/** Forces the codecs onto the host (`true`) or onto tfjs ops (`false`), or back to the backend's choice; for tests. */
+export function setHostCodecs(mode: boolean | 'auto'): void {
+  hostCodecs = mode;
+}
+
+function encodeOne(x: tf.Tensor, storage: Narrow): PackedLeaf {
+  if (!codecOnHost()) return encodeLeaf(x, storage);
+  const { words, scales } = encodeValues(x.dataSync() as Float32Array, storage);
+  return { codes: tf.tensor1d(words, 'int32'), scales: scales === undefined ? undefined : tf.tensor1d(scales, 'float32') };
+}
+
+function decodeOne(leaf: PackedLeaf, shape: readonly number[], storage: Narrow): tf.Tensor {
+  if (!codecOnHost()) return decodeLeaf(leaf, shape, storage);
+  const n = tf.util.sizeFromShape(shape as number[]);
+  const stored = { words: leaf.codes.dataSync() as Int32Array, scales: leaf.scales?.dataSync() as Float32Array | undefined };
+  return tf.tensor(decodeValues(stored, n, storage), shape as number[], 'float32');
+}
+
 /** Encodes float32 leaves (in tree order of `treedef`) into a packed slot. */
 export function encodeSlot(storage: Narrow, treedef: TreeDef, leaves: readonly tf.Tensor[]): PackedSlot {
-  const packed = leaves.map((x) => encodeLeaf(x, storage));
+  const packed = leaves.map((x) => encodeOne(x, storage));
   const codes = treeUnflatten(
     treedef,
     packed.map((l) => l.codes),
@@ -60,7 +91,7 @@ export function encodeSlot(storage: Narrow, treedef: TreeDef, leaves: readonly t
 export function decodeSlot(storage: Narrow, value: PackedSlot, shapes: readonly (readonly number[])[]): tf.Tensor[] {
   const codes = treeLeaves<tf.Tensor>(value.codes);
   const scales = value.dtype === 'int8' ? treeLeaves<tf.Tensor>(value.scales) : [];
-  return shapes.map((shape, i) => decodeLeaf({ codes: codes[i] as tf.Tensor, scales: scales[i] }, shape, storage));
+  return shapes.map((shape, i) => decodeOne({ codes: codes[i] as tf.Tensor, scales: scales[i] }, shape, storage));
 }
 
 /** A slot's initial value for `params` in `storage`: every element `init`. */

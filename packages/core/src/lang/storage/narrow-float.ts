@@ -58,12 +58,13 @@ function roundHalfEven(v: number): number {
   return r - v === 0.5 && r % 2 === 1 ? r - 1 : r;
 }
 
-/** The binary exponent `E` with `2^E ≤ a < 2^(E+1)`, for a finite `a > 0`. */
-function binaryExponent(a: number): number {
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  return e;
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+
+/** The biased exponent field of the float32 `a` (0 for zeros and subnormals). */
+function float32ExponentField(a: number): number {
+  scratch[0] = a;
+  return ((scratchBits[0] as number) >>> 23) & 0xff;
 }
 
 /** The 16-bit code (0 to 65535) of the float32 value `x`, rounded to nearest, ties to even (see the module comment). */
@@ -73,7 +74,8 @@ export function encodeNarrowFloat(x: number, f: NarrowFloatFormat): number {
   const a = Math.abs(x);
   if (a === 0) return sign;
   if (a === Infinity) return sign + infinityCode(f);
-  const e = Math.max(binaryExponent(a), f.minExponent);
+  // 2^E <= a < 2^(E+1); float32 subnormals lie below every format's smallest normal, so the clamp covers them
+  const e = Math.max(float32ExponentField(a) - 127, f.minExponent);
   const code = (e - f.minExponent) * 2 ** f.mantissaBits + roundHalfEven(a / 2 ** (e - f.mantissaBits));
   return sign + Math.min(code, infinityCode(f));
 }

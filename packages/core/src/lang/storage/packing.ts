@@ -21,10 +21,17 @@ export function packedWords(n: number, bits: CodeBits): number {
   return Math.ceil(n / codesPerWord(bits));
 }
 
+/** Whether this host stores integers little-endian (then packing is a copy through a narrow view). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /** Packs `codes` (each in [0, 2^bits)) into int32 words. */
 export function packCodes(codes: ArrayLike<number>, bits: CodeBits): Int32Array {
   const per = codesPerWord(bits);
   const words = new Int32Array(packedWords(codes.length, bits));
+  if (LITTLE_ENDIAN) {
+    (bits === 8 ? new Uint8Array(words.buffer) : new Uint16Array(words.buffer)).set(codes);
+    return words;
+  }
   for (let i = 0; i < codes.length; i++) words[Math.floor(i / per)] |= (codes[i] as number) << (bits * (i % per));
   return words;
 }
@@ -33,6 +40,10 @@ export function packCodes(codes: ArrayLike<number>, bits: CodeBits): Int32Array 
 export function unpackCodes(words: ArrayLike<number>, bits: CodeBits, n: number): Uint32Array {
   const per = codesPerWord(bits);
   const mask = 2 ** bits - 1;
+  if (LITTLE_ENDIAN && words instanceof Int32Array) {
+    const view = bits === 8 ? new Uint8Array(words.buffer, words.byteOffset, n) : new Uint16Array(words.buffer, words.byteOffset, n);
+    return Uint32Array.from(view);
+  }
   const codes = new Uint32Array(n);
   for (let i = 0; i < n; i++) codes[i] = ((words[Math.floor(i / per)] as number) >>> (bits * (i % per))) & mask;
   return codes;

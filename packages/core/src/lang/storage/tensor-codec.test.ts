@@ -3,10 +3,8 @@ import { createRequire } from 'node:module';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dequantizeBlockwise, quantizeBlockwise } from './blockwise.js';
-import { BFLOAT16, decodeNarrowFloat, encodeNarrowFloat, FLOAT16 } from './narrow-float.js';
-import { packCodes, unpackCodes } from './packing.js';
-import { dynamicMapOf, type SlotStorage } from './slot-storage.js';
+import { decodeValues, encodeValues } from './host-codec.js';
+import type { SlotStorage } from './slot-storage.js';
 import { decodeLeaf, encodeLeaf } from './tensor-codec.js';
 
 beforeAll(() => {
@@ -44,41 +42,9 @@ const STORAGES: SlotStorage[] = [
   { dtype: 'int8', signed: false, blockSize: 7 },
 ];
 
-/** The host codec's words (and scales) for `values`. */
-function hostEncode(
-  values: Float32Array,
-  storage: Exclude<SlotStorage, { dtype: 'float32' }>,
-): { words: Int32Array; scales?: Float32Array } {
-  if (storage.dtype === 'int8') {
-    const q = quantizeBlockwise(values, storage.blockSize, dynamicMapOf(storage.signed));
-    return { words: packCodes(q.codes, 8), scales: q.scales };
-  }
-  const f = storage.dtype === 'bfloat16' ? BFLOAT16 : FLOAT16;
-  return {
-    words: packCodes(
-      Array.from(values, (v) => encodeNarrowFloat(v, f)),
-      16,
-    ),
-  };
-}
-
-function hostDecode(
-  words: Int32Array,
-  scales: Float32Array | undefined,
-  n: number,
-  storage: Exclude<SlotStorage, { dtype: 'float32' }>,
-): Float32Array {
-  if (storage.dtype === 'int8') {
-    return dequantizeBlockwise(
-      { codes: Uint8Array.from(unpackCodes(words, 8, n)), scales: scales as Float32Array },
-      n,
-      storage.blockSize,
-      dynamicMapOf(storage.signed),
-    );
-  }
-  const f = storage.dtype === 'bfloat16' ? BFLOAT16 : FLOAT16;
-  return Float32Array.from(unpackCodes(words, 16, n), (c) => decodeNarrowFloat(c, f));
-}
+const hostEncode = encodeValues;
+const hostDecode = (words: Int32Array, scales: Float32Array | undefined, n: number, storage: Exclude<SlotStorage, { dtype: 'float32' }>) =>
+  decodeValues({ words, scales }, n, storage);
 
 describe.each(['cpu', 'wasm'])('tensor codecs on %s', (backend) => {
   beforeAll(async () => {

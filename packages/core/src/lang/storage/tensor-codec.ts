@@ -69,12 +69,13 @@ function decodeNarrowCodes(codes: tf.Tensor1D, f: NarrowFloatFormat): tf.Tensor1
 function packWords(codes: tf.Tensor1D, bits: 8 | 16): tf.Tensor1D {
   const per = 32 / bits;
   const words = Math.ceil(codes.size / per);
-  const grouped = tf.reshape(tf.pad(codes, [[0, words * per - codes.size]]), [words, per]);
-  const column = (j: number) => tf.squeeze(tf.slice(grouped, [0, j], [words, 1]), [1]);
-  const halves =
-    bits === 16 ? [column(0), column(1)] : [tf.add(column(0), tf.mul(column(1), 256)), tf.add(column(2), tf.mul(column(3), 256))];
-  const [lo, hi] = halves.map((h) => tf.cast(h, 'int32')) as [tf.Tensor, tf.Tensor];
-  return tf.add(lo, tf.mul(hi, tf.scalar(65536, 'int32'))) as tf.Tensor1D;
+  const grouped = tf.cast(tf.reshape(tf.pad(codes, [[0, words * per - codes.size]]), [words, per]), 'int32');
+  // sum of code · 2^(bits · j): int32 products and sums wrap modulo 2^32 on every backend, which is the packing
+  const weights = tf.tensor1d(
+    Int32Array.from({ length: per }, (_, j) => (2 ** (bits * j)) | 0),
+    'int32',
+  );
+  return tf.sum(tf.mul(grouped, weights), 1) as tf.Tensor1D;
 }
 
 /** The low and high 16-bit halves of int32 words, as float32 integers in [0, 65536). */
