@@ -27,7 +27,9 @@ const tensors = (t: Record<string, Float32Array>) =>
 /** A leaf as the storage keeps it: the float32 values it decodes to, and its code words (and scales). */
 function storeHost(values: Float32Array, dtype: StateDtype, signed: boolean, blockSize = 256) {
   if (dtype === 'float32') return { values, words: undefined, scales: undefined };
-  const storage = dtype === 'int8' ? { dtype, signed, blockSize } : { dtype };
+  // values >= 0 (second moments) keep their square roots in int8 and float16
+  const root = !signed && dtype !== 'bfloat16';
+  const storage = dtype === 'int8' ? { dtype, signed, blockSize, root } : { dtype, root };
   const stored = encodeValues(values, storage);
   return { values: decodeValues(stored, values.length, storage), ...stored };
 }

@@ -86,7 +86,11 @@ export function slotStorages<K extends string>(
   }
   const out = {} as Record<K, SlotStorage>;
   for (const [arg, dtype, signed] of checked) {
-    out[arg as K] = dtype === 'int8' ? { dtype, signed, blockSize: int8BlockSize } : { dtype };
+    // values >= 0 stored in int8 or float16 keep their square roots (see SlotStorage.root); bfloat16 has float32's range
+    const root = !signed && dtype !== 'bfloat16';
+    if (dtype === 'int8')
+      out[arg as K] = root ? { dtype, signed, blockSize: int8BlockSize, root } : { dtype, signed, blockSize: int8BlockSize };
+    else out[arg as K] = root && dtype === 'float16' ? { dtype, root } : { dtype };
   }
   return out;
 }

@@ -57,6 +57,7 @@ function narrowCodes(values: ArrayLike<number>, dtype: 'bfloat16' | 'float16'): 
 
 /** Encodes float32 `values` in `storage`. */
 export function encodeValues(values: ArrayLike<number>, storage: Narrow): StoredValues {
+  if (storage.root) values = Float32Array.from(values, Math.sqrt);
   if (storage.dtype === 'int8') {
     const q = quantizeBlockwise(values, storage.blockSize, dynamicMapOf(storage.signed));
     return { words: packCodes(q.codes, 8), scales: q.scales };
@@ -66,13 +67,16 @@ export function encodeValues(values: ArrayLike<number>, storage: Narrow): Stored
 
 /** Decodes the first `n` values of a stored leaf. */
 export function decodeValues(stored: StoredValues, n: number, storage: Narrow): Float32Array {
+  let out: Float32Array;
   if (storage.dtype === 'int8') {
     const codes = Uint8Array.from(unpackCodes(stored.words, 8, n));
-    return dequantizeBlockwise({ codes, scales: stored.scales as Float32Array }, n, storage.blockSize, dynamicMapOf(storage.signed));
+    out = dequantizeBlockwise({ codes, scales: stored.scales as Float32Array }, n, storage.blockSize, dynamicMapOf(storage.signed));
+  } else {
+    const table = decodeTable(storage.dtype);
+    const codes = unpackCodes(stored.words, 16, n);
+    out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = table[codes[i] as number] as number;
   }
-  const table = decodeTable(storage.dtype);
-  const codes = unpackCodes(stored.words, 16, n);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = table[codes[i] as number] as number;
+  if (storage.root) for (let i = 0; i < n; i++) out[i] = (out[i] as number) * (out[i] as number);
   return out;
 }

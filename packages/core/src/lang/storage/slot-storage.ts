@@ -30,12 +30,18 @@ export const STORAGE_DTYPES: readonly StateDtype[] = Object.freeze(['float32', '
 /**
  * The storage of one slot. `signed` picks the int8 code map (true for
  * values of either sign such as first moments, false for values ≥ 0 such
- * as second moments); `blockSize` is the int8 block length.
+ * as second moments); `blockSize` is the int8 block length. `root`: the
+ * slot's values are ≥ 0 and their square roots are stored (`√x` encoded,
+ * `v · v` decoded, both in float32), which halves their range in the log
+ * domain: a second moment `ν = E[g²]` spans twice the decades of the
+ * gradient RMS `√ν`, more than the int8 map's 1e-7 or float16's 6e-8 can
+ * hold (Adam's `m / √ν` then blows up where `ν` underflows to 0 but `m`
+ * does not).
  */
 export type SlotStorage =
   | { readonly dtype: 'float32' }
-  | { readonly dtype: 'bfloat16' | 'float16' }
-  | { readonly dtype: 'int8'; readonly signed: boolean; readonly blockSize: number };
+  | { readonly dtype: 'bfloat16' | 'float16'; readonly root?: boolean }
+  | { readonly dtype: 'int8'; readonly signed: boolean; readonly blockSize: number; readonly root?: boolean };
 
 /** A narrow-format slot's value in a state (see the module comment). */
 export type PackedSlot =

@@ -141,7 +141,8 @@ function dequantize(codes: tf.Tensor1D, scales: tf.Tensor1D, storage: Extract<Na
 /** Encodes a float32 leaf (any shape) in a narrow `storage`: its packed code words and, for int8, its block scales. */
 export function encodeLeaf(x: tf.Tensor, storage: Narrow): PackedLeaf {
   return tf.tidy(() => {
-    const flat = tf.reshape(x, [-1]) as tf.Tensor1D;
+    const values = tf.reshape(x, [-1]) as tf.Tensor1D;
+    const flat = storage.root ? (tf.sqrt(values) as tf.Tensor1D) : values;
     if (storage.dtype !== 'int8') {
       const codes = flat.size === 0 ? flat : encodeNarrowCodes(flat, narrowFormatOf(storage.dtype));
       return { codes: flat.size === 0 ? tf.zeros([0], 'int32') : packWords(codes, 16) };
@@ -158,8 +159,10 @@ export function decodeLeaf(leaf: PackedLeaf, shape: readonly number[], storage: 
     const n = tf.util.sizeFromShape(shape as number[]);
     if (n === 0) return tf.zeros(shape as number[]);
     const words = leaf.codes as tf.Tensor1D;
-    if (storage.dtype !== 'int8')
-      return tf.reshape(decodeNarrowCodes(unpackWords(words, 16, n), narrowFormatOf(storage.dtype)), shape as number[]);
-    return tf.reshape(dequantize(unpackWords(words, 8, n), leaf.scales as tf.Tensor1D, storage), shape as number[]);
+    const stored =
+      storage.dtype === 'int8'
+        ? dequantize(unpackWords(words, 8, n), leaf.scales as tf.Tensor1D, storage)
+        : decodeNarrowCodes(unpackWords(words, 16, n), narrowFormatOf(storage.dtype));
+    return tf.reshape(storage.root ? tf.mul(stored, stored) : stored, shape as number[]);
   });
 }
