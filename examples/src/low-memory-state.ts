@@ -1,6 +1,6 @@
 /**
  * Adam with its moments stored in float32, bfloat16, float16 and block-wise
- * int8, on the digits MLP: the same init, the same minibatch order and the
+ * int8, on the digits MLP (and a wider one): the same init, the same minibatch order and the
  * same learning rate, so the runs differ only by how the moments are kept
  * between steps. Records the training loss per epoch, the test accuracy
  * and the optimizer state's bytes per parameter (measured with
@@ -8,7 +8,7 @@
  */
 import { adam, type GradientTransformation, type Params, type StateDtype, treeLeaves } from '@gradtx/core';
 import * as tf from '@tensorflow/tfjs';
-import { digitsTensors, MLP, OPTIMIZERS, type TrainOptions, type TrainRun, train } from './digits-comparison.js';
+import { digitsTensors, MLP, type Model, mlp, OPTIMIZERS, type TrainOptions, type TrainRun, train } from './digits-comparison.js';
 import { lineChart, PALETTE } from './plot.js';
 
 /** One storage setting: Adam's first and second moments' dtypes, and a label. */
@@ -26,6 +26,9 @@ export const STORAGES: readonly Storage[] = [
   { label: 'int8', muDtype: 'int8', nuDtype: 'int8' },
   { label: 'int8 mu, float32 nu', muDtype: 'int8', nuDtype: 'float32' },
 ];
+
+/** The larger model of the comparison: 64 → 512 → 512 → 10 (301,066 parameters). */
+export const WIDE_MLP: Model = mlp([512, 512]);
 
 /** Adam's learning rate on the MLP (the comparison's, picked from a grid with float32 state). */
 export const LEARNING_RATE = OPTIMIZERS.find((o) => o.name === 'Adam')?.lr.mlp ?? 0.03;
@@ -52,14 +55,15 @@ export function stateBytesPerParam(tx: GradientTransformation, params: Params): 
 
 /** Trains the MLP with Adam once per storage in `storages`. */
 export function runStorageComparison(
-  options: TrainOptions & { storages?: readonly Storage[]; onRun?: (run: StorageRun) => void } = {},
+  options: TrainOptions & { model?: Model; storages?: readonly Storage[]; onRun?: (run: StorageRun) => void } = {},
 ): StorageRun[] {
+  const model = options.model ?? MLP;
   const data = digitsTensors();
-  const params = MLP.init(0);
+  const params = model.init(0);
   const runs = (options.storages ?? STORAGES).map((storage) => {
     const tx = adamStoring(storage);
     const run: StorageRun = {
-      ...train(MLP, `Adam, ${storage.label} moments`, LEARNING_RATE, tx, data, options),
+      ...train(model, `Adam, ${storage.label} moments`, LEARNING_RATE, tx, data, options),
       storage,
       stateBytesPerParam: stateBytesPerParam(tx, params),
     };
@@ -72,9 +76,9 @@ export function runStorageComparison(
 }
 
 /** The training-loss chart of the runs. */
-export function storageChart(runs: readonly StorageRun[], batch = 128): string {
+export function storageChart(runs: readonly StorageRun[], batch = 128, model: Model = MLP): string {
   return lineChart({
-    title: `Digits MLP, Adam (lr ${LEARNING_RATE}): moments stored in float32, bfloat16, float16 and int8`,
+    title: `Digits, ${model.title}, Adam (lr ${LEARNING_RATE}): moments in float32, bfloat16, float16, int8`,
     subtitle: `UCI digits, minibatch ${batch}; same init and batch order; bytes of optimizer state per parameter in the legend`,
     xLabel: 'epoch',
     yLabel: 'training loss (whole training set)',

@@ -10,7 +10,7 @@ import { type GradientTransformation, MAX_COUNT, type Params, safeIncrement, typ
 import { combineReduction, reduceLeaf, tfOps } from './fused/reference.js';
 import type { ElementwiseSpec } from './fused/spec.js';
 import { isPacked, type PackedSlot } from './lang/storage/slot-storage.js';
-import { checkSlot, decodeSlot, encodeSlot, initSlot } from './packed-state.js';
+import { checkSlot, checkStorageBackend, decodeSlot, encodeSlot, initSlot } from './packed-state.js';
 import { assertSameShapes, describe, treeFlatten, treeUnflatten } from './tree.js';
 import { checkFloatTree, checkStateKeys, requireParams } from './validate.js';
 
@@ -31,7 +31,9 @@ export function stateKeys(spec: ElementwiseSpec): string[] {
 export function initElementwiseState(spec: ElementwiseSpec, params: Params): ElementwiseState {
   checkFloatTree(spec.name, 'params', params);
   const state: ElementwiseState = spec.counted ? { count: 0 } : {};
-  for (const slot of spec.slots) state[slot.name] = initSlot(slot.storage, params, slot.init);
+  // every slot's storage is checked before any slot is made, so a refusal leaks nothing
+  for (const slot of spec.slots) checkStorageBackend(spec.name, slot.storage);
+  for (const slot of spec.slots) state[slot.name] = initSlot(spec.name, slot.storage, params, slot.init);
   for (const name of spec.reductionsInState ?? []) state[name] = tf.scalar(0, 'float32');
   return state;
 }

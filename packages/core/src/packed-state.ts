@@ -50,6 +50,23 @@ function codecOnHost(): boolean {
 }
 let hostCodecs: boolean | 'auto' = 'auto';
 
+/**
+ * Backends whose int32 tensor arithmetic is exact, where the tfjs-op codecs
+ * (which pack codes into int32 words with int32 products and sums) are
+ * right. tfjs-webgpu and tfjs-webgl compute int32 operations in float32.
+ */
+const EXACT_INT32_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+
+/** Throws, naming `fn`, where `storage` (a narrow one) cannot be encoded correctly on the current backend. */
+export function checkStorageBackend(fn: string, storage: SlotStorage | undefined): void {
+  if (!isPacked(storage)) return;
+  const b = tf.getBackend();
+  if (codecOnHost() || EXACT_INT32_BACKENDS.has(b)) return;
+  throw new Error(
+    `${fn}: state stored as ${storageName(storage)} needs exact int32 tensor arithmetic to pack its codes, which the ${b} backend does not have (it computes int32 operations in float32); on ${b} keep the state in 'float32', or run this transformation on the cpu, wasm or tensorflow backend`,
+  );
+}
+
 /** Forces the codecs onto the host (`true`) or onto tfjs ops (`false`), or back to the backend's choice; for tests. */
 export function setHostCodecs(mode: boolean | 'auto'): void {
   hostCodecs = mode;
@@ -94,9 +111,10 @@ export function decodeSlot(storage: Narrow, value: PackedSlot, shapes: readonly 
   return shapes.map((shape, i) => decodeOne({ codes: codes[i] as tf.Tensor, scales: scales[i] }, shape, storage));
 }
 
-/** A slot's initial value for `params` in `storage`: every element `init`. */
-export function initSlot(storage: SlotStorage | undefined, params: Params, init: number): unknown {
+/** A slot's initial value for `params` in `storage`: every element `init` (`fn` names the transform in errors). */
+export function initSlot(fn: string, storage: SlotStorage | undefined, params: Params, init: number): unknown {
   if (!isPacked(storage)) return treeMap((p: tf.Tensor) => tf.fill(p.shape, init, 'float32'), params);
+  checkStorageBackend(fn, storage);
   const { leaves, treedef } = treeFlatten<tf.Tensor>(params);
   return tf.tidy(
     () =>
@@ -154,6 +172,7 @@ export function checkSlot(fn: string, name: string, storage: SlotStorage | undef
     checkFloatTree(fn, where, value);
     return;
   }
+  checkStorageBackend(fn, expected);
   const packed = value as PackedSlot;
   checkPackedTree(fn, `${where}.codes`, packed.codes, updates, 'int32', (n) => codeWordsOf(expected, n));
   if (expected.dtype === 'int8' && packed.dtype === 'int8') {

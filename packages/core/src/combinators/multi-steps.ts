@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { isPacked, type PackedSlot } from '../lang/storage/slot-storage.js';
-import { checkSlot, decodeSlot, encodeSlot, initSlot } from '../packed-state.js';
+import { checkSlot, checkStorageBackend, decodeSlot, encodeSlot, initSlot } from '../packed-state.js';
 import { type AccumulatorStorageOptions, accumulatorStorage, accumulatorStorageDefaults } from '../transforms/state-dtype.js';
 import { isTensor, treeFlatten, treeLeaves, treeMap, treeUnflatten } from '../tree.js';
 import {
@@ -125,6 +125,7 @@ export function multiSteps<S = unknown>(
   return {
     init(params) {
       checkFloatTree(fn, 'params', params);
+      checkStorageBackend(fn, storage);
       return tf.tidy(() => {
         const zeros = treeMap((p: tf.Tensor) => tf.zerosLike(p), params);
         const [, skipState] = shouldSkip(zeros, 0, params);
@@ -132,7 +133,7 @@ export function multiSteps<S = unknown>(
           miniStep: 0,
           gradientStep: 0,
           innerOptState: inner.init(params),
-          accGrads: initSlot(storage, params, 0),
+          accGrads: initSlot(fn, storage, params, 0),
           skipState: cloneInputs(skipState, zeros),
         } as never;
       }) as unknown as MultiStepsState<S>;
