@@ -381,3 +381,42 @@ describe('multiSteps with a packed accumulator', () => {
     });
   }
 });
+
+describe('asTfOptimizer with packed state', () => {
+  it('getWeights / setWeights carry packed moments bit for bit and refuse another storage', async () => {
+    const make = () => gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'bfloat16' });
+    const vars = (tag: string) => {
+      const p = randomTree(5);
+      return Object.fromEntries(
+        Object.entries(p).map(([k, v]) => [k, tf.variable(tf.tensor1d(Float32Array.from(v)), true, `lowmem_${tag}_${k}`)]),
+      );
+    };
+    const step = (opt: tf.Optimizer, vs: Record<string, tf.Variable>, seed: number) => {
+      const g = randomTree(seed);
+      opt.applyGradients(
+        Object.fromEntries(Object.entries(vs).map(([k, v]) => [v.name, tf.tensor1d(Float32Array.from(g[k] as Float32Array))])),
+      );
+    };
+    const straight = vars('a');
+    const optA = gx.asTfOptimizer(make());
+    for (const s of [1, 2, 3]) step(optA, straight, s);
+
+    const resumed = vars('b');
+    const optB = gx.asTfOptimizer(make());
+    for (const s of [1, 2]) step(optB, resumed, s);
+    const weights = await optB.getWeights();
+    expect(weights.some((w) => w.tensor.dtype === 'int32')).toBe(true);
+    const optC = gx.asTfOptimizer(make());
+    await optC.setWeights(weights);
+    step(optC, resumed, 3);
+    for (const k of Object.keys(SIZES)) expect(bits(resumed[k]!.dataSync())).toEqual(bits(straight[k]!.dataSync()));
+
+    const plain = gx.asTfOptimizer(gx.adam(1e-2));
+    step(plain, resumed, 4);
+    await expect(plain.setWeights(await optC.getWeights())).rejects.toThrow(
+      "the weights' state stores `[0].mu` as int8 (blocks of 256) but this transformation and the variables it updates store it as float32",
+    );
+    for (const o of [optA, optB, optC, plain]) o.dispose();
+    tf.dispose([...Object.values(straight), ...Object.values(resumed)]);
+  });
+});
