@@ -30,6 +30,7 @@ export const PAGES = [
   { file: 'performance.md', nav: 'Performance' },
   { file: 'memory.md', nav: 'Memory' },
   { file: 'backends.md', nav: 'Backends' },
+  { file: 'architecture.md', nav: 'Architecture' },
 ];
 
 /** A heading's anchor: lower case, punctuation dropped, spaces to hyphens (as GitHub does). */

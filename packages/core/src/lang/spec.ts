@@ -21,7 +21,7 @@
  *
  * @module
  */
-import type { SlotStorage } from '../lang/storage/slot-storage.js';
+import type { SlotStorage } from './storage/slot-storage.js';
 
 /**
  * The operations a per-element body may use. `V` is a tensor on the reference
