@@ -8,7 +8,7 @@
  * @module
  */
 import { dequantizeBlockwise, quantizeBlockwise } from './blockwise.js';
-import { decodeNarrowFloat, encodeNarrowFloat } from './narrow-float.js';
+import { decodeNarrowFloat } from './narrow-float.js';
 import { packCodes, unpackCodes } from './packing.js';
 import { dynamicMapOf, narrowFormatOf, type SlotStorage } from './slot-storage.js';
 
@@ -34,24 +34,38 @@ function decodeTable(dtype: 'bfloat16' | 'float16'): Float32Array {
   return table;
 }
 
-/** The 16-bit codes of float32 `values`: bfloat16 by the round-to-nearest-even bit formula, float16 by the generic encoder. */
+/** The bfloat16 code of the float32 with bits `b`: round to nearest, ties to even, on the bits; NaN to the canonical quiet NaN. */
+function bfloat16Bits(b: number): number {
+  return (b & 0x7fffffff) > 0x7f800000 ? 0x7fc0 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+}
+
+/** The float16 code of the float32 with bits `b`, as `encodeNarrowFloat` computes it, on the bits. */
+export function float16Bits(b: number): number {
+  const sign = (b >>> 16) & 0x8000;
+  const abs = b & 0x7fffffff;
+  if (abs > 0x7f800000) return 0x7e00; // NaN
+  if (abs >= 0x477ff000) return sign | 0x7c00; // at or past 65520 (the rounding boundary of 65504): Infinity
+  if (abs >= 0x38800000) return sign | (((abs + 0x0fff + ((abs >>> 13) & 1)) >>> 13) - 0x1c000); // a normal
+  const e = abs >>> 23;
+  if (e < 102) return sign; // below 2^-25, half the smallest subnormal: ±0
+  // a subnormal: the 24-bit significand shifted down to units of 2^-24, rounded to nearest, ties to even
+  const m = (abs & 0x7fffff) | 0x800000;
+  const shift = 126 - e;
+  let q = m >>> shift;
+  const rest = m - (q << shift);
+  const half = 1 << (shift - 1);
+  if (rest > half || (rest === half && (q & 1) === 1)) q++;
+  return sign | q;
+}
+
+/** The 16-bit codes of float32 `values`, by the round-to-nearest-even bit formulas (equal to `encodeNarrowFloat`'s). */
 function narrowCodes(values: ArrayLike<number>, dtype: 'bfloat16' | 'float16'): Uint16Array {
   const n = values.length;
   const codes = new Uint16Array(n);
-  if (dtype === 'float16') {
-    const f = narrowFormatOf(dtype);
-    for (let i = 0; i < n; i++) codes[i] = encodeNarrowFloat(values[i] as number, f);
-    return codes;
-  }
-  const bits =
-    values instanceof Float32Array
-      ? new Uint32Array(values.buffer, values.byteOffset, n)
-      : new Uint32Array(Float32Array.from(values).buffer);
-  for (let i = 0; i < n; i++) {
-    const b = bits[i] as number;
-    // a NaN (exponent all ones, fraction non-zero) becomes the canonical quiet NaN, as encodeNarrowFloat does
-    codes[i] = (b & 0x7fffffff) > 0x7f800000 ? 0x7fc0 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
-  }
+  const f32 = values instanceof Float32Array ? values : Float32Array.from(values);
+  const bits = new Uint32Array(f32.buffer, f32.byteOffset, n);
+  const encode = dtype === 'bfloat16' ? bfloat16Bits : float16Bits;
+  for (let i = 0; i < n; i++) codes[i] = encode(bits[i] as number);
   return codes;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { float16Bits } from './host-codec.js';
 import { BFLOAT16, decodeNarrowFloat, encodeNarrowFloat, FLOAT16 } from './narrow-float.js';
 
 const f32bits = (x: number): number => new Uint32Array(Float32Array.of(x).buffer)[0] as number;
@@ -83,6 +84,32 @@ describe('float16', () => {
         expect(Math.fround(v)).toBe(v);
         expect(encodeNarrowFloat(v, FLOAT16)).toBe(c);
       }
+    }
+  });
+
+  it('the bit formula of the host codec agrees with the generic encoder on edge values and random bit patterns', () => {
+    const edges = [
+      0,
+      -0,
+      65504,
+      65519.99609375,
+      65520,
+      -65520,
+      2 ** -24,
+      2 ** -25,
+      3 * 2 ** -25,
+      2 ** -14,
+      2 ** -15,
+      1 + 2 ** -11,
+      Infinity,
+    ];
+    for (const x of edges) expect(float16Bits(f32bits(x)), `x = ${x}`).toBe(encodeNarrowFloat(x, FLOAT16));
+    let s = 777;
+    for (let i = 0; i < 40000; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      // half the patterns from float16's range, where the branches are
+      const b = i % 2 === 0 ? s : (0x33000000 + (s % 0x15000000)) | (s & 0x80000000);
+      expect(float16Bits(b >>> 0)).toBe(encodeNarrowFloat(fromBits(b >>> 0), FLOAT16));
     }
   });
 
