@@ -87,7 +87,9 @@ async function main(): Promise<void> {
       console.log(`| ${d} | ${(ms[i] as number).toFixed(1)} | ${((ms[i] as number) / (ms[0] as number)).toFixed(2)}× |`);
     });
     console.log('');
-    console.log('(a stage with packed moments runs on the reference path: decode, update in float32, encode; on cpu and wasm the codecs run on the host)');
+    console.log(
+      '(a stage with packed moments runs on the reference path: decode, update in float32, encode; on cpu and wasm the codecs run on the host)',
+    );
   }
 }
 
