@@ -24,6 +24,7 @@ export {
   scaleByDowg,
 } from './dog.js';
 export { type MadgradOptions, madgrad, type ScaleByMadgradOptions, scaleByMadgrad } from './madgrad.js';
+export { type MechanicState, type MechanizeOptions, mechanize } from './mechanize.js';
 export { type MomoAdamOptions, type MomoAdamState, type MomoOptions, type MomoState, momo, momoAdam } from './momo.js';
 export { type ProdigyOptions, type ProdigyState, prodigy } from './prodigy.js';
 export { type ReduceLROnPlateauState, type ReduceOnPlateauOptions, reduceOnPlateau } from './reduce-on-plateau.js';

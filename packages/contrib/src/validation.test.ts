@@ -1,5 +1,5 @@
 // Bad input is an error naming the function, the argument and the value.
-import { applyUpdates, createOptimizer } from '@gradtx/core';
+import { applyUpdates, createOptimizer, sgd } from '@gradtx/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import * as contrib from './index.js';
@@ -91,6 +91,17 @@ describe('@gradtx/contrib argument checks', () => {
       /scaleByDog: `initStep` must be \['distance' \| 'learning_rate' \| 'heuristic', number\], got \["far",1\]/,
     );
     expect(() => contrib.scaleByDowg({ eps: -1 })).toThrow('scaleByDowg: `eps` must be a finite number >= 0, got -1');
+  });
+
+  it('checks the mechanize arguments', () => {
+    expect(() => contrib.mechanize({} as never)).toThrow(/mechanize: `baseOptimizer` is not a gradient transformation/);
+    expect(() => contrib.mechanize(sgd(1), { numBetas: 0 })).toThrow('mechanize: `numBetas` must be an integer >= 1, got 0');
+    expect(() => contrib.mechanize(sgd(1), { eps: -1 })).toThrow('mechanize: `eps` must be a finite number >= 0, got -1');
+    const tx = contrib.mechanize(sgd(1));
+    const p = { w: tf.ones([2]) };
+    const s = tx.init(p);
+    expect(() => tx.update(p, s)).toThrow(/mechanize: this transformation needs `params`/);
+    tf.dispose([p, s] as never);
   });
 
   it('says which extra argument is missing or wrong', () => {
