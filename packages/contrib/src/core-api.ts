@@ -8,7 +8,9 @@
  * @module
  */
 export {
+  adamw,
   addDecayedWeights,
+  applyUpdates,
   biasCorrection,
   chain,
   checkBoolean,
@@ -31,6 +33,7 @@ export {
   type Mask,
   type Ops,
   type Params,
+  partition,
   referenceUpdate,
   requireExtra,
   requireParams,
@@ -41,9 +44,12 @@ export {
   scaleByLearningRate,
   scaleByRms,
   sgd,
+  treeBiasCorrection,
   treeFlatten,
   treeMap,
+  treeMapWithPath,
   treeUnflatten,
+  treeUpdateMoment,
   type UpdateExtras,
   type Updates,
 } from '@gradtx/core';

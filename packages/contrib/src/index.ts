@@ -28,6 +28,7 @@ export { type MechanicState, type MechanizeOptions, mechanize } from './mechaniz
 export { type MomoAdamOptions, type MomoAdamState, type MomoOptions, type MomoState, momo, momoAdam } from './momo.js';
 export { type ProdigyOptions, type ProdigyState, prodigy } from './prodigy.js';
 export { type ReduceLROnPlateauState, type ReduceOnPlateauOptions, reduceOnPlateau } from './reduce-on-plateau.js';
+export { normalize, type SAMState, type SamGradFn, type SamOptions, sam } from './sam.js';
 export {
   type ScheduleFreeAdamwOptions,
   type ScheduleFreeAliasOptions,

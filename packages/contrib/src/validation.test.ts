@@ -1,5 +1,5 @@
 // Bad input is an error naming the function, the argument and the value.
-import { applyUpdates, createOptimizer, sgd } from '@gradtx/core';
+import { applyUpdates, createOptimizer, type Params, sgd } from '@gradtx/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import * as contrib from './index.js';
@@ -102,6 +102,28 @@ describe('@gradtx/contrib argument checks', () => {
     const s = tx.init(p);
     expect(() => tx.update(p, s)).toThrow(/mechanize: this transformation needs `params`/);
     tf.dispose([p, s] as never);
+  });
+
+  it('checks the sam arguments and its gradFn', () => {
+    expect(() => contrib.sam(sgd(1), {} as never)).toThrow(/sam: `advOptimizer` is not a gradient transformation/);
+    expect(() => contrib.sam(sgd(1), sgd(1), { syncPeriod: 0 })).toThrow('sam: `syncPeriod` must be an integer >= 1, got 0');
+    expect(() => contrib.sam(sgd(1), sgd(1), { opaqueMode: 1 as never })).toThrow(/sam: `opaqueMode` must be a boolean/);
+    const before = tf.memory().numTensors;
+    const tx = contrib.sam(sgd(0.1), contrib.normalize(), { opaqueMode: true, syncPeriod: 3 });
+    const p = { w: tf.ones([2]) };
+    const s = tx.init(p);
+    expect(() => tx.update(p, s, p)).toThrow(/sam: this transformation needs the extra argument `gradFn`/);
+    expect(() => tx.update(p, s, p, { gradFn: 1 })).toThrow(/sam: the extra argument `gradFn` must be a function/);
+    const calls: number[] = [];
+    const [u, s2] = tx.update(p, s, p, {
+      gradFn: (q: Params, i: number) => {
+        calls.push(i);
+        return { w: tf.mul(2, (q as { w: tf.Tensor }).w) };
+      },
+    });
+    expect(calls).toEqual([0, 1]);
+    tf.dispose([p, s, u, s2] as never);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('says which extra argument is missing or wrong', () => {

@@ -24,10 +24,56 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as contrib from '../index.js';
 import { contribTolerance } from './tolerances.js';
 
-const fixture = readFixture<StepCase>('optax-contrib.json', new URL('../../fixtures/', import.meta.url));
+/** A case whose update takes a function extra argument, built from the objective's target (see `withObjective`). */
+type ObjectiveCase = StepCase & { fnTarget?: FixtureTree };
+
+const fixture = readFixture<ObjectiveCase>('optax-contrib.json', new URL('../../fixtures/', import.meta.url));
 const MODULES = [contrib, core] as unknown as Record<string, unknown>[];
 /** The families whose optimizers do not fuse (they run on the reference path). */
-const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo', 'plateau']);
+const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo', 'plateau', 'sam']);
+
+/**
+ * The objective of the generator's `fn_target` cases, `f(x) = Σ 0.5 d² + 0.25 d⁴`
+ * with `d = x - target`, as the function extra arguments optax takes:
+ * `gradFn(params, i) = d + d·d·d` (SAM's opaque mode) and `objFn(params) = f`.
+ */
+function objectiveExtras(target: core.Params): core.UpdateExtras {
+  const gradFn = (params: core.Params) =>
+    tf.tidy(() =>
+      core.treeMap((x: tf.Tensor, t: tf.Tensor) => tf.add(tf.sub(x, t), tf.mul(tf.mul(tf.sub(x, t), tf.sub(x, t)), tf.sub(x, t))), params, [
+        target,
+      ]),
+    );
+  return { gradFn };
+}
+
+/**
+ * The modules a case is built from: for a case with `fnTarget`, every
+ * transformation the modules build gets the objective's function extra
+ * arguments added to its updates' (the fixture JSON cannot hold functions).
+ * Returns the modules and a disposer of the decoded target.
+ */
+function withObjective(c: ObjectiveCase): [Record<string, unknown>[], () => void] {
+  if (c.fnTarget === undefined) return [MODULES, () => {}];
+  const target = decodeTree(c.fnTarget) as core.Params;
+  const extras = objectiveExtras(target);
+  const wrap = (module: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(module).map(([name, f]) => {
+        if (typeof f !== 'function') return [name, f];
+        const wrapped = (...args: unknown[]) => {
+          const tx = (f as (...a: unknown[]) => unknown)(...args) as core.GradientTransformation;
+          if (tx === null || typeof tx !== 'object' || typeof tx.update !== 'function') return tx;
+          return {
+            ...tx,
+            update: (u: core.Updates, s: unknown, p?: core.Params, e?: core.UpdateExtras) => tx.update(u, s, p, { ...e, ...extras }),
+          };
+        };
+        return [name, wrapped];
+      }),
+    );
+  return [[wrap(contrib as unknown as Record<string, unknown>), core as unknown as Record<string, unknown>], () => disposeTree(target)];
+}
 
 describe(`optax.contrib conformance: tx.update (${fixture.source})`, () => {
   it('has a case for every function @gradtx/contrib exports', () => {
@@ -48,7 +94,14 @@ describe(`optax.contrib conformance: tx.update (${fixture.source})`, () => {
     expect(exported.filter((name) => !named.has(name))).toEqual([]);
   });
   for (const c of fixture.cases) {
-    it(`${c.id}: ${c.optax}`, () => replay(c, contribTolerance(c.family), MODULES));
+    it(`${c.id}: ${c.optax}`, () => {
+      const [modules, done] = withObjective(c);
+      try {
+        replay(c, contribTolerance(c.family), modules);
+      } finally {
+        done();
+      }
+    });
   }
 });
 
@@ -107,11 +160,16 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const fuses = !REFERENCE_ONLY.has(c.family);
       it(`${c.id}${fuses ? ' (fused)' : ''}`, () => {
         // the optimizer's own stages are element-wise (a weight-decay mask is the one opaque stage allowed)
-        const opaque = opaqueStages(buildTransformation(c, MODULES));
+        const [modules, done] = withObjective(c);
+        const opaque = opaqueStages(buildTransformation(c, modules));
         if (fuses) expect(opaque).toBe(JSON.stringify(c.gradtx).includes('"mask"') ? 1 : 0);
         else expect(opaque).toBeGreaterThan(0);
         const [fused, reference] = [fusedStats.fused + fusedStats.fast, fusedStats.reference];
-        replayOptimizer(c, contribTolerance(c.family).params, MODULES);
+        try {
+          replayOptimizer(c, contribTolerance(c.family).params, modules);
+        } finally {
+          done();
+        }
         // every step went through the fused engine (with the opaque stages on the reference path between fused runs)
         expect(fusedStats.fused + fusedStats.fast - fused).toBe(c.grads.length);
         expect(fusedStats.reference - reference).toBe(0);

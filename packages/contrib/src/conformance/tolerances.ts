@@ -41,6 +41,7 @@ export const CONTRIB_FAMILIES: Record<string, StepTolerances> = {
   scheduleFree: OPTAX_STEPS, // ≤ 0.35 (scheduleFreeSgd with warmup and weight decay)
   plateau: OPTAX_STEPS, // ≤ 0.01 (the scale is exact: powers of the factor)
   momo: OPTAX_STEPS, // ≤ 0.69 (momoAdam with the adapted lower bound: the truncated Polyak step divides by <d, d / P>)
+  sam: OPTAX_STEPS, // ≤ 0.12 (adam outer, no reset, sync period 3)
   parameterFree: PARAMETER_FREE,
 };
 
