@@ -26,6 +26,17 @@ export {
 export { type MadgradOptions, madgrad, type ScaleByMadgradOptions, scaleByMadgrad } from './madgrad.js';
 export { type MechanicState, type MechanizeOptions, mechanize } from './mechanize.js';
 export { type MomoAdamOptions, type MomoAdamState, type MomoOptions, type MomoState, momo, momoAdam } from './momo.js';
+export {
+  type MuonDimensionNumbers,
+  type MuonOptions,
+  type MuonPreconditioning,
+  type MuonState,
+  type MuonWeightDimensionNumbers,
+  muon,
+  type NsCoeffs,
+  type ScaleByMuonOptions,
+  scaleByMuon,
+} from './muon.js';
 export { type ProdigyOptions, type ProdigyState, prodigy } from './prodigy.js';
 export { type ReduceLROnPlateauState, type ReduceOnPlateauOptions, reduceOnPlateau } from './reduce-on-plateau.js';
 export { normalize, type SAMState, type SamGradFn, type SamOptions, sam } from './sam.js';

@@ -126,6 +126,35 @@ describe('@gradtx/contrib argument checks', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('checks the muon arguments and its leaves', () => {
+    expect(() => contrib.scaleByMuon({ preconditioning: 'spectral' as never })).toThrow(
+      /scaleByMuon: `preconditioning` must be 'frobenius', 'aol' or 'schatten', got "spectral"/,
+    );
+    expect(() => contrib.scaleByMuon({ nsCoeffs: [1, 2] as never })).toThrow(/scaleByMuon: `nsCoeffs` must be a triple of finite numbers/);
+    expect(() =>
+      contrib.scaleByMuon({
+        nsSteps: 1,
+        nsCoeffs: [
+          [1, 2, 3],
+          [1, 2, 3],
+        ],
+      }),
+    ).toThrow(/has 2 triples, more than nsSteps = 1/);
+    expect(() => contrib.muon(0.1, { nsCoeffs: 'fast' as never })).toThrow(/muon: `nsCoeffs` must be 'standard', 'dion' or coefficients/);
+    expect(() => contrib.muon(0.1, { adamB1: 1 })).toThrow('muon: `adamB1` must be in [0, 1), got 1');
+    const before = tf.memory().numTensors;
+    const tx = contrib.scaleByMuon();
+    const p = { w: tf.ones([2, 3]), t: tf.ones([2, 2, 2]) };
+    const s = tx.init(p);
+    expect(() => tx.update(p, s)).toThrow(
+      /scaleByMuon: the leaf at t has shape \[2, 2, 2\]: a leaf that is not a matrix needs dimension numbers/,
+    );
+    const bad = contrib.scaleByMuon({ weightDimensionNumbers: { w: null, t: { reductionAxis: 0, outputAxis: 0 } } });
+    expect(() => bad.update(p, s)).toThrow(/scaleByMuon: the reduction axes \[0\] and output axes \[0\] at t must be disjoint/);
+    tf.dispose([p, s] as never);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('says which extra argument is missing or wrong', () => {
     for (const tx of [contrib.momo(), contrib.momoAdam()]) {
       const p = { w: tf.ones([2]) };

@@ -30,7 +30,7 @@ type ObjectiveCase = StepCase & { fnTarget?: FixtureTree };
 const fixture = readFixture<ObjectiveCase>('optax-contrib.json', new URL('../../fixtures/', import.meta.url));
 const MODULES = [contrib, core] as unknown as Record<string, unknown>[];
 /** The families whose optimizers do not fuse (they run on the reference path). */
-const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo', 'plateau', 'sam']);
+const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo', 'plateau', 'sam', 'muon']);
 
 /**
  * The objective of the generator's `fn_target` cases, `f(x) = Σ 0.5 d² + 0.25 d⁴`
@@ -44,7 +44,23 @@ function objectiveExtras(target: core.Params): core.UpdateExtras {
         target,
       ]),
     );
-  return { gradFn };
+  const objFn = (params: core.Params) =>
+    tf.tidy(() => {
+      const terms = core.treeLeaves<tf.Tensor>(
+        core.treeMap(
+          (x: tf.Tensor, t: tf.Tensor) => {
+            const d = tf.sub(x, t);
+            const quad = tf.mul(tf.mul(0.5, d), d);
+            const quartic = tf.mul(tf.mul(tf.mul(tf.mul(0.25, d), d), d), d);
+            return tf.sum(tf.add(quad, quartic));
+          },
+          params,
+          [target],
+        ),
+      );
+      return terms.reduce((acc: tf.Tensor, x) => tf.add(acc, x), tf.scalar(0)) as tf.Scalar;
+    });
+  return { gradFn, objFn };
 }
 
 /**

@@ -42,6 +42,7 @@ export const CONTRIB_FAMILIES: Record<string, StepTolerances> = {
   plateau: OPTAX_STEPS, // ≤ 0.01 (the scale is exact: powers of the factor)
   momo: OPTAX_STEPS, // ≤ 0.69 (momoAdam with the adapted lower bound: the truncated Polyak step divides by <d, d / P>)
   sam: OPTAX_STEPS, // ≤ 0.12 (adam outer, no reset, sync period 3)
+  muon: OPTAX_STEPS, // ≤ 0.45 (scaleByMuon with dimension numbers: a batch of transposed 4x3 matrices)
   parameterFree: PARAMETER_FREE,
 };
 
