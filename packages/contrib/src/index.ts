@@ -37,6 +37,12 @@ export {
   type ScaleByMuonOptions,
   scaleByMuon,
 } from './muon.js';
+export {
+  type DifferentiallyPrivateAggregateState,
+  type DpsgdOptions,
+  differentiallyPrivateAggregate,
+  dpsgd,
+} from './privacy.js';
 export { type ProdigyOptions, type ProdigyState, prodigy } from './prodigy.js';
 export { type ReduceLROnPlateauState, type ReduceOnPlateauOptions, reduceOnPlateau } from './reduce-on-plateau.js';
 export { normalize, type SAMState, type SamGradFn, type SamOptions, sam } from './sam.js';

@@ -43,6 +43,9 @@ export const CONTRIB_FAMILIES: Record<string, StepTolerances> = {
   momo: OPTAX_STEPS, // ≤ 0.69 (momoAdam with the adapted lower bound: the truncated Polyak step divides by <d, d / P>)
   sam: OPTAX_STEPS, // ≤ 0.12 (adam outer, no reset, sync period 3)
   muon: OPTAX_STEPS, // ≤ 0.45 (scaleByMuon with dimension numbers: a batch of transposed 4x3 matrices)
+  privacy: OPTAX_STEPS, // ≤ 0.014 (noise multiplier 0: per-example clipping and the batch mean)
+  sophia: OPTAX_STEPS, // ≤ 0.069
+  complex: OPTAX_STEPS, // splitRealAndImaginary (its complex cases are not re-run in float64)
   parameterFree: PARAMETER_FREE,
 };
 
