@@ -63,3 +63,11 @@ export {
   scaleBySimplifiedAdemamix,
   simplifiedAdemamix,
 } from './simplified-ademamix.js';
+export {
+  type HutchinsonState,
+  hutchinsonEstimatorDiagHessian,
+  type ObjectiveFn,
+  type SophiaOptions,
+  type SophiaState,
+  sophia,
+} from './sophia.js';
