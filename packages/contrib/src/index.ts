@@ -9,6 +9,11 @@ export { type AdemamixOptions, ademamix, type ScaleByAdemamixOptions, scaleByAde
 export { adopt, type ScaleByAdoptOptions, scaleByAdopt } from './adopt.js';
 export type { WeightDecayOptions } from './alias.js';
 export { type CocobOptions, cocob, type ScaleByCocobOptions, scaleByCocob } from './cocob.js';
+export {
+  type SplitRealAndImaginaryArrays,
+  type SplitRealAndImaginaryState,
+  splitRealAndImaginary,
+} from './complex-valued.js';
 export { type DAdaptAdamWOptions, type DAdaptAdamWState, dadaptAdamw } from './dadapt-adamw.js';
 export {
   type DoGState,
