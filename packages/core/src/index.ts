@@ -39,16 +39,19 @@ export * from './fused/spec.js';
 export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace.js';
 export * from './interop/checkpoint.js';
 export * from './interop/tf-optimizer.js';
+export { globalNorm, type SafeNormOrd, safeNorm, safeRootMeanSquares } from './numerics.js';
 export * from './optimizer.js';
 export { fastPrecision, type Precision } from './precision.js';
 export { projectionHalfspace, projectionHyperplane, projectionVector } from './projections/affine.js';
 export { type Bound, projectionBox, projectionHypercube, projectionLinfBall, projectionNonNegative } from './projections/box.js';
 export { projectionL2Ball, projectionL2Sphere } from './projections/l2.js';
 export { projectionL1Ball, projectionL1Sphere, projectionSimplex } from './projections/simplex.js';
+export { scaleGradient } from './scale-gradient.js';
 export * from './transforms/adadelta.js';
 export * from './transforms/adam.js';
 export * from './transforms/adan.js';
 export * from './transforms/adaptive.js';
+export { applyEvery } from './transforms/apply-every.js';
 export {
   type BacktrackingLinesearchState,
   type ScaleByBacktrackingLinesearchOptions,
