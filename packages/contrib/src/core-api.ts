@@ -42,6 +42,7 @@ export {
   resolveScalar,
   type ScalarOrSchedule,
   safeIncrement,
+  scaleByAdam,
   scaleByLearningRate,
   scaleByRms,
   sgd,

@@ -28,6 +28,14 @@ export {
   scaleByDog,
   scaleByDowg,
 } from './dog.js';
+export {
+  type GaLoreDimensionNumbers,
+  type GaLoreState,
+  type GaloreOptions,
+  galore,
+  type ScaleByGaloreOptions,
+  scaleByGalore,
+} from './galore.js';
 export { type MadgradOptions, madgrad, type ScaleByMadgradOptions, scaleByMadgrad } from './madgrad.js';
 export { type MechanicState, type MechanizeOptions, mechanize } from './mechanize.js';
 export { type MomoAdamOptions, type MomoAdamState, type MomoOptions, type MomoState, momo, momoAdam } from './momo.js';

@@ -107,15 +107,15 @@ const SCALE_DEFAULTS: Required<Omit<ScaleByMuonOptions, 'weightDimensionNumbers'
   weightDimensionNumbers: undefined,
 };
 
-function isDimensionNumbers(x: unknown): x is MuonDimensionNumbers {
+export function isDimensionNumbers(x: unknown): x is MuonDimensionNumbers {
   return x !== null && typeof x === 'object' && 'reductionAxis' in x && 'outputAxis' in x;
 }
 
 const axesOf = (a: number | readonly number[]): readonly number[] => (typeof a === 'number' ? [a] : a);
 const prod = (xs: readonly number[]): number => xs.reduce((p, x) => p * x, 1);
 
-/** The leaf's reduction and output axes in [0, rank), checked. */
-function normalizeAxes(fn: string, where: string, shape: readonly number[], dims: MuonDimensionNumbers): [number[], number[]] {
+/** The leaf's reduction and output axes in [0, rank), checked (shared with GaLore). */
+export function normalizeAxes(fn: string, where: string, shape: readonly number[], dims: MuonDimensionNumbers): [number[], number[]] {
   const norm = (a: number | readonly number[]) =>
     axesOf(a).map((ax) => {
       if (!Number.isInteger(ax) || ax < -shape.length || ax >= shape.length) {
@@ -204,7 +204,7 @@ function orthogonalizeLeaf(
 }
 
 /** A path for messages, e.g. `layers[2].kernel`. */
-const pathString = (path: readonly (string | number)[]): string =>
+export const pathString = (path: readonly (string | number)[]): string =>
   path.length === 0 ? 'the root' : path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
 
 /** The dimension numbers of `updates` (a tree or a function's result), or `null` per leaf when none are given. */

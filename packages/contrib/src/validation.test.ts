@@ -155,6 +155,30 @@ describe('@gradtx/contrib argument checks', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('checks galore, recomputes its projectors every updateProjGap steps and leaks nothing', () => {
+    expect(() => contrib.scaleByGalore({ rank: 0 })).toThrow('scaleByGalore: `rank` must be an integer >= 1, got 0');
+    expect(() => contrib.galore(0.1, { updateProjGap: 1.5 })).toThrow('scaleByGalore: `updateProjGap` must be an integer >= 1, got 1.5');
+    const before = tf.memory().numTensors;
+    const p = { w: tf.tensor2d([1, 2, 3, 4, 5, 7], [3, 2]), t: tf.ones([2, 2, 2]), b: tf.ones([2]) };
+    const bad = contrib.scaleByGalore({ weightDimensionNumbers: { w: null, t: { reductionAxis: 0, outputAxis: 1 }, b: null } });
+    expect(() => bad.init(p)).toThrow(/scaleByGalore: the dimension numbers at t must name every axis of shape \[2, 2, 2\]/);
+    const tx = contrib.scaleByGalore({ rank: 1, updateProjGap: 2 });
+    let s = tx.init(p);
+    const projectors: number[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const g = { w: tf.tensor2d([i, 1, -1, 2, 0.5, i * i], [3, 2]), t: tf.ones([2, 2, 2]), b: tf.ones([2]) };
+      const [u, next] = tx.update(g, s);
+      projectors.push(Array.from((next.projector as { w: tf.Tensor }).w.dataSync()));
+      tf.dispose([g, u, s] as never);
+      s = next;
+    }
+    // computed at steps 0 and 2, kept at step 1
+    expect(projectors[1]).toEqual(projectors[0]);
+    expect(projectors[2]).not.toEqual(projectors[1]);
+    tf.dispose([p, s] as never);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('says which extra argument is missing or wrong', () => {
     for (const tx of [contrib.momo(), contrib.momoAdam()]) {
       const p = { w: tf.ones([2]) };

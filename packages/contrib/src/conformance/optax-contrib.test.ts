@@ -31,7 +31,7 @@ type ObjectiveCase = StepCase & { fnTarget?: FixtureTree };
 const fixture = readFixture<ObjectiveCase>('optax-contrib.json', new URL('../../fixtures/', import.meta.url));
 const MODULES = [contrib, core] as unknown as Record<string, unknown>[];
 /** The families whose optimizers do not fuse (they run on the reference path). */
-const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo', 'plateau', 'sam', 'muon', 'privacy', 'sophia']);
+const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo', 'plateau', 'sam', 'muon', 'privacy', 'sophia', 'galore']);
 
 /**
  * The objective of the generator's `fn_target` cases, `f(x) = Σ 0.5 d² + 0.25 d⁴`

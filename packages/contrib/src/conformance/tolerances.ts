@@ -45,6 +45,7 @@ export const CONTRIB_FAMILIES: Record<string, StepTolerances> = {
   muon: OPTAX_STEPS, // ≤ 0.45 (scaleByMuon with dimension numbers: a batch of transposed 4x3 matrices)
   privacy: OPTAX_STEPS, // ≤ 0.014 (noise multiplier 0: per-example clipping and the batch mean)
   sophia: OPTAX_STEPS, // ≤ 0.069
+  galore: OPTAX_STEPS, // ≤ 0.075 (one projection: the sign of a singular vector cancels)
   complex: OPTAX_STEPS, // splitRealAndImaginary (its complex cases are not re-run in float64)
   parameterFree: PARAMETER_FREE,
 };
