@@ -39,6 +39,7 @@ export * from './fused/spec.js';
 export type { KernelIR, Node, NodeOp, OutputRef, ScalarRef } from './fused/trace.js';
 export * from './interop/checkpoint.js';
 export * from './interop/tf-optimizer.js';
+export { nnls, type PowerIterationOptions, powerIteration } from './linear-algebra.js';
 export { globalNorm, type SafeNormOrd, safeNorm, safeRootMeanSquares } from './numerics.js';
 export * from './optimizer.js';
 export { fastPrecision, type Precision } from './precision.js';

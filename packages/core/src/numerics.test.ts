@@ -4,7 +4,7 @@
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { safeNorm, safeRootMeanSquares, scaleGradient } from './index.js';
+import { nnls, powerIteration, safeNorm, safeRootMeanSquares, scaleGradient } from './index.js';
 
 const values = (x: tf.Tensor) => Array.from(x.dataSync());
 
@@ -41,5 +41,26 @@ describe('gradient-safe norms and scaleGradient', () => {
     expect(() => safeNorm(x, Number.NaN)).toThrow('safeNorm: `minNorm` must be a finite number, got NaN');
     expect(() => scaleGradient(x, Number.POSITIVE_INFINITY)).toThrow('scaleGradient: `scale` must be a finite number, got Infinity');
     tf.dispose(x);
+  });
+
+  it('powerIteration takes a linear map on trees and checks its arguments; nothing leaks', () => {
+    const before = tf.memory().numTensors;
+    const d = tf.tensor1d([3, 1, 0.5]);
+    const v0 = { a: tf.tensor1d([1, 1]), b: tf.tensor1d([1]) };
+    const [eig, v] = powerIteration(
+      (x: { a: tf.Tensor; b: tf.Tensor }) => ({ a: tf.mul(x.a, tf.slice(d, 0, 2)), b: tf.mul(x.b, tf.slice(d, 2, 1)) }),
+      {
+        v0,
+        numIters: 200,
+      },
+    );
+    expect(eig.dataSync()[0]).toBeCloseTo(3, 4);
+    expect(Math.abs(v.a.dataSync()[0] as number)).toBeCloseTo(1, 4);
+    expect(() => powerIteration((x: tf.Tensor) => x)).toThrow('powerIteration: `v0` must be given when `matrix` is a function');
+    const [wide, sq, b3] = [tf.ones([2, 3]), tf.ones([2, 2]) as tf.Tensor2D, tf.ones([3])];
+    expect(() => powerIteration(wide)).toThrow(/powerIteration: `matrix` must be a square matrix/);
+    expect(() => nnls(sq, b3, 5)).toThrow(/nnls: `b` must be a vector or matrix with 2 rows/);
+    tf.dispose([d, v0.a, v0.b, eig, v.a, v.b, wide, sq, b3]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
