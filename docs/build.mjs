@@ -29,6 +29,7 @@ export const PAGES = [
   { file: 'schedules.md', nav: 'Schedules' },
   { file: 'performance.md', nav: 'Performance' },
   { file: 'backends.md', nav: 'Backends' },
+  { file: 'architecture.md', nav: 'Architecture' },
 ];
 
 /** A heading's anchor: lower case, punctuation dropped, spaces to hyphens (as GitHub does). */

@@ -1,9 +1,10 @@
 /**
  * Everything this package takes from `@gradtx/core`, in one place: the public
  * API it builds on and the internals (validators, the element-wise spec
- * language) it writes its transforms in. Only this module imports
- * `@gradtx/core`, so a move of those internals to another entry point is a
- * change here alone.
+ * language) it writes its transforms in: the public API from
+ * `@gradtx/core`, the internals from its subpath `@gradtx/core/engine`. Only
+ * this module imports them, so a move of those internals to another entry
+ * point is a change here alone.
  *
  * @module
  */
@@ -13,32 +14,16 @@ export {
   applyUpdates,
   biasCorrection,
   chain,
-  checkBoolean,
-  checkDecay,
-  checkFinite,
-  checkInteger,
-  checkNonNegative,
-  checkPositive,
-  checkScalarOrSchedule,
-  checkScheduleValue,
-  checkStateKeys,
-  checkTransformation,
   type ElementwiseSpec,
   type ElementwiseState,
   elementwise,
-  f32,
   type GradientTransformation,
   identity,
-  initElementwiseState,
   type Mask,
   type Ops,
   type Params,
   partition,
   perExampleGlobalNormClip,
-  referenceUpdate,
-  requireExtra,
-  requireParams,
-  resolveOptions,
   resolveScalar,
   type ScalarOrSchedule,
   safeIncrement,
@@ -56,3 +41,21 @@ export {
   type UpdateExtras,
   type Updates,
 } from '@gradtx/core';
+export {
+  checkBoolean,
+  checkDecay,
+  checkFinite,
+  checkInteger,
+  checkNonNegative,
+  checkPositive,
+  checkScalarOrSchedule,
+  checkScheduleValue,
+  checkStateKeys,
+  checkTransformation,
+  f32,
+  initElementwiseState,
+  referenceUpdate,
+  requireExtra,
+  requireParams,
+  resolveOptions,
+} from '@gradtx/core/engine';

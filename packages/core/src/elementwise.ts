@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type GradientTransformation, MAX_COUNT, type Params, safeIncrement, type Updates } from './base.js';
-import { combineReduction, reduceLeaf, tfOps } from './fused/reference.js';
-import type { ElementwiseSpec } from './fused/spec.js';
+import { combineReduction, reduceLeaf, tfOps } from './lang/reference.js';
+import type { ElementwiseSpec } from './lang/spec.js';
 import { assertSameShapes, describe, treeFlatten, treeMap, treeUnflatten } from './tree.js';
 import { checkFloatTree, checkStateKeys, requireParams } from './validate.js';
 

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { f32 } from './fused/spec.js';
+import { f32 } from './lang/spec.js';
 import { treeMap } from './tree.js';
 import { treeNorm, treeVdot } from './tree-utils.js';
 import { checkInteger, checkNonNegative, resolveOptions, showValue } from './validate.js';

@@ -2,14 +2,14 @@
  * The donating step shared by the two owners of params and state,
  * `createOptimizer` and `asTfOptimizer`: each step donates the params and the
  * state, so the fused engine updates them in place, and after a step that
- * wrote everything in place the next steps replay it (the fast path).
+ * wrote everything in place the next steps replay it (`fused/replay.ts`).
  *
  * @module
  */
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
-import { currentDevice, runStep } from './fused/engine.js';
-import { FastStep } from './fused/fast.js';
-import { isFusedEnabled } from './fused/runtime.js';
+import { currentDevice, isFusedEnabled } from './fused/registry.js';
+import { ReplayedStep } from './fused/replay.js';
+import { runStep } from './fused/step.js';
 
 /** How a {@link DonatingStepper} steps. */
 export interface StepperOptions {
@@ -29,19 +29,19 @@ export interface StepperOptions {
  * Internal: the engine of `createOptimizer` and `asTfOptimizer`.
  */
 export class DonatingStepper<S> {
-  private fast: FastStep | null = null;
+  private replayed: ReplayedStep | null = null;
 
   constructor(
     private readonly tx: GradientTransformation<S>,
     private readonly options: StepperOptions,
   ) {}
 
-  /** One step: `tx.update(grads, state, params)` and `applyUpdates`, on the fast path when the last step allows it. */
+  /** One step: `tx.update(grads, state, params)` and `applyUpdates`, replaying the last step when it allows it. */
   step(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, S] {
-    if (this.fast !== null) {
-      const out = isFusedEnabled() && this.fast.on(currentDevice()) ? this.fast.step(grads, state, params) : null;
+    if (this.replayed !== null) {
+      const out = isFusedEnabled() && this.replayed.on(currentDevice()) ? this.replayed.step(grads, state, params) : null;
       if (out !== null) return out as [Params, S];
-      this.fast = null;
+      this.replayed = null;
     }
     const { by, fused, inPlace } = this.options;
     return runStep(
@@ -57,7 +57,7 @@ export class DonatingStepper<S> {
         by,
         capture: inPlace
           ? (c) => {
-              this.fast = new FastStep(c);
+              this.replayed = new ReplayedStep(c);
             }
           : undefined,
       },

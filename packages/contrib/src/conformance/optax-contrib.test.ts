@@ -129,7 +129,7 @@ describe(`optax.contrib conformance: tx.update (${fixture.source})`, () => {
 function opaqueStages(tx: core.GradientTransformation): number {
   const f = tx.fusion;
   if (f === undefined) return 1;
-  return f.kind === 'elementwise' ? 0 : f.parts.reduce((n, part) => n + opaqueStages(part), 0);
+  return f.kind === 'elementwise' ? 0 : f.children.reduce((n, [, member]) => n + opaqueStages(member), 0);
 }
 
 /** A case that also records optax's schedule_free_eval_params after every step. */

@@ -5,9 +5,11 @@
  *
  * @module
  */
+
 import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { biasCorrection, f32 } from '../fused/spec.js';
+import { correctedFirstMoment, updateMoment } from '../lang/moments.js';
+import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 
 /** Options of {@link scaleByAdam}. */
@@ -77,9 +79,9 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       epsRoot,
     }),
     body(m, { u, mu, nu }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
-      const nu1 = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
-      const muHat = nesterov ? m.add(m.mul(k.b1, m.div(mu1, k.bc1Next)), m.mul(k.omb1, m.div(u, k.bc1))) : m.div(mu1, k.bc1);
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
+      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
+      const muHat = correctedFirstMoment(m, mu1, u, k, nesterov);
       const nuHat = m.div(nu1, k.bc2);
       return { u: m.div(muHat, m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps)), mu: mu1, nu: nu1 };
     },
@@ -194,8 +196,8 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
       };
     },
     body(m, { u, mu, nu, nuMax }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
-      const nu1 = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
+      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
       const muHat = m.div(mu1, k.bc1);
       let nuMax1: typeof u;
       let v: typeof u;
@@ -261,7 +263,7 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
       eps,
     }),
     body(m, { u, mu, nu }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
       const nu1 = m.max(m.add(m.abs(u), k.eps), m.mul(k.b2, nu));
       return { u: m.div(m.div(mu1, k.bc1), nu1), mu: mu1, nu: nu1 };
     },
@@ -387,9 +389,9 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
       };
     },
     body(m, { u, mu, nu }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
-      const nu1 = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
-      const muHat = nesterov ? m.add(m.mul(k.b1, m.div(mu1, k.bc1Next)), m.mul(k.omb1, m.div(u, k.bc1))) : m.div(mu1, k.bc1);
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
+      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
+      const muHat = correctedFirstMoment(m, mu1, u, k, nesterov);
       const nuHat = m.div(nu1, k.bc2);
       const adaptive = m.div(m.mul(k.r, muHat), m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps));
       return { u: m.select(m.gt(k.rectified, m.c(0)), adaptive, muHat), mu: mu1, nu: nu1 };

@@ -3,9 +3,11 @@
  *
  * @module
  */
+
 import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { f32, type Ops } from '../fused/spec.js';
+import { updateMoment } from '../lang/moments.js';
+import { f32, type Ops } from '../lang/spec.js';
 import { checkDecay, checkFinite, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 
 /**
@@ -82,12 +84,12 @@ export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransform
     needsParams: false,
     scalars: () => ({ b1, b2, omb1: f32(1 - b1), omb2: f32(1 - b2), smoothBeta }),
     body(m, { u, mu }, k) {
-      const c = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const c = updateMoment(m, u, mu, k.b1, k.omb1);
       let out: typeof u;
       if (mode === 'hard') out = m.sign(c);
       else if (mode === 'smooth') out = tanhOf(m, m.mul(k.smoothBeta, c));
       else out = m.select(m.lt(m.abs(c), m.c(1)), c, m.sign(c));
-      return { u: out, mu: m.add(m.mul(k.omb2, u), m.mul(k.b2, mu)) };
+      return { u: out, mu: updateMoment(m, u, mu, k.b2, k.omb2) };
     },
   });
 }

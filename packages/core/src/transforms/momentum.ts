@@ -4,9 +4,11 @@
  *
  * @module
  */
+
 import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { biasCorrection, f32 } from '../fused/spec.js';
+import { updateMoment } from '../lang/moments.js';
+import { biasCorrection, f32 } from '../lang/spec.js';
 import {
   checkBoolean,
   checkDecay,
@@ -105,7 +107,7 @@ export function ema(decay: number, options: EmaOptions = {}): GradientTransforma
       bc: debias ? biasCorrection(decay, safeIncrement(count)) : 1,
     }),
     body(m, x, k) {
-      const ema1 = m.add(m.mul(k.omd, x.u), m.mul(k.decay, x.ema));
+      const ema1 = updateMoment(m, x.u, x.ema, k.decay, k.omd);
       return { u: debias ? m.div(ema1, k.bc) : ema1, ema: ema1 };
     },
   });

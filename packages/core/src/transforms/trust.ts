@@ -7,7 +7,7 @@
  */
 import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import type { Ops } from '../fused/spec.js';
+import type { Ops } from '../lang/spec.js';
 import { checkFinite, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** optax's `safe_norm` / `safe_root_mean_squares` floor: `n <= lo ? lo : n` (NaN stays NaN). */

@@ -18,8 +18,8 @@
  * @module
  */
 import type { GradientTransformation } from '../base.js';
-import type { ElementwiseSpec, ReductionSpec } from './spec.js';
-import { type KernelIR, TraceError, traceRun } from './trace.js';
+import type { ElementwiseSpec } from '../lang/spec.js';
+import { type KernelIR, TraceError, traceRun } from '../lang/trace.js';
 
 /** One stage of a flattened transformation: an element-wise spec, or an opaque transformation run as it is. */
 export interface Stage {
@@ -33,12 +33,6 @@ export type StateLayout =
   | { readonly kind: 'stage'; readonly stage: number }
   | { readonly kind: 'node'; readonly array: boolean; readonly children: readonly (readonly [number | string, StateLayout])[] };
 
-/** A reduction a fused run needs before its kernel: stage `stage` (index into the plan's stages) reads it as `k[name]`. */
-export interface PlannedReduction {
-  readonly stage: number;
-  readonly spec: ReductionSpec;
-}
-
 /** A step of a plan: a fused run of element-wise stages, or one opaque stage. */
 export type Segment =
   | { readonly kind: 'opaque'; readonly stage: number }
@@ -49,18 +43,18 @@ export type Segment =
       /** Whether the run ends with `p + u` (the last segment). */
       readonly apply: boolean;
       readonly ir: KernelIR;
-      readonly reductions: readonly PlannedReduction[];
       /** Whether no opaque stage follows (outputs may then overwrite donated buffers: a later failure cannot leave them half-updated). */
       readonly last: boolean;
     };
+
+/** A fused run of a plan. */
+export type FusedSegment = Extract<Segment, { kind: 'fused' }>;
 
 /** How a transformation runs on the fused path. */
 export interface Plan {
   readonly stages: readonly Stage[];
   readonly layout: StateLayout;
   readonly segments: readonly Segment[];
-  /** The number of stages that run inside fused kernels. */
-  readonly fusedStages: number;
 }
 
 const plans = new WeakMap<GradientTransformation, Plan>();
@@ -98,12 +92,12 @@ function traceable(spec: ElementwiseSpec): boolean {
   }
 }
 
-/** Flattens `tx` into stages and the layout of its state. */
-function flatten(tx: GradientTransformation, stages: Stage[]): StateLayout {
+/** Collects the stages of `tx` (chains followed down to their members) and returns the layout of its state. */
+function collectStages(tx: GradientTransformation, stages: Stage[]): StateLayout {
   const f = tx.fusion;
-  if (f?.kind === 'chain' && f.children !== undefined) {
+  if (f?.kind === 'chain') {
     const array = f.children.every(([key]) => typeof key === 'number');
-    return { kind: 'node', array, children: f.children.map(([key, child]) => [key, flatten(child, stages)] as const) };
+    return { kind: 'node', array, children: f.children.map(([key, child]) => [key, collectStages(child, stages)] as const) };
   }
   const spec = f?.kind === 'elementwise' && traceable(f.spec) ? f.spec : null;
   stages.push({ tx, spec });
@@ -115,14 +109,13 @@ export function planOf(tx: GradientTransformation): Plan {
   let plan = plans.get(tx);
   if (plan) return plan;
   const stages: Stage[] = [];
-  const layout = flatten(tx, stages);
+  const layout = collectStages(tx, stages);
   const segments: Segment[] = [];
   let run: number[] = [];
   const flush = (apply: boolean): void => {
     if (run.length === 0 && !apply) return;
     const specs = run.map((i) => (stages[i] as Stage).spec as ElementwiseSpec);
-    const reductions = run.flatMap((i) => ((stages[i] as Stage).spec?.reductions ?? []).map((spec) => ({ stage: i, spec })));
-    segments.push({ kind: 'fused', stages: run, apply, ir: traceCached(specs, apply), reductions, last: false });
+    segments.push({ kind: 'fused', stages: run, apply, ir: traceCached(specs, apply), last: false });
     run = [];
   };
   stages.forEach((stage, i) => {
@@ -137,12 +130,7 @@ export function planOf(tx: GradientTransformation): Plan {
   flush(true);
   const lastOpaque = segments.map((s) => s.kind).lastIndexOf('opaque');
   const final = segments.map((s, i) => (s.kind === 'fused' && i > lastOpaque ? { ...s, last: true } : s));
-  plan = {
-    stages,
-    layout,
-    segments: final,
-    fusedStages: final.reduce((n, s) => n + (s.kind === 'fused' ? s.stages.length : 0), 0),
-  };
+  plan = { stages, layout, segments: final };
   plans.set(tx, plan);
   return plan;
 }

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { KernelIR, Node } from './trace.js';
+import type { KernelIR, Node, NodeOp } from '../../lang/trace.js';
 
 /** A compiled JS kernel (see the module comment for the arguments). */
 export type JsKernel = (
@@ -33,86 +33,73 @@ function literal(x: number): string {
   return `(${String(x)})`;
 }
 
+/** What a node's printer needs besides its arguments: the per-leaf scalars' positions. */
+interface JsContext {
+  /** IR scalar index → its position among the per-leaf scalars. */
+  readonly leafScalar: ReadonlyMap<number, number>;
+  readonly perLeafScalars: number;
+}
+
+/** Prints one node's expression from the names of its arguments. */
+type Print = (a: readonly string[], n: Node, c: JsContext) => string;
+
+/** Every op as a JS expression; arithmetic rounds through `fr` (`Math.fround`), as tfjs's cpu kernels store float32. */
+const JS: Readonly<Record<NodeOp, Print>> = {
+  input: (_a, n) => `a${n.index}[i]`,
+  scalar: (_a, n, c) => {
+    const ls = c.leafScalar.get(n.index as number);
+    return ls === undefined ? `K[${n.index}]` : `KL[l * ${c.perLeafScalars} + ${ls}]`;
+  },
+  const: (_a, n) => literal(n.value as number),
+  add: ([a, b]) => `fr(${a} + ${b})`,
+  sub: ([a, b]) => `fr(${a} - ${b})`,
+  mul: ([a, b]) => `fr(${a} * ${b})`,
+  div: ([a, b]) => `fr(${a} / ${b})`,
+  max: ([a, b]) => `Math.max(${a}, ${b})`,
+  min: ([a, b]) => `Math.min(${a}, ${b})`,
+  neg: ([a]) => `-${a}`,
+  abs: ([a]) => `Math.abs(${a})`,
+  sqrt: ([a]) => `fr(Math.sqrt(${a}))`,
+  square: ([a]) => `fr(${a} * ${a})`,
+  sign: ([a]) => `(${a} > 0 ? 1 : ${a} < 0 ? -1 : ${a} === ${a} ? 0 : ${a})`,
+  exp: ([a]) => `fr(Math.exp(${a}))`,
+  log: ([a]) => `fr(Math.log(${a}))`,
+  lt: ([a, b]) => `(${a} < ${b})`,
+  le: ([a, b]) => `(${a} <= ${b})`,
+  gt: ([a, b]) => `(${a} > ${b})`,
+  ge: ([a, b]) => `(${a} >= ${b})`,
+  eq: ([a, b]) => `(${a} === ${b})`,
+  and: ([a, b]) => `(${a} && ${b})`,
+  or: ([a, b]) => `(${a} || ${b})`,
+  not: ([a]) => `!${a}`,
+  isNaN: ([a]) => `(${a} !== ${a})`,
+  isFinite: ([a]) => `(${a} - ${a} === 0)`,
+  select: ([c, a, b]) => `(${c} ? ${a} : ${b})`,
+  toFloat: ([a]) => `(${a} ? 1 : 0)`,
+};
+
+/** Which nodes are the same for every element of a leaf but change from leaf to leaf (they read a per-leaf scalar). */
+function perLeafNodes(ir: KernelIR, leafScalar: ReadonlyMap<number, number>): boolean[] {
+  const perLeaf = ir.nodes.map(() => false);
+  ir.nodes.forEach((n, id) => {
+    perLeaf[id] = (n.op === 'scalar' && leafScalar.has(n.index as number)) || n.args.some((a) => perLeaf[a]);
+  });
+  return perLeaf;
+}
+
 /** The body of a function (for `new Function`) that returns the kernel of `ir`. */
 export function jsKernelSource(ir: KernelIR): string {
   const leafScalar = new Map<number, number>();
   ir.scalars.forEach((s, i) => {
     if (s.source === 'leaf') leafScalar.set(i, leafScalar.size);
   });
-  const nls = leafScalar.size;
-  // which uniform nodes depend on a per-leaf scalar
-  const perLeaf = ir.nodes.map(() => false);
-  ir.nodes.forEach((n, id) => {
-    perLeaf[id] = (n.op === 'scalar' && leafScalar.has(n.index as number)) || n.args.some((a) => perLeaf[a]);
-  });
+  const c: JsContext = { leafScalar, perLeafScalars: leafScalar.size };
+  const perLeaf = perLeafNodes(ir, leafScalar);
   const v = (id: number) => `v${id}`;
-  const expr = (n: Node): string => {
-    const [a, b, c] = n.args.map(v) as [string, string, string];
-    switch (n.op) {
-      case 'input':
-        return `a${n.index}[i]`;
-      case 'scalar': {
-        const ls = leafScalar.get(n.index as number);
-        return ls === undefined ? `K[${n.index}]` : `KL[l * ${nls} + ${ls}]`;
-      }
-      case 'const':
-        return literal(n.value as number);
-      case 'add':
-        return `fr(${a} + ${b})`;
-      case 'sub':
-        return `fr(${a} - ${b})`;
-      case 'mul':
-        return `fr(${a} * ${b})`;
-      case 'div':
-        return `fr(${a} / ${b})`;
-      case 'max':
-        return `Math.max(${a}, ${b})`;
-      case 'min':
-        return `Math.min(${a}, ${b})`;
-      case 'neg':
-        return `-${a}`;
-      case 'abs':
-        return `Math.abs(${a})`;
-      case 'sqrt':
-        return `fr(Math.sqrt(${a}))`;
-      case 'square':
-        return `fr(${a} * ${a})`;
-      case 'sign':
-        return `(${a} > 0 ? 1 : ${a} < 0 ? -1 : ${a} === ${a} ? 0 : ${a})`;
-      case 'exp':
-        return `fr(Math.exp(${a}))`;
-      case 'log':
-        return `fr(Math.log(${a}))`;
-      case 'lt':
-        return `(${a} < ${b})`;
-      case 'le':
-        return `(${a} <= ${b})`;
-      case 'gt':
-        return `(${a} > ${b})`;
-      case 'ge':
-        return `(${a} >= ${b})`;
-      case 'eq':
-        return `(${a} === ${b})`;
-      case 'and':
-        return `(${a} && ${b})`;
-      case 'or':
-        return `(${a} || ${b})`;
-      case 'not':
-        return `!${a}`;
-      case 'isNaN':
-        return `(${a} !== ${a})`;
-      case 'isFinite':
-        return `(${a} - ${a} === 0)`;
-      case 'select':
-        return `(${a} ? ${b} : ${c})`;
-      case 'toFloat':
-        return `(${a} ? 1 : 0)`;
-    }
-  };
   const lines: string[] = [];
   const emit = (pred: (n: Node, id: number) => boolean, indent: string) => {
     ir.nodes.forEach((n, id) => {
-      if (pred(n, id)) lines.push(`${indent}const ${v(id)} = ${expr(n)};`);
+      if (pred(n, id)) lines.push(`${indent}const ${v(id)} = ${JS[n.op](n.args.map(v), n, c)};`);
     });
   };
   lines.push("'use strict';", 'return function kernel(L, ns, ins, outs, K, KL) {', '  const fr = Math.fround;');

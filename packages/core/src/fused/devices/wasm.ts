@@ -15,9 +15,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { codegenGeneration, type Device, jsKernel, type Launch, leafScalarCount, wasmModule } from './runtime.js';
-import type { KernelIR } from './trace.js';
-import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-codegen.js';
+import type { PartialOp } from '../../lang/reductions.js';
+import type { KernelIR } from '../../lang/trace.js';
+import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
+import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
+import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
+import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
 
 interface WasmData {
   id: number;
@@ -39,17 +42,19 @@ interface WasmBackendLike extends tf.KernelBackend {
 }
 
 type Exports = { run: (table: number, count: number, scalars: number) => void };
-type Reducers = {
-  sumSq: (p: number, n: number) => number;
-  sum: (p: number, n: number) => number;
-  maxAbs: (p: number, n: number) => number;
-};
+type Reducers = Record<PartialOp, (p: number, n: number) => number>;
 
 /** The memory of a wasm backend, or `null` when it cannot be found (a tfjs version with another layout). */
 export function wasmMemoryOf(backend: tf.KernelBackend): WebAssembly.Memory | null {
   const w = (backend as WasmBackendLike).wasm;
   const m = w?.asm?.memory ?? w?.wasmMemory;
   return m instanceof WebAssembly.Memory ? m : null;
+}
+
+/** The fused device of a tfjs `wasm` backend, or `null` when its memory cannot be found (for {@link registerFusedDevice}). */
+export function wasmDeviceOf(backend: tf.KernelBackend): WasmDevice | null {
+  const memory = wasmMemoryOf(backend);
+  return memory === null ? null : new WasmDevice(backend, memory);
 }
 
 /** The fused device of a `wasm` backend. */
@@ -87,7 +92,7 @@ export class WasmDevice implements Device {
     return this.b.dataIdMap.get(t.dataId)?.refCount === 1;
   }
 
-  record(t: tf.Tensor): WasmData | undefined {
+  dataRecord(t: tf.Tensor): { readonly refCount: number } | undefined {
     return this.b.dataIdMap.get(t.dataId);
   }
 
@@ -104,7 +109,7 @@ export class WasmDevice implements Device {
     return this.reducers;
   }
 
-  partial(op: 'sumSq' | 'sum' | 'maxAbs', t: tf.Tensor): number {
+  partial(op: PartialOp, t: tf.Tensor): number {
     const n = t.size;
     const at = this.data(t).memoryOffset;
     const r = this.reduction();
@@ -178,7 +183,7 @@ export class WasmDevice implements Device {
   }
 
   /** The launch `inner`, followed by {@link forgetCaches} on the params column (if the kernel writes params). */
-  private withParamsRefreshed(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], inner: Launch): Launch {
+  private withParamsRefreshed(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], inner: KernelLaunch): KernelLaunch {
     const k = ir.outputs.findIndex((o) => o.name === 'p');
     if (k < 0) return inner;
     const column = ir.inputs.length + k;
@@ -195,15 +200,15 @@ export class WasmDevice implements Device {
     };
   }
 
-  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
-    return this.withParamsRefreshed(ir, columns, this.rawLaunch(ir, columns));
+  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): Launch {
+    return hostReducedLaunch(ir, columns, this.withParamsRefreshed(ir, columns, this.kernelLaunch(ir, columns)), reductions, this);
   }
 
-  private rawLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
+  private kernelLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): KernelLaunch {
     const inst = this.instance(ir);
     const L = columns[0]?.length ?? 0;
     const A = columns.length;
-    const nls = leafScalarCount(ir);
+    const perLeafScalars = leafScalarCount(ir);
     if (inst === null) return this.jsLaunch(ir, columns);
     // the table, kept in JS and copied into the heap at each run
     const words = entryBytes(ir) / 4;
@@ -225,7 +230,8 @@ export class WasmDevice implements Device {
     return {
       setColumn,
       run: (scalars, leafScalars) => {
-        for (let l = 0; l < L; l++) for (let s = 0; s < nls; s++) imageF[l * words + 1 + A + s] = leafScalars[l * nls + s] as number;
+        for (let l = 0; l < L; l++)
+          for (let s = 0; s < perLeafScalars; s++) imageF[l * words + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
         const scalBytes = Math.ceil((4 * scalars.length) / 16) * 16;
         const base = this.scratchFor(scalBytes + image.byteLength);
         // views after the allocation (the heap may have grown)
@@ -239,7 +245,7 @@ export class WasmDevice implements Device {
   }
 
   /** A launch of the JS kernel over views of the heap (IRs with `exp`/`log`, or no WebAssembly SIMD). */
-  private jsLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
+  private jsLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): KernelLaunch {
     const js = jsKernel(ir);
     if (js === null) throw new Error('gradtx: no kernel for this backend (code generation is blocked)');
     const cols = columns.map((c) => [...c]);

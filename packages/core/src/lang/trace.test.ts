@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { chain } from '../combine.js';
 import { elementwise } from '../elementwise.js';
+import { jsKernelSource } from '../fused/devices/js-printer.js';
+import { Bytes } from '../fused/devices/wasm-assembler.js';
+import { planOf } from '../fused/plan.js';
 import { expectTracesClose, randomArrays, rng, runFused, runReference } from '../test-utils/fused.js';
 import { scaleByAdam } from '../transforms/adam.js';
 import { scale } from '../transforms/scaling.js';
-import { planOf } from './compile.js';
-import { jsKernelSource } from './js-codegen.js';
 import type { ElementwiseSpec } from './spec.js';
 import { TraceError, traceRun } from './trace.js';
-import { Bytes } from './wasm-emit.js';
 
 const specOf = (tx: { fusion?: unknown }) => (tx.fusion as { spec: ElementwiseSpec }).spec;
 

@@ -12,36 +12,13 @@
  */
 import type { ElementwiseSpec, Ops, ReductionSpec } from './spec.js';
 
-/** The operations of the graph. `input`, `scalar` and `const` are leaves. */
-export type NodeOp =
-  | 'input'
-  | 'scalar'
-  | 'const'
-  | 'add'
-  | 'sub'
-  | 'mul'
-  | 'div'
-  | 'max'
-  | 'min'
-  | 'neg'
-  | 'abs'
-  | 'sqrt'
-  | 'square'
-  | 'sign'
-  | 'exp'
-  | 'log'
-  | 'lt'
-  | 'le'
-  | 'gt'
-  | 'ge'
-  | 'eq'
-  | 'and'
-  | 'or'
-  | 'not'
-  | 'isNaN'
-  | 'isFinite'
-  | 'select'
-  | 'toFloat';
+/**
+ * The operations of the graph: every operation of {@link Ops} but the
+ * constant `c`, plus the leaves `input`, `scalar` and `const` and `toFloat`
+ * (a mask used as a float). A new op in {@link Ops} is a new `NodeOp`, and
+ * every printer's table fails to type-check until it has an entry for it.
+ */
+export type NodeOp = 'input' | 'scalar' | 'const' | 'toFloat' | Exclude<keyof Ops<unknown>, 'c'>;
 
 /** One node of the graph; `args` are indices of earlier nodes. */
 export interface Node {
@@ -87,8 +64,6 @@ export interface KernelIR {
   readonly scalars: readonly ScalarRef[];
   /** Outputs that a kernel computes (slots the body leaves unchanged are not listed). */
   readonly outputs: readonly OutputRef[];
-  /** Slots that the run leaves as they are: `s<i>:<slot>` (the caller keeps or copies them). */
-  readonly unchanged: readonly string[];
   /** Whether any node uses `exp` or `log` (which have no SIMD instruction). */
   readonly transcendental: boolean;
   readonly signature: string;
@@ -120,7 +95,6 @@ class Graph {
   private readonly memo = new Map<string, number>();
   readonly inputs: string[] = [];
   readonly scalars: ScalarRef[] = [];
-  transcendental = false;
 
   private add(node: Node, key: string): Expr {
     let id = this.memo.get(key);
@@ -151,7 +125,6 @@ class Graph {
 
   node(op: NodeOp, args: readonly Expr[], mask: boolean): Expr {
     const ids = args.map((a) => this.own(a, op).id);
-    if (op === 'exp' || op === 'log') this.transcendental = true;
     const uniform = ids.every((i) => (this.nodes[i] as Node).uniform);
     return this.add({ op, args: ids, mask, uniform }, `${op}(${ids.join(',')})`);
   }
@@ -275,15 +248,12 @@ function finish(g: Graph, outs: readonly [string, Expr][]): KernelIR {
     live[id] = 1;
     for (const a of (g.nodes[id] as Node).args) mark(a);
   };
-  const unchanged: string[] = [];
   const kept: [string, number][] = [];
   for (const [name, e] of outs) {
     const n = g.nodes[e.id] as Node;
-    if (n.op === 'input' && g.inputs[n.index as number] === name) unchanged.push(name);
-    else {
-      kept.push([name, e.id]);
-      mark(e.id);
-    }
+    if (n.op === 'input' && g.inputs[n.index as number] === name) continue; // a slot the run leaves as it is
+    kept.push([name, e.id]);
+    mark(e.id);
   }
   // inputs and scalars keep only the live ones, renumbered in order of first use
   const remap = new Int32Array(g.nodes.length).fill(-1);
@@ -310,7 +280,6 @@ function finish(g: Graph, outs: readonly [string, Expr][]): KernelIR {
     inputs,
     scalars,
     outputs,
-    unchanged,
     transcendental: nodes.some((n) => n.op === 'exp' || n.op === 'log'),
     signature,
   };

@@ -12,36 +12,25 @@ export const WT = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as 
 /** A value type (one of {@link WT}). */
 export type ValType = (typeof WT)[keyof typeof WT];
 
-/** Plain (one-byte) opcodes used by the code generators. */
+/** Plain (one-byte) opcodes: those the printers and the assembler emit, no more. */
 export const OP = {
   block: 0x02,
   loop: 0x03,
-  if: 0x04,
-  else: 0x05,
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
-  return: 0x0f,
   call: 0x10,
-  drop: 0x1a,
   select: 0x1b,
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
   i32Load: 0x28,
   f32Load: 0x2a,
-  f64Load: 0x2b,
-  i32Store: 0x36,
   f32Store: 0x38,
-  f64Store: 0x39,
   i32Const: 0x41,
   f32Const: 0x43,
   f64Const: 0x44,
   i32Eqz: 0x45,
-  i32Eq: 0x46,
-  i32Ne: 0x47,
-  i32LtU: 0x49,
-  i32GtU: 0x4b,
   i32GeU: 0x4f,
   f32Eq: 0x5b,
   f32Ne: 0x5c,
@@ -49,16 +38,12 @@ export const OP = {
   f32Gt: 0x5e,
   f32Le: 0x5f,
   f32Ge: 0x60,
-  f64Lt: 0x63,
-  f64Gt: 0x64,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32And: 0x71,
   i32Or: 0x72,
-  i32Xor: 0x73,
   i32Shl: 0x74,
-  i32ShrU: 0x76,
   f32Abs: 0x8b,
   f32Neg: 0x8c,
   f32Sqrt: 0x91,
@@ -69,13 +54,11 @@ export const OP = {
   f32Min: 0x96,
   f32Max: 0x97,
   f64Add: 0xa0,
-  f64Mul: 0xa2,
   f32ConvertI32U: 0xb3,
-  f32DemoteF64: 0xb6,
   f64PromoteF32: 0xbb,
 } as const;
 
-/** SIMD opcodes (after the 0xFD prefix). */
+/** SIMD opcodes (after the 0xFD prefix) that the printers emit. */
 export const SIMD = {
   v128Load: 0x00,
   v128Store: 0x0b,
@@ -93,12 +76,9 @@ export const SIMD = {
   f32x4Ge: 0x46,
   v128Not: 0x4d,
   v128And: 0x4e,
-  v128AndNot: 0x4f,
   v128Or: 0x50,
-  v128Xor: 0x51,
   v128Bitselect: 0x52,
   f64x2PromoteLowF32x4: 0x5f,
-  i32x4Neg: 0xa1,
   f32x4Abs: 0xe0,
   f32x4Neg: 0xe1,
   f32x4Sqrt: 0xe3,
@@ -109,7 +89,6 @@ export const SIMD = {
   f32x4Min: 0xe8,
   f32x4Max: 0xe9,
   f64x2Add: 0xf0,
-  f64x2Mul: 0xf2,
 } as const;
 
 /** A growable byte buffer with the binary format's encodings. */

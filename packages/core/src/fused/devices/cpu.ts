@@ -22,10 +22,13 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { JsKernel } from './js-codegen.js';
-import { codegenGeneration, type Device, jsKernel, type Launch, leafScalarCount, wasmModule } from './runtime.js';
-import type { KernelIR } from './trace.js';
-import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-codegen.js';
+import type { PartialOp } from '../../lang/reductions.js';
+import type { KernelIR } from '../../lang/trace.js';
+import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
+import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
+import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
+import type { JsKernel } from './js-printer.js';
+import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
 
 interface CpuData {
   values: Float32Array;
@@ -56,7 +59,7 @@ interface Staged {
 
 const staged = new Map<string, Staged | null>();
 
-type Reducers = Record<'sumSq' | 'sum' | 'maxAbs', (ptr: number, n: number) => number>;
+type Reducers = Record<PartialOp, (ptr: number, n: number) => number>;
 let reducer: { fns: Reducers; f32: Float32Array } | null | undefined;
 let reducerGeneration = -1;
 
@@ -122,7 +125,7 @@ function runStaged(
   L: number,
   scalars: Float64Array,
   leafScalars: Float64Array,
-  nls: number,
+  perLeafScalars: number,
 ): void {
   const { f32, i32, regions, stride, tableAt } = k;
   const A = regions.length;
@@ -168,7 +171,7 @@ function runStaged(
       const e = (tableAt + count * stride) / 4;
       i32[e] = len;
       for (let j = 0; j < A; j++) i32[e + 1 + j] = ((regions[j] as number) + fill) * 4;
-      for (let s = 0; s < nls; s++) f32[e + 1 + A + s] = leafScalars[l * nls + s] as number;
+      for (let s = 0; s < perLeafScalars; s++) f32[e + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
       pendLeaf.push(l);
       pendAt.push(at);
       pendLen.push(len);
@@ -180,6 +183,11 @@ function runStaged(
     }
   }
   flush();
+}
+
+/** The fused device of a tfjs `cpu` backend, or `null` when its arrays cannot be reached (for {@link registerFusedDevice}). */
+export function cpuDeviceOf(backend: tf.KernelBackend): CpuDevice | null {
+  return typeof (backend as unknown as { data?: unknown }).data === 'object' ? new CpuDevice(backend) : null;
 }
 
 /** The fused device of a `cpu` backend. */
@@ -210,7 +218,7 @@ export class CpuDevice implements Device {
     return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
   }
 
-  record(t: tf.Tensor): CpuData | undefined {
+  dataRecord(t: tf.Tensor): { readonly refCount: number } | undefined {
     return this.b.data.get(t.dataId);
   }
 
@@ -220,7 +228,7 @@ export class CpuDevice implements Device {
     return tf.engine().makeTensorFromDataId(dataId as never, shape as number[], 'float32', this.backend);
   }
 
-  partial(op: 'sumSq' | 'sum' | 'maxAbs', t: tf.Tensor): number {
+  partial(op: PartialOp, t: tf.Tensor): number {
     const a = this.values(t);
     const n = a.length;
     const r = stagedReducer();
@@ -267,10 +275,15 @@ export class CpuDevice implements Device {
     return jsKernel(ir) !== null;
   }
 
-  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): Launch {
+  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): Launch {
+    return hostReducedLaunch(ir, columns, this.kernelLaunch(ir, columns), reductions, this);
+  }
+
+  /** The kernel of `ir` bound to `columns`, without reductions: the staged SIMD kernel, or the JS loop. */
+  kernelLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): KernelLaunch {
     const cols = columns.map((c) => c.map((t) => this.values(t)));
     const L = columns[0]?.length ?? 0;
-    const nls = leafScalarCount(ir);
+    const perLeafScalars = leafScalarCount(ir);
     const nIn = ir.inputs.length;
     const staged = ir.transcendental ? null : stagedKernel(ir);
     const js = staged === null ? jsKernel(ir) : null;
@@ -288,7 +301,7 @@ export class CpuDevice implements Device {
         return true;
       },
       run: (scalars, leafScalars) => {
-        if (staged !== null) runStaged(staged, nIn, cols, L, scalars, leafScalars, nls);
+        if (staged !== null) runStaged(staged, nIn, cols, L, scalars, leafScalars, perLeafScalars);
         else (js as JsKernel)(L, ns, cols.slice(0, nIn), cols.slice(nIn), scalars, leafScalars);
       },
     };

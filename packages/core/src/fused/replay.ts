@@ -1,27 +1,32 @@
 /**
- * The optimizer's fast path: repeats a step that wrote every output in place,
+ * The optimizer's replayed steps: repeats a step that wrote every output in place,
  * without re-validating or re-flattening what the optimizer owns.
  *
  * After a fused step of a single fused run (no opaque stage) that updated the
  * params and the state in place, the next step has the same tensors, the
  * same tree structure and the same kernel launch; only the gradients, the
- * step counts and the scalars change. {@link FastStep.step} checks what can
+ * step counts and the scalars change. {@link ReplayedStep.step} checks what can
  * change between steps (the gradients' structure, shapes and dtypes; that the
- * owned buffers are still exclusive, e.g. nobody took a `tf.clone` of a
- * param; that the state and params are the objects it returned) and runs the
- * kernel; when a check fails it returns null and the caller takes the general
- * path, which raises the usual errors.
+ * owned tensors still hold their buffers; that the state and params are the
+ * objects it returned) and runs the launch, which refuses when a buffer it
+ * writes is shared (e.g. somebody took a `tf.clone` of a param); when a
+ * check fails it returns null and the caller takes the general path, which
+ * raises the usual errors.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MAX_COUNT, type Params, safeIncrement, type Updates } from '../base.js';
+import type { ElementwiseSpec } from '../lang/spec.js';
 import { isNode, isPlainObject } from '../tree.js';
-import { Abort, buildState, type Captured, fusedStats, segmentScalars } from './engine.js';
-import type { ElementwiseSpec } from './spec.js';
+import { FallBack } from './fall-back.js';
+import type { Captured } from './request.js';
+import { segmentScalars } from './scalars.js';
+import { buildState } from './state-layout.js';
+import { fusedStats } from './stats.js';
 
 /** Collects the leaves of `tree` into `out` if its structure is `def` (a treedef of `treeFlatten`); false otherwise. */
-function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {
+function leavesLike(def: unknown, tree: unknown, out: unknown[]): boolean {
   if (def === null || def === undefined) return tree === null || tree === undefined;
   if (def === '*') {
     if (isNode(tree) || tree === null || tree === undefined) return false;
@@ -30,26 +35,25 @@ function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {
   }
   if (Array.isArray(def)) {
     if (!Array.isArray(tree) || tree.length !== def.length) return false;
-    for (let i = 0; i < def.length; i++) if (!flattenLike(def[i], tree[i], out)) return false;
+    for (let i = 0; i < def.length; i++) if (!leavesLike(def[i], tree[i], out)) return false;
     return true;
   }
   if (!isPlainObject(tree)) return false;
   const keys = Object.keys(def as object).sort();
   if (Object.keys(tree).length !== keys.length) return false;
   for (const k of keys) {
-    if (!Object.hasOwn(tree, k) || !flattenLike((def as Record<string, unknown>)[k], tree[k], out)) return false;
+    if (!Object.hasOwn(tree, k) || !leavesLike((def as Record<string, unknown>)[k], tree[k], out)) return false;
   }
   return true;
 }
 
 /** A repeatable in-place step (see the module comment). */
-export class FastStep {
+export class ReplayedStep {
   private params: Params;
   private state: unknown;
   private readonly stageStates: Record<string, unknown>[];
   private readonly owned: tf.Tensor[];
   private readonly ownedIds: object[];
-  private readonly records: { readonly refCount: number }[];
   private readonly sizes: Int32Array;
   private readonly ownedSet: Set<object>;
   private readonly shapes: (readonly number[])[];
@@ -71,13 +75,12 @@ export class FastStep {
     this.owned = owned;
     this.ownedIds = owned.map((t) => t.dataId);
     this.ownedSet = new Set(this.ownedIds);
-    this.records = owned.map((t) => c.device.record(t) as { refCount: number });
     this.sizes = Int32Array.from(c.ps, (t) => t.size);
     this.shapes = c.ps.map((t) => t.shape);
     this.uColumn = c.seg.ir.inputs.indexOf('u');
   }
 
-  /** Whether this fast path belongs to `device` (the backend has not changed). */
+  /** Whether this replayed step belongs to `device` (the backend has not changed). */
   on(device: unknown): boolean {
     return device === this.c.device;
   }
@@ -90,7 +93,7 @@ export class FastStep {
    */
   private holdsOwned(): boolean {
     const current: unknown[] = [];
-    if (!flattenLike(this.c.treedef, this.params, current)) return false;
+    if (!leavesLike(this.c.treedef, this.params, current)) return false;
     this.c.seg.stages.forEach((i) => {
       const spec = this.specs[i] as ElementwiseSpec;
       const st = this.stageStates[i] as Record<string, unknown>;
@@ -108,10 +111,10 @@ export class FastStep {
 
   /** One step for `grads`; null when the general path must run instead (nothing has been changed then). */
   step(grads: Updates, state: unknown, params: Params): [Params, unknown] | null {
-    const { device, seg, plan } = this.c;
+    const { seg, plan } = this.c;
     if (state !== this.state || params !== this.params) return null;
     const gs: tf.Tensor[] = [];
-    if (!flattenLike(this.c.treedef, grads, gs)) return null;
+    if (!leavesLike(this.c.treedef, grads, gs)) return null;
     for (let l = 0; l < gs.length; l++) {
       const g = gs[l] as tf.Tensor;
       if (!(g instanceof tf.Tensor) || g.isDisposed || g.dtype !== 'float32' || g.size !== this.sizes[l]) return null;
@@ -121,38 +124,34 @@ export class FastStep {
       if (this.ownedSet.has(g.dataId)) return null;
     }
     if (!this.holdsOwned()) return null;
-    // owned buffers must still be ours alone (a tf.clone or a reshape of a param shares it)
+    // owned tensors must still hold their buffers (the launch checks that those it writes hold them alone:
+    // a tf.clone or a reshape of a param shares its buffer)
     const owned = this.owned;
     for (let i = 0; i < owned.length; i++) {
       const t = owned[i] as tf.Tensor;
-      if (t.isDisposed || t.dataId !== this.ownedIds[i] || (this.records[i] as { refCount: number }).refCount !== 1) return null;
+      if (t.isDisposed || t.dataId !== this.ownedIds[i]) return null;
     }
     if (this.uColumn >= 0 && !this.c.launch.setColumn(this.uColumn, gs)) return null;
-    if (device.reducesOnDevice === true && this.c.launch.setUpdates !== undefined && !this.c.launch.setUpdates(gs)) return null;
+    if (!this.c.launch.setUpdates(gs)) return null;
     const counts = seg.stages.map((i) => {
       const spec = this.specs[i] as ElementwiseSpec;
       return spec.counted ? ((this.stageStates[i] as Record<string, unknown>).count as number) : 0;
     });
-    let sc: ReturnType<typeof segmentScalars>;
+    let scalars: Float64Array;
     try {
-      sc = segmentScalars(seg, plan, counts, gs, this.c.ps, device);
+      scalars = segmentScalars(seg, plan, counts);
     } catch (e) {
-      if (e instanceof Abort) return null;
+      if (e instanceof FallBack) return null;
       throw e;
     }
-    const { scalars, leafScalars, globalValues } = sc;
-    this.c.launch.run(scalars, leafScalars);
-    seg.stages.forEach((i, j) => {
+    if (!this.c.launch.run(scalars)) return null;
+    seg.stages.forEach((i) => {
       const spec = this.specs[i] as ElementwiseSpec;
       const old = this.stageStates[i] as Record<string, unknown>;
       const next: Record<string, unknown> = spec.counted ? { count: safeIncrement(old.count as number) } : {};
       for (const slot of spec.slots) next[slot.name] = old[slot.name];
-      for (const name of spec.reductionsInState ?? []) {
-        // a device that reduces on its own wrote it already (the launch's target is this tensor)
-        if (device.reducesOnDevice !== true)
-          device.setScalar(old[name] as tf.Tensor, Math.fround((globalValues[j] as Map<string, number>).get(name) ?? 0));
-        next[name] = old[name];
-      }
+      // the launch wrote the reductions kept in the state into these tensors (its targets)
+      for (const name of spec.reductionsInState ?? []) next[name] = old[name];
       this.stageStates[i] = next;
     });
     this.state = buildState(plan.layout, this.stageStates, this.state);

@@ -15,10 +15,10 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GradientTransformation } from '../base.js';
-import { chain, statelessWithTreeMap } from '../combine.js';
-import * as gx from '../index.js';
-import { createOptimizer } from '../optimizer.js';
+import type { GradientTransformation } from '../../base.js';
+import { chain, statelessWithTreeMap } from '../../combine.js';
+import * as gx from '../../index.js';
+import { createOptimizer } from '../../optimizer.js';
 import {
   type ArrayTree,
   discoverFusible,
@@ -30,10 +30,11 @@ import {
   runReference,
   type Trace,
   toTensors,
-} from '../test-utils/fused.js';
-import { arithSpec, expLogSpec, maskSpec, reduceSpec } from '../test-utils/fused-specs.js';
-import { isTensor, treeLeaves } from '../tree.js';
-import { fusedStats, fusedUpdate } from './engine.js';
+} from '../../test-utils/fused.js';
+import { arithSpec, expLogSpec, maskSpec, reduceSpec } from '../../test-utils/fused-specs.js';
+import { isTensor, treeLeaves } from '../../tree.js';
+import { fusedStats } from '../stats.js';
+import { fusedUpdate } from '../step.js';
 
 const WASM_TOL = { rtol: 1e-6, atol: 1e-6 };
 const SHAPES_NO_SCALAR = { a: [7], b: [2, 3], d: [4, 4], e: [9] };

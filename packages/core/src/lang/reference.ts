@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { REDUCTIONS } from './reductions.js';
 import type { Ops, ReductionSpec } from './spec.js';
 
 /** {@link Ops} implemented with tfjs-core ops (the reference path). Masks are bool tensors. */
@@ -38,22 +39,16 @@ export const tfOps: Ops<tf.Tensor> = {
   select: (cond, a, b) => tf.where(cond, a, b),
 };
 
-/** One leaf's contribution to a reduction (a scalar tensor). */
+/** One leaf's partial of reduction `op` (a scalar tensor; see {@link REDUCTIONS}). */
 export function reduceLeaf(op: ReductionSpec['op'], x: tf.Tensor): tf.Scalar {
+  const partial = REDUCTIONS[op].partial;
   // an empty leaf adds nothing (tfjs-webgpu cannot reduce an empty tensor)
-  if (x.size === 0) return tf.scalar(0);
+  if (x.size === 0) return tf.scalar(REDUCTIONS[op].identity);
   // tfjs-wasm accumulates sums in float32; the kernels (and tfjs-cpu) in float64
-  if (op !== 'maxAbs' && tf.getBackend() === 'wasm') return tf.scalar(hostSum(x.dataSync() as Float32Array, op !== 'sum'));
-  switch (op) {
-    case 'l2':
-    case 'sumSq':
-    case 'meanSq':
-      return tf.sum(tf.square(x));
-    case 'sum':
-      return tf.sum(x);
-    case 'maxAbs':
-      return x.size === 0 ? tf.scalar(0) : tf.max(tf.abs(x));
-  }
+  if (partial !== 'maxAbs' && tf.getBackend() === 'wasm') return tf.scalar(hostSum(x.dataSync() as Float32Array, partial === 'sumSq'));
+  if (partial === 'sumSq') return tf.sum(tf.square(x));
+  if (partial === 'sum') return tf.sum(x);
+  return tf.max(tf.abs(x));
 }
 
 /** The float64 sum of `values` (of their float32 squares when `squares`), rounded to float32. */
@@ -67,13 +62,14 @@ function hostSum(values: Float32Array, squares: boolean): number {
 }
 
 /**
- * Combines per-leaf partial reductions into the final value (a scalar tensor).
- * `count` is the number of elements reduced over, all partials together; only
- * `meanSq` reads it (the summed squares are divided by it).
+ * Combines per-leaf partial reductions into the final value (a scalar tensor),
+ * as {@link REDUCTIONS} says. `count` is the number of elements reduced over,
+ * all partials together; only a finish by the mean (`meanSq`) reads it.
  */
 export function combineReduction(op: ReductionSpec['op'], partials: readonly tf.Scalar[], count = 0): tf.Scalar {
-  if (partials.length === 0) return op === 'meanSq' ? tf.scalar(Number.NaN) : tf.scalar(0);
-  const total = op === 'maxAbs' ? tf.max(tf.stack(partials as tf.Scalar[])) : tf.addN(partials as tf.Scalar[]);
-  if (op === 'meanSq') return tf.div(total, tf.scalar(count, 'float32'));
-  return (op === 'l2' ? tf.sqrt(total) : total) as tf.Scalar;
+  const rule = REDUCTIONS[op];
+  if (partials.length === 0) return tf.scalar(rule.finish === 'mean' ? Number.NaN : rule.identity);
+  const total = rule.combine === 'max' ? tf.max(tf.stack(partials as tf.Scalar[])) : tf.addN(partials as tf.Scalar[]);
+  if (rule.finish === 'mean') return tf.div(total, tf.scalar(count, 'float32'));
+  return (rule.finish === 'sqrt' ? tf.sqrt(total) : total) as tf.Scalar;
 }
