@@ -193,12 +193,15 @@ export {
   type SlotSpec,
 } from './lang/spec.js';
 export type { PackedSlot, SlotStorage } from './lang/storage/slot-storage.js';
+export { nnls, type PowerIterationOptions, powerIteration } from './linear-algebra.js';
+export { globalNorm, type SafeNormOrd, safeNorm, safeRootMeanSquares } from './numerics.js';
 export { createOptimizer, createOptimizerDefaults, type Optimizer, type OptimizerOptions } from './optimizer.js';
 export { fastPrecision, type Precision } from './precision.js';
 export { projectionHalfspace, projectionHyperplane, projectionVector } from './projections/affine.js';
 export { type Bound, projectionBox, projectionHypercube, projectionLinfBall, projectionNonNegative } from './projections/box.js';
 export { projectionL2Ball, projectionL2Sphere } from './projections/l2.js';
 export { projectionL1Ball, projectionL1Sphere, projectionSimplex } from './projections/simplex.js';
+export { scaleGradient } from './scale-gradient.js';
 export { type ScaleByAdadeltaOptions, scaleByAdadelta, scaleByAdadeltaDefaults } from './transforms/adadelta.js';
 export {
   type ScaleByAdamaxOptions,
@@ -227,6 +230,7 @@ export {
   scaleByYogi,
   scaleByYogiDefaults,
 } from './transforms/adaptive.js';
+export { applyEvery } from './transforms/apply-every.js';
 export {
   type BacktrackingLinesearchState,
   type ScaleByBacktrackingLinesearchOptions,
