@@ -31,6 +31,7 @@ export const PAGES = [
   { file: 'adamw-vs-l2.md', nav: 'AdamW vs L2' },
   { file: 'schedules.md', nav: 'Schedules' },
   { file: 'performance.md', nav: 'Performance' },
+  { file: 'memory.md', nav: 'Memory' },
   { file: 'backends.md', nav: 'Backends' },
   { file: 'architecture.md', nav: 'Architecture' },
   { file: 'gallery.md', nav: 'Gallery' },

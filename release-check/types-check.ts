@@ -30,6 +30,8 @@ const next = applyUpdates(params, params);
 
 // @ts-expect-error b1 is a number
 scaleByAdam({ b1: 'high' });
+// @ts-expect-error muDtype is 'float32', 'bfloat16', 'float16' or 'int8'
+scaleByAdam({ muDtype: 'fp16' });
 // @ts-expect-error scheduleWarmupCosine needs its options
 scheduleWarmupCosine();
 // @ts-expect-error prefer is 'gpu' or 'cpu'

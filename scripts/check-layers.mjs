@@ -16,8 +16,17 @@ export const LAYERS = [
   ['lang/'], // the per-element language: spec, Ops, reference evaluation, tracer, reductions, moments
   ['tree.ts'],
   ['base.ts'],
-  ['validate.ts', 'tree-utils.ts', 'tree-inspect.ts', 'tree-moments.ts', 'tree-random.ts'],
-  ['update.ts', 'combine.ts', 'elementwise.ts', 'gradients.ts', 'learning-rate.ts'],
+  [
+    'validate.ts',
+    'tree-utils.ts',
+    'tree-inspect.ts',
+    'tree-moments.ts',
+    'tree-random.ts',
+    'numerics.ts',
+    'linear-algebra.ts',
+    'scale-gradient.ts',
+  ],
+  ['update.ts', 'combine.ts', 'elementwise.ts', 'packed-state.ts', 'gradients.ts', 'learning-rate.ts'],
   ['transforms/', 'combinators/', 'projections/'],
   ['aliases.ts', 'precision.ts'], // precision.ts rewrites a transformation's element-wise stages for precision 'fast'
   ['fused/'], // the engine: plan, step, replay, the device contract and registry

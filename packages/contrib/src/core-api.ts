@@ -9,7 +9,9 @@
  * @module
  */
 export {
+  adamw,
   addDecayedWeights,
+  applyUpdates,
   biasCorrection,
   chain,
   type ElementwiseSpec,
@@ -20,15 +22,22 @@ export {
   type Mask,
   type Ops,
   type Params,
+  partition,
+  perExampleGlobalNormClip,
   resolveScalar,
   type ScalarOrSchedule,
   safeIncrement,
+  scaleByAdam,
   scaleByLearningRate,
   scaleByRms,
   sgd,
+  trace,
+  treeBiasCorrection,
   treeFlatten,
   treeMap,
+  treeMapWithPath,
   treeUnflatten,
+  treeUpdateMoment,
   type UpdateExtras,
   type Updates,
 } from '@gradtx/core';

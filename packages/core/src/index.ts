@@ -211,6 +211,9 @@ export {
   type ReductionSpec,
   type SlotSpec,
 } from './lang/spec.js';
+export type { PackedSlot, SlotStorage } from './lang/storage/slot-storage.js';
+export { nnls, type PowerIterationOptions, powerIteration } from './linear-algebra.js';
+export { globalNorm, type SafeNormOrd, safeNorm, safeRootMeanSquares } from './numerics.js';
 export {
   createOptimizer,
   createOptimizerDefaults,
@@ -224,6 +227,7 @@ export { projectionHalfspace, projectionHyperplane, projectionVector } from './p
 export { type Bound, projectionBox, projectionHypercube, projectionLinfBall, projectionNonNegative } from './projections/box.js';
 export { projectionL2Ball, projectionL2Sphere } from './projections/l2.js';
 export { projectionL1Ball, projectionL1Sphere, projectionSimplex } from './projections/simplex.js';
+export { scaleGradient } from './scale-gradient.js';
 export type { StepHook, StepPath, StepReport } from './step-report.js';
 export { TFJS_CORE_RANGE } from './tfjs-version.js';
 export { type ScaleByAdadeltaOptions, scaleByAdadelta, scaleByAdadeltaDefaults } from './transforms/adadelta.js';
@@ -256,6 +260,7 @@ export {
   scaleByYogi,
   scaleByYogiDefaults,
 } from './transforms/adaptive.js';
+export { applyEvery } from './transforms/apply-every.js';
 export {
   type BacktrackingLinesearchState,
   type ScaleByBacktrackingLinesearchOptions,
@@ -347,6 +352,7 @@ export {
 } from './transforms/scaling.js';
 export { scaleBySign } from './transforms/sign.js';
 export { type ScaleBySm3Options, type ScaleBySm3State, scaleBySm3, scaleBySm3Defaults } from './transforms/sm3.js';
+export type { AccumulatorStorageOptions, MomentStorageOptions, StateDtype } from './transforms/state-dtype.js';
 export {
   type NormalizeByUpdateNormOptions,
   normalizeByUpdateNorm,

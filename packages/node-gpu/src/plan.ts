@@ -34,6 +34,8 @@ function flatStage(tx: GradientTransformation): FlatNode {
   if (f?.kind === 'elementwise') {
     const leafReduction = (f.spec.reductions ?? []).find((r) => r.scope === 'leaf');
     if (leafReduction) return { kind: 'tree', tx, why: `${f.spec.name} reduces over each leaf (\`${leafReduction.name}\`)` };
+    const packed = f.spec.slots.find((s) => s.storage !== undefined && s.storage.dtype !== 'float32');
+    if (packed) return { kind: 'tree', tx, why: `${f.spec.name} stores \`${packed.name}\` as ${packed.storage?.dtype}` };
     return { kind: 'flat', tx, spec: f.spec };
   }
   return { kind: 'tree', tx, why: 'not element-wise' };

@@ -19,6 +19,7 @@
  */
 import type { GradientTransformation } from '../base.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
+import { isPacked } from '../lang/storage/slot-storage.js';
 import { type KernelIR, TraceError, traceRun } from '../lang/trace.js';
 
 /** One stage of a flattened transformation: an element-wise spec, or an opaque transformation run as it is. */
@@ -99,7 +100,9 @@ function collectStages(tx: GradientTransformation, stages: Stage[]): StateLayout
     const array = f.children.every(([key]) => typeof key === 'number');
     return { kind: 'node', array, children: f.children.map(([key, child]) => [key, collectStages(child, stages)] as const) };
   }
-  const spec = f?.kind === 'elementwise' && traceable(f.spec) ? f.spec : null;
+  // a slot in a narrow storage runs on the reference path (its kernels decode and encode in float32 there)
+  const packed = f?.kind === 'elementwise' && f.spec.slots.some((s) => isPacked(s.storage));
+  const spec = f?.kind === 'elementwise' && !packed && traceable(f.spec) ? f.spec : null;
   stages.push({ tx, spec });
   return { kind: 'stage', stage: stages.length - 1 };
 }

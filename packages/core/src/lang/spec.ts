@@ -21,6 +21,7 @@
  *
  * @module
  */
+import type { SlotStorage } from './storage/slot-storage.js';
 
 /**
  * The operations a per-element body may use. `V` is a tensor on the reference
@@ -65,6 +66,13 @@ export interface Ops<V> {
 export interface SlotSpec {
   readonly name: string;
   readonly init: number;
+  /**
+   * How the slot is stored between steps (default float32). A narrow storage
+   * (bfloat16, float16, block-wise int8) is decoded to float32 before the
+   * body and its outputs are encoded again after it; the body always works
+   * in float32. See `lang/storage/slot-storage.ts`.
+   */
+  readonly storage?: SlotStorage;
 }
 
 /**

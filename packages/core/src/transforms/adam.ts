@@ -11,9 +11,10 @@ import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { correctedFirstMoment, updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
+import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
 
 /** Options of {@link scaleByAdam}. */
-export interface ScaleByAdamOptions {
+export interface ScaleByAdamOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment (default 0.999), in [0, 1). */
@@ -43,6 +44,7 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
   eps: 1e-8,
   epsRoot: 0,
   nesterov: false,
+  ...momentStorageDefaults,
 });
 
 /**
@@ -61,6 +63,9 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
  * With `nesterov`, $\hat\mu = \frac{b_1 \mu}{1 - b_1^{t+1}} + \frac{(1 - b_1)\, g}{1 - b_1^t}$.
  *
  * State `{ count, mu, nu }`. Defaults: `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0`.
+ * `muDtype` / `nuDtype` keep the moments in bfloat16, float16 or block-wise
+ * int8 between steps (4 or about 2 bytes per parameter instead of 8; see
+ * {@link MomentStorageOptions}); the update itself runs in float32.
  * Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015);
  * optax `scale_by_adam`.
  *
@@ -73,6 +78,7 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> {
   const fn = 'scaleByAdam';
   const o = resolveOptions(fn, options, scaleByAdamDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -82,8 +88,8 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
     name: fn,
     key: nesterov ? 'scaleByAdam/nesterov' : 'scaleByAdam',
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -109,7 +115,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
 }
 
 /** Options of {@link scaleByAMSGrad}. */
-export interface ScaleByAMSGradOptions {
+export interface ScaleByAMSGradOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment (default 0.999), in [0, 1). */
@@ -148,6 +154,7 @@ export const scaleByAMSGradDefaults: OptionDefaults<ScaleByAMSGradOptions> = Obj
   biasCorrectionMu: true,
   biasCorrectionNu: true,
   mode: 'optax',
+  ...momentStorageDefaults,
 });
 
 /** The state of {@link scaleByAMSGrad} (optax's `ScaleByAmsgradState`). */
@@ -191,6 +198,7 @@ export interface ScaleByAMSGradState {
 export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ScaleByAMSGradState> {
   const fn = 'scaleByAMSGrad';
   const o = resolveOptions(fn, options, scaleByAMSGradDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -205,9 +213,9 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
     name: fn,
     key: `${fn}/${mode}`,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
-      { name: 'nuMax', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
+      { name: 'nuMax', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -246,7 +254,7 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
 }
 
 /** Options of {@link scaleByAdamax}. */
-export interface ScaleByAdamaxOptions {
+export interface ScaleByAdamaxOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the infinity norm (default 0.999), in [0, 1). */
@@ -256,7 +264,12 @@ export interface ScaleByAdamaxOptions {
 }
 
 /** The defaults of {@link scaleByAdamax}'s options (`undefined`: no default). */
-export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Object.freeze({ b1: 0.9, b2: 0.999, eps: 1e-8 });
+export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.999,
+  eps: 1e-8,
+  ...momentStorageDefaults,
+});
 
 /**
  * Rescales updates by Adamax's estimates: the bias-corrected first moment over
@@ -275,6 +288,7 @@ export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Objec
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdamax';
   const o = resolveOptions(fn, options, scaleByAdamaxDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -282,8 +296,8 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
     name: fn,
     key: fn,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -303,7 +317,7 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
 }
 
 /** Options of {@link scaleByRAdam}. */
-export interface ScaleByRAdamOptions {
+export interface ScaleByRAdamOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment (default 0.999), in [0, 1). */
@@ -362,6 +376,7 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
   epsRoot: 0,
   threshold: 5,
   nesterov: false,
+  ...momentStorageDefaults,
 });
 
 /**
@@ -388,6 +403,7 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRAdam';
   const o = resolveOptions(fn, options, scaleByRAdamDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -398,8 +414,8 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,

@@ -31,9 +31,10 @@ import {
   resolveOptions,
   showValue,
 } from '../validate.js';
+import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
 
 /** Options of {@link scaleByBelief}. */
-export interface ScaleByBeliefOptions {
+export interface ScaleByBeliefOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment of the prediction error (default 0.999), in [0, 1). */
@@ -57,6 +58,7 @@ export const scaleByBeliefDefaults: OptionDefaults<ScaleByBeliefOptions> = Objec
   eps: 1e-16,
   epsRoot: 1e-16,
   nesterov: false,
+  ...momentStorageDefaults,
 });
 
 /**
@@ -83,6 +85,7 @@ export const scaleByBeliefDefaults: OptionDefaults<ScaleByBeliefOptions> = Objec
 export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByBelief';
   const o = resolveOptions(fn, options, scaleByBeliefDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -92,8 +95,8 @@ export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTrans
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
