@@ -28,6 +28,7 @@ export const PAGES = [
   { file: 'porting-from-optax.md', nav: 'Porting from optax' },
   { file: 'migrating-from-tf-train.md', nav: 'Migrating from tf.train' },
   { file: 'choosing-an-optimizer.md', nav: 'Choosing an optimizer' },
+  { file: 'choosing-new-optimizers.md', nav: 'The new optimizers' },
   { file: 'adamw-vs-l2.md', nav: 'AdamW vs L2' },
   { file: 'schedules.md', nav: 'Schedules' },
   { file: 'performance.md', nav: 'Performance' },

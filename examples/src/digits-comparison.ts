@@ -162,6 +162,12 @@ export interface TrainOptions {
   batch?: number;
   /** Seed of the initial params and of the minibatch order (default 0). */
   seed?: number;
+  /**
+   * The params to measure the loss and accuracy at, given the optimizer state
+   * and the trained params, as new tensors (default: the trained params
+   * themselves; schedule-free methods evaluate at `scheduleFreeEvalParams`).
+   */
+  evalParams?: (state: unknown, params: Params) => Params;
 }
 
 /** Trains `model` with `tx` on `data` and records the losses per epoch. */
@@ -178,7 +184,14 @@ export function train(
   const seed = options.seed ?? 0;
   const started = performance.now();
   const loop = new PureLoop(tx, model.init(seed));
-  const run: TrainRun = { name, lr, trainLoss: [meanLoss(model, loop.params, data.train)], testAccuracy: 0, seconds: 0 };
+  const measure = <T>(f: (params: Params) => T): T => {
+    if (options.evalParams === undefined) return f(loop.params);
+    const at = options.evalParams(loop.state, loop.params);
+    const out = f(at);
+    tf.dispose(at as unknown as tf.TensorContainer);
+    return out;
+  };
+  const run: TrainRun = { name, lr, trainLoss: [measure((p) => meanLoss(model, p, data.train))], testAccuracy: 0, seconds: 0 };
   const order = mulberry32(seed + 1);
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const perm = permutation(data.train.count, order);
@@ -193,9 +206,9 @@ export function train(
       loop.step(treeUnflatten<Params>(treedef, grads));
       tf.dispose([idx, xb, yb, value, ...grads]);
     }
-    run.trainLoss.push(meanLoss(model, loop.params, data.train));
+    run.trainLoss.push(measure((p) => meanLoss(model, p, data.train)));
   }
-  run.testAccuracy = accuracy(model, loop.params, data.test);
+  run.testAccuracy = measure((p) => accuracy(model, p, data.test));
   loop.dispose();
   run.seconds = (performance.now() - started) / 1000;
   return run;
