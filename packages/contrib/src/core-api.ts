@@ -38,6 +38,7 @@ export {
   treeMapWithPath,
   treeUnflatten,
   treeUpdateMoment,
+  treeZerosLike,
   type UpdateExtras,
   type Updates,
 } from '@gradtx/core';

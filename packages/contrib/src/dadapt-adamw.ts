@@ -18,8 +18,8 @@ import {
   type ScalarOrSchedule,
   safeIncrement,
   treeFlatten,
-  treeMap,
   treeUnflatten,
+  treeZerosLike,
   type Updates,
 } from './core-api.js';
 import { checkBetas } from './decay.js';
@@ -83,9 +83,9 @@ export function dadaptAdamw(learningRate: ScalarOrSchedule = 1, options?: DAdapt
   const KEYS = ['expAvg', 'expAvgSq', 'gradSum', 'estimLr', 'numeratorWeighted', 'count'];
   return {
     init: (params) => ({
-      expAvg: treeMap((p: tf.Tensor) => tf.zerosLike(p), params),
-      expAvgSq: treeMap((p: tf.Tensor) => tf.zerosLike(p), params),
-      gradSum: treeMap((p: tf.Tensor) => tf.zerosLike(p), params),
+      expAvg: treeZerosLike(params),
+      expAvgSq: treeZerosLike(params),
+      gradSum: treeZerosLike(params),
       estimLr: tf.scalar(d0),
       numeratorWeighted: tf.scalar(0),
       count: 0,

@@ -29,6 +29,7 @@ import {
   treeMap,
   treeMapWithPath,
   treeUpdateMoment,
+  treeZerosLike,
   type Updates,
 } from './core-api.js';
 
@@ -267,7 +268,7 @@ export function scaleByMuon(options?: ScaleByMuonOptions): GradientTransformatio
   return {
     init: (params) => ({
       count: 0,
-      mu: tf.tidy(() => treeMap((p: tf.Tensor) => tf.zerosLike(p), params) as tf.TensorContainer) as Updates,
+      mu: treeZerosLike(params) as Updates,
       nsCoeffs: coeffs.map((c) => (Array.isArray(c) ? [...c] : c)) as number[] | number[][],
     }),
     update(updates, state) {

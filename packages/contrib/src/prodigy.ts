@@ -23,6 +23,7 @@ import {
   treeFlatten,
   treeMap,
   treeUnflatten,
+  treeZerosLike,
   type Updates,
 } from './core-api.js';
 import { checkBetas } from './decay.js';
@@ -106,9 +107,9 @@ export function prodigy(learningRate: ScalarOrSchedule = 1, options?: ProdigyOpt
   const KEYS = ['expAvg', 'expAvgSq', 'gradSum', 'params0', 'estimLr', 'numeratorWeighted', 'count'];
   return {
     init: (params) => ({
-      expAvg: treeMap((p: tf.Tensor) => tf.zerosLike(p), params),
-      expAvgSq: treeMap((p: tf.Tensor) => tf.zerosLike(p), params),
-      gradSum: treeMap((p: tf.Tensor) => tf.zerosLike(p), params),
+      expAvg: treeZerosLike(params),
+      expAvgSq: treeZerosLike(params),
+      gradSum: treeZerosLike(params),
       params0: treeMap((p: tf.Tensor) => tf.clone(p), params),
       estimLr: tf.scalar(d0),
       numeratorWeighted: tf.scalar(0),

@@ -29,6 +29,7 @@ import {
   treeMap,
   treeUnflatten,
   treeUpdateMoment,
+  treeZerosLike,
   type Updates,
 } from './core-api.js';
 import { copyTree } from './param-copies.js';
@@ -165,8 +166,8 @@ function scaleBySophia(o: typeof DEFAULTS, hessian: GradientTransformation): Gra
   return {
     init: (params) => ({
       count: 0,
-      mu: tf.tidy(() => treeMap((p: tf.Tensor) => tf.zerosLike(p), params) as tf.TensorContainer) as Updates,
-      nu: tf.tidy(() => treeMap((p: tf.Tensor) => tf.zerosLike(p), params) as tf.TensorContainer) as Updates,
+      mu: treeZerosLike(params) as Updates,
+      nu: treeZerosLike(params) as Updates,
       hessianFnState: hessian.init(params),
     }),
     update(grads, state, params, extraArgs) {

@@ -12,6 +12,7 @@ import { isPacked, type PackedSlot } from '../lang/storage/slot-storage.js';
 import { checkSlot, checkStorageBackend, decodeSlot, encodeSlot, initSlot } from '../packed-state.js';
 import { type AccumulatorStorageOptions, accumulatorStorage, accumulatorStorageDefaults } from '../transforms/state-dtype.js';
 import { isTensor, treeFlatten, treeLeaves, treeMap, treeUnflatten } from '../tree.js';
+import { treeZerosLike } from '../tree-utils.js';
 import {
   checkBoolean,
   checkFinite,
@@ -127,7 +128,7 @@ export function multiSteps<S = unknown>(
       checkFloatTree(fn, 'params', params);
       checkStorageBackend(fn, storage);
       return tf.tidy(() => {
-        const zeros = treeMap((p: tf.Tensor) => tf.zerosLike(p), params);
+        const zeros = treeZerosLike(params);
         const [, skipState] = shouldSkip(zeros, 0, params);
         return {
           miniStep: 0,

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params, UpdateExtras, Updates } from '../base.js';
 import { treeMap } from '../tree.js';
-import { treeAddScale, treeVdot } from '../tree-utils.js';
+import { treeAddScale, treeVdot, treeZerosLike } from '../tree-utils.js';
 import {
   checkBoolean,
   checkFloatTree,
@@ -108,7 +108,7 @@ export function scaleByBacktrackingLinesearch(
       return {
         learningRate: 1,
         value: tf.scalar(Infinity),
-        grad: storeGrad ? treeMap((p: tf.Tensor) => tf.zerosLike(p), params) : null,
+        grad: storeGrad ? treeZerosLike(params) : null,
         info: { numLinesearchSteps: 0, decreaseError: Infinity },
       };
     },
@@ -126,7 +126,7 @@ export function scaleByBacktrackingLinesearch(
         const slope = treeVdot(updates, grad0).dataSync()[0] as number;
         let lr = Math.min(f(increase * state.learningRate), maxLr);
         let value = value0;
-        let grad: Updates | null = storeGrad ? treeMap((p: tf.Tensor) => tf.zerosLike(p), params) : null;
+        let grad: Updates | null = storeGrad ? treeZerosLike(params) : null;
         let decreaseError = Infinity;
         let iter = 0;
         while (!(decreaseError <= atol) && iter <= maxSteps) {

@@ -5,7 +5,7 @@
  */
 
 import type { GradientTransformation, ParamsTree } from '../base.js';
-import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { elementwise } from '../elementwise.js';
 import { updateMoment } from '../lang/moments.js';
 import { f32, type Ops } from '../lang/spec.js';
 import { checkDecay, checkFinite, type OptionDefaults, resolveOptions, showValue } from '../validate.js';

@@ -6,7 +6,7 @@
  */
 
 import { type GradientTransformation, type ParamsTree, safeIncrement } from '../base.js';
-import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { elementwise } from '../elementwise.js';
 import { updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
 import {

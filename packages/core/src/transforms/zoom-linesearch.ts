@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params, UpdateExtras, Updates } from '../base.js';
 import { treeMap } from '../tree.js';
-import { treeAddScale, treeVdot } from '../tree-utils.js';
+import { treeAddScale, treeVdot, treeZerosLike } from '../tree-utils.js';
 import {
   checkFloatTree,
   checkInteger,
@@ -261,7 +261,7 @@ export function scaleByZoomLinesearch(
       return {
         learningRate: 1,
         value: tf.scalar(Infinity),
-        grad: treeMap((p: tf.Tensor) => tf.zerosLike(p), params),
+        grad: treeZerosLike(params),
         info: { numLinesearchSteps: 0, decreaseError: Infinity, curvatureError: Infinity },
       };
     },
