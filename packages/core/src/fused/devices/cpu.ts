@@ -22,22 +22,24 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasPacked } from '../../lang/packed-columns.js';
 import type { PartialOp } from '../../lang/reductions.js';
+import { LITTLE_ENDIAN } from '../../lang/storage/packing.js';
 import type { KernelIR } from '../../lang/trace.js';
-import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
+import { type Device, elementColumn, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
 import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
-import type { JsKernel } from './js-printer.js';
+import type { JsKernel, KernelArray } from './js-printer.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
 
 interface CpuData {
-  values: Float32Array;
+  values: KernelArray;
   refCount: number;
 }
 
 interface CpuBackendLike extends tf.KernelBackend {
   data: { get(dataId: object): CpuData | undefined; has(dataId: object): boolean };
-  write(values: Float32Array, shape: number[], dtype: string): object;
+  write(values: KernelArray, shape: number[], dtype: string): object;
 }
 
 /** Floats per staging region (64 KiB): the blocks of all arrays of a call stay in L2. */
@@ -83,6 +85,8 @@ function stagedReducer(): { fns: Reducers; f32: Float32Array } | null {
 let stagedGeneration = codegenGeneration();
 
 function stagedKernel(ir: KernelIR): Staged | null {
+  // packed arrays run as the JS loop on cpu; exp and log have no SIMD form
+  if (ir.transcendental || hasPacked(ir)) return null;
   if (stagedGeneration !== codegenGeneration()) {
     staged.clear();
     stagedGeneration = codegenGeneration();
@@ -185,6 +189,11 @@ function runStaged(
   flush();
 }
 
+/** Whether a backend array holds a tensor's data as a kernel reads it: float32, or int32 code words. */
+function residentArray(values: unknown, dtype: string): boolean {
+  return dtype === 'int32' ? values instanceof Int32Array : values instanceof Float32Array;
+}
+
 /** The fused device of a tfjs `cpu` backend, or `null` when its arrays cannot be reached (for {@link registerFusedDevice}). */
 export function cpuDeviceOf(backend: tf.KernelBackend): CpuDevice | null {
   return typeof (backend as unknown as { data?: unknown }).data === 'object' ? new CpuDevice(backend) : null;
@@ -199,14 +208,13 @@ export class CpuDevice implements Device {
     this.b = backend as CpuBackendLike;
   }
 
-  /** The backend's array of a tensor. */
+  /** The backend's array of a tensor (float32, or the int32 code words of a packed slot). */
   values(t: tf.Tensor): Float32Array {
-    return (this.b.data.get(t.dataId) as CpuData).values;
+    return (this.b.data.get(t.dataId) as CpuData).values as Float32Array;
   }
 
   resident(t: tf.Tensor): boolean {
-    const d = this.b.data.get(t.dataId);
-    return d !== undefined && d.values instanceof Float32Array;
+    return residentArray(this.b.data.get(t.dataId)?.values, t.dtype);
   }
 
   exclusive(t: tf.Tensor): boolean {
@@ -222,10 +230,11 @@ export class CpuDevice implements Device {
     return this.b.data.get(t.dataId);
   }
 
-  alloc(shape: readonly number[]): tf.Tensor {
-    const values = new Float32Array(tf.util.sizeFromShape(shape as number[]));
-    const dataId = this.b.write(values, shape as number[], 'float32');
-    return tf.engine().makeTensorFromDataId(dataId as never, shape as number[], 'float32', this.backend);
+  alloc(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
+    const size = tf.util.sizeFromShape(shape as number[]);
+    const values = dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+    const dataId = this.b.write(values, shape as number[], dtype);
+    return tf.engine().makeTensorFromDataId(dataId as never, shape as number[], dtype, this.backend);
   }
 
   partial(op: PartialOp, t: tf.Tensor): number {
@@ -271,7 +280,8 @@ export class CpuDevice implements Device {
   }
 
   prepare(ir: KernelIR): boolean {
-    if (!ir.transcendental && stagedKernel(ir) !== null) return true;
+    if (hasPacked(ir) && !LITTLE_ENDIAN) return false;
+    if (stagedKernel(ir) !== null) return true;
     return jsKernel(ir) !== null;
   }
 
@@ -285,18 +295,18 @@ export class CpuDevice implements Device {
     const L = columns[0]?.length ?? 0;
     const perLeafScalars = leafScalarCount(ir);
     const nIn = ir.inputs.length;
-    const staged = ir.transcendental ? null : stagedKernel(ir);
+    const staged = stagedKernel(ir);
     const js = staged === null ? jsKernel(ir) : null;
     if (staged === null && js === null) throw new Error('gradtx: no kernel for this backend (code generation is blocked)');
-    const ns = new Int32Array(L);
-    for (let l = 0; l < L; l++) ns[l] = ((cols[0] as Float32Array[])[l] as Float32Array).length;
+    const ns = Int32Array.from(columns[elementColumn(ir)] ?? [], (t) => t.size);
     return {
       setColumn: (j, tensors) => {
         const col = cols[j] as Float32Array[];
         for (let l = 0; l < L; l++) {
-          const d = this.b.data.get((tensors[l] as tf.Tensor).dataId);
-          if (d === undefined || !(d.values instanceof Float32Array)) return false;
-          col[l] = d.values;
+          const t = tensors[l] as tf.Tensor;
+          const d = this.b.data.get(t.dataId);
+          if (d === undefined || !residentArray(d.values, t.dtype)) return false;
+          col[l] = d.values as Float32Array;
         }
         return true;
       },

@@ -15,9 +15,11 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasPacked } from '../../lang/packed-columns.js';
 import type { PartialOp } from '../../lang/reductions.js';
+import { LITTLE_ENDIAN } from '../../lang/storage/packing.js';
 import type { KernelIR } from '../../lang/trace.js';
-import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
+import { type Device, elementColumn, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
 import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
@@ -43,6 +45,11 @@ interface WasmBackendLike extends tf.KernelBackend {
 
 type Exports = { run: (table: number, count: number, scalars: number) => void };
 type Reducers = Record<PartialOp, (p: number, n: number) => number>;
+
+/** Whether the backend's record of a tensor's data is on the heap as a kernel reads it: float32, or int32 code words. */
+function kernelData(d: WasmData | undefined): d is WasmData {
+  return d !== undefined && (d.dtype === 'float32' || d.dtype === 'int32') && typeof d.memoryOffset === 'number';
+}
 
 /** The memory of a wasm backend, or `null` when it cannot be found (a tfjs version with another layout). */
 export function wasmMemoryOf(backend: tf.KernelBackend): WebAssembly.Memory | null {
@@ -84,8 +91,7 @@ export class WasmDevice implements Device {
   }
 
   resident(t: tf.Tensor): boolean {
-    const d = this.b.dataIdMap.get(t.dataId);
-    return d !== undefined && d.dtype === 'float32' && typeof d.memoryOffset === 'number';
+    return kernelData(this.b.dataIdMap.get(t.dataId));
   }
 
   exclusive(t: tf.Tensor): boolean {
@@ -96,8 +102,8 @@ export class WasmDevice implements Device {
     return this.b.dataIdMap.get(t.dataId);
   }
 
-  alloc(shape: readonly number[]): tf.Tensor {
-    const info = this.b.makeOutput(shape as number[], 'float32');
+  alloc(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
+    const info = this.b.makeOutput(shape as number[], dtype);
     return tf.engine().makeTensorFromTensorInfo(info, this.backend);
   }
 
@@ -142,7 +148,10 @@ export class WasmDevice implements Device {
     }
     let inst = this.instances.get(ir.signature);
     if (inst === undefined) {
-      const mod = ir.transcendental ? null : wasmModule(`k:${ir.signature}:${this.shared}`, () => kernelModuleBytes(ir, this.shared));
+      const mod =
+        ir.transcendental || hasPacked(ir)
+          ? null
+          : wasmModule(`k:${ir.signature}:${this.shared}`, () => kernelModuleBytes(ir, this.shared));
       inst = mod === null ? null : (new WebAssembly.Instance(mod, { env: { mem: this.memory } }).exports as unknown as Exports);
       this.instances.set(ir.signature, inst);
     }
@@ -150,6 +159,7 @@ export class WasmDevice implements Device {
   }
 
   prepare(ir: KernelIR): boolean {
+    if (hasPacked(ir) && !LITTLE_ENDIAN) return false;
     if (this.instance(ir) !== null) return true;
     return jsKernel(ir) !== null;
   }
@@ -214,12 +224,13 @@ export class WasmDevice implements Device {
     const words = entryBytes(ir) / 4;
     const image = new Int32Array(L * words);
     const imageF = new Float32Array(image.buffer);
-    for (let l = 0; l < L; l++) image[l * words] = ((columns[0] as readonly tf.Tensor[])[l] as tf.Tensor).size;
+    const sized = columns[elementColumn(ir)] as readonly tf.Tensor[];
+    for (let l = 0; l < L; l++) image[l * words] = (sized[l] as tf.Tensor).size;
     const map = this.b.dataIdMap;
     const setColumn = (j: number, tensors: readonly tf.Tensor[]) => {
       for (let l = 0; l < L; l++) {
         const d = map.get((tensors[l] as tf.Tensor).dataId);
-        if (d === undefined || d.dtype !== 'float32') return false;
+        if (!kernelData(d)) return false;
         image[l * words + 1 + j] = d.memoryOffset;
       }
       return true;
@@ -259,10 +270,12 @@ export class WasmDevice implements Device {
       },
       run: (scalars, leafScalars) => {
         const buf = this.memory.buffer;
-        const views = cols.map((c) => c.map((t) => new Float32Array(buf, this.data(t).memoryOffset, t.size)));
+        const views = cols.map((c) =>
+          c.map((t) => new (t.dtype === 'int32' ? Int32Array : Float32Array)(buf, this.data(t).memoryOffset, t.size)),
+        );
         js(
           L,
-          (cols[0] ?? []).map((t) => t.size),
+          (cols[elementColumn(ir)] ?? []).map((t) => t.size),
           views.slice(0, nIn),
           views.slice(nIn),
           scalars,
