@@ -19,8 +19,18 @@
  *
  * @module
  */
+import { int8Tile, isScalesName, type PackedStorage, storageOf } from '../../lang/packed-columns.js';
 import type { KernelIR, Node, NodeOp } from '../../lang/trace.js';
 import { assemble, Func, OP, SIMD, WT } from './wasm-assembler.js';
+import {
+  emitPackedLoad,
+  emitPackedStore,
+  emitQuantizeTile,
+  emitZeroPadding,
+  type StorageContext,
+  storageScratch,
+  workspaceLayout,
+} from './wasm-storage.js';
 
 /** Bytes per table entry of a kernel. */
 export function entryBytes(ir: KernelIR): number {
@@ -48,6 +58,28 @@ interface WasmContext {
   readonly arrays: number;
   /** IR scalar index → its position among the per-leaf scalars of an entry. */
   readonly leafSlot: ReadonlyMap<number, number>;
+  /** Per array (the IR's inputs, then its outputs): its storage where packed. */
+  readonly storage: readonly (PackedStorage | undefined)[];
+  /** What the packed loads and stores need. */
+  readonly sc: StorageContext;
+  /** The local holding the byte offset of the current tile's first element (kernels that write int8). */
+  readonly t0: number;
+}
+
+/** Loads IR input `nd` (`width` lanes): a float32 load, or the decoding of a packed array. */
+function emitInput(c: WasmContext, nd: Node, width: 1 | 4): void {
+  const j = nd.index as number;
+  const s = c.storage[j];
+  if (s !== undefined) {
+    emitPackedLoad(c.sc, width, s, c.ptr[j] as number, c.ptr[j + 1] as number);
+    return;
+  }
+  c.f
+    .get(c.ptr[j] as number)
+    .get(c.offset)
+    .op(OP.i32Add);
+  if (width === 4) c.f.simdMem(SIMD.v128Load);
+  else c.f.mem(OP.f32Load, 2);
 }
 
 /** Emits the code that leaves one node's value on the stack; `x` holds the locals of its arguments. */
@@ -84,13 +116,7 @@ const unarySimd =
  * (`exp`, `log`: such an IR runs as a JS kernel).
  */
 const SCALAR: Readonly<Record<NodeOp, Emit | null>> = {
-  input: (c, _x, nd) => {
-    c.f
-      .get(c.ptr[nd.index as number] as number)
-      .get(c.offset)
-      .op(OP.i32Add)
-      .mem(OP.f32Load, 2);
-  },
+  input: (c, _x, nd) => emitInput(c, nd, 1),
   scalar: (c, _x, nd) => {
     const ls = c.leafSlot.get(nd.index as number);
     if (ls === undefined) c.f.get(c.scalars).mem(OP.f32Load, 2, 4 * (nd.index as number));
@@ -157,13 +183,7 @@ const SCALAR: Readonly<Record<NodeOp, Emit | null>> = {
  * splatted from their scalar form).
  */
 const VECTOR: Readonly<Record<NodeOp, Emit | null>> = {
-  input: (c, _x, nd) => {
-    c.f
-      .get(c.ptr[nd.index as number] as number)
-      .get(c.offset)
-      .op(OP.i32Add)
-      .simdMem(SIMD.v128Load);
-  },
+  input: (c, _x, nd) => emitInput(c, nd, 4),
   scalar: null,
   const: null,
   add: binarySimd(SIMD.f32x4Add),
@@ -281,31 +301,92 @@ function emitUniforms(c: WasmContext, ir: KernelIR, sl: readonly number[], vl: r
   });
 }
 
-/**
- * One loop over the leaf's elements, `lanes` at a time (4: SIMD over the
- * elements that fill whole vectors; 1: the scalar tail), storing every output.
- */
-function emitLoop(c: WasmContext, ir: KernelIR, n: number, end: number, lanes: 4 | 1, locals: readonly number[]): void {
+/** Stores output `k`'s value (local `value`, `lanes` wide) at the current element: float32, encoded, or into an int8 tile buffer. */
+function emitStore(c: WasmContext, ir: KernelIR, k: number, value: number, lanes: 4 | 1): void {
   const { f } = c;
-  if (lanes === 4) f.get(n).i32(-4).op(OP.i32And).i32(2).op(OP.i32Shl).set(end);
-  else f.get(n).i32(2).op(OP.i32Shl).set(end);
+  const j = ir.inputs.length + k;
+  const s = c.storage[j];
+  if (s !== undefined) {
+    emitPackedStore(c.sc, lanes, s, c.ptr[j] as number, value, c.sc.layout.tiles[k] as number, c.t0);
+    return;
+  }
+  if (isScalesName((ir.outputs[k] as { name: string }).name)) return; // written by the tile's quantization
+  f.get(c.ptr[j] as number)
+    .get(c.offset)
+    .op(OP.i32Add)
+    .get(value);
+  if (lanes === 4) f.simdMem(SIMD.v128Store);
+  else f.mem(OP.f32Store, 2);
+}
+
+/**
+ * One loop over elements from the current `offset` to `end` (byte offsets,
+ * locals), `lanes` at a time (4: SIMD over the elements that fill whole
+ * vectors; 1: the scalar tail), storing every output.
+ */
+function emitLoop(c: WasmContext, ir: KernelIR, end: number, lanes: 4 | 1, locals: readonly number[]): void {
+  const { f } = c;
   f.begin('block').begin('loop');
   f.get(c.offset).get(end).op(OP.i32GeU).brIf(1);
   ir.nodes.forEach((nd, id) => {
     if (!nd.uniform) emitNode(c, lanes === 4 ? VECTOR : SCALAR, lanes === 4 ? 'vector' : 'scalar', nd, id, locals);
   });
   ir.outputs.forEach((out, k) => {
-    f.get(c.ptr[ir.inputs.length + k] as number)
-      .get(c.offset)
-      .op(OP.i32Add)
-      .get(locals[out.node] as number);
-    if (lanes === 4) f.simdMem(SIMD.v128Store);
-    else f.mem(OP.f32Store, 2);
+    emitStore(c, ir, k, locals[out.node] as number, lanes);
   });
   f.get(c.offset)
     .i32(4 * lanes)
     .op(OP.i32Add)
     .set(c.offset)
+    .br(0);
+  f.end().end();
+}
+
+/**
+ * The loops of a kernel that writes int8 arrays: tiles of `tile` elements
+ * (whole blocks of every int8 output), each the SIMD and scalar loops over
+ * its elements, then the quantization of its blocks.
+ */
+function emitTiles(
+  c: WasmContext,
+  ir: KernelIR,
+  at: { readonly n: number; readonly end: number; readonly tile: number },
+  sl: readonly number[],
+  vl: readonly number[],
+): void {
+  const { f, t0, offset } = c;
+  const { n, end, tile } = at;
+  const tEnd = f.local(WT.i32);
+  const nBytes = f.local(WT.i32);
+  f.get(n).i32(2).op(OP.i32Shl).set(nBytes);
+  f.begin('block').begin('loop');
+  f.get(t0).get(nBytes).op(OP.i32GeU).brIf(1);
+  // tEnd = min(t0 + 4 · tile, 4n)
+  f.get(t0)
+    .i32(4 * tile)
+    .op(OP.i32Add)
+    .get(nBytes)
+    .get(t0)
+    .i32(4 * tile)
+    .op(OP.i32Add)
+    .get(nBytes)
+    .op(OP.i32LtU)
+    .op(OP.select)
+    .set(tEnd);
+  f.get(t0).set(offset);
+  f.get(tEnd).get(t0).op(OP.i32Sub).i32(-16).op(OP.i32And).get(t0).op(OP.i32Add).set(end);
+  emitLoop(c, ir, end, 4, vl);
+  emitLoop(c, ir, tEnd, 1, sl);
+  ir.outputs.forEach((_o, k) => {
+    const s = c.storage[ir.inputs.length + k];
+    if (s?.dtype !== 'int8') return;
+    const ptrs = { codes: c.ptr[ir.inputs.length + k] as number, scales: c.ptr[ir.inputs.length + k + 1] as number };
+    emitQuantizeTile(c.sc, s, ptrs, c.sc.layout.tiles[k] as number, t0, tEnd);
+  });
+  f.get(t0)
+    .i32(4 * tile)
+    .op(OP.i32Add)
+    .set(t0)
     .br(0);
   f.end().end();
 }
@@ -333,13 +414,24 @@ export function kernelModuleBytes(ir: KernelIR, shared: boolean): Uint8Array | n
   ir.scalars.forEach((s, i) => {
     if (s.source === 'leaf') leafSlot.set(i, leafSlot.size);
   });
-  const c: WasmContext = { f, entry: 0, scalars: 1, ptr, offset, arrays, leafSlot };
+  const storage = [...ir.inputs, ...ir.outputs.map((o) => o.name)].map((name) => storageOf(ir, name));
+  const sc: StorageContext = { f, scalars: 1, offset, layout: workspaceLayout(ir), ...storageScratch(f) };
+  const c: WasmContext = { f, entry: 0, scalars: 1, ptr, offset, arrays, leafSlot, storage, sc, t0: f.local(WT.i32) };
   // scalar (f32 / i32 mask) and vector locals per node
   const sl = ir.nodes.map((nd) => f.local(nd.mask ? WT.i32 : WT.f32));
   const vl = ir.nodes.map(() => f.local(WT.v128));
   emitUniforms(c, ir, sl, vl);
-  emitLoop(c, ir, n, end, 4, vl);
-  emitLoop(c, ir, n, end, 1, sl);
+  const tile = int8Tile(ir);
+  if (tile === 0) {
+    f.get(n).i32(-4).op(OP.i32And).i32(2).op(OP.i32Shl).set(end);
+    emitLoop(c, ir, end, 4, vl);
+    f.get(n).i32(2).op(OP.i32Shl).set(end);
+    emitLoop(c, ir, end, 1, sl);
+  } else emitTiles(c, ir, { n, end, tile }, sl, vl);
+  ir.outputs.forEach((_o, k) => {
+    const s = storage[ir.inputs.length + k];
+    if (s !== undefined) emitZeroPadding(sc, s, ptr[ir.inputs.length + k] as number, n);
+  });
   return assemble({ shared }, [f, runFunction(entryBytes(ir))], { run: 1 });
 }
 

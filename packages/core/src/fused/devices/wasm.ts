@@ -23,6 +23,7 @@ import { type Device, elementColumn, type Launch, type LaunchReductions, leafSca
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
 import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
+import { workspaceLayout, writeWorkspace } from './wasm-storage.js';
 
 interface WasmData {
   id: number;
@@ -148,10 +149,7 @@ export class WasmDevice implements Device {
     }
     let inst = this.instances.get(ir.signature);
     if (inst === undefined) {
-      const mod =
-        ir.transcendental || hasPacked(ir)
-          ? null
-          : wasmModule(`k:${ir.signature}:${this.shared}`, () => kernelModuleBytes(ir, this.shared));
+      const mod = ir.transcendental ? null : wasmModule(`k:${ir.signature}:${this.shared}`, () => kernelModuleBytes(ir, this.shared));
       inst = mod === null ? null : (new WebAssembly.Instance(mod, { env: { mem: this.memory } }).exports as unknown as Exports);
       this.instances.set(ir.signature, inst);
     }
@@ -222,6 +220,7 @@ export class WasmDevice implements Device {
     if (inst === null) return this.jsLaunch(ir, columns);
     // the table, kept in JS and copied into the heap at each run
     const words = entryBytes(ir) / 4;
+    const layout = workspaceLayout(ir);
     const image = new Int32Array(L * words);
     const imageF = new Float32Array(image.buffer);
     const sized = columns[elementColumn(ir)] as readonly tf.Tensor[];
@@ -243,14 +242,12 @@ export class WasmDevice implements Device {
       run: (scalars, leafScalars) => {
         for (let l = 0; l < L; l++)
           for (let s = 0; s < perLeafScalars; s++) imageF[l * words + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
-        const scalBytes = Math.ceil((4 * scalars.length) / 16) * 16;
-        const base = this.scratchFor(scalBytes + image.byteLength);
+        const base = this.scratchFor(layout.bytes + image.byteLength);
         // views after the allocation (the heap may have grown)
         const buf = this.memory.buffer;
-        const f32 = new Float32Array(buf, base, scalars.length);
-        for (let s = 0; s < scalars.length; s++) f32[s] = scalars[s] as number;
-        new Int32Array(buf, base + scalBytes, image.length).set(image);
-        inst.run(base + scalBytes, L, base);
+        writeWorkspace(new Float32Array(buf), base, layout, scalars);
+        new Int32Array(buf, base + layout.bytes, image.length).set(image);
+        inst.run(base + layout.bytes, L, base);
       },
     };
   }
