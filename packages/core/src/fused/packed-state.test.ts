@@ -20,13 +20,13 @@ import { fusedUpdate } from './step.js';
 // 300: a partial second block of 44 at 256 and of 44 at 64; 15 and 1: partial words; 0: an empty leaf
 const SHAPES: Record<string, number[]> = { w: [300], m: [3, 5], s: [], z: [0], v: [130] };
 
-function arrays(seed: number, scale = 1): ArrayTree {
+function arrays(seed: number, scale = 1, shapes = SHAPES): ArrayTree {
   const r = rng(seed);
   const leaf = (shape: number[]): ArrayLeaf => ({
     shape,
     values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (r() - 0.5) * 2 * scale),
   });
-  return Object.fromEntries(Object.entries(SHAPES).map(([k, shape]) => [k, leaf(shape)]));
+  return Object.fromEntries(Object.entries(shapes).map(([k, shape]) => [k, leaf(shape)]));
 }
 
 /** Gradients of four steps: ordinary ones, tiny ones, and (with `nonFinite`) a NaN in one block and an Inf in another leaf. */
@@ -42,10 +42,10 @@ function gradients(nonFinite: boolean): ArrayTree[] {
 type Mode = 'reference' | 'pure' | 'donate' | 'optimizer';
 
 /** Params and state after each step (plain arrays), run in `mode`. */
-function run(tx: GradientTransformation, grads: ArrayTree[], mode: Mode): unknown[] {
+function run(tx: GradientTransformation, grads: ArrayTree[], mode: Mode, shapes = SHAPES): unknown[] {
   const out: unknown[] = [];
   if (mode === 'optimizer') {
-    const opt = gx.createOptimizer(tx, toTensors(arrays(1)));
+    const opt = gx.createOptimizer(tx, toTensors(arrays(1, 1, shapes)));
     for (const g of grads) {
       const gt = toTensors(g);
       opt.step(gt);
@@ -57,7 +57,7 @@ function run(tx: GradientTransformation, grads: ArrayTree[], mode: Mode): unknow
     tf.dispose(treeLeaves(last).filter(isTensor) as tf.Tensor[]);
     return out;
   }
-  let p: unknown = toTensors(arrays(1));
+  let p: unknown = toTensors(arrays(1, 1, shapes));
   let s = tx.init(p as never);
   for (const g of grads) {
     const gt = toTensors(g);
@@ -160,6 +160,81 @@ for (const backend of ['cpu', 'wasm'] as const) {
         });
       }
     }
+
+    it('leaves larger than a staging region, many leaves, blocks of 100: the same bits', () => {
+      const shapes: Record<string, number[]> = {
+        big: [40_003],
+        ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`l${i}`, [i * 7 + 1]])),
+      };
+      for (const tx of [
+        gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'int8', int8BlockSize: 100 }),
+        gx.adam(1e-2, { muDtype: 'bfloat16', nuDtype: 'float16' }),
+      ]) {
+        const grads = [5, 6, 7].map((seed) => arrays(seed, 1, shapes));
+        const reference = run(tx, grads, 'reference', shapes);
+        const counts = { ...fusedStats };
+        const diff = firstDifference(run(tx, grads, 'optimizer', shapes), reference);
+        if (diff !== null) expect.fail(diff);
+        expect(fusedStats.reference).toBe(counts.reference);
+      }
+    });
+
+    it('edge values (±0, subnormals, the largest finite, rounding boundaries, NaN, ±Inf, a huge value in a block) encode and decode as on the reference path', () => {
+      // an EMA with decay 0 stores the incoming update itself: every edge value goes through the encoder, and is decoded at the next step
+      const edges = [
+        0,
+        -0,
+        1e-45,
+        -1e-45,
+        2 ** -25,
+        2 ** -24,
+        3 * 2 ** -25,
+        2 ** -14,
+        2 ** -14 * (1 - 2 ** -11),
+        6.1e-5,
+        65504,
+        65519.99,
+        65520,
+        -65520,
+        3.4028234e38,
+        -3.4028234e38,
+        1 + 2 ** -8,
+        1 + 3 * 2 ** -8,
+        1 + 2 ** -11,
+        1 + 3 * 2 ** -11,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        1e30,
+        1e-30,
+        0.5,
+        -0.25,
+        1e-7,
+        -1e-6,
+        5e-7,
+      ];
+      const shapes: Record<string, number[]> = { e: [edges.length], f: [9], g: [64] };
+      const leaf = (values: number[]): ArrayLeaf => ({ shape: [values.length], values: Float32Array.from(values) });
+      const r = rng(9);
+      const grads: ArrayTree[] = [
+        { e: leaf(edges), f: leaf([1e30, 1, -1, 1e-3, 0, 0, 0, 0, 2]), g: leaf(Array.from({ length: 64 }, () => r() - 0.5)) },
+        { e: leaf([...edges].reverse()), f: leaf([0, 0, 0, 0, 0, 0, 0, 0, 0]), g: leaf(Array.from({ length: 64 }, () => r() * 1e-6)) },
+        { e: leaf(edges.map((x) => -x)), f: leaf([-1, 2, -3, 4, -5, 6, -7, 8, Number.NaN]), g: leaf(Array.from({ length: 64 }, () => 1)) },
+      ];
+      for (const dtype of ['bfloat16', 'float16', 'int8'] as const) {
+        const tx = gx.chain(
+          gx.ema(0, { debias: false, accumulatorDtype: dtype, ...(dtype === 'int8' ? { int8BlockSize: 8 } : {}) }),
+          gx.scale(-1),
+        );
+        const reference = run(tx, grads, 'reference', shapes);
+        const counts = { ...fusedStats };
+        for (const mode of ['pure', 'optimizer'] as const) {
+          const diff = firstDifference(run(tx, grads, mode, shapes), reference);
+          if (diff !== null) expect.fail(`${dtype}, ${mode}: ${diff}`);
+        }
+        expect(fusedStats.reference).toBe(counts.reference);
+      }
+    });
 
     it('the JS kernels (WebAssembly blocked) give the same bits', () => {
       const tx = gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'bfloat16' });

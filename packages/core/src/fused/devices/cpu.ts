@@ -22,7 +22,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hasPacked } from '../../lang/packed-columns.js';
+import { hasPacked, type Int8Storage, isScalesName, scaledName, storageOf } from '../../lang/packed-columns.js';
 import type { PartialOp } from '../../lang/reductions.js';
 import { LITTLE_ENDIAN } from '../../lang/storage/packing.js';
 import type { KernelIR } from '../../lang/trace.js';
@@ -31,6 +31,7 @@ import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
 import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
 import type { JsKernel, KernelArray } from './js-printer.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
+import { type WorkspaceLayout, workspaceLayout, writeWorkspace } from './wasm-storage.js';
 
 interface CpuData {
   values: KernelArray;
@@ -52,11 +53,35 @@ interface Staged {
   readonly run: (table: number, count: number, scalars: number) => void;
   readonly f32: Float32Array;
   readonly i32: Int32Array;
-  readonly scalarsAt: number;
+  readonly workspace: WorkspaceLayout;
   readonly tableAt: number;
-  /** Float offsets of each array's staging region (inputs, then outputs). */
+  /** Word offsets of each array's staging region (inputs, then outputs). */
   readonly regions: readonly number[];
+  /**
+   * Per array: elements per 4-byte word (1 for float32, 2 or 4 for packed
+   * codes, the block size for int8 scales), and whether its words are
+   * int32 code words.
+   */
+  readonly units: readonly number[];
+  readonly codes: readonly boolean[];
+  /** Elements a chunk of a leaf starts at a multiple of (and each leaf's region, within a batch). */
+  readonly align: number;
   readonly stride: number;
+}
+
+/** Elements per 4-byte word of an IR array, and whether it holds code words. */
+function unitOf(ir: KernelIR, name: string): { unit: number; codes: boolean } {
+  if (isScalesName(name)) return { unit: (storageOf(ir, scaledName(name)) as Int8Storage).blockSize, codes: false };
+  const s = storageOf(ir, name);
+  if (s === undefined) return { unit: 1, codes: false };
+  return { unit: s.dtype === 'int8' ? 4 : 2, codes: true };
+}
+
+function lcm(a: number, b: number): number {
+  let x = a;
+  let y = b;
+  while (y !== 0) [x, y] = [y, x % y];
+  return (a / x) * b;
 }
 
 const staged = new Map<string, Staged | null>();
@@ -85,8 +110,8 @@ function stagedReducer(): { fns: Reducers; f32: Float32Array } | null {
 let stagedGeneration = codegenGeneration();
 
 function stagedKernel(ir: KernelIR): Staged | null {
-  // packed arrays run as the JS loop on cpu; exp and log have no SIMD form
-  if (ir.transcendental || hasPacked(ir)) return null;
+  // exp and log have no SIMD form
+  if (ir.transcendental) return null;
   if (stagedGeneration !== codegenGeneration()) {
     staged.clear();
     stagedGeneration = codegenGeneration();
@@ -95,11 +120,14 @@ function stagedKernel(ir: KernelIR): Staged | null {
   if (hit !== undefined) return hit;
   const mod = wasmModule(`k:${ir.signature}`, () => kernelModuleBytes(ir, false));
   let out: Staged | null = null;
-  if (mod !== null) {
-    const A = ir.inputs.length + ir.outputs.length;
+  const arrays = [...ir.inputs, ...ir.outputs.map((o) => o.name)].map((name) => unitOf(ir, name));
+  const align = arrays.reduce((a, { unit }) => lcm(a, unit), 4);
+  // a chunk holds whole int8 blocks; blocks larger than a staging region run as the JS loop
+  if (mod !== null && align <= BLOCK) {
+    const A = arrays.length;
     const stride = entryBytes(ir);
-    const scalarsAt = 0;
-    const tableAt = Math.ceil((4 * ir.scalars.length) / 16) * 16;
+    const workspace = workspaceLayout(ir);
+    const tableAt = workspace.bytes;
     const regionsAt = Math.ceil((tableAt + stride * MAX_PACK) / 16) * 16;
     const bytes = regionsAt + A * BLOCK * 4;
     const mem = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
@@ -108,9 +136,12 @@ function stagedKernel(ir: KernelIR): Staged | null {
       run: inst.exports.run as Staged['run'],
       f32: new Float32Array(mem.buffer),
       i32: new Int32Array(mem.buffer),
-      scalarsAt,
+      workspace,
       tableAt,
       regions: Array.from({ length: A }, (_, k) => regionsAt / 4 + k * BLOCK),
+      units: arrays.map((a) => a.unit),
+      codes: arrays.map((a) => a.codes),
+      align,
       stride,
     };
   }
@@ -125,15 +156,21 @@ function stagedKernel(ir: KernelIR): Staged | null {
 function runStaged(
   k: Staged,
   nIn: number,
-  cols: readonly Float32Array[][],
+  cols: readonly KernelArray[][],
+  ns: Int32Array,
   L: number,
   scalars: Float64Array,
   leafScalars: Float64Array,
   perLeafScalars: number,
 ): void {
-  const { f32, i32, regions, stride, tableAt } = k;
+  const { f32, i32, regions, stride, tableAt, units, codes, align } = k;
   const A = regions.length;
-  for (let s = 0; s < scalars.length; s++) f32[k.scalarsAt / 4 + s] = scalars[s] as number;
+  writeWorkspace(f32, 0, k.workspace, scalars);
+  // the words of column j that hold elements [at, at + len) of a leaf, and where they are staged
+  const view = (j: number) => (codes[j] ? i32 : f32);
+  const words = (j: number, a: KernelArray, at: number, len: number) =>
+    a.subarray(at / (units[j] as number), Math.ceil((at + len) / (units[j] as number)));
+  const staging = (j: number, fl: number) => (regions[j] as number) + fl / (units[j] as number);
   // output copies pending for the current batch: leaf, offset in the leaf, length, offset in the regions
   const pendLeaf: number[] = [];
   const pendAt: number[] = [];
@@ -143,16 +180,17 @@ function runStaged(
   let count = 0;
   const flush = (): void => {
     if (count === 0) return;
-    k.run(tableAt, count, k.scalarsAt);
+    k.run(tableAt, count, 0);
     for (let q = 0; q < pendLeaf.length; q++) {
       const l = pendLeaf[q] as number;
       const at = pendAt[q] as number;
       const len = pendLen[q] as number;
       const fl = pendFill[q] as number;
       for (let j = nIn; j < A; j++) {
-        const base = (regions[j] as number) + fl;
-        const dst = (cols[j] as Float32Array[])[l] as Float32Array;
-        dst.set(f32.subarray(base, base + len), at);
+        const dst = (cols[j] as KernelArray[])[l] as KernelArray;
+        const base = staging(j, fl);
+        const unit = units[j] as number;
+        dst.set(view(j).subarray(base, base + Math.ceil((at + len) / unit) - at / unit), at / unit);
       }
     }
     pendLeaf.length = 0;
@@ -163,25 +201,31 @@ function runStaged(
     count = 0;
   };
   for (let l = 0; l < L; l++) {
-    const n = ((cols[0] as Float32Array[])[l] as Float32Array).length;
+    const n = ns[l] as number;
     let at = 0;
     while (at < n) {
-      const len = Math.min(BLOCK - fill, n - at);
+      let len = Math.min(BLOCK - fill, n - at);
+      // a chunk that does not end the leaf ends on a multiple of `align`
+      if (len < n - at) len -= len % align;
+      if (len === 0) {
+        flush();
+        continue;
+      }
       const whole = at === 0 && len === n;
       for (let j = 0; j < nIn; j++) {
-        const src = (cols[j] as Float32Array[])[l] as Float32Array;
-        f32.set(whole ? src : src.subarray(at, at + len), (regions[j] as number) + fill);
+        const src = (cols[j] as KernelArray[])[l] as KernelArray;
+        view(j).set(whole ? src : words(j, src, at, len), staging(j, fill));
       }
       const e = (tableAt + count * stride) / 4;
       i32[e] = len;
-      for (let j = 0; j < A; j++) i32[e + 1 + j] = ((regions[j] as number) + fill) * 4;
+      for (let j = 0; j < A; j++) i32[e + 1 + j] = staging(j, fill) * 4;
       for (let s = 0; s < perLeafScalars; s++) f32[e + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
       pendLeaf.push(l);
       pendAt.push(at);
       pendLen.push(len);
       pendFill.push(fill);
       count++;
-      fill += (len + 3) & ~3;
+      fill += Math.ceil(len / align) * align;
       at += len;
       if (fill >= BLOCK || count === MAX_PACK) flush();
     }
@@ -311,7 +355,7 @@ export class CpuDevice implements Device {
         return true;
       },
       run: (scalars, leafScalars) => {
-        if (staged !== null) runStaged(staged, nIn, cols, L, scalars, leafScalars, perLeafScalars);
+        if (staged !== null) runStaged(staged, nIn, cols, ns, L, scalars, leafScalars, perLeafScalars);
         else (js as JsKernel)(L, ns, cols.slice(0, nIn), cols.slice(nIn), scalars, leafScalars);
       },
     };
