@@ -38,7 +38,53 @@ export interface WorkspaceLayout {
   readonly bytes: number;
 }
 
-const TABLE_BYTES = 4 * (256 + 256 + 128 + 256);
+/**
+ * Buckets of the int8 encoder: the floats in [0, 1] cut by their top 17
+ * bits (sign, exponent, 8 fraction bits: a relative width of at most
+ * 2^-8), from the bucket of a map's smallest midpoint up to that of 1.
+ * Consecutive midpoints are further apart than that (at least 0.7 % near 1,
+ * more below), so a bucket holds at most one: the number of midpoints
+ * below `a` is the count below its bucket plus one when the bucket's
+ * midpoint is below `a`.
+ */
+interface Buckets {
+  /** The bucket index of the smallest midpoint (`bits >> 15`); lower values go to bucket 0. */
+  readonly first: number;
+  readonly below: Int32Array;
+  readonly midpoint: Float32Array;
+}
+
+const bucketBits = new Uint32Array(1);
+const bucketFloat = new Float32Array(bucketBits.buffer);
+
+function bucketsOf(midpoints: Float32Array): Buckets {
+  bucketFloat[0] = midpoints[0] as number;
+  const first = (bucketBits[0] as number) >>> 15;
+  const count = (0x3f800000 >>> 15) - first + 1;
+  const below = new Int32Array(count);
+  const midpoint = new Float32Array(count).fill(Number.POSITIVE_INFINITY);
+  let m = 0;
+  for (let k = 0; k < count; k++) {
+    bucketBits[0] = (first + k + 1) << 15;
+    const end = bucketFloat[0] as number;
+    below[k] = m;
+    if (m < midpoints.length && (midpoints[m] as number) < end) midpoint[k] = midpoints[m++] as number;
+    if (m < midpoints.length && (midpoints[m] as number) < end) throw new Error('gradtx: internal error: two int8 midpoints in one bucket');
+  }
+  return { first, below, midpoint };
+}
+
+const SIGNED_BUCKETS = bucketsOf(SIGNED_DYNAMIC_MAP.midpoints);
+const UNSIGNED_BUCKETS = bucketsOf(UNSIGNED_DYNAMIC_MAP.midpoints);
+
+/** Float offsets in the int8 tables: code values, midpoints (padded), then each map's buckets (counts, midpoints). */
+const AT = (() => {
+  const signedBuckets = 512 + 128 + 256;
+  const unsignedBuckets = signedBuckets + 2 * SIGNED_BUCKETS.below.length;
+  return { signedBuckets, unsignedBuckets, end: unsignedBuckets + 2 * UNSIGNED_BUCKETS.below.length };
+})();
+
+const TABLE_BYTES = Math.ceil((4 * AT.end) / 16) * 16;
 
 /** The layout of the workspace of `ir`'s kernel. */
 export function workspaceLayout(ir: KernelIR): WorkspaceLayout {
@@ -65,6 +111,13 @@ function int8Tables(): Float32Array {
     t.set(codecs.int8Unsigned, 256);
     t.set(SIGNED_DYNAMIC_MAP.midpoints, 512);
     t.set(UNSIGNED_DYNAMIC_MAP.midpoints, 640);
+    for (const [b, at] of [
+      [SIGNED_BUCKETS, AT.signedBuckets],
+      [UNSIGNED_BUCKETS, AT.unsignedBuckets],
+    ] as const) {
+      new Int32Array(t.buffer).set(b.below, at);
+      t.set(b.midpoint, at + b.below.length);
+    }
     tables = t;
   }
   return tables;
@@ -73,8 +126,18 @@ function int8Tables(): Float32Array {
 /** Writes a kernel's workspace (laid out as `layout`) at byte `base` of `f32` (a view of its memory): the scalars and the int8 tables. */
 export function writeWorkspace(f32: Float32Array, base: number, layout: WorkspaceLayout, scalars: Float64Array): void {
   for (let s = 0; s < scalars.length; s++) f32[base / 4 + s] = scalars[s] as number;
-  if (layout.tables >= 0) f32.set(int8Tables(), (base + layout.tables) / 4);
+  if (layout.tables < 0) return;
+  // the tables (tens of KiB) are copied only when this memory does not hold them already
+  const t = int8Tables();
+  const at = (base + layout.tables) / 4;
+  if (f32[at + 511] !== t[511] || f32[at + AT.end - 1] !== t[AT.end - 1] || written.get(f32.buffer) !== at) {
+    f32.set(t, at);
+    written.set(f32.buffer, at);
+  }
 }
+
+/** Per memory buffer: where the int8 tables were last written (a float offset). */
+const written = new WeakMap<ArrayBufferLike, number>();
 
 /** Integer and float operations of one width: one i32/f32 lane, or four (i32x4/f32x4 in a v128). */
 interface Lanes {
@@ -184,7 +247,7 @@ export interface StorageContext {
   /** The local holding the byte offset of the current element as a float32 array (4 per element). */
   readonly offset: number;
   readonly layout: WorkspaceLayout;
-  /** Scratch locals: four i32, three f32 and three v128. */
+  /** Scratch locals: four i32, three f32 and five v128. */
   readonly i32: readonly number[];
   readonly f32: readonly number[];
   readonly v128: readonly number[];
@@ -195,7 +258,7 @@ export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v
   return {
     i32: [f.local(WT.i32), f.local(WT.i32), f.local(WT.i32), f.local(WT.i32)],
     f32: [f.local(WT.f32), f.local(WT.f32), f.local(WT.f32)],
-    v128: [f.local(WT.v128), f.local(WT.v128), f.local(WT.v128)],
+    v128: [f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128)],
   };
 }
 
@@ -503,22 +566,24 @@ export function emitQuantizeTile(
   tEnd: number,
 ): void {
   const { f } = c;
-  const [b0, bEnd, i] = c.i32 as [number, number, number];
+  const [b0, bEnd, i, vEnd] = c.i32 as [number, number, number, number];
   const [scale, y] = [c.f32[0] as number, c.f32[1] as number];
   const blockBytes = 4 * s.blockSize;
-  const element = () => f.get(c.scalars).get(i).op(OP.i32Add).get(t0).op(OP.i32Sub).mem(OP.f32Load, 2, tile);
+  const address = () => f.get(c.scalars).get(i).op(OP.i32Add).get(t0).op(OP.i32Sub);
+  const element = () => address().mem(OP.f32Load, 2, tile);
   f.get(t0).set(b0);
   loop(f, b0, tEnd, blockBytes, () => {
     f.get(b0).i32(blockBytes).op(OP.i32Add).get(tEnd).get(b0).i32(blockBytes).op(OP.i32Add).get(tEnd).op(OP.i32LtU).op(OP.select).set(bEnd);
-    f.f32(0).set(scale).get(b0).set(i);
-    loop(f, i, bEnd, 4, () => {
-      f.get(scale);
-      element();
-      f.op(OP.f32Abs).op(OP.f32Max).set(scale);
-    });
-    f.get(scale).f32(Number.NaN).get(scale).f32(Number.POSITIVE_INFINITY).op(OP.f32Lt).op(OP.select).set(scale);
+    // the whole vectors of the block, then its tail
+    f.get(bEnd).get(b0).op(OP.i32Sub).i32(-16).op(OP.i32And).get(b0).op(OP.i32Add).set(vEnd);
+    emitBlockScale(c, { i, b0, vEnd, bEnd, scale }, address, element, tile);
     f.get(ptrs.scales).get(b0).i32(blockBytes).op(OP.i32DivU).i32(2).op(OP.i32Shl).op(OP.i32Add).get(scale).mem(OP.f32Store, 2);
     f.get(b0).set(i);
+    // four codes at a time where the scale is positive, then one at a time (0 where the scale is 0 or NaN)
+    f.begin('block');
+    f.get(scale).f32(0).op(OP.f32Gt).op(OP.i32Eqz).brIf(0);
+    loop(f, i, vEnd, 16, () => emitFourCodes(c, s, ptrs.codes, address, tile, scale));
+    f.end();
     loop(f, i, bEnd, 4, () => {
       f.get(ptrs.codes).get(i).i32(2).op(OP.i32ShrU).op(OP.i32Add);
       element();
@@ -527,6 +592,90 @@ export function emitQuantizeTile(
       f.i32(0).get(scale).f32(0).op(OP.f32Gt).op(OP.select).mem(OP.i32Store8, 0);
     });
   });
+}
+
+/** The block's scale into local `scale`: the largest |x| (four lanes, then the tail), NaN when it is not finite. */
+function emitBlockScale(
+  c: StorageContext,
+  at: { readonly i: number; readonly b0: number; readonly vEnd: number; readonly bEnd: number; readonly scale: number },
+  address: () => Func,
+  element: () => Func,
+  tile: number,
+): void {
+  const { f } = c;
+  const { i, scale } = at;
+  const acc = c.v128[0] as number;
+  f.simd(SIMD.v128Const, ...new Array(16).fill(0)).set(acc);
+  f.get(at.b0).set(i);
+  loop(f, i, at.vEnd, 16, () => {
+    f.get(acc);
+    address().simdMem(SIMD.v128Load, tile);
+    f.simd(SIMD.f32x4Abs).simd(SIMD.f32x4Max).set(acc);
+  });
+  f.f32(0).set(scale);
+  for (let lane = 0; lane < 4; lane++) f.get(scale).get(acc).simd(SIMD.f32x4ExtractLane, lane).op(OP.f32Max).set(scale);
+  loop(f, i, at.bEnd, 4, () => {
+    f.get(scale);
+    element();
+    f.op(OP.f32Abs).op(OP.f32Max).set(scale);
+  });
+  f.get(scale).f32(Number.NaN).get(scale).f32(Number.POSITIVE_INFINITY).op(OP.f32Lt).op(OP.select).set(scale);
+}
+
+/** Encodes four elements of the tile buffer at `i` (scale > 0) into four codes at `codes + i / 4`, through the map's buckets. */
+function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () => Func, tile: number, scale: number): void {
+  const { f } = c;
+  const [vy, va, vi, vc, vm] = c.v128 as [number, number, number, number, number];
+  const buckets = s.signed ? SIGNED_BUCKETS : UNSIGNED_BUCKETS;
+  const at = c.layout.tables + 4 * (s.signed ? AT.signedBuckets : AT.unsignedBuckets);
+  const midpointsAt = at + 4 * buckets.below.length;
+  f.get(codes)
+    .get(c.i32[2] as number)
+    .i32(2)
+    .op(OP.i32ShrU)
+    .op(OP.i32Add);
+  address().simdMem(SIMD.v128Load, tile);
+  f.get(scale).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Div).tee(vy);
+  // a = |y| (signed) or max(y, 0); its bucket: max((bits >> 15) - first, 0)
+  if (s.signed) f.simd(SIMD.f32x4Abs);
+  else f.simd(SIMD.v128Const, ...new Array(16).fill(0)).simd(SIMD.f32x4Max);
+  f.tee(va).i32(15).simd(SIMD.i32x4ShrU);
+  FOUR.int(f, buckets.first);
+  f.simd(SIMD.i32x4Sub)
+    .simd(SIMD.v128Const, ...new Array(16).fill(0))
+    .simd(SIMD.i32x4MaxS)
+    .i32(2)
+    .simd(SIMD.i32x4Shl)
+    .set(vi);
+  // per lane: the count below the bucket and the bucket's midpoint
+  for (const [table, out, load, splatOp, replace] of [
+    [at, vc, OP.i32Load, SIMD.i32x4Splat, SIMD.i32x4ReplaceLane],
+    [midpointsAt, vm, OP.f32Load, SIMD.f32x4Splat, SIMD.f32x4ReplaceLane],
+  ] as const) {
+    for (let lane = 0; lane < 4; lane++) {
+      if (lane > 0) f.get(out);
+      f.get(vi).simd(SIMD.i32x4ExtractLane, lane).get(c.scalars).op(OP.i32Add).mem(load, 2, table);
+      if (lane === 0) f.simd(splatOp);
+      else f.simd(replace, lane);
+      f.set(out);
+    }
+  }
+  // code = below - (midpoint < a ? -1 : 0), and the sign bit of a negative value with a non-zero magnitude
+  f.get(vc).get(vm).get(va).simd(SIMD.f32x4Lt).simd(SIMD.i32x4Sub);
+  if (s.signed) {
+    f.tee(vc);
+    f.get(vy)
+      .simd(SIMD.v128Const, ...new Array(16).fill(0))
+      .simd(SIMD.f32x4Lt);
+    f.get(vc)
+      .simd(SIMD.v128Const, ...new Array(16).fill(0))
+      .simd(SIMD.i32x4Ne)
+      .simd(SIMD.v128And);
+    FOUR.int(f, 0x80);
+    f.simd(SIMD.v128And).simd(SIMD.v128Or);
+  }
+  f.tee(vc).get(vc).simd(SIMD.i16x8NarrowI32x4U).tee(vc).get(vc).simd(SIMD.i8x16NarrowI16x8U).simd(SIMD.i32x4ExtractLane, 0);
+  f.mem(OP.i32Store, 0);
 }
 
 /** Zeroes the unused codes of a leaf's last word of packed output `s` (codes at local `ptr`; `n` the local element count). */
