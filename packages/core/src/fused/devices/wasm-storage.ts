@@ -150,9 +150,10 @@ interface Lanes {
   readonly sub: (f: Func) => void;
   readonly shl: (f: Func) => void;
   readonly shrU: (f: Func) => void;
-  readonly ltU: (f: Func) => void;
-  readonly gtU: (f: Func) => void;
-  readonly geU: (f: Func) => void;
+  /** Comparisons of integers in [0, 2^31) (signed instructions: native on every SIMD target). */
+  readonly lt: (f: Func) => void;
+  readonly gt: (f: Func) => void;
+  readonly ge: (f: Func) => void;
   /** `a b cond` → `cond ? a : b`. */
   readonly select: (f: Func) => void;
   /** The bits of a float as an integer, and back (nothing to do for vectors). */
@@ -160,7 +161,8 @@ interface Lanes {
   readonly fromBits: (f: Func) => void;
   readonly fadd: (f: Func) => void;
   readonly fmul: (f: Func) => void;
-  readonly convertU: (f: Func) => void;
+  /** An integer in [0, 2^31) to float32. */
+  readonly convert: (f: Func) => void;
 }
 
 function splat(x: number, float: boolean): number[] {
@@ -198,15 +200,15 @@ const ONE: Lanes = {
   sub: op(OP.i32Sub),
   shl: op(OP.i32Shl),
   shrU: op(OP.i32ShrU),
-  ltU: op(OP.i32LtU),
-  gtU: op(OP.i32GtU),
-  geU: op(OP.i32GeU),
+  lt: op(OP.i32LtS),
+  gt: op(OP.i32GtS),
+  ge: op(OP.i32GeS),
   select: op(OP.select),
   bits: op(OP.i32ReinterpretF32),
   fromBits: op(OP.f32ReinterpretI32),
   fadd: op(OP.f32Add),
   fmul: op(OP.f32Mul),
-  convertU: op(OP.f32ConvertI32U),
+  convert: op(OP.f32ConvertI32S),
 };
 
 const FOUR: Lanes = {
@@ -223,15 +225,15 @@ const FOUR: Lanes = {
   sub: simd(SIMD.i32x4Sub),
   shl: simd(SIMD.i32x4Shl),
   shrU: simd(SIMD.i32x4ShrU),
-  ltU: simd(SIMD.i32x4LtU),
-  gtU: simd(SIMD.i32x4GtU),
-  geU: simd(SIMD.i32x4GeU),
+  lt: simd(SIMD.i32x4LtS),
+  gt: simd(SIMD.i32x4GtS),
+  ge: simd(SIMD.i32x4GeS),
   select: simd(SIMD.v128Bitselect),
   bits: () => {},
   fromBits: () => {},
   fadd: simd(SIMD.f32x4Add),
   fmul: simd(SIMD.f32x4Mul),
-  convertU: simd(SIMD.f32x4ConvertI32x4U),
+  convert: simd(SIMD.f32x4ConvertI32x4S),
 };
 
 /** The lane operations of a width. */
@@ -316,14 +318,14 @@ function builders(c: StorageContext, L: Lanes) {
         f.i32(n);
         L.shrU(f);
       },
-    ltU: bin(L.ltU),
-    gtU: bin(L.gtU),
-    geU: bin(L.geU),
+    lt: bin(L.lt),
+    gt: bin(L.gt),
+    ge: bin(L.ge),
     fadd: bin(L.fadd),
     fmul: bin(L.fmul),
     bits: un(L.bits),
     fromBits: un(L.fromBits),
-    convert: un(L.convertU),
+    convert: un(L.convert),
     /** `cond ? a : b` */
     sel:
       (cond: Emit, a: Emit, b: Emit): Emit =>
@@ -358,10 +360,10 @@ function float16ToBits(c: StorageContext, L: Lanes, h: number): Emit {
   const magnitude = e.get(m);
   const sign = e.shl(e.and(e.get(h), e.int(0x8000)), 16);
   const value = e.sel(
-    e.geU(magnitude, e.int(0x7c00)),
+    e.ge(magnitude, e.int(0x7c00)),
     e.or(e.shl(magnitude, 13), e.int(0x7f800000)),
     e.sel(
-      e.ltU(magnitude, e.int(0x400)),
+      e.lt(magnitude, e.int(0x400)),
       e.bits(e.fmul(e.convert(magnitude), e.float(2 ** -24))),
       e.add(e.shl(magnitude, 13), e.int(0x38000000)),
     ),
@@ -453,7 +455,7 @@ function bfloat16Codes(c: StorageContext, L: Lanes, b: number): Emit {
   const e = builders(c, L);
   const x = e.get(b);
   const rounded = e.shr(e.add(e.add(x, e.int(0x7fff)), e.and(e.shr(x, 16), e.int(1))), 16);
-  return e.sel(e.gtU(e.and(x, e.int(0x7fffffff)), e.int(0x7f800000)), e.int(0x7fc0), rounded);
+  return e.sel(e.gt(e.and(x, e.int(0x7fffffff)), e.int(0x7f800000)), e.int(0x7fc0), rounded);
 }
 
 /** The float16 codes of the float32 bits in local `b`, as `float16Bits` computes them. */
@@ -463,10 +465,10 @@ function float16Codes(c: StorageContext, L: Lanes, b: number): Emit {
   const a = e.get(abs);
   const subnormal = e.sub(e.bits(e.fadd(e.fromBits(a), e.float(0.5))), e.int(0x3f000000));
   const normal = e.sub(e.shr(e.add(e.add(a, e.int(0xfff)), e.and(e.shr(a, 13), e.int(1))), 13), e.int(0x1c000));
-  const finite = e.sel(e.ltU(a, e.int(0x38800000)), subnormal, normal);
-  const magnitude = e.sel(e.geU(a, e.int(0x477ff000)), e.int(0x7c00), finite);
+  const finite = e.sel(e.lt(a, e.int(0x38800000)), subnormal, normal);
+  const magnitude = e.sel(e.ge(a, e.int(0x477ff000)), e.int(0x7c00), finite);
   const signed = e.or(magnitude, e.and(e.shr(e.get(b), 16), e.int(0x8000)));
-  const code = e.sel(e.gtU(a, e.int(0x7f800000)), e.int(0x7e00), signed);
+  const code = e.sel(e.gt(a, e.int(0x7f800000)), e.int(0x7e00), signed);
   return () => {
     e.and(e.get(b), e.int(0x7fffffff))();
     c.f.set(abs);
