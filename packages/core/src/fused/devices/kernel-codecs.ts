@@ -25,25 +25,18 @@ export interface KernelCodecs {
   /** The 16-bit or 8-bit codes of an array of int32 words (a view of the same memory). */
   u16(words: Int32Array): Uint16Array;
   u8(words: Int32Array): Uint8Array;
-  /**
-   * Quantizes `values[0, len)`, the new values of elements `at …` of a leaf
-   * (`at` a multiple of `blockSize`), block by block: each block's absmax
-   * scale into `scales`, its codes into `codes` (as `quantizeBlockwise`).
-   */
-  quantize(
-    values: Float32Array,
-    len: number,
-    blockSize: number,
-    codes: Uint8Array,
-    scales: Float32Array,
-    at: number,
-    signed: boolean,
-  ): void;
+  /** Quantizes a tile buffer into codes and scales, block by block (see `quantize` in this module). */
+  quantize: typeof quantize;
 }
 
 const f32 = new Float32Array(1);
 const bits = new Uint32Array(f32.buffer);
 
+/**
+ * Quantizes `values[0, len)`, the new values of elements `at …` of a leaf
+ * (`at` a multiple of `blockSize`), block by block: each block's absmax
+ * scale into `scales`, its codes into `codes` (as `quantizeBlockwise`).
+ */
 function quantize(
   values: Float32Array,
   len: number,
