@@ -161,6 +161,24 @@ for (const backend of ['cpu', 'wasm'] as const) {
       }
     }
 
+    it('packed stages before and after an opaque stage (two fused segments, updates passed between them): the same bits', () => {
+      const tx = gx.chain(
+        gx.scaleByAdam({ muDtype: 'int8', nuDtype: 'bfloat16' }),
+        gx.centralize(),
+        gx.trace({ decay: 0.9, accumulatorDtype: 'float16' }),
+        gx.scale(-1e-2),
+      );
+      const grads = gradients(true);
+      const reference = run(tx, grads, 'reference');
+      for (const mode of ['pure', 'donate', 'optimizer'] as const) {
+        const counts = { ...fusedStats };
+        const diff = firstDifference(run(tx, grads, mode), reference);
+        if (diff !== null) expect.fail(`${mode}: ${diff}`);
+        expect(fusedStats.reference).toBe(counts.reference);
+        expect(fusedStats.fused - counts.fused).toBe(grads.length);
+      }
+    });
+
     it('leaves larger than a staging region, many leaves, blocks of 100: the same bits', () => {
       const shapes: Record<string, number[]> = {
         big: [40_003],

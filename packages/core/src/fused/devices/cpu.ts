@@ -165,7 +165,7 @@ function runStaged(
 ): void {
   const { f32, i32, regions, stride, tableAt, units, codes, align } = k;
   const A = regions.length;
-  writeWorkspace(f32, 0, k.workspace, scalars);
+  writeWorkspace(f32, 0, k.workspace, scalars, true);
   // the words of column j that hold elements [at, at + len) of a leaf, and where they are staged
   const view = (j: number) => (codes[j] ? i32 : f32);
   const words = (j: number, a: KernelArray, at: number, len: number) =>

@@ -123,17 +123,20 @@ function int8Tables(): Float32Array {
   return tables;
 }
 
-/** Writes a kernel's workspace (laid out as `layout`) at byte `base` of `f32` (a view of its memory): the scalars and the int8 tables. */
-export function writeWorkspace(f32: Float32Array, base: number, layout: WorkspaceLayout, scalars: Float64Array): void {
+/**
+ * Writes a kernel's workspace (laid out as `layout`) at byte `base` of `f32`
+ * (a view of its memory): the scalars and the int8 tables. With `owned`
+ * (a memory only this kernel writes, as the cpu device's staging memory),
+ * the tables (tens of KiB) are copied once; a memory that other kernels
+ * write too (the wasm device's scratch block) gets them at every run.
+ */
+export function writeWorkspace(f32: Float32Array, base: number, layout: WorkspaceLayout, scalars: Float64Array, owned: boolean): void {
   for (let s = 0; s < scalars.length; s++) f32[base / 4 + s] = scalars[s] as number;
   if (layout.tables < 0) return;
-  // the tables (tens of KiB) are copied only when this memory does not hold them already
-  const t = int8Tables();
   const at = (base + layout.tables) / 4;
-  if (f32[at + 511] !== t[511] || f32[at + AT.end - 1] !== t[AT.end - 1] || written.get(f32.buffer) !== at) {
-    f32.set(t, at);
-    written.set(f32.buffer, at);
-  }
+  if (owned && written.get(f32.buffer) === at) return;
+  f32.set(int8Tables(), at);
+  if (owned) written.set(f32.buffer, at);
 }
 
 /** Per memory buffer: where the int8 tables were last written (a float offset). */

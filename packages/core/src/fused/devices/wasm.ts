@@ -245,7 +245,7 @@ export class WasmDevice implements Device {
         const base = this.scratchFor(layout.bytes + image.byteLength);
         // views after the allocation (the heap may have grown)
         const buf = this.memory.buffer;
-        writeWorkspace(new Float32Array(buf), base, layout, scalars);
+        writeWorkspace(new Float32Array(buf), base, layout, scalars, false);
         new Int32Array(buf, base + layout.bytes, image.length).set(image);
         inst.run(base + layout.bytes, L, base);
       },
