@@ -26,6 +26,7 @@
 import {
   type Device,
   type DeviceReduction,
+  hasPacked,
   type KernelIR,
   type Launch,
   type LaunchReductions,
@@ -227,7 +228,7 @@ export class WebGpuDevice implements Device {
 
   prepare(ir: KernelIR): boolean {
     // packed state (int32 code words) has no WGSL kernel: such a step takes the reference path
-    if (Object.keys(ir.packed).length > 0) return false;
+    if (hasPacked(ir)) return false;
     // a kernel needs a binding per distinct array at most; it always fits, pooled if need be
     return ir.inputs.length + ir.outputs.length > 0;
   }

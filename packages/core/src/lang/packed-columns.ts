@@ -45,19 +45,13 @@ export function storageKey(s: SlotStorage | undefined): string {
   return `${s.dtype === 'bfloat16' ? 'b' : 'h'}${root}`;
 }
 
-/** What a kernel needs to know of the packed arrays of an IR. */
-export interface PackedColumns {
-  /** Storage by array name (the slot arrays only, not their `#scales`). */
-  readonly packed: Readonly<Record<string, PackedStorage>>;
-}
-
 /** The storage of an IR array, or `undefined` for a float32 array (a `#scales` array is float32). */
-export function storageOf(ir: PackedColumns, name: string): PackedStorage | undefined {
+export function storageOf(ir: { readonly packed: Readonly<Record<string, PackedStorage>> }, name: string): PackedStorage | undefined {
   return Object.hasOwn(ir.packed, name) ? ir.packed[name] : undefined;
 }
 
 /** Whether any array of the IR is packed. */
-export function hasPacked(ir: PackedColumns): boolean {
+export function hasPacked(ir: { readonly packed: Readonly<Record<string, PackedStorage>> }): boolean {
   return Object.keys(ir.packed).length > 0;
 }
 
@@ -71,7 +65,10 @@ function gcd(a: number, b: number): number {
  * every int8 output, whose scales need the whole block's new values before
  * any code is written); 0 when the kernel writes no int8 array.
  */
-export function int8Tile(ir: PackedColumns & { readonly outputs: readonly { readonly name: string }[] }): number {
+export function int8Tile(ir: {
+  readonly packed: Readonly<Record<string, PackedStorage>>;
+  readonly outputs: readonly { readonly name: string }[];
+}): number {
   let tile = 0;
   for (const o of ir.outputs) {
     const s = storageOf(ir, o.name);
