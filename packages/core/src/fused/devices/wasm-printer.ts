@@ -19,13 +19,14 @@
  *
  * @module
  */
-import { int8Tile, isScalesName, type PackedStorage, storageOf } from '../../lang/packed-columns.js';
+import { type Int8Storage, int8Tile, isScalesName, type PackedStorage, storageOf } from '../../lang/packed-columns.js';
 import type { KernelIR, Node, NodeOp } from '../../lang/trace.js';
 import { assemble, Func, OP, SIMD, WT } from './wasm-assembler.js';
 import {
   emitPackedLoad,
   emitPackedStore,
   emitQuantizeTile,
+  emitTileScales,
   emitZeroPadding,
   type StorageContext,
   storageScratch,
@@ -348,6 +349,11 @@ function emitTiles(
     .op(OP.select)
     .set(tEnd);
   f.get(t0).set(offset);
+  const int8Inputs = ir.inputs.flatMap((_name, j): [Int8Storage, number][] => {
+    const s = c.storage[j];
+    return s?.dtype === 'int8' ? [[s, c.ptr[j + 1] as number]] : [];
+  });
+  emitTileScales(c.sc, tile, t0, int8Inputs);
   f.get(tEnd).get(t0).op(OP.i32Sub).i32(-16).op(OP.i32And).get(t0).op(OP.i32Add).set(end);
   emitLoop(c, ir, end, 4, vl);
   emitLoop(c, ir, tEnd, 1, sl);

@@ -256,11 +256,18 @@ export interface StorageContext {
   readonly i32: readonly number[];
   readonly f32: readonly number[];
   readonly v128: readonly number[];
+  /**
+   * Block scales loaded once per tile, by the local of their scales pointer:
+   * an int8 input whose block is the tile (the usual case: a slot read and
+   * written with one block size) reads its scale from this f32 local.
+   */
+  readonly tileScales: Map<number, number>;
 }
 
 /** Declares the scratch locals of a {@link StorageContext} in `f`. */
-export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v128'> {
+export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v128' | 'tileScales'> {
   return {
+    tileScales: new Map(),
     i32: [f.local(WT.i32), f.local(WT.i32), f.local(WT.i32), f.local(WT.i32)],
     f32: [f.local(WT.f32), f.local(WT.f32), f.local(WT.f32)],
     v128: [f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128)],
@@ -421,6 +428,39 @@ function blockScale(c: StorageContext, s: Int8, scalesPtr: number): void {
     .mem(OP.f32Load, 2);
 }
 
+/** Pushes the current element's block scale: the tile's, when loaded once per tile, else `scales[offset / (4 · blockSize)]`. */
+function scaleOf(c: StorageContext, s: Int8, scalesPtr: number): void {
+  const local = c.tileScales.get(scalesPtr);
+  if (local === undefined) blockScale(c, s, scalesPtr);
+  else c.f.get(local);
+}
+
+/**
+ * Loads, at the start of a tile of `tile` elements (its first element's
+ * byte offset in local `t0`), the scale of each int8 input whose block is
+ * the tile (`inputs`: its storage and the local of its scales pointer).
+ */
+export function emitTileScales(c: StorageContext, tile: number, t0: number, inputs: readonly [Int8, number][]): void {
+  for (const [s, scalesPtr] of inputs) {
+    if (s.blockSize !== tile) continue;
+    let local = c.tileScales.get(scalesPtr);
+    if (local === undefined) {
+      local = c.f.local(WT.f32);
+      c.tileScales.set(scalesPtr, local);
+    }
+    c.f
+      .get(scalesPtr)
+      .get(t0)
+      .i32(4 * tile)
+      .op(OP.i32DivU)
+      .i32(2)
+      .op(OP.i32Shl)
+      .op(OP.i32Add)
+      .mem(OP.f32Load, 2)
+      .set(local);
+  }
+}
+
 /** The value of the code at byte `lane` past the address in local `at`: a table lookup. */
 function codeValue(c: StorageContext, s: Int8, at: number, lane: number): void {
   c.f
@@ -445,10 +485,10 @@ function emitInt8Load(c: StorageContext, L: Lanes, s: Int8, ptr: number, scalesP
       codeValue(c, s, at, lane);
       f.simd(SIMD.f32x4ReplaceLane, lane);
     }
-    blockScale(c, s, scalesPtr);
+    scaleOf(c, s, scalesPtr);
     f.simd(SIMD.f32x4Splat).simd(SIMD.f32x4Mul);
   } else {
-    blockScale(c, s, scalesPtr);
+    scaleOf(c, s, scalesPtr);
     f.op(OP.f32Mul);
   }
 }
