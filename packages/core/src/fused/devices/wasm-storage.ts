@@ -77,7 +77,7 @@ function bucketsOf(midpoints: Float32Array): Buckets {
 const SIGNED_BUCKETS = bucketsOf(SIGNED_DYNAMIC_MAP.midpoints);
 const UNSIGNED_BUCKETS = bucketsOf(UNSIGNED_DYNAMIC_MAP.midpoints);
 
-/** Float offsets in the int8 tables: code values, midpoints (padded), then each map's buckets (counts, midpoints). */
+/** Float offsets in the int8 tables: code values, midpoints (padded), then each map's buckets (count and midpoint per bucket). */
 const AT = (() => {
   const signedBuckets = 512 + 128 + 256;
   const unsignedBuckets = signedBuckets + 2 * SIGNED_BUCKETS.below.length;
@@ -115,8 +115,13 @@ function int8Tables(): Float32Array {
       [SIGNED_BUCKETS, AT.signedBuckets],
       [UNSIGNED_BUCKETS, AT.unsignedBuckets],
     ] as const) {
-      new Int32Array(t.buffer).set(b.below, at);
-      t.set(b.midpoint, at + b.below.length);
+      // one 8-byte entry per bucket: the count below it (int32), its midpoint (float32)
+      const words = new Int32Array(t.buffer);
+      const mids = new Int32Array(b.midpoint.buffer);
+      for (let k = 0; k < b.below.length; k++) {
+        words[at + 2 * k] = b.below[k] as number;
+        words[at + 2 * k + 1] = mids[k] as number;
+      }
     }
     tables = t;
   }
@@ -673,7 +678,6 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
   const [vy, va, vi, vc, vm] = c.v128 as [number, number, number, number, number];
   const buckets = s.signed ? SIGNED_BUCKETS : UNSIGNED_BUCKETS;
   const at = c.layout.tables + 4 * (s.signed ? AT.signedBuckets : AT.unsignedBuckets);
-  const midpointsAt = at + 4 * buckets.below.length;
   f.get(codes)
     .get(c.i32[2] as number)
     .i32(2)
@@ -689,22 +693,32 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
   f.simd(SIMD.i32x4Sub)
     .simd(SIMD.v128Const, ...new Array(16).fill(0))
     .simd(SIMD.i32x4MaxS)
-    .i32(2)
+    .i32(3)
     .simd(SIMD.i32x4Shl)
     .set(vi);
-  // per lane: the count below the bucket and the bucket's midpoint
-  for (const [table, out, load, splatOp, replace] of [
-    [at, vc, OP.i32Load, SIMD.i32x4Splat, SIMD.i32x4ReplaceLane],
-    [midpointsAt, vm, OP.f32Load, SIMD.f32x4Splat, SIMD.f32x4ReplaceLane],
+  // per lane, one 8-byte load: the count below the bucket and its midpoint; lanes 0, 1 into vc and 2, 3 into vm
+  for (const [out, first] of [
+    [vc, 0],
+    [vm, 2],
   ] as const) {
-    for (let lane = 0; lane < 4; lane++) {
-      if (lane > 0) f.get(out);
-      f.get(vi).simd(SIMD.i32x4ExtractLane, lane).get(c.scalars).op(OP.i32Add).mem(load, 2, table);
-      if (lane === 0) f.simd(splatOp);
-      else f.simd(replace, lane);
+    for (const lane of [first, first + 1]) {
+      if (lane === first + 1) f.get(out);
+      f.get(vi).simd(SIMD.i32x4ExtractLane, lane).get(c.scalars).op(OP.i32Add).mem(OP.i64Load, 3, at);
+      if (lane === first) f.simd(SIMD.i64x2Splat);
+      else f.simd(SIMD.i64x2ReplaceLane, 1);
       f.set(out);
     }
   }
+  // counts: the low words of the four entries; midpoints: the high words
+  const words = (high: number) => [0, 8, 16, 24].flatMap((b) => [b + high, b + high + 1, b + high + 2, b + high + 3]);
+  f.get(vc)
+    .get(vm)
+    .simd(SIMD.i8x16Shuffle, ...words(4));
+  f.get(vc)
+    .get(vm)
+    .simd(SIMD.i8x16Shuffle, ...words(0))
+    .set(vc)
+    .set(vm);
   // code = below - (midpoint < a ? -1 : 0), and the sign bit of a negative value with a non-zero magnitude
   f.get(vc).get(vm).get(va).simd(SIMD.f32x4Lt).simd(SIMD.i32x4Sub);
   if (s.signed) {
