@@ -42,3 +42,11 @@ export function correctedFirstMoment<V>(
   const s = k as FirstMomentScalars<V>;
   return nesterov ? m.add(m.mul(s.b1, m.div(mu1, s.bc1Next)), m.mul(s.omb1, m.div(u, s.bc1))) : m.div(mu1, s.bc1);
 }
+
+/**
+ * Adam's update from the bias-corrected moments, `muHat / (sqrt(nuHat + epsRoot) + eps)`
+ * (optax's `scale_by_adam`), shared by the variants that change how the moments are kept.
+ */
+export function adamUpdate<V>(m: Ops<V>, muHat: V, nuHat: V, eps: V, epsRoot: V): V {
+  return m.div(muHat, m.add(m.sqrt(m.add(nuHat, epsRoot)), eps));
+}
