@@ -9,7 +9,8 @@
 
 import { biasCorrection, f32 } from '../lang/spec.js';
 import type { SlotStorage } from '../lang/storage/slot-storage.js';
-import { checkDecay, checkNonNegative } from '../validate.js';
+import { checkDecay, checkNonNegative, resolveOptions } from '../validate.js';
+import { type MomentStorageOptions, momentStorages } from './state-dtype.js';
 
 /** The hyperparameters shared by Adam's family, checked. */
 export interface AdamHyperparams {
@@ -27,6 +28,19 @@ export function checkAdamHyperparams(fn: string, o: { b1: number; b2: number; ep
     eps: checkNonNegative(fn, 'eps', o.eps),
     epsRoot: checkNonNegative(fn, 'epsRoot', o.epsRoot),
   };
+}
+
+/**
+ * The options of an Adam-style factory under the one option policy, and the
+ * shared ones checked: the moment storage, then `b1`, `b2`, `eps`, `epsRoot`.
+ */
+export function resolveAdamOptions<D extends Readonly<Required<MomentStorageOptions>> & AdamHyperparams>(
+  fn: string,
+  options: unknown,
+  defaults: D,
+) {
+  const o = resolveOptions(fn, options, defaults);
+  return { o, storage: momentStorages(fn, o), h: checkAdamHyperparams(fn, o) };
 }
 
 /** The first and second moment slots `mu` and `nu`, starting at zero, stored as `storage` says. */

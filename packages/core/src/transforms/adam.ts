@@ -11,7 +11,7 @@ import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { adamUpdate, correctedFirstMoment, updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
-import { adamScalars, checkAdamHyperparams, momentSlots } from './adam-hyperparams.js';
+import { adamScalars, momentSlots, resolveAdamOptions } from './adam-hyperparams.js';
 import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
 
 /** Options of {@link scaleByAdam}. */
@@ -78,13 +78,11 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> {
   const fn = 'scaleByAdam';
-  const o = resolveOptions(fn, options, scaleByAdamDefaults);
-  const storage = momentStorages(fn, o);
-  const h = checkAdamHyperparams(fn, o);
+  const { o, storage, h } = resolveAdamOptions(fn, options, scaleByAdamDefaults);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
-    key: nesterov ? 'scaleByAdam/nesterov' : 'scaleByAdam',
+    key: nesterov ? `${fn}/nesterov` : fn,
     slots: momentSlots(storage),
     counted: true,
     needsParams: false,
@@ -182,9 +180,8 @@ export interface ScaleByAMSGradState {
  */
 export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ScaleByAMSGradState> {
   const fn = 'scaleByAMSGrad';
-  const o = resolveOptions(fn, options, scaleByAMSGradDefaults);
-  const storage = momentStorages(fn, o);
-  const { b1, b2, eps, epsRoot } = checkAdamHyperparams(fn, o);
+  const { o, storage, h } = resolveAdamOptions(fn, options, scaleByAMSGradDefaults);
+  const { b1, b2, eps, epsRoot } = h;
   const correctMu = checkBoolean(fn, 'biasCorrectionMu', o.biasCorrectionMu);
   const correctNu = checkBoolean(fn, 'biasCorrectionNu', o.biasCorrectionNu);
   const mode = o.mode;
@@ -377,9 +374,7 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
  */
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRAdam';
-  const o = resolveOptions(fn, options, scaleByRAdamDefaults);
-  const storage = momentStorages(fn, o);
-  const h = checkAdamHyperparams(fn, o);
+  const { o, storage, h } = resolveAdamOptions(fn, options, scaleByRAdamDefaults);
   const threshold = checkFinite(fn, 'threshold', o.threshold);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({

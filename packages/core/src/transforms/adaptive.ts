@@ -30,8 +30,8 @@ import {
   resolveOptions,
   showValue,
 } from '../validate.js';
-import { adamScalars, checkAdamHyperparams, momentSlots } from './adam-hyperparams.js';
-import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
+import { adamScalars, checkAdamHyperparams, momentSlots, resolveAdamOptions } from './adam-hyperparams.js';
+import { type MomentStorageOptions, momentStorageDefaults } from './state-dtype.js';
 
 /** Options of {@link scaleByBelief}. */
 export interface ScaleByBeliefOptions extends MomentStorageOptions {
@@ -84,9 +84,7 @@ export const scaleByBeliefDefaults: OptionDefaults<ScaleByBeliefOptions> = Objec
  */
 export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByBelief';
-  const o = resolveOptions(fn, options, scaleByBeliefDefaults);
-  const storage = momentStorages(fn, o);
-  const h = checkAdamHyperparams(fn, o);
+  const { o, storage, h } = resolveAdamOptions(fn, options, scaleByBeliefDefaults);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
