@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { chain } from '../combine.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t } from '../test-utils/index.js';
+import { purityProblem } from '../test-utils/purity.js';
 import { treeLeaves } from '../tree.js';
 import { scaleByLearningRate } from './scaling.js';
 import { normalizeByUpdateNorm, scaleByParamBlockNorm, scaleByParamBlockRms, scaleByTrustRatio } from './trust.js';
@@ -372,20 +373,7 @@ describe('trust transforms: params, purity, leaks', () => {
   for (const [name, make] of all) {
     it(`${name}: inputs untouched, fresh outputs`, async () => {
       await expectNoLeaks(() => {
-        const params = {
-          w: t([
-            [1, 2],
-            [3, 4],
-          ]),
-          b: t([0.5]),
-        };
-        const g = {
-          w: t([
-            [0.5, -0.5],
-            [2, -3],
-          ]),
-          b: t([1]),
-        };
+        const { params, g } = purityProblem();
         const tx = make();
         const s0 = tx.init(params);
         const [u, s1] = tx.update(g as never, s0 as never, params as never);
