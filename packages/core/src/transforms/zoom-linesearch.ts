@@ -164,12 +164,15 @@ export function scaleByZoomLinesearch(
   const curvatureError = (slope: number, slope0: number): number =>
     nanToInf(Math.max(f(Math.abs(slope) - f(curvRtol * Math.abs(slope0))), 0));
 
-  /** A point with its errors in the sufficient-decrease and the curvature condition. */
-  const measure = (p: Point, value0: number, slope0: number) => ({
-    p,
-    dec: decreaseError(p.stepsize, p.value, p.slope, value0, slope0),
-    curv: curvatureError(p.slope, slope0),
-  });
+  /**
+   * A new point's errors in the sufficient-decrease and the curvature
+   * condition, and the search moved on to it (the fields every step sets).
+   */
+  const measure = (s: Search, p: Point, value0: number, slope0: number) => {
+    const dec = decreaseError(p.stepsize, p.value, p.slope, value0, slope0);
+    const curv = curvatureError(p.slope, slope0);
+    return { p, dec, curv, next: { ...s, count: s.count + 1, cur: p, decreaseError: dec, curvatureError: curv } };
+  };
 
   function search(s: Search, at: (step: number) => Point, value0: number, slope0: number, guess: number): Search {
     const prev = s.cur;
@@ -179,7 +182,7 @@ export function scaleByZoomLinesearch(
       maxReached = step >= maxStepsize;
       step = Math.min(step, maxStepsize);
     }
-    const { p, dec, curv } = measure(at(step), value0, slope0);
+    const { p, dec, curv, next } = measure(s, at(step), value0, slope0);
     const error = Math.max(dec, curv);
     const safe = dec <= tol ? p : s.safe;
     const setHigh = dec > 0 || (p.value >= prev.value && s.count > 0);
@@ -189,11 +192,7 @@ export function scaleByZoomLinesearch(
     const done = error <= tol || (maxReached && !intervalFound);
     const failed = s.count + 1 >= maxSteps && !done;
     return {
-      ...s,
-      count: s.count + 1,
-      cur: p,
-      decreaseError: dec,
-      curvatureError: curv,
+      ...next,
       intervalFound,
       done,
       failed,
@@ -218,7 +217,7 @@ export function scaleByZoomLinesearch(
     const mq = quadMin(low.stepsize, low.value, low.slope, high.stepsize, high.value);
     const useQuad = !useCubic && mq > f(left + quadChk) && mq < f(right - quadChk);
     const middle = useCubic ? mc : useQuad ? mq : f(f(low.stepsize + high.stepsize) / 2);
-    const { p, dec, curv } = measure(at(middle), value0, slope0);
+    const { p, dec, curv, next } = measure(s, at(middle), value0, slope0);
     const done = Math.max(dec, curv) <= tol;
     const safe = dec <= tol && p.value < s.safe.value ? p : s.safe;
     const highToMiddle = dec > 0 || p.value >= low.value;
@@ -229,11 +228,7 @@ export function scaleByZoomLinesearch(
     const ref = highToMiddle || highToLow ? high : low;
     const failed = (s.count + 1 >= maxSteps || (tooSmall && safe.stepsize > 0)) && !done;
     return {
-      ...s,
-      count: s.count + 1,
-      cur: p,
-      decreaseError: dec,
-      curvatureError: curv,
+      ...next,
       done,
       failed,
       low: newLow,
