@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { chain } from '../combine.js';
-import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t } from '../test-utils/index.js';
+import { expectNoLeaks, expectTreeClose, type runSteps, t, updatesOfSteps } from '../test-utils/index.js';
 import { purityProblem } from '../test-utils/purity.js';
 import { treeLeaves } from '../tree.js';
 import { scaleByLearningRate } from './scaling.js';
@@ -63,17 +63,8 @@ const TG = [
   },
 ];
 
-function stepsOf(tx: Parameters<typeof runSteps>[0], params: Record<string, unknown>, grads: Record<string, unknown>[]): unknown[] {
-  const toT = (tree: Record<string, unknown>) => Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, t(v as number[])]));
-  const p = toT(params);
-  const gs = grads.map(toT);
-  const { updates } = runSteps(tx, p, gs);
-  disposeTree([p, gs]);
-  return updates;
-}
-
 async function expectOptax(tx: Parameters<typeof runSteps>[0], want: unknown[]): Promise<void> {
-  await expectNoLeaks(() => expectTreeClose(stepsOf(tx, TP, TG), want));
+  await expectNoLeaks(() => expectTreeClose(updatesOfSteps(tx, TP, TG), want));
 }
 
 describe('scaleByTrustRatio', () => {
@@ -339,7 +330,7 @@ describe('normalizeByUpdateNorm', () => {
 
   it('maps zero updates to zeros', async () => {
     // run(optax.normalize_by_update_norm(), {'w': A(0,0)}, [{'w': A(0,0)}]) -> [{'w': [0.0, 0.0]}]
-    await expectNoLeaks(() => expectTreeClose(stepsOf(normalizeByUpdateNorm(), { w: [0, 0] }, [{ w: [0, 0] }]), [{ w: [0, 0] }]));
+    await expectNoLeaks(() => expectTreeClose(updatesOfSteps(normalizeByUpdateNorm(), { w: [0, 0] }, [{ w: [0, 0] }]), [{ w: [0, 0] }]));
   });
 
   it('rejects a non-finite scaleFactor and a negative eps', () => {
