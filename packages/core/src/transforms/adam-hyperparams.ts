@@ -40,7 +40,7 @@ export function resolveAdamOptions<D extends Readonly<Required<MomentStorageOpti
   defaults: D,
 ) {
   const o = resolveOptions(fn, options, defaults);
-  return { o, storage: momentStorages(fn, o), h: checkAdamHyperparams(fn, o) };
+  return { o, storage: momentStorages(fn, o), hyperparams: checkAdamHyperparams(fn, o) };
 }
 
 /** The first and second moment slots `mu` and `nu`, starting at zero, stored as `storage` says. */
@@ -56,16 +56,16 @@ export function momentSlots(storage: { mu: SlotStorage; nu: SlotStorage }) {
  * `1 - b` (`omb1`, `omb2`), the bias corrections `1 - b1^t`, `1 - b1^tNext`
  * (Nesterov's look-ahead) and `1 - b2^t`, and the two epsilons.
  */
-export function adamScalars(h: AdamHyperparams, t: number, tNext: number) {
+export function adamScalars({ b1, b2, eps, epsRoot }: AdamHyperparams, t: number, tNext: number) {
   return {
-    b1: h.b1,
-    b2: h.b2,
-    omb1: f32(1 - h.b1),
-    omb2: f32(1 - h.b2),
-    bc1: biasCorrection(h.b1, t),
-    bc1Next: biasCorrection(h.b1, tNext),
-    bc2: biasCorrection(h.b2, t),
-    eps: h.eps,
-    epsRoot: h.epsRoot,
+    b1,
+    b2,
+    omb1: f32(1 - b1),
+    omb2: f32(1 - b2),
+    bc1: biasCorrection(b1, t),
+    bc1Next: biasCorrection(b1, tNext),
+    bc2: biasCorrection(b2, t),
+    eps,
+    epsRoot,
   };
 }

@@ -78,7 +78,7 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> {
   const fn = 'scaleByAdam';
-  const { o, storage, h } = resolveAdamOptions(fn, options, scaleByAdamDefaults);
+  const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByAdamDefaults);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
@@ -86,7 +86,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
     slots: momentSlots(storage),
     counted: true,
     needsParams: false,
-    scalars: (count) => adamScalars(h, count + 1, count + 2),
+    scalars: (count) => adamScalars(hyperparams, count + 1, count + 2),
     body(m, { u, mu, nu }, k) {
       const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
       const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
@@ -180,8 +180,8 @@ export interface ScaleByAMSGradState {
  */
 export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ScaleByAMSGradState> {
   const fn = 'scaleByAMSGrad';
-  const { o, storage, h } = resolveAdamOptions(fn, options, scaleByAMSGradDefaults);
-  const { b1, b2, eps, epsRoot } = h;
+  const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByAMSGradDefaults);
+  const { b1, b2, eps, epsRoot } = hyperparams;
   const correctMu = checkBoolean(fn, 'biasCorrectionMu', o.biasCorrectionMu);
   const correctNu = checkBoolean(fn, 'biasCorrectionNu', o.biasCorrectionNu);
   const mode = o.mode;
@@ -374,7 +374,7 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
  */
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRAdam';
-  const { o, storage, h } = resolveAdamOptions(fn, options, scaleByRAdamDefaults);
+  const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByRAdamDefaults);
   const threshold = checkFinite(fn, 'threshold', o.threshold);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
@@ -385,8 +385,8 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
     needsParams: false,
     scalars: (count) => {
       const t = safeIncrement(count);
-      const { r, rectified } = radamScalars(h.b2, t, threshold);
-      return { ...adamScalars(h, t, safeIncrement(t)), r, rectified };
+      const { r, rectified } = radamScalars(hyperparams.b2, t, threshold);
+      return { ...adamScalars(hyperparams, t, safeIncrement(t)), r, rectified };
     },
     body(m, { u, mu, nu }, k) {
       const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);

@@ -84,7 +84,7 @@ export const scaleByBeliefDefaults: OptionDefaults<ScaleByBeliefOptions> = Objec
  */
 export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByBelief';
-  const { o, storage, h } = resolveAdamOptions(fn, options, scaleByBeliefDefaults);
+  const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByBeliefDefaults);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
@@ -94,7 +94,7 @@ export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTrans
     needsParams: false,
     scalars: (count) => {
       const t = safeIncrement(count);
-      return adamScalars(h, t, safeIncrement(t));
+      return adamScalars(hyperparams, t, safeIncrement(t));
     },
     body(m, { u, mu, nu }, k) {
       const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
