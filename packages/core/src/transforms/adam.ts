@@ -8,7 +8,7 @@
 
 import { type GradientTransformation, type ParamsTree, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { adamUpdate, correctedFirstMoment, updateMoment } from '../lang/moments.js';
+import { adamMoments, adamUpdate, updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import { adamScalars, momentSlots, resolveAdamOptions } from './adam-hyperparams.js';
@@ -88,10 +88,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
     needsParams: false,
     scalars: (count) => adamScalars(hyperparams, count + 1, count + 2),
     body(m, { u, mu, nu }, k) {
-      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
-      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
-      const muHat = correctedFirstMoment(m, mu1, u, k, nesterov);
-      const nuHat = m.div(nu1, k.bc2);
+      const { mu1, nu1, muHat, nuHat } = adamMoments(m, u, mu, nu, k, nesterov);
       return { u: adamUpdate(m, muHat, nuHat, k.eps, k.epsRoot), mu: mu1, nu: nu1 };
     },
   });
@@ -389,10 +386,7 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
       return { ...adamScalars(hyperparams, t, safeIncrement(t)), r, rectified };
     },
     body(m, { u, mu, nu }, k) {
-      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
-      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
-      const muHat = correctedFirstMoment(m, mu1, u, k, nesterov);
-      const nuHat = m.div(nu1, k.bc2);
+      const { mu1, nu1, muHat, nuHat } = adamMoments(m, u, mu, nu, k, nesterov);
       const adaptive = adamUpdate(m, m.mul(k.r, muHat), nuHat, k.eps, k.epsRoot);
       return { u: m.select(m.gt(k.rectified, m.c(0)), adaptive, muHat), mu: mu1, nu: nu1 };
     },
