@@ -7,7 +7,9 @@
  * ms per step and the after/before ratio (the median of the per-round
  * ratios, with its spread).
  *
- *   pnpm --filter @gradtx/bench bench:compare-builds -- BEFORE_ROOT AFTER_ROOT [--rounds N] [--steps N]
+ *   pnpm --filter @gradtx/bench bench:compare-builds -- BEFORE_ROOT AFTER_ROOT [--rounds N] [--steps N] [--only TEXT]
+ *
+ * `--only` keeps the cases whose name (e.g. `adam 1000 × 1k`) contains TEXT.
  *
  * Each root is a checkout with `packages/core/dist` built and its workspace
  * installed (the worker resolves tfjs from `ROOT/bench`).
@@ -24,9 +26,11 @@ const flag = (name: string, fallback: number) => {
 };
 const ROUNDS = flag('--rounds', 15);
 const STEPS = flag('--steps', 5);
+const onlyAt = args.indexOf('--only');
+const ONLY = onlyAt >= 0 ? (args.splice(onlyAt, 2)[1] ?? '') : '';
 const [beforeRoot, afterRoot] = args;
 if (beforeRoot === undefined || afterRoot === undefined) {
-  throw new Error('usage: compare-builds.ts BEFORE_ROOT AFTER_ROOT [--rounds N] [--steps N]');
+  throw new Error('usage: compare-builds.ts BEFORE_ROOT AFTER_ROOT [--rounds N] [--steps N] [--only TEXT]');
 }
 
 const SHAPES: { name: string; sizes: number[] }[] = [
@@ -95,6 +99,7 @@ const allRatios: number[] = [];
 for (const workload of WORKLOADS) {
   for (const shape of SHAPES) {
     for (const backend of BACKENDS) {
+      if (!`${workload} ${shape.name}`.includes(ONLY)) continue;
       const { ms, fused } = await compare(builds, { cmd: 'setup', workload, sizes: shape.sizes, backend });
       const ratios = ms[1].map((a, r) => a / (ms[0][r] as number));
       allRatios.push(median(ratios));
