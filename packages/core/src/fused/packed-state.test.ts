@@ -4,13 +4,12 @@
 // through a pure step, a donated step and the optimizer's replayed steps,
 // with partial last words and blocks, a zero-size leaf, a scalar, NaN and
 // Inf in a block, and no leaked tensor; fusedStats shows every step fused.
-import { createRequire } from 'node:module';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GradientTransformation } from '../base.js';
 import * as gx from '../index.js';
 import { type ArrayTree, rng, snapshot, toTensors } from '../test-utils/fused.js';
+import { locateWasmFiles } from '../test-utils/wasm.js';
 import type { ArrayLeaf } from '../testing.js';
 import { isTensor, treeLeaves } from '../tree.js';
 import { simulateCodegenBlocked } from './devices/codegen.js';
@@ -126,13 +125,7 @@ const CASES: [string, () => GradientTransformation][] = [
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`packed state on the fused path (${backend})`, () => {
     beforeAll(async () => {
-      if (backend === 'wasm') {
-        setWasmPaths(
-          createRequire(import.meta.url)
-            .resolve('@tensorflow/tfjs-backend-wasm')
-            .replace(/[^/\\]*$/, ''),
-        );
-      }
+      if (backend === 'wasm') locateWasmFiles();
       await tf.setBackend(backend);
     });
     afterAll(async () => {
