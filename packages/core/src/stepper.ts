@@ -7,9 +7,11 @@
  * @module
  */
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
+import { planOf } from './fused/compile.js';
 import { currentDevice, runStep } from './fused/engine.js';
 import { FastStep } from './fused/fast.js';
 import { isFusedEnabled } from './fused/runtime.js';
+import { lowerStep } from './lowering.js';
 
 /** How a {@link DonatingStepper} steps. */
 export interface StepperOptions {
@@ -39,7 +41,7 @@ export class DonatingStepper<S> {
   /** One step: `tx.update(grads, state, params)` and `applyUpdates`, on the fast path when the last step allows it. */
   step(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, S] {
     if (this.fast !== null) {
-      const out = isFusedEnabled() && this.fast.on(currentDevice()) ? this.fast.step(grads, state, params) : null;
+      const out = isFusedEnabled() && this.fast.on(currentDevice()) ? this.replay(this.fast, grads, state, params, extraArgs) : null;
       if (out !== null) return out as [Params, S];
       this.fast = null;
     }
@@ -63,5 +65,15 @@ export class DonatingStepper<S> {
       },
       fused,
     ) as [Params, S];
+  }
+
+  /** The step replayed by `fast`, through the lowering of a lowering combinator (a plan built for this step); null when it cannot replay. */
+  private replay(fast: FastStep, grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, unknown] | null {
+    const tx = this.tx as GradientTransformation;
+    const low = lowerStep(tx, state, extraArgs);
+    if (low === null) return null;
+    if (low.tx === tx) return fast.step(grads, state, params);
+    const out = fast.step(grads, low.state, params, planOf(low.tx));
+    return out === null ? null : [out[0], low.finish(out[1], true)];
   }
 }

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { safeIncrement } from '../base.js';
+import { lowerStep } from '../lowering.js';
 import { isTensor, treeLeaves, treeMap } from '../tree.js';
 import {
   checkBoolean,
@@ -19,6 +20,7 @@ import {
   resolveOptions,
   showValue,
 } from '../validate.js';
+import { lowerMiniStep } from './multi-steps-lowering.js';
 import { cloneTree } from './prefix-tree.js';
 
 /**
@@ -151,6 +153,18 @@ export function multiSteps<S = unknown>(
       }) as unknown as [Updates, MultiStepsState<S>];
     },
     hasUpdated: (state) => hasUpdated(state),
+    fusion: {
+      kind: 'lowering',
+      lower(state: MultiStepsState<S>, extraArgs?: ExtraArgs) {
+        // a skip decision reads the updates (a global reduction and a branch on it): not lowered
+        if (shouldSkip !== multiStepsDefaults.shouldSkipUpdateFn) return null;
+        checkStateKeys(fn, state, ['miniStep', 'gradientStep', 'innerOptState', 'accGrads', 'skipState']);
+        const inner_ = lowerStep(inner, state.innerOptState, extraArgs);
+        if (inner_ === null) return null;
+        const { miniStep, gradientStep, accGrads, innerOptState } = state;
+        return lowerMiniStep({ miniStep, gradientStep, kSteps: kAt(gradientStep), accGrads, innerOptState, useGradMean, inner: inner_ });
+      },
+    },
   };
 }
 

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type ExtraArgs, type GradientTransformation, type Params, safeIncrement, type Updates } from '../base.js';
 import { checkElementwiseInputs } from '../elementwise.js';
+import { lowerStep } from '../lowering.js';
 import { isTensor, treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
 import { applyUpdates } from '../update.js';
 import { checkFloatTree, showValue } from '../validate.js';
@@ -215,8 +216,8 @@ export function referenceStep(req: StepRequest): [Params, unknown] {
   return [p, s];
 }
 
-/** Reads the state of each stage out of the transformation's state; null when it does not have the layout's shape. */
-function stageStates(layout: StateLayout, state: unknown, out: unknown[]): boolean {
+/** Reads the state of each stage out of the transformation's state into `out`; false when it does not have the layout's shape. */
+export function stageStates(layout: StateLayout, state: unknown, out: unknown[]): boolean {
   if (layout.kind === 'stage') {
     out[layout.stage] = state;
     return true;
@@ -707,12 +708,24 @@ export function fusedUpdate<S>(
   return runStep(req, options.fused !== false) as [Params, S];
 }
 
+/**
+ * {@link fusedStep} of the request's step lowered (see `lowerStep`): a
+ * lowering combinator's step runs as the step of the plain transformation it
+ * lowers to, and its new state is finished from that one's.
+ */
+function loweredFusedStep(req: StepRequest, device: Device): [Params, unknown] | null {
+  const low = lowerStep(req.tx, req.state, req.extraArgs);
+  if (low === null || low.tx === req.tx) return fusedStep(req, device, planOf(req.tx));
+  const out = fusedStep({ ...req, tx: low.tx, state: low.state }, device, planOf(low.tx));
+  return out === null ? null : [out[0], low.finish(out[1], req.donate.state)];
+}
+
 /** Runs a step on the fused path where it applies, else on the reference path. */
 export function runStep(req: StepRequest, fused: boolean): [Params, unknown] {
   let out: [Params, unknown] | null = null;
   if (fused && isFusedEnabled()) {
     const device = currentDevice();
-    if (device !== null) out = fusedStep(req, device, planOf(req.tx));
+    if (device !== null) out = loweredFusedStep(req, device);
   }
   out ??= referenceStep(req);
   // The donated inputs are gone, so what the step made must outlive an enclosing tf.tidy.

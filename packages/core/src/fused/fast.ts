@@ -17,7 +17,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MAX_COUNT, type Params, safeIncrement, type Updates } from '../base.js';
 import { isNode, isPlainObject } from '../tree.js';
-import { Abort, buildState, type Captured, fusedStats, segmentScalars } from './engine.js';
+import type { Plan, Segment, StateLayout } from './compile.js';
+import { Abort, buildState, type Captured, fusedStats, segmentScalars, stageStates } from './engine.js';
 import type { ElementwiseSpec } from './spec.js';
 
 /** Collects the leaves of `tree` into `out` if its structure is `def` (a treedef of `treeFlatten`); false otherwise. */
@@ -45,8 +46,6 @@ function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {
 /** A repeatable in-place step (see the module comment). */
 export class FastStep {
   private params: Params;
-  private state: unknown;
-  private readonly stageStates: Record<string, unknown>[];
   private readonly owned: tf.Tensor[];
   private readonly ownedIds: object[];
   private readonly records: { readonly refCount: number }[];
@@ -54,21 +53,12 @@ export class FastStep {
   private readonly ownedSet: Set<object>;
   private readonly shapes: (readonly number[])[];
   private readonly uColumn: number;
-  private readonly specs: (ElementwiseSpec | null)[];
 
   constructor(private readonly c: Captured) {
     this.params = c.params;
-    this.state = c.state;
-    this.stageStates = [...c.stageStates];
-    this.specs = c.plan.stages.map((s) => s.spec);
     const owned: tf.Tensor[] = [...c.ps];
-    c.seg.stages.forEach((i) => {
-      const spec = this.specs[i] as ElementwiseSpec;
-      const st = this.stageStates[i] as Record<string, unknown>;
-      for (const slot of spec.slots) owned.push(...(leaves(st[slot.name]) as tf.Tensor[]));
-      for (const name of spec.reductionsInState ?? []) owned.push(st[name] as tf.Tensor);
-    });
-    this.owned = owned;
+    this.collect(c.plan, c.stageStates, owned);
+    this.owned = owned as tf.Tensor[];
     this.ownedIds = owned.map((t) => t.dataId);
     this.ownedSet = new Set(this.ownedIds);
     this.records = owned.map((t) => c.device.record(t) as { refCount: number });
@@ -83,33 +73,80 @@ export class FastStep {
   }
 
   /**
-   * Whether the params and the state still hold the tensors this step owns,
-   * in place (a user may have put another tensor into `opt.state` or
-   * `opt.params`), and valid step counts; otherwise the general path takes
-   * the step (and its checks).
+   * Appends the tensors the fused segment's stages own (their slots' leaves
+   * and the reductions kept in the state), in a fixed order, to `out`; an
+   * invalid step count appends `undefined` (so the comparison with the
+   * owned tensors fails).
    */
-  private holdsOwned(): boolean {
-    const current: unknown[] = [];
-    if (!flattenLike(this.c.treedef, this.params, current)) return false;
-    this.c.seg.stages.forEach((i) => {
-      const spec = this.specs[i] as ElementwiseSpec;
-      const st = this.stageStates[i] as Record<string, unknown>;
-      for (const slot of spec.slots) current.push(...leaves(st[slot.name]));
-      for (const name of spec.reductionsInState ?? []) current.push(st[name]);
+  private collect(plan: Plan, states: readonly unknown[], out: unknown[]): void {
+    for (const i of this.c.seg.stages) {
+      const spec = plan.stages[i]?.spec as ElementwiseSpec;
+      const st = states[i] as Record<string, unknown>;
+      if (st === null || typeof st !== 'object') {
+        out.push(undefined);
+        continue;
+      }
+      for (const slot of spec.slots) out.push(...leaves(st[slot.name]));
+      for (const name of spec.reductionsInState ?? []) out.push(st[name]);
       if (spec.counted) {
         const count = st.count;
-        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_COUNT) current.push(undefined);
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_COUNT) out.push(undefined);
       }
-    });
+    }
+  }
+
+  /**
+   * Whether the params and the state still hold the tensors this step owns,
+   * in place (a user may have put another tensor into `opt.state` or
+   * `opt.params`), with valid step counts; otherwise the general path takes
+   * the step (and its checks).
+   */
+  private holdsOwned(plan: Plan, states: readonly unknown[]): boolean {
+    const current: unknown[] = [];
+    if (!flattenLike(this.c.treedef, this.params, current)) return false;
+    this.collect(plan, states, current);
     if (current.length !== this.owned.length) return false;
     for (let i = 0; i < current.length; i++) if (current[i] !== this.owned[i]) return false;
     return true;
   }
 
-  /** One step for `grads`; null when the general path must run instead (nothing has been changed then). */
-  step(grads: Updates, state: unknown, params: Params): [Params, unknown] | null {
-    const { device, seg, plan } = this.c;
-    if (state !== this.state || params !== this.params) return null;
+  /**
+   * Whether `plan` (a lowering combinator's step builds a new transformation
+   * each step) runs the captured kernel on stages with the same state: then
+   * this step replays with `plan`'s scalars.
+   */
+  private compatible(plan: Plan): boolean {
+    const mine = this.c.plan;
+    if (plan === mine) return true;
+    const seg = plan.segments[0];
+    if (plan.segments.length !== 1 || seg?.kind !== 'fused' || seg.ir !== this.c.seg.ir || !sameLayout(plan.layout, mine.layout))
+      return false;
+    if (plan.stages.length !== mine.stages.length) return false;
+    return plan.stages.every((st, i) => {
+      const a = st.spec;
+      const b = mine.stages[i]?.spec;
+      if (a === null || b === null || b === undefined) return a === b;
+      return (
+        a.counted === b.counted &&
+        sameNames(
+          a.slots.map((x) => x.name),
+          b.slots.map((x) => x.name),
+        ) &&
+        sameNames(a.reductionsInState ?? [], b.reductionsInState ?? [])
+      );
+    });
+  }
+
+  /**
+   * One step for `grads` of the transformation planned as `plan` (the
+   * captured one unless a lowering combinator built a new one for this
+   * step), on `state`; null when the general path must run instead (nothing
+   * has been changed then).
+   */
+  step(grads: Updates, state: unknown, params: Params, plan: Plan = this.c.plan): [Params, unknown] | null {
+    const { device } = this.c;
+    if (params !== this.params || !this.compatible(plan)) return null;
+    const seg = plan.segments[0] as Extract<Segment, { kind: 'fused' }>;
     const gs: tf.Tensor[] = [];
     if (!flattenLike(this.c.treedef, grads, gs)) return null;
     for (let l = 0; l < gs.length; l++) {
@@ -120,7 +157,8 @@ export class FastStep {
       for (let d = 0; d < shape.length; d++) if (g.shape[d] !== shape[d]) return null;
       if (this.ownedSet.has(g.dataId)) return null;
     }
-    if (!this.holdsOwned()) return null;
+    const states: unknown[] = [];
+    if (!stageStates(plan.layout, state, states) || !this.holdsOwned(plan, states)) return null;
     // owned buffers must still be ours alone (a tf.clone or a reshape of a param shares it)
     const owned = this.owned;
     for (let i = 0; i < owned.length; i++) {
@@ -129,10 +167,10 @@ export class FastStep {
     }
     if (this.uColumn >= 0 && !this.c.launch.setColumn(this.uColumn, gs)) return null;
     if (device.reducesOnDevice === true && this.c.launch.setUpdates !== undefined && !this.c.launch.setUpdates(gs)) return null;
-    const counts = seg.stages.map((i) => {
-      const spec = this.specs[i] as ElementwiseSpec;
-      return spec.counted ? ((this.stageStates[i] as Record<string, unknown>).count as number) : 0;
-    });
+    const specs = plan.stages.map((s) => s.spec);
+    const counts = seg.stages.map((i) =>
+      (specs[i] as ElementwiseSpec).counted ? ((states[i] as Record<string, unknown>).count as number) : 0,
+    );
     let sc: ReturnType<typeof segmentScalars>;
     try {
       sc = segmentScalars(seg, plan, counts, gs, this.c.ps, device);
@@ -142,23 +180,40 @@ export class FastStep {
     }
     const { scalars, leafScalars, globalValues } = sc;
     this.c.launch.run(scalars, leafScalars);
+    const next = [...states];
     seg.stages.forEach((i, j) => {
-      const spec = this.specs[i] as ElementwiseSpec;
-      const old = this.stageStates[i] as Record<string, unknown>;
-      const next: Record<string, unknown> = spec.counted ? { count: safeIncrement(old.count as number) } : {};
-      for (const slot of spec.slots) next[slot.name] = old[slot.name];
+      const spec = specs[i] as ElementwiseSpec;
+      const old = states[i] as Record<string, unknown>;
+      const st: Record<string, unknown> = spec.counted ? { count: safeIncrement(old.count as number) } : {};
+      for (const slot of spec.slots) st[slot.name] = old[slot.name];
       for (const name of spec.reductionsInState ?? []) {
         // a device that reduces on its own wrote it already (the launch's target is this tensor)
         if (device.reducesOnDevice !== true)
           device.setScalar(old[name] as tf.Tensor, Math.fround((globalValues[j] as Map<string, number>).get(name) ?? 0));
-        next[name] = old[name];
+        st[name] = old[name];
       }
-      this.stageStates[i] = next;
+      next[i] = st;
     });
-    this.state = buildState(plan.layout, this.stageStates, this.state);
     fusedStats.fast++;
-    return [this.params, this.state];
+    return [this.params, buildState(plan.layout, next, state)];
   }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Whether two state layouts have the same shape (the same nesting, keys and stage indices). */
+function sameLayout(a: StateLayout, b: StateLayout): boolean {
+  if (a.kind === 'stage' || b.kind === 'stage') return a.kind === 'stage' && b.kind === 'stage' && a.stage === b.stage;
+  return (
+    a.array === b.array &&
+    a.children.length === b.children.length &&
+    a.children.every(([key, child], i) => {
+      const other = b.children[i];
+      return other !== undefined && other[0] === key && sameLayout(child, other[1]);
+    })
+  );
 }
 
 function leaves(tree: unknown): unknown[] {
