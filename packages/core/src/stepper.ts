@@ -7,7 +7,7 @@
  * @module
  */
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
-import { planOf } from './fused/compile.js';
+import { planLike } from './fused/compile.js';
 import { currentDevice, runStep } from './fused/engine.js';
 import { FastStep } from './fused/fast.js';
 import { isFusedEnabled } from './fused/runtime.js';
@@ -73,7 +73,7 @@ export class DonatingStepper<S> {
     const low = lowerStep(tx, state, extraArgs);
     if (low === null) return null;
     if (low.tx === tx) return fast.step(grads, state, params);
-    const out = fast.step(grads, low.state, params, planOf(low.tx));
+    const out = fast.step(grads, low.state, params, planLike(low.tx, fast.plan));
     return out === null ? null : [out[0], low.finish(out[1], true)];
   }
 }

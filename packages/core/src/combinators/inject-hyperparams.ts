@@ -214,6 +214,16 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
       }
       return tx as GradientTransformation;
     };
+    // the inner transformation of the last update, reused while the hyperparameters stay the same
+    let last: { values: Record<string, number>; tx: GradientTransformation } | undefined;
+    const buildFor = (values: Record<string, number>): GradientTransformation => {
+      const keys = Object.keys(values);
+      if (last !== undefined && keys.length === Object.keys(last.values).length && keys.every((k) => Object.is(values[k], last?.values[k])))
+        return last.tx;
+      const tx = build(values);
+      last = { values: { ...values }, tx };
+      return tx;
+    };
     const scheduleValue = (name: string, state: unknown, extraArgs?: ExtraArgs): number => {
       const schedule = hyper.scheduled[name] as StatefulSchedule;
       const value = extraArgs === undefined ? schedule(state) : schedule(state, extraArgs);
@@ -237,7 +247,7 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
           extraArgs === undefined ? s.update(state.hyperparamsStates[k]) : s.update(state.hyperparamsStates[k], extraArgs);
       }
       return {
-        tx: build(hyperparams),
+        tx: buildFor(hyperparams),
         state: state.innerState,
         finish: (innerState) => ({ count: safeIncrement(state.count), hyperparams, hyperparamsStates, innerState }),
       };

@@ -87,53 +87,78 @@ function gatedSpec(spec: ElementwiseSpec, emit: number): ElementwiseSpec {
   };
 }
 
-/** A gated inner chain for one mini-step: the chain, its state (views of the inner state) and how to restore what the view leaves out. */
-interface Gated {
-  readonly tx: GradientTransformation;
+/** The chain of `tx` with every element-wise stage gated; null when a stage is not element-wise. */
+function gatedChain(tx: GradientTransformation, emit: number): GradientTransformation | null {
+  const f = tx.fusion;
+  if (f?.kind === 'elementwise') return elementwise(gatedSpec(f.spec, emit));
+  if (f?.kind !== 'chain' || f.children === undefined) return null;
+  const children: [number | string, GradientTransformation][] = [];
+  for (const [key, child] of f.children) {
+    const g = gatedChain(child, emit);
+    if (g === null) return null;
+    children.push([key, g]);
+  }
+  return children.every(([key]) => typeof key === 'number')
+    ? chain(...children.map(([, c]) => c))
+    : namedChain(...children.map(([key, c]) => [String(key), c] as [string, GradientTransformation]));
+}
+
+/** The gated chain's state for one mini-step: views of the inner state, and how to restore what a view leaves out. */
+interface GatedState {
   readonly view: unknown;
   restore(state: unknown, donated: boolean): unknown;
 }
 
 /**
- * The chain of `tx` with every element-wise stage gated, on `state`; null
- * when a stage is not element-wise. On a non-emitting mini-step, a
- * reduction kept in a stage's state is left out of the view and put back,
- * unchanged, by `restore`.
+ * The state of the gated chain of `tx` (see {@link gatedChain}) on the inner
+ * state. On a non-emitting mini-step, a reduction kept in a stage's state is
+ * left out of the view and put back, unchanged, by `restore`.
  */
-function gate(tx: GradientTransformation, state: unknown, emit: number): Gated | null {
+function gatedState(tx: GradientTransformation, state: unknown, emit: number): GatedState {
   const f = tx.fusion;
   if (f?.kind === 'elementwise') {
     const kept = emit === 1 ? [] : (f.spec.reductionsInState ?? []);
-    const gatedTx = elementwise(gatedSpec(f.spec, emit));
-    if (kept.length === 0) return { tx: gatedTx, view: state, restore: (s) => s };
+    if (kept.length === 0) return { view: state, restore: (s) => s };
     const st = state as Record<string, tf.Tensor>;
-    const view = Object.fromEntries(Object.entries(st).filter(([key]) => !kept.includes(key)));
     return {
-      tx: gatedTx,
-      view,
+      view: Object.fromEntries(Object.entries(st).filter(([key]) => !kept.includes(key))),
       restore: (s, donated) => ({
         ...(s as object),
         ...Object.fromEntries(kept.map((key) => [key, donated ? st[key] : tf.clone(st[key] as tf.Tensor)])),
       }),
     };
   }
-  if (f?.kind !== 'chain' || f.children === undefined) return null;
-  const array = f.children.every(([key]) => typeof key === 'number');
-  const parts: [number | string, Gated][] = [];
-  for (const [key, child] of f.children) {
-    const g = gate(child, (state as Record<string | number, unknown>)[key], emit);
-    if (g === null) return null;
-    parts.push([key, g]);
-  }
-  const rebuild = (make: (key: number | string, g: Gated) => unknown): unknown =>
+  const children = f?.kind === 'chain' ? (f.children ?? []) : [];
+  const array = children.every(([key]) => typeof key === 'number');
+  const parts = children.map(([key, child]) => [key, gatedState(child, (state as Record<string | number, unknown>)[key], emit)] as const);
+  const rebuild = (make: (key: number | string, g: GatedState) => unknown): unknown =>
     array ? parts.map(([key, g]) => make(key, g)) : Object.fromEntries(parts.map(([key, g]) => [key, make(key, g)]));
   return {
-    tx: array
-      ? chain(...parts.map(([, g]) => g.tx))
-      : namedChain(...parts.map(([key, g]) => [String(key), g.tx] as [string, GradientTransformation])),
     view: rebuild((_key, g) => g.view),
     restore: (s, donated) => rebuild((key, g) => g.restore((s as Record<string | number, unknown>)[key], donated)),
   };
+}
+
+/**
+ * The chains a mini-step runs, by inner transformation and by
+ * `mean/n/emit` (a handful per inner transformation, as `n` runs from 1 to
+ * `k`): a replayed step then finds its plan without rebuilding it.
+ */
+const loweredChains = new WeakMap<GradientTransformation, Map<string, GradientTransformation | null>>();
+const MAX_CACHED = 64;
+
+/** The chain of one mini-step: accumulate, the gated inner chain, the output times `emit`; null when the inner chain cannot be gated. */
+function miniStepChain(inner: GradientTransformation, mean: boolean, n: number, emit: number): GradientTransformation | null {
+  let byStep = loweredChains.get(inner);
+  if (byStep === undefined) loweredChains.set(inner, (byStep = new Map()));
+  const key = `${mean}/${n}/${emit}`;
+  let tx = byStep.get(key);
+  if (tx === undefined) {
+    const gated = gatedChain(inner, emit);
+    tx = gated === null ? null : chain(elementwise(accumulateSpec(mean, n, 1 - emit)), gated, elementwise(emitSpec(emit)));
+    if (byStep.size < MAX_CACHED) byStep.set(key, tx);
+  }
+  return tx;
 }
 
 /** `old` with its tensors replaced by those at the same places in `fresh` (a non-emitting mini-step keeps the inner counts). */
@@ -150,11 +175,11 @@ function withTensorsOf(old: unknown, fresh: unknown): unknown {
 /** One mini-step of `multiSteps` as a step of a chain of element-wise stages; null when the inner chain cannot be gated. */
 export function lowerMiniStep(s: MiniStep): LoweredStep | null {
   const emit = s.miniStep === s.kSteps - 1 ? 1 : 0;
-  const gated = gate(s.inner.tx, s.inner.state, emit);
-  if (gated === null) return null;
-  const accumulate = elementwise(accumulateSpec(s.useGradMean, s.miniStep + 1, 1 - emit));
+  const tx = miniStepChain(s.inner.tx, s.useGradMean, s.miniStep + 1, emit);
+  if (tx === null) return null;
+  const gated = gatedState(s.inner.tx, s.inner.state, emit);
   return {
-    tx: chain(accumulate, gated.tx, elementwise(emitSpec(emit))),
+    tx,
     state: [{ accGrads: s.accGrads }, gated.view, {}],
     finish(state, donated) {
       const [acc, inner] = state as [{ accGrads: unknown }, unknown];

@@ -67,6 +67,11 @@ export class FastStep {
     this.uColumn = c.seg.ir.inputs.indexOf('u');
   }
 
+  /** The plan of the captured step. */
+  get plan(): Plan {
+    return this.c.plan;
+  }
+
   /** Whether this fast path belongs to `device` (the backend has not changed). */
   on(device: unknown): boolean {
     return device === this.c.device;
@@ -117,7 +122,7 @@ export class FastStep {
    */
   private compatible(plan: Plan): boolean {
     const mine = this.c.plan;
-    if (plan === mine) return true;
+    if (plan === mine || (plan.segments === mine.segments && plan.layout === mine.layout)) return true; // (planLike checked the stages)
     const seg = plan.segments[0];
     if (plan.segments.length !== 1 || seg?.kind !== 'fused' || seg.ir !== this.c.seg.ir || !sameLayout(plan.layout, mine.layout))
       return false;
