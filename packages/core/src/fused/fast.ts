@@ -21,26 +21,55 @@ import type { Plan, Segment, StateLayout } from './compile.js';
 import { Abort, buildState, type Captured, fusedStats, segmentScalars, stageStates } from './engine.js';
 import type { ElementwiseSpec } from './spec.js';
 
-/** Collects the leaves of `tree` into `out` if its structure is `def` (a treedef of `treeFlatten`); false otherwise. */
-function flattenLike(def: unknown, tree: unknown, out: unknown[]): boolean {
-  if (def === null || def === undefined) return tree === null || tree === undefined;
+/** Collects the leaves of a tree into `out` if the tree has a given structure; false otherwise (see {@link readerOf}). */
+type TreeReader = (tree: unknown, out: unknown[]) => boolean;
+
+/**
+ * A reader of trees of structure `def` (a treedef of `treeFlatten`): leaves
+ * in `treeFlatten`'s order (object keys sorted), with the keys of every
+ * object sorted once here rather than at every step.
+ */
+function readerOf(def: unknown): TreeReader {
+  if (def === null || def === undefined) return (tree) => tree === null || tree === undefined;
   if (def === '*') {
-    if (isNode(tree) || tree === null || tree === undefined) return false;
-    out.push(tree);
-    return true;
+    return (tree, out) => {
+      if (tree === null || tree === undefined || isNode(tree)) return false;
+      out.push(tree);
+      return true;
+    };
   }
+  if (!Array.isArray(def) && Object.values(def as object).every((d) => d === '*')) return recordReader(Object.keys(def as object).sort());
   if (Array.isArray(def)) {
-    if (!Array.isArray(tree) || tree.length !== def.length) return false;
-    for (let i = 0; i < def.length; i++) if (!flattenLike(def[i], tree[i], out)) return false;
-    return true;
+    const items = def.map(readerOf);
+    return (tree, out) => {
+      if (!Array.isArray(tree) || tree.length !== items.length) return false;
+      for (let i = 0; i < items.length; i++) if (!(items[i] as TreeReader)(tree[i], out)) return false;
+      return true;
+    };
   }
-  if (!isPlainObject(tree)) return false;
   const keys = Object.keys(def as object).sort();
-  if (Object.keys(tree).length !== keys.length) return false;
-  for (const k of keys) {
-    if (!Object.hasOwn(tree, k) || !flattenLike((def as Record<string, unknown>)[k], tree[k], out)) return false;
-  }
-  return true;
+  const items = keys.map((k) => readerOf((def as Record<string, unknown>)[k]));
+  return (tree, out) => {
+    if (!isPlainObject(tree) || Object.keys(tree).length !== keys.length) return false;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      if (!Object.hasOwn(tree, k) || !(items[i] as TreeReader)(tree[k], out)) return false;
+    }
+    return true;
+  };
+}
+
+/** A reader of flat records of leaves with these (sorted) keys: the common params tree (`model.getWeights()` by name), without a call per leaf. */
+function recordReader(keys: readonly string[]): TreeReader {
+  return (tree, out) => {
+    if (!isPlainObject(tree) || Object.keys(tree).length !== keys.length) return false;
+    for (let i = 0; i < keys.length; i++) {
+      const leaf = tree[keys[i] as string];
+      if (leaf === null || leaf === undefined || typeof leaf !== 'object' || Array.isArray(leaf) || isPlainObject(leaf)) return false;
+      out.push(leaf);
+    }
+    return true;
+  };
 }
 
 /** A repeatable in-place step (see the module comment). */
@@ -53,12 +82,17 @@ export class FastStep {
   private readonly ownedSet: Set<object>;
   private readonly shapes: (readonly number[])[];
   private readonly uColumn: number;
+  /** Reads a tree with the params' structure (the gradients, the params, every slot). */
+  private readonly read: TreeReader;
 
   constructor(private readonly c: Captured) {
     this.params = c.params;
-    const owned: tf.Tensor[] = [...c.ps];
-    this.collect(c.plan, c.stageStates, owned);
-    this.owned = owned as tf.Tensor[];
+    this.read = readerOf(c.treedef);
+    const collected: unknown[] = [...c.ps];
+    this.collect(c.plan, c.stageStates, collected);
+    // (a state the readers cannot read leaves nothing owned: no step replays then)
+    const owned = collected.every((t) => t instanceof tf.Tensor) ? (collected as tf.Tensor[]) : [];
+    this.owned = owned;
     this.ownedIds = owned.map((t) => t.dataId);
     this.ownedSet = new Set(this.ownedIds);
     this.records = owned.map((t) => c.device.record(t) as { refCount: number });
@@ -91,7 +125,7 @@ export class FastStep {
         out.push(undefined);
         continue;
       }
-      for (const slot of spec.slots) out.push(...leaves(st[slot.name]));
+      for (const slot of spec.slots) if (!this.read(st[slot.name], out)) out.push(undefined);
       for (const name of spec.reductionsInState ?? []) out.push(st[name]);
       if (spec.counted) {
         const count = st.count;
@@ -108,7 +142,7 @@ export class FastStep {
    */
   private holdsOwned(plan: Plan, states: readonly unknown[]): boolean {
     const current: unknown[] = [];
-    if (!flattenLike(this.c.treedef, this.params, current)) return false;
+    if (!this.read(this.params, current)) return false;
     this.collect(plan, states, current);
     if (current.length !== this.owned.length) return false;
     for (let i = 0; i < current.length; i++) if (current[i] !== this.owned[i]) return false;
@@ -153,7 +187,7 @@ export class FastStep {
     if (params !== this.params || !this.compatible(plan)) return null;
     const seg = plan.segments[0] as Extract<Segment, { kind: 'fused' }>;
     const gs: tf.Tensor[] = [];
-    if (!flattenLike(this.c.treedef, grads, gs)) return null;
+    if (!this.read(grads, gs)) return null;
     for (let l = 0; l < gs.length; l++) {
       const g = gs[l] as tf.Tensor;
       if (!(g instanceof tf.Tensor) || g.isDisposed || g.dtype !== 'float32' || g.size !== this.sizes[l]) return null;
@@ -219,16 +253,4 @@ function sameLayout(a: StateLayout, b: StateLayout): boolean {
       return other !== undefined && other[0] === key && sameLayout(child, other[1]);
     })
   );
-}
-
-function leaves(tree: unknown): unknown[] {
-  const out: unknown[] = [];
-  const walk = (x: unknown): void => {
-    if (x === null || x === undefined) return;
-    if (Array.isArray(x)) x.forEach(walk);
-    else if (isPlainObject(x)) for (const k of Object.keys(x).sort()) walk(x[k]);
-    else out.push(x);
-  };
-  walk(tree);
-  return out;
 }
