@@ -31,19 +31,24 @@ export interface StepperOptions {
  * Internal: the engine of `createOptimizer` and `asTfOptimizer`.
  */
 export class DonatingStepper<S> {
-  private fast: FastStep | null = null;
+  /**
+   * The captured steps it replays: at most {@link MAX_REPLAYS}, of different
+   * shapes (a lowering combinator may alternate between two, as
+   * `multiSteps` does between accumulating and emitting mini-steps).
+   */
+  private fasts: FastStep[] = [];
 
   constructor(
     private readonly tx: GradientTransformation<S>,
     private readonly options: StepperOptions,
   ) {}
 
-  /** One step: `tx.update(grads, state, params)` and `applyUpdates`, on the fast path when the last step allows it. */
+  /** One step: `tx.update(grads, state, params)` and `applyUpdates`, replayed when a captured step has this step's shape. */
   step(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, S] {
-    if (this.fast !== null) {
-      const out = isFusedEnabled() && this.fast.on(currentDevice()) ? this.replay(this.fast, grads, state, params, extraArgs) : null;
+    if (this.fasts.length > 0) {
+      const out = isFusedEnabled() ? this.replay(grads, state, params, extraArgs) : null;
       if (out !== null) return out as [Params, S];
-      this.fast = null;
+      if (!isFusedEnabled()) this.dropFast();
     }
     const { by, fused, inPlace } = this.options;
     return runStep(
@@ -59,7 +64,8 @@ export class DonatingStepper<S> {
         by,
         capture: inPlace
           ? (c) => {
-              this.fast = new FastStep(c);
+              this.fasts.push(new FastStep(c));
+              if (this.fasts.length > MAX_REPLAYS) this.fasts.shift()?.dispose();
             }
           : undefined,
       },
@@ -67,13 +73,41 @@ export class DonatingStepper<S> {
     ) as [Params, S];
   }
 
-  /** The step replayed by `fast`, through the lowering of a lowering combinator (a plan built for this step); null when it cannot replay. */
-  private replay(fast: FastStep, grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, unknown] | null {
+  /** Frees what the replayed steps own (their scratch buffers); the params and state stay the caller's. */
+  dispose(): void {
+    this.dropFast();
+  }
+
+  private dropFast(): void {
+    for (const f of this.fasts) f.dispose();
+    this.fasts = [];
+  }
+
+  /**
+   * This step replayed by the captured step of its shape (through the
+   * lowering of a lowering combinator: a plan built for this step); null
+   * when none has its shape (the general path then takes it, and captures
+   * it) or when a check fails (then every captured step is dropped).
+   */
+  private replay(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, unknown] | null {
     const tx = this.tx as GradientTransformation;
+    const device = currentDevice();
     const low = lowerStep(tx, state, extraArgs);
-    if (low === null) return null;
-    if (low.tx === tx) return fast.step(grads, state, params);
-    const out = fast.step(grads, low.state, params, planLike(low.tx, fast.plan));
-    return out === null ? null : [out[0], low.finish(out[1], true)];
+    const first = this.fasts[0] as FastStep;
+    const plan = low === null ? null : low.tx === tx ? first.plan : planLike(low.tx, first.plan);
+    const fast = plan === null ? undefined : this.fasts.find((f) => f.on(device) && f.accepts(plan));
+    if (low === null || plan === null || fast === undefined) {
+      if (low === null || !this.fasts.some((f) => f.on(device))) this.dropFast();
+      return null;
+    }
+    const out = low.tx === tx ? fast.step(grads, state, params) : fast.step(grads, low.state, params, plan);
+    if (out === null) {
+      this.dropFast();
+      return null;
+    }
+    return low.tx === tx ? out : [out[0], low.finish(out[1], true)];
   }
 }
+
+/** The most captured steps a stepper keeps. */
+const MAX_REPLAYS = 2;

@@ -160,8 +160,19 @@ export interface StepRequest {
 export interface Captured {
   readonly device: Device;
   readonly plan: Plan;
-  readonly seg: Extract<Segment, { kind: 'fused' }>;
-  readonly launch: Launch;
+  /**
+   * The plan's fused runs, in order, each with its kernel launch: one, or
+   * two when a reduction reads the first run's output (the second run reads
+   * `scratch`).
+   */
+  readonly runs: readonly {
+    readonly seg: Extract<Segment, { kind: 'fused' }>;
+    readonly launch: Launch;
+    /** Whether the run's input updates are the gradients (the first run's, and a later one's after a run that left them as they were), else `scratch`. */
+    readonly readsGrads: boolean;
+  }[];
+  /** The first run's output updates when there are two runs: buffers the replayed step now owns (and disposes). */
+  readonly scratch: readonly tf.Tensor[];
   /** The params leaves (also the params output) and their tree structure. */
   readonly ps: readonly tf.Tensor[];
   readonly treedef: unknown;
@@ -333,7 +344,8 @@ export function fusedStep(req: StepRequest, device: Device, plan: Plan): [Params
   let curTree: Updates = updates;
   let curOwned = false;
   let newParams: tf.Tensor[] | null = null;
-  const launchInfo: { current?: RunContext['launch'] } = {};
+  const launches: Launch[] = [];
+  const readsGrads: boolean[] = []; // per fused run: whether its input updates are the gradients (else the previous run's output)
   const pPartials = new Map<string, number[]>();
   try {
     for (const seg of plan.segments) {
@@ -369,6 +381,7 @@ export function fusedStep(req: StepRequest, device: Device, plan: Plan): [Params
         newStage[seg.stage] = s2;
         continue;
       }
+      readsGrads.push(cur === us);
       const ctx: RunContext = { cur, curOwned, ps, ew, writable, created, newStage, pPartials };
       runFused(seg, req, device, plan, ctx, (out) => {
         if (out.params) newParams = out.params;
@@ -386,7 +399,7 @@ export function fusedStep(req: StepRequest, device: Device, plan: Plan): [Params
           curOwned = true;
         }
       });
-      launchInfo.current = ctx.launch;
+      if (ctx.launch) launches.push(ctx.launch.launch);
     }
   } catch (e) {
     for (const t of created) t.dispose();
@@ -402,23 +415,35 @@ export function fusedStep(req: StepRequest, device: Device, plan: Plan): [Params
   if (donate.params) for (const t of ps) if (!returned.has(t)) consume(t, req.by);
   if (donate.state) for (const t of tensorLeaves(req.state)) if (!returned.has(t)) consume(t, req.by);
   if (donate.updates) for (const t of us) if (!returned.has(t)) consume(t, req.by);
-  if (curOwned) for (const t of cur) if (!returned.has(t) && !t.isDisposed) t.dispose();
   const outTree = treeUnflatten<Params>(treedef, outParams);
-  if (req.capture && req.reuse && plan.segments.length === 1 && created.size === 0 && launchInfo.current) {
-    const seg = plan.segments[0] as Extract<Segment, { kind: 'fused' }>;
-    if (outParams.every((t, l) => t === ps[l])) {
-      req.capture({
-        device,
-        plan,
-        seg,
-        launch: launchInfo.current.launch,
-        ps,
-        treedef,
-        params: outTree,
-        state: outState,
-        stageStates: newStage as Record<string, unknown>[],
-      });
-    }
+  // a repeatable step: one fused run, or two with the first run's output as the only tensors made, all else in place
+  const scratch = plan.segments.length === 2 && curOwned ? cur : [];
+  const repeatable =
+    req.capture !== undefined &&
+    req.reuse &&
+    launches.length === plan.segments.length &&
+    launches.length <= 2 &&
+    created.size === scratch.length &&
+    scratch.every((t) => created.has(t) && !returned.has(t)) &&
+    outParams.every((t, l) => t === ps[l]);
+  if (curOwned && !repeatable) for (const t of cur) if (!returned.has(t) && !t.isDisposed) t.dispose();
+  if (repeatable && req.capture) {
+    for (const t of scratch) tf.keep(t);
+    req.capture({
+      device,
+      plan,
+      runs: plan.segments.map((seg, i) => ({
+        seg: seg as Extract<Segment, { kind: 'fused' }>,
+        launch: launches[i] as Launch,
+        readsGrads: readsGrads[i] as boolean,
+      })),
+      scratch,
+      ps,
+      treedef,
+      params: outTree,
+      state: outState,
+      stageStates: newStage as Record<string, unknown>[],
+    });
   }
   return [outTree, outState];
 }

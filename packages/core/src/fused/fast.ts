@@ -74,19 +74,20 @@ function recordReader(keys: readonly string[]): TreeReader {
 
 /** A repeatable in-place step (see the module comment). */
 export class FastStep {
-  private params: Params;
   private readonly owned: tf.Tensor[];
   private readonly ownedIds: object[];
   private readonly records: { readonly refCount: number }[];
   private readonly sizes: Int32Array;
   private readonly ownedSet: Set<object>;
   private readonly shapes: (readonly number[])[];
-  private readonly uColumn: number;
+  /** Per run: the column of its kernel that reads the gradients (-1: none). */
+  private readonly uColumns: number[];
+  /** The backend records of the scratch buffers (the first run's output when there are two runs). */
+  private readonly scratchRecords: { readonly refCount: number }[];
   /** Reads a tree with the params' structure (the gradients, the params, every slot). */
   private readonly read: TreeReader;
 
   constructor(private readonly c: Captured) {
-    this.params = c.params;
     this.read = readerOf(c.treedef);
     const collected: unknown[] = [...c.ps];
     this.collect(c.plan, c.stageStates, collected);
@@ -98,7 +99,8 @@ export class FastStep {
     this.records = owned.map((t) => c.device.record(t) as { refCount: number });
     this.sizes = Int32Array.from(c.ps, (t) => t.size);
     this.shapes = c.ps.map((t) => t.shape);
-    this.uColumn = c.seg.ir.inputs.indexOf('u');
+    this.uColumns = c.runs.map((run) => (run.readsGrads ? run.seg.ir.inputs.indexOf('u') : -1));
+    this.scratchRecords = c.scratch.map((t) => c.device.record(t) as { refCount: number });
   }
 
   /** The plan of the captured step. */
@@ -118,20 +120,21 @@ export class FastStep {
    * owned tensors fails).
    */
   private collect(plan: Plan, states: readonly unknown[], out: unknown[]): void {
-    for (const i of this.c.seg.stages) {
-      const spec = plan.stages[i]?.spec as ElementwiseSpec;
-      const st = states[i] as Record<string, unknown>;
-      if (st === null || typeof st !== 'object') {
-        out.push(undefined);
-        continue;
+    for (const { seg } of this.c.runs)
+      for (const i of seg.stages) {
+        const spec = plan.stages[i]?.spec as ElementwiseSpec;
+        const st = states[i] as Record<string, unknown>;
+        if (st === null || typeof st !== 'object') {
+          out.push(undefined);
+          continue;
+        }
+        for (const slot of spec.slots) if (!this.read(st[slot.name], out)) out.push(undefined);
+        for (const name of spec.reductionsInState ?? []) out.push(st[name]);
+        if (spec.counted) {
+          const count = st.count;
+          if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_COUNT) out.push(undefined);
+        }
       }
-      for (const slot of spec.slots) if (!this.read(st[slot.name], out)) out.push(undefined);
-      for (const name of spec.reductionsInState ?? []) out.push(st[name]);
-      if (spec.counted) {
-        const count = st.count;
-        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_COUNT) out.push(undefined);
-      }
-    }
   }
 
   /**
@@ -140,9 +143,9 @@ export class FastStep {
    * `opt.params`), with valid step counts; otherwise the general path takes
    * the step (and its checks).
    */
-  private holdsOwned(plan: Plan, states: readonly unknown[]): boolean {
+  private holdsOwned(params: Params, plan: Plan, states: readonly unknown[]): boolean {
     const current: unknown[] = [];
-    if (!this.read(this.params, current)) return false;
+    if (!this.read(params, current)) return false;
     this.collect(plan, states, current);
     if (current.length !== this.owned.length) return false;
     for (let i = 0; i < current.length; i++) if (current[i] !== this.owned[i]) return false;
@@ -151,15 +154,15 @@ export class FastStep {
 
   /**
    * Whether `plan` (a lowering combinator's step builds a new transformation
-   * each step) runs the captured kernel on stages with the same state: then
-   * this step replays with `plan`'s scalars.
+   * each step) runs the captured kernels on stages with the same state: then
+   * a step of it replays with `plan`'s scalars.
    */
-  private compatible(plan: Plan): boolean {
+  accepts(plan: Plan): boolean {
     const mine = this.c.plan;
     if (plan === mine || (plan.segments === mine.segments && plan.layout === mine.layout)) return true; // (planLike checked the stages)
-    const seg = plan.segments[0];
-    if (plan.segments.length !== 1 || seg?.kind !== 'fused' || seg.ir !== this.c.seg.ir || !sameLayout(plan.layout, mine.layout))
-      return false;
+    const runs = this.c.runs;
+    if (plan.segments.length !== runs.length || !sameLayout(plan.layout, mine.layout)) return false;
+    if (!plan.segments.every((seg, i) => seg.kind === 'fused' && seg.ir === runs[i]?.seg.ir)) return false;
     if (plan.stages.length !== mine.stages.length) return false;
     return plan.stages.every((st, i) => {
       const a = st.spec;
@@ -184,8 +187,7 @@ export class FastStep {
    */
   step(grads: Updates, state: unknown, params: Params, plan: Plan = this.c.plan): [Params, unknown] | null {
     const { device } = this.c;
-    if (params !== this.params || !this.compatible(plan)) return null;
-    const seg = plan.segments[0] as Extract<Segment, { kind: 'fused' }>;
+    if (!this.accepts(plan)) return null;
     const gs: tf.Tensor[] = [];
     if (!this.read(grads, gs)) return null;
     for (let l = 0; l < gs.length; l++) {
@@ -197,29 +199,55 @@ export class FastStep {
       if (this.ownedSet.has(g.dataId)) return null;
     }
     const states: unknown[] = [];
-    if (!stageStates(plan.layout, state, states) || !this.holdsOwned(plan, states)) return null;
+    if (!stageStates(plan.layout, state, states) || !this.holdsOwned(params, plan, states)) return null;
     // owned buffers must still be ours alone (a tf.clone or a reshape of a param shares it)
     const owned = this.owned;
     for (let i = 0; i < owned.length; i++) {
       const t = owned[i] as tf.Tensor;
       if (t.isDisposed || t.dataId !== this.ownedIds[i] || (this.records[i] as { refCount: number }).refCount !== 1) return null;
     }
-    if (this.uColumn >= 0 && !this.c.launch.setColumn(this.uColumn, gs)) return null;
-    if (device.reducesOnDevice === true && this.c.launch.setUpdates !== undefined && !this.c.launch.setUpdates(gs)) return null;
-    const specs = plan.stages.map((s) => s.spec);
-    const counts = seg.stages.map((i) =>
-      (specs[i] as ElementwiseSpec).counted ? ((states[i] as Record<string, unknown>).count as number) : 0,
-    );
-    let sc: ReturnType<typeof segmentScalars>;
-    try {
-      sc = segmentScalars(seg, plan, counts, gs, this.c.ps, device);
-    } catch (e) {
-      if (e instanceof Abort) return null;
-      throw e;
+    const { runs, scratch } = this.c;
+    for (let i = 0; i < scratch.length; i++) {
+      if ((scratch[i] as tf.Tensor).isDisposed || (this.scratchRecords[i] as { refCount: number }).refCount !== 1) return null;
     }
-    const { scalars, leafScalars, globalValues } = sc;
-    this.c.launch.run(scalars, leafScalars);
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[r] as (typeof runs)[number];
+      const column = this.uColumns[r] as number;
+      if (column >= 0 && !run.launch.setColumn(column, gs)) return null;
+      if (run.readsGrads && device.reducesOnDevice === true && run.launch.setUpdates !== undefined && !run.launch.setUpdates(gs))
+        return null;
+    }
+    const specs = plan.stages.map((s) => s.spec);
     const next = [...states];
+    for (let r = 0; r < runs.length; r++) {
+      const seg = plan.segments[r] as Extract<Segment, { kind: 'fused' }>;
+      const counts = seg.stages.map((i) =>
+        (specs[i] as ElementwiseSpec).counted ? ((states[i] as Record<string, unknown>).count as number) : 0,
+      );
+      let sc: ReturnType<typeof segmentScalars>;
+      try {
+        sc = segmentScalars(seg, plan, counts, (runs[r] as (typeof runs)[number]).readsGrads ? gs : scratch, this.c.ps, device);
+      } catch (e) {
+        if (!(e instanceof Abort)) throw e;
+        if (r === 0) return null;
+        throw new Error('replayed step: a stage of the second fused run reads a scalar its spec does not provide');
+      }
+      (runs[r] as (typeof runs)[number]).launch.run(sc.scalars, sc.leafScalars);
+      this.nextStates(seg, specs, states, sc.globalValues, next);
+    }
+    fusedStats.fast++;
+    return [params, buildState(plan.layout, next, state)];
+  }
+
+  /** The new states of a run's stages (the same slot tensors, written in place) into `next`. */
+  private nextStates(
+    seg: Extract<Segment, { kind: 'fused' }>,
+    specs: readonly (ElementwiseSpec | null)[],
+    states: readonly unknown[],
+    globalValues: readonly Map<string, number>[],
+    next: unknown[],
+  ): void {
+    const { device } = this.c;
     seg.stages.forEach((i, j) => {
       const spec = specs[i] as ElementwiseSpec;
       const old = states[i] as Record<string, unknown>;
@@ -233,8 +261,11 @@ export class FastStep {
       }
       next[i] = st;
     });
-    fusedStats.fast++;
-    return [this.params, buildState(plan.layout, next, state)];
+  }
+
+  /** Frees what this step owns beyond the params and state (the scratch buffers between two runs). */
+  dispose(): void {
+    for (const t of this.c.scratch) if (!t.isDisposed) t.dispose();
   }
 }
 
