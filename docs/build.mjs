@@ -28,7 +28,9 @@ export const PAGES = [
   { file: 'adamw-vs-l2.md', nav: 'AdamW vs L2' },
   { file: 'schedules.md', nav: 'Schedules' },
   { file: 'performance.md', nav: 'Performance' },
+  { file: 'memory.md', nav: 'Memory' },
   { file: 'backends.md', nav: 'Backends' },
+  { file: 'architecture.md', nav: 'Architecture' },
 ];
 
 /** A heading's anchor: lower case, punctuation dropped, spaces to hyphens (as GitHub does). */

@@ -12,6 +12,8 @@ import {
   type Optimizer,
   scaleByAdam,
 } from '@gradtx/core';
+import { type Device, type KernelIR, REDUCTIONS, registerFusedDevice } from '@gradtx/core/engine';
+import { compareTraces, rng, type Trace } from '@gradtx/core/testing';
 import { createNodeOptimizer, type NodeBackendInfo, type NodeOptimizer, useNodeBackend } from '@gradtx/node-gpu';
 import { type Schedule, scheduleWarmupCosine } from '@gradtx/schedules';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -28,6 +30,8 @@ const next = applyUpdates(params, params);
 
 // @ts-expect-error b1 is a number
 scaleByAdam({ b1: 'high' });
+// @ts-expect-error muDtype is 'float32', 'bfloat16', 'float16' or 'int8'
+scaleByAdam({ muDtype: 'fp16' });
 // @ts-expect-error scheduleWarmupCosine needs its options
 scheduleWarmupCosine();
 // @ts-expect-error prefer is 'gpu' or 'cpu'
@@ -36,3 +40,16 @@ useNodeBackend({ prefer: 'tpu' });
 opt.step();
 
 export { flattened, info, next, nodeOpt };
+
+// the subpaths: the backend-author API and the shared test helpers
+declare const device: Device;
+const signature: string = (null as unknown as KernelIR).signature;
+registerFusedDevice('cpu', () => device);
+const l2Partial: 'sumSq' | 'sum' | 'maxAbs' = REDUCTIONS.l2.partial;
+const random: number = rng(1)();
+const trace: Trace = { params: [], states: [] };
+const difference: string | null = compareTraces(trace, trace, 'same', { rtol: 0, atol: 0 });
+// @ts-expect-error registerFusedDevice takes a backend name first
+registerFusedDevice(() => device);
+
+export { difference, l2Partial, random, signature };

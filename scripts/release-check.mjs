@@ -210,10 +210,20 @@ writeFileSync(
   `${JSON.stringify({ name: 'gradtx-release-check', private: true, type: 'module' }, null, 2)}\n`,
 );
 const allPacked = publishable.length > 0 && publishable.every(({ pkg }) => tarballs.has(pkg.name));
+// the test runner, an optional peer of `@gradtx/core` that its `./testing` subpath needs, so every subpath can load
+// (tfjs-node, node-gpu's optional peer, needs a native build and stays out)
+const SUBPATH_PEERS = ['vitest'];
+const optionalPeers = new Set();
+for (const { pkg } of publishable) {
+  for (const name of SUBPATH_PEERS) {
+    const range = pkg.peerDependencies?.[name];
+    if (range !== undefined) optionalPeers.add(`${name}@${range}`);
+  }
+}
 const installed =
   allPacked &&
   check(
-    `npm install the ${tarballs.size} tarballs with @tensorflow/tfjs-core@${TFJS} and @tensorflow/tfjs-backend-cpu@${TFJS} from the registry`,
+    `npm install the ${tarballs.size} tarballs with @tensorflow/tfjs-core@${TFJS} and @tensorflow/tfjs-backend-cpu@${TFJS}${optionalPeers.size > 0 ? ` (and ${[...optionalPeers].join(', ')})` : ''} from the registry`,
     () => {
       run(
         'npm',
@@ -225,6 +235,7 @@ const installed =
           ...[...tarballs.values()],
           `@tensorflow/tfjs-core@${TFJS}`,
           `@tensorflow/tfjs-backend-cpu@${TFJS}`,
+          ...optionalPeers,
         ],
         { cwd: project },
       );
@@ -238,10 +249,15 @@ if (installed) {
   });
 
   for (const { pkg } of publishable) {
-    check(`${pkg.name}: imports as ESM from the installed tarball`, () => {
-      const code = `const m = await import(${JSON.stringify(pkg.name)}); const n = Object.keys(m).length; if (n === 0) throw new Error('no exports'); const url = import.meta.resolve(${JSON.stringify(pkg.name)}); if (!url.includes('/node_modules/')) throw new Error('resolved outside node_modules: ' + url); console.log(n);`;
-      run(process.execPath, ['--input-type=module', '-e', code], { cwd: project });
-    });
+    // the main entry and every subpath export (`@gradtx/core/engine`, ...)
+    const subpaths =
+      typeof pkg.exports === 'object' && pkg.exports !== null ? Object.keys(pkg.exports).filter((k) => k.startsWith('./')) : [];
+    for (const specifier of [pkg.name, ...subpaths.map((k) => `${pkg.name}/${k.slice(2)}`)]) {
+      check(`${specifier}: imports as ESM from the installed tarball`, () => {
+        const code = `const m = await import(${JSON.stringify(specifier)}); const n = Object.keys(m).length; if (n === 0) throw new Error('no exports'); const url = import.meta.resolve(${JSON.stringify(specifier)}); if (!url.includes('/node_modules/')) throw new Error('resolved outside node_modules: ' + url); console.log(n);`;
+        run(process.execPath, ['--input-type=module', '-e', code], { cwd: project });
+      });
+    }
   }
 
   copyFileSync(join(here, 'smoke.mjs'), join(project, 'smoke.mjs'));

@@ -59,25 +59,30 @@ export const LOGREG: Model = {
 /** The hidden widths of the multilayer network. */
 export const MLP_HIDDEN = [100, 100] as const;
 
-/** A multilayer network 64 → 100 → 100 → 10 with ReLU, params as `{ layers: [{ w, b }, ...] }`. */
-export const MLP: Model = {
-  kind: 'mlp',
-  title: `two-layer MLP (64 → ${MLP_HIDDEN.join(' → ')} → 10, ReLU)`,
-  init: (seed) => {
-    const normal = normalRng(seed);
-    const sizes = [FEATURES, ...MLP_HIDDEN, CLASSES];
-    return { layers: sizes.slice(1).map((out, i) => denseInit(sizes[i] as number, out, normal)) } as unknown as Params;
-  },
-  logits: (params, x) => {
-    const layers = (params as unknown as { layers: Dense[] }).layers;
-    let h: tf.Tensor2D = x;
-    layers.forEach((l, i) => {
-      const z = tf.add(tf.matMul(h, l.w), l.b) as tf.Tensor2D;
-      h = i < layers.length - 1 ? tf.relu(z) : z;
-    });
-    return h;
-  },
-};
+/** A multilayer network 64 → hidden → 10 with ReLU, params as `{ layers: [{ w, b }, ...] }`. */
+export function mlp(hidden: readonly number[], kind: ModelKind = 'mlp'): Model {
+  return {
+    kind,
+    title: `${hidden.length === 2 ? 'two' : hidden.length}-layer MLP (64 → ${hidden.join(' → ')} → 10, ReLU)`,
+    init: (seed) => {
+      const normal = normalRng(seed);
+      const sizes = [FEATURES, ...hidden, CLASSES];
+      return { layers: sizes.slice(1).map((out, i) => denseInit(sizes[i] as number, out, normal)) } as unknown as Params;
+    },
+    logits: (params, x) => {
+      const layers = (params as unknown as { layers: Dense[] }).layers;
+      let h: tf.Tensor2D = x;
+      layers.forEach((l, i) => {
+        const z = tf.add(tf.matMul(h, l.w), l.b) as tf.Tensor2D;
+        h = i < layers.length - 1 ? tf.relu(z) : z;
+      });
+      return h;
+    },
+  };
+}
+
+/** A multilayer network 64 → 100 → 100 → 10 with ReLU. */
+export const MLP: Model = mlp(MLP_HIDDEN);
 
 /** An optimizer of the comparison: its name and a factory, given the model. */
 export interface OptimizerEntry {

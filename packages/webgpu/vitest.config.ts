@@ -15,7 +15,10 @@ if (process.platform === 'linux' && existsSync(`${CHROMIUM_LIB}/libvulkan.so.1`)
 export default defineConfig({
   resolve: {
     // the tests run against core's sources, so they never see a stale build
-    alias: { '@gradtx/core': fileURLToPath(new URL('../core/src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^@gradtx\/core$/, replacement: fileURLToPath(new URL('../core/src/index.ts', import.meta.url)) },
+      { find: /^@gradtx\/core\/(engine|testing)$/, replacement: fileURLToPath(new URL('../core/src/$1.ts', import.meta.url)) },
+    ],
   },
   test: {
     // the browser demo's page test lives with the demo (examples/browser) and runs here

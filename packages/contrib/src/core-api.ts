@@ -1,16 +1,47 @@
 /**
  * Everything this package takes from `@gradtx/core`, in one place: the public
  * API it builds on and the internals (validators, the element-wise spec
- * language) it writes its transforms in. Only this module imports
- * `@gradtx/core`, so a move of those internals to another entry point is a
- * change here alone.
+ * language) it writes its transforms in: the public API from
+ * `@gradtx/core`, the internals from its subpath `@gradtx/core/engine`. Only
+ * this module imports them, so a move of those internals to another entry
+ * point is a change here alone.
  *
  * @module
  */
 export {
+  adamw,
   addDecayedWeights,
+  applyUpdates,
   biasCorrection,
   chain,
+  type ElementwiseSpec,
+  type ElementwiseState,
+  elementwise,
+  type GradientTransformation,
+  identity,
+  type Mask,
+  type Ops,
+  type Params,
+  partition,
+  perExampleGlobalNormClip,
+  resolveScalar,
+  type ScalarOrSchedule,
+  safeIncrement,
+  scaleByAdam,
+  scaleByLearningRate,
+  scaleByRms,
+  sgd,
+  trace,
+  treeBiasCorrection,
+  treeFlatten,
+  treeMap,
+  treeMapWithPath,
+  treeUnflatten,
+  treeUpdateMoment,
+  type UpdateExtras,
+  type Updates,
+} from '@gradtx/core';
+export {
   checkBoolean,
   checkDecay,
   checkFinite,
@@ -21,29 +52,10 @@ export {
   checkScheduleValue,
   checkStateKeys,
   checkTransformation,
-  type ElementwiseSpec,
-  type ElementwiseState,
-  elementwise,
   f32,
-  type GradientTransformation,
-  identity,
   initElementwiseState,
-  type Mask,
-  type Ops,
-  type Params,
   referenceUpdate,
   requireExtra,
   requireParams,
   resolveOptions,
-  resolveScalar,
-  type ScalarOrSchedule,
-  safeIncrement,
-  scaleByLearningRate,
-  scaleByRms,
-  sgd,
-  treeFlatten,
-  treeMap,
-  treeUnflatten,
-  type UpdateExtras,
-  type Updates,
-} from '@gradtx/core';
+} from '@gradtx/core/engine';

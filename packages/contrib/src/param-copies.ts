@@ -26,3 +26,12 @@ export function elementwiseWithParamCopies(spec: ElementwiseSpec, copies: readon
     },
   };
 }
+
+/**
+ * A copy of a tree in which every tensor is cloned and every other leaf kept
+ * (for state a transformation carries over unchanged: the caller disposes the
+ * old state, so the new one must not share its tensors).
+ */
+export function copyTree<T>(tree: T): T {
+  return treeMap((x: unknown) => (x instanceof tf.Tensor ? tf.clone(x) : x), tree);
+}

@@ -1,5 +1,5 @@
 // Bad input is an error naming the function, the argument and the value.
-import { applyUpdates, createOptimizer } from '@gradtx/core';
+import { applyUpdates, createOptimizer, type Params, sgd } from '@gradtx/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import * as contrib from './index.js';
@@ -91,6 +91,92 @@ describe('@gradtx/contrib argument checks', () => {
       /scaleByDog: `initStep` must be \['distance' \| 'learning_rate' \| 'heuristic', number\], got \["far",1\]/,
     );
     expect(() => contrib.scaleByDowg({ eps: -1 })).toThrow('scaleByDowg: `eps` must be a finite number >= 0, got -1');
+  });
+
+  it('checks the mechanize arguments', () => {
+    expect(() => contrib.mechanize({} as never)).toThrow(/mechanize: `baseOptimizer` is not a gradient transformation/);
+    expect(() => contrib.mechanize(sgd(1), { numBetas: 0 })).toThrow('mechanize: `numBetas` must be an integer >= 1, got 0');
+    expect(() => contrib.mechanize(sgd(1), { eps: -1 })).toThrow('mechanize: `eps` must be a finite number >= 0, got -1');
+    const tx = contrib.mechanize(sgd(1));
+    const p = { w: tf.ones([2]) };
+    const s = tx.init(p);
+    expect(() => tx.update(p, s)).toThrow(/mechanize: this transformation needs `params`/);
+    tf.dispose([p, s] as never);
+  });
+
+  it('checks the sam arguments and its gradFn', () => {
+    expect(() => contrib.sam(sgd(1), {} as never)).toThrow(/sam: `advOptimizer` is not a gradient transformation/);
+    expect(() => contrib.sam(sgd(1), sgd(1), { syncPeriod: 0 })).toThrow('sam: `syncPeriod` must be an integer >= 1, got 0');
+    expect(() => contrib.sam(sgd(1), sgd(1), { opaqueMode: 1 as never })).toThrow(/sam: `opaqueMode` must be a boolean/);
+    const before = tf.memory().numTensors;
+    const tx = contrib.sam(sgd(0.1), contrib.normalize(), { opaqueMode: true, syncPeriod: 3 });
+    const p = { w: tf.ones([2]) };
+    const s = tx.init(p);
+    expect(() => tx.update(p, s, p)).toThrow(/sam: this transformation needs the extra argument `gradFn`/);
+    expect(() => tx.update(p, s, p, { gradFn: 1 })).toThrow(/sam: the extra argument `gradFn` must be a function/);
+    const calls: number[] = [];
+    const [u, s2] = tx.update(p, s, p, {
+      gradFn: (q: Params, i: number) => {
+        calls.push(i);
+        return { w: tf.mul(2, (q as { w: tf.Tensor }).w) };
+      },
+    });
+    expect(calls).toEqual([0, 1]);
+    tf.dispose([p, s, u, s2] as never);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('checks the muon arguments and its leaves', () => {
+    expect(() => contrib.scaleByMuon({ preconditioning: 'spectral' as never })).toThrow(
+      /scaleByMuon: `preconditioning` must be 'frobenius', 'aol' or 'schatten', got "spectral"/,
+    );
+    expect(() => contrib.scaleByMuon({ nsCoeffs: [1, 2] as never })).toThrow(/scaleByMuon: `nsCoeffs` must be a triple of finite numbers/);
+    expect(() =>
+      contrib.scaleByMuon({
+        nsSteps: 1,
+        nsCoeffs: [
+          [1, 2, 3],
+          [1, 2, 3],
+        ],
+      }),
+    ).toThrow(/has 2 triples, more than nsSteps = 1/);
+    expect(() => contrib.muon(0.1, { nsCoeffs: 'fast' as never })).toThrow(/muon: `nsCoeffs` must be 'standard', 'dion' or coefficients/);
+    expect(() => contrib.muon(0.1, { adamB1: 1 })).toThrow('muon: `adamB1` must be in [0, 1), got 1');
+    const before = tf.memory().numTensors;
+    const tx = contrib.scaleByMuon();
+    const p = { w: tf.ones([2, 3]), t: tf.ones([2, 2, 2]) };
+    const s = tx.init(p);
+    expect(() => tx.update(p, s)).toThrow(
+      /scaleByMuon: the leaf at t has shape \[2, 2, 2\]: a leaf that is not a matrix needs dimension numbers/,
+    );
+    const bad = contrib.scaleByMuon({ weightDimensionNumbers: { w: null, t: { reductionAxis: 0, outputAxis: 0 } } });
+    expect(() => bad.update(p, s)).toThrow(/scaleByMuon: the reduction axes \[0\] and output axes \[0\] at t must be disjoint/);
+    tf.dispose([p, s] as never);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('checks galore, recomputes its projectors every updateProjGap steps and leaks nothing', () => {
+    expect(() => contrib.scaleByGalore({ rank: 0 })).toThrow('scaleByGalore: `rank` must be an integer >= 1, got 0');
+    expect(() => contrib.galore(0.1, { updateProjGap: 1.5 })).toThrow('scaleByGalore: `updateProjGap` must be an integer >= 1, got 1.5');
+    const before = tf.memory().numTensors;
+    const p = { w: tf.tensor2d([1, 2, 3, 4, 5, 7], [3, 2]), t: tf.ones([2, 2, 2]), b: tf.ones([2]) };
+    const bad = contrib.scaleByGalore({ weightDimensionNumbers: { w: null, t: { reductionAxis: 0, outputAxis: 1 }, b: null } });
+    expect(() => bad.init(p)).toThrow(/scaleByGalore: the dimension numbers at t must name every axis of shape \[2, 2, 2\]/);
+    const tx = contrib.scaleByGalore({ rank: 1, updateProjGap: 2 });
+    let s = tx.init(p);
+    const projectors: number[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const g = { w: tf.tensor2d([i, 1, -1, 2, 0.5, i * i], [3, 2]), t: tf.ones([2, 2, 2]), b: tf.ones([2]) };
+      const [u, next] = tx.update(g, s);
+      projectors.push(Array.from((next.projector as { w: tf.Tensor }).w.dataSync()));
+      tf.dispose([g, u, s] as never);
+      s = next;
+    }
+    // computed at steps 0 and 2, kept at step 1
+    expect(projectors[1]).toEqual(projectors[0]);
+    expect(projectors[2]).not.toEqual(projectors[1]);
+    tf.dispose([p, s] as never);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('says which extra argument is missing or wrong', () => {

@@ -59,6 +59,7 @@ import { type ScaleByRpropOptions, scaleByRprop, scaleByRpropDefaults } from './
 import { scale, scaleByLearningRate } from './transforms/scaling.js';
 import { scaleBySign } from './transforms/sign.js';
 import { scaleBySm3, scaleBySm3Defaults } from './transforms/sm3.js';
+import { type AccumulatorStorageOptions, accumulatorStorageDefaults } from './transforms/state-dtype.js';
 import { type ScaleByTrustRatioOptions, scaleByParamBlockRms, scaleByTrustRatio } from './transforms/trust.js';
 import {
   checkBoolean,
@@ -157,7 +158,16 @@ function adamwLike(
 ): GradientTransformation {
   const o = checkAliasArgs(fn, learningRate, options, defaults);
   return chain(
-    scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, nesterov: o.nesterov }),
+    scaleByAdam({
+      b1: o.b1,
+      b2: o.b2,
+      eps: o.eps,
+      epsRoot: o.epsRoot,
+      nesterov: o.nesterov,
+      muDtype: o.muDtype,
+      nuDtype: o.nuDtype,
+      int8BlockSize: o.int8BlockSize,
+    }),
     addDecayedWeights(o.weightDecay, { mask: o.mask ?? undefined }),
     scaleByLearningRate(learningRate),
   );
@@ -231,7 +241,7 @@ export const adamaxwDefaults: OptionDefaults<AdamaxwOptions, 'mask'> = Object.fr
 export function adamaxw(learningRate: ScalarOrSchedule, options?: AdamaxwOptions): GradientTransformation {
   const o = checkAliasArgs('adamaxw', learningRate, options, adamaxwDefaults);
   return chain(
-    scaleByAdamax({ b1: o.b1, b2: o.b2, eps: o.eps }),
+    scaleByAdamax({ b1: o.b1, b2: o.b2, eps: o.eps, muDtype: o.muDtype, nuDtype: o.nuDtype, int8BlockSize: o.int8BlockSize }),
     addDecayedWeights(o.weightDecay, { mask: o.mask ?? undefined }),
     scaleByLearningRate(learningRate),
   );
@@ -324,8 +334,8 @@ export function novograd(learningRate: ScalarOrSchedule, options?: NovogradOptio
   return chain(scaleByNovograd(o), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link lion}: `b1` and `b2` of {@link scaleByLion}, those of {@link addDecayedWeights}, and `weightDecay`. */
-export interface LionOptions extends Pick<ScaleByLionOptions, 'b1' | 'b2'>, AddDecayedWeightsOptions {
+/** Options of {@link lion}: `b1`, `b2`, `muDtype` and `int8BlockSize` of {@link scaleByLion}, those of {@link addDecayedWeights}, and `weightDecay`. */
+export interface LionOptions extends Pick<ScaleByLionOptions, 'b1' | 'b2' | 'muDtype' | 'int8BlockSize'>, AddDecayedWeightsOptions {
   /** Decoupled weight decay (default 1e-3); a number or a schedule. */
   weightDecay?: ScalarOrSchedule;
 }
@@ -334,6 +344,8 @@ export interface LionOptions extends Pick<ScaleByLionOptions, 'b1' | 'b2'>, AddD
 export const lionDefaults: OptionDefaults<LionOptions, 'mask'> = Object.freeze({
   b1: scaleByLionDefaults.b1,
   b2: scaleByLionDefaults.b2,
+  muDtype: scaleByLionDefaults.muDtype,
+  int8BlockSize: scaleByLionDefaults.int8BlockSize,
   ...addDecayedWeightsDefaults,
   weightDecay: 1e-3,
 });
@@ -347,7 +359,7 @@ export const lionDefaults: OptionDefaults<LionOptions, 'mask'> = Object.freeze({
 export function lion(learningRate: ScalarOrSchedule, options?: LionOptions): GradientTransformation {
   const o = checkAliasArgs('lion', learningRate, options, lionDefaults);
   return chain(
-    scaleByLion({ b1: o.b1, b2: o.b2 }),
+    scaleByLion({ b1: o.b1, b2: o.b2, muDtype: o.muDtype, int8BlockSize: o.int8BlockSize }),
     addDecayedWeights(o.weightDecay, { mask: o.mask ?? undefined }),
     scaleByLearningRate(learningRate),
   );
@@ -467,8 +479,8 @@ export function fromage(learningRate: ScalarOrSchedule, options?: FromageOptions
 // ---------------------------------------------------------------------------
 // SGD family
 
-/** Options of {@link sgd}. */
-export interface SgdOptions {
+/** Options of {@link sgd}: `momentum`, `nesterov`, and the storage of the momentum's trace. */
+export interface SgdOptions extends AccumulatorStorageOptions {
   /** Momentum of a {@link trace} applied before the learning rate; none when left out (the default). */
   momentum?: number | null;
   /** Nesterov momentum (default false; only used with `momentum`). */
@@ -476,7 +488,11 @@ export interface SgdOptions {
 }
 
 /** The defaults of {@link sgd}'s options (no momentum). */
-export const sgdDefaults: OptionDefaults<SgdOptions, 'momentum'> = Object.freeze({ momentum: undefined, nesterov: false });
+export const sgdDefaults: OptionDefaults<SgdOptions, 'momentum'> = Object.freeze({
+  momentum: undefined,
+  nesterov: false,
+  ...accumulatorStorageDefaults,
+});
 
 /**
  * Stochastic gradient descent, optionally with (Nesterov) momentum:
@@ -486,7 +502,12 @@ export const sgdDefaults: OptionDefaults<SgdOptions, 'momentum'> = Object.freeze
  */
 export function sgd(learningRate: ScalarOrSchedule, options?: SgdOptions): GradientTransformation {
   const o = checkAliasArgs('sgd', learningRate, options, sgdDefaults);
-  const momentum = o.momentum === undefined || o.momentum === null ? identity() : trace({ decay: o.momentum, nesterov: o.nesterov });
+  const { momentum: decay, nesterov, accumulatorDtype, int8BlockSize } = o;
+  if (decay === undefined || decay === null) {
+    if (accumulatorDtype !== accumulatorStorageDefaults.accumulatorDtype || int8BlockSize !== accumulatorStorageDefaults.int8BlockSize)
+      throw new Error(`sgd: \`accumulatorDtype\` and \`int8BlockSize\` set the storage of the momentum, but no \`momentum\` is given`);
+  }
+  const momentum = decay === undefined || decay === null ? identity() : trace({ decay, nesterov, accumulatorDtype, int8BlockSize });
   return chain(momentum, scaleByLearningRate(learningRate));
 }
 
@@ -499,14 +520,14 @@ export function signSgd(learningRate: ScalarOrSchedule): GradientTransformation 
   return chain(scaleBySign(), scaleByLearningRate(learningRate));
 }
 
-/** Options of {@link signum}. */
-export interface SignumOptions {
+/** Options of {@link signum}: `beta`, and the storage of the momentum. */
+export interface SignumOptions extends AccumulatorStorageOptions {
   /** Decay of the (not debiased) momentum whose sign is taken (default 0.9). */
   beta?: number;
 }
 
 /** The defaults of {@link signum}'s options. */
-export const signumDefaults: OptionDefaults<SignumOptions> = Object.freeze({ beta: 0.9 });
+export const signumDefaults: OptionDefaults<SignumOptions> = Object.freeze({ beta: 0.9, ...accumulatorStorageDefaults });
 
 /**
  * Signum: steps by the sign of a momentum,
@@ -515,7 +536,8 @@ export const signumDefaults: OptionDefaults<SignumOptions> = Object.freeze({ bet
  */
 export function signum(learningRate: ScalarOrSchedule, options?: SignumOptions): GradientTransformation {
   const o = checkAliasArgs('signum', learningRate, options, signumDefaults);
-  return chain(ema(checkDecay('signum', 'beta', o.beta), { debias: false }), scaleBySign(), scaleByLearningRate(learningRate));
+  const storage = { accumulatorDtype: o.accumulatorDtype, int8BlockSize: o.int8BlockSize };
+  return chain(ema(checkDecay('signum', 'beta', o.beta), { debias: false, ...storage }), scaleBySign(), scaleByLearningRate(learningRate));
 }
 
 /** Options of {@link noisySgd}. */

@@ -45,17 +45,15 @@ export interface GradientTransformation<S = any> {
 
 /** What the fused engine needs to know about a transformation. */
 export type Fusion =
-  | { readonly kind: 'elementwise'; readonly spec: import('./fused/spec.js').ElementwiseSpec }
+  | { readonly kind: 'elementwise'; readonly spec: import('./lang/spec.js').ElementwiseSpec }
   | {
       readonly kind: 'chain';
-      readonly parts: readonly GradientTransformation[];
       /**
        * The chain's direct members with the key of each one's state in the
        * chain's state (an array index for `chain`, a name for `namedChain`),
-       * so the fused engine can find every stage's state. `parts` is the
-       * flattened list of stages.
+       * so the fused engine can find every stage's state.
        */
-      readonly children?: readonly (readonly [key: number | string, tx: GradientTransformation])[];
+      readonly children: readonly (readonly [key: number | string, tx: GradientTransformation])[];
     }
   | {
       /**

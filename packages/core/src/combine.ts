@@ -10,11 +10,6 @@ import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.
 import { isTensor, treeLeaves, treeMap } from './tree.js';
 import { checkFloatTree, checkTransformation, showValue } from './validate.js';
 
-/** The flattened list of stages of a chain (nested chains are spliced in), for the fused engine. */
-function stagesOf(txs: readonly GradientTransformation[]): GradientTransformation[] {
-  return txs.flatMap((tx) => (tx.fusion?.kind === 'chain' ? stagesOf(tx.fusion.parts) : [tx]));
-}
-
 /**
  * Applies transformations in sequence: the updates returned by one are the
  * input of the next. The state is an array with one entry per transformation.
@@ -27,7 +22,7 @@ export function chain(...txs: GradientTransformation[]): GradientTransformation<
     checkTransformation('chain', `argument ${i}`, tx);
   });
   return {
-    fusion: { kind: 'chain', parts: stagesOf(txs), children: txs.map((tx, i) => [i, tx] as const) },
+    fusion: { kind: 'chain', children: txs.map((tx, i) => [i, tx] as const) },
     init: (params) => txs.map((tx) => tx.init(params)),
     update(updates, state, params, extraArgs?: ExtraArgs) {
       if (!Array.isArray(state) || state.length !== txs.length) {
@@ -72,7 +67,7 @@ export function namedChain(
   }
   const inner = chain(...entries.map(([, tx]) => tx));
   return {
-    fusion: { kind: 'chain', parts: stagesOf(entries.map(([, tx]) => tx)), children: entries },
+    fusion: { kind: 'chain', children: entries },
     init: (params) => Object.fromEntries(entries.map(([name, tx]) => [name, tx.init(params)])),
     update(updates, state, params, extraArgs?: ExtraArgs) {
       if (state === null || typeof state !== 'object')

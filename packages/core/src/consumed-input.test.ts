@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { GradientTransformation } from './base.js';
-import { fusedUpdate } from './fused/engine.js';
+import { fusedUpdate } from './fused/step.js';
 import * as gx from './index.js';
 import { isTensor, treeLeaves } from './tree.js';
 

@@ -7,15 +7,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type GradientTransformation, MAX_COUNT, type Params, safeIncrement, type Updates } from './base.js';
-import { combineReduction, reduceLeaf, tfOps } from './fused/reference.js';
-import type { ElementwiseSpec } from './fused/spec.js';
-import { assertSameShapes, describe, treeFlatten, treeMap, treeUnflatten } from './tree.js';
+import { combineReduction, reduceLeaf, tfOps } from './lang/reference.js';
+import type { ElementwiseSpec } from './lang/spec.js';
+import { isPacked, type PackedSlot } from './lang/storage/slot-storage.js';
+import { checkSlot, checkStorageBackend, decodeSlot, encodeSlot, initSlot } from './packed-state.js';
+import { assertSameShapes, describe, treeFlatten, treeUnflatten } from './tree.js';
 import { checkFloatTree, checkStateKeys, requireParams } from './validate.js';
 
 /**
  * The state of an element-wise transform: the step `count` (when the spec is
- * counted), one tree per slot, with the params' structure, and one scalar
- * float32 tensor per name in `reductionsInState`.
+ * counted), one tree per slot, with the params' structure (a packed slot, see
+ * `SlotSpec.storage`, holds its code trees instead), and one scalar float32
+ * tensor per name in `reductionsInState`.
  */
 export type ElementwiseState = { count?: number } & { [slot: string]: unknown };
 
@@ -28,9 +31,9 @@ export function stateKeys(spec: ElementwiseSpec): string[] {
 export function initElementwiseState(spec: ElementwiseSpec, params: Params): ElementwiseState {
   checkFloatTree(spec.name, 'params', params);
   const state: ElementwiseState = spec.counted ? { count: 0 } : {};
-  for (const slot of spec.slots) {
-    state[slot.name] = treeMap((p: tf.Tensor) => tf.fill(p.shape, slot.init, 'float32'), params);
-  }
+  // every slot's storage is checked before any slot is made, so a refusal leaks nothing
+  for (const slot of spec.slots) checkStorageBackend(spec.name, slot.storage);
+  for (const slot of spec.slots) state[slot.name] = initSlot(spec.name, slot.storage, params, slot.init);
   for (const name of spec.reductionsInState ?? []) state[name] = tf.scalar(0, 'float32');
   return state;
 }
@@ -42,10 +45,7 @@ export function checkElementwiseInputs(spec: ElementwiseSpec, updates: Updates, 
   if (spec.counted && (typeof state.count !== 'number' || !Number.isInteger(state.count) || state.count < 0 || state.count > MAX_COUNT)) {
     throw new Error(`${spec.name}: state.count must be an integer from 0 to ${MAX_COUNT}, got ${describe(state.count)}`);
   }
-  for (const slot of spec.slots) {
-    assertSameShapes(updates, state[slot.name], ['updates', `state.${slot.name}`]);
-    checkFloatTree(spec.name, `state.${slot.name}`, state[slot.name]);
-  }
+  for (const slot of spec.slots) checkSlot(spec.name, slot.name, slot.storage, state[slot.name], updates);
   if (spec.needsParams) {
     requireParams(spec.name, params);
     checkFloatTree(spec.name, 'params', params);
@@ -77,7 +77,15 @@ export function referenceUpdate(
   return tf.tidy(() => {
     const { leaves: us, treedef } = treeFlatten<tf.Tensor>(updates);
     const ps = spec.needsParams ? treeFlatten<tf.Tensor>(params).leaves : [];
-    const slotLeaves = spec.slots.map((s) => treeFlatten<tf.Tensor>(state[s.name]).leaves);
+    const slotLeaves = spec.slots.map((s) =>
+      isPacked(s.storage)
+        ? decodeSlot(
+            s.storage,
+            state[s.name] as PackedSlot,
+            us.map((u) => u.shape),
+          )
+        : treeFlatten<tf.Tensor>(state[s.name]).leaves,
+    );
     const k: Record<string, tf.Tensor> = {};
     for (const [name, value] of Object.entries(scalars)) k[name] = tf.scalar(value, 'float32');
     const perLeaf: Record<string, tf.Tensor>[] = us.map(() => ({}));
@@ -111,7 +119,8 @@ export function referenceUpdate(
     });
     const next: ElementwiseState = spec.counted ? { count: safeIncrement(count) } : {};
     spec.slots.forEach((s, j) => {
-      next[s.name] = treeUnflatten(treedef, outSlots[j] as tf.Tensor[]);
+      const leaves = outSlots[j] as tf.Tensor[];
+      next[s.name] = isPacked(s.storage) ? encodeSlot(s.storage, treedef, leaves) : treeUnflatten(treedef, leaves);
     });
     for (const name of spec.reductionsInState ?? []) next[name] = tf.clone(k[name] as tf.Tensor);
     return [

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { GradientTransformation } from './base.js';
 import { chain, statelessWithTreeMap } from './combine.js';
-import { fusedStats } from './fused/engine.js';
+import { fusedStats } from './fused/stats.js';
 import * as gx from './index.js';
 import { createOptimizer } from './optimizer.js';
 import { expectTracesClose, randomArrays, rng, runReference, snapshot, type Trace, toTensors } from './test-utils/fused.js';

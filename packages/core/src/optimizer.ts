@@ -119,7 +119,6 @@ export function createOptimizer<S = unknown>(tx: GradientTransformation<S>, para
     dispose(): void {
       if (disposed) return;
       disposed = true;
-      stepper.dispose();
       for (const t of treeLeaves(state)) if (isTensor(t)) (t as tf.Tensor).dispose();
     },
   };

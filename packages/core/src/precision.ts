@@ -8,7 +8,7 @@
 import type { GradientTransformation } from './base.js';
 import { chain, namedChain } from './combine.js';
 import { elementwise } from './elementwise.js';
-import type { ElementwiseSpec, Ops } from './fused/spec.js';
+import type { ElementwiseSpec, Ops } from './lang/spec.js';
 import { describe } from './tree.js';
 
 /**

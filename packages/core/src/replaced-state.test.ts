@@ -2,7 +2,7 @@
 // into opt.state / opt.params, and step it instead of the old buffer.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { fusedStats } from './fused/engine.js';
+import { fusedStats } from './fused/stats.js';
 import * as gx from './index.js';
 import { saveState } from './interop/checkpoint.js';
 import { createOptimizer } from './optimizer.js';

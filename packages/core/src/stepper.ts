@@ -2,16 +2,14 @@
  * The donating step shared by the two owners of params and state,
  * `createOptimizer` and `asTfOptimizer`: each step donates the params and the
  * state, so the fused engine updates them in place, and after a step that
- * wrote everything in place the next steps replay it (the fast path).
+ * wrote everything in place the next steps replay it (`fused/replay.ts`).
  *
  * @module
  */
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
-import { planLike } from './fused/compile.js';
-import { currentDevice, runStep } from './fused/engine.js';
-import { FastStep } from './fused/fast.js';
-import { isFusedEnabled } from './fused/runtime.js';
-import { lowerStep } from './lowering.js';
+import { currentDevice, isFusedEnabled } from './fused/registry.js';
+import { ReplayedStep } from './fused/replay.js';
+import { runStep } from './fused/step.js';
 
 /** How a {@link DonatingStepper} steps. */
 export interface StepperOptions {
@@ -31,24 +29,19 @@ export interface StepperOptions {
  * Internal: the engine of `createOptimizer` and `asTfOptimizer`.
  */
 export class DonatingStepper<S> {
-  /**
-   * The captured steps it replays: at most {@link MAX_REPLAYS}, of different
-   * shapes (a lowering combinator may alternate between two, as
-   * `multiSteps` does between accumulating and emitting mini-steps).
-   */
-  private fasts: FastStep[] = [];
+  private replayed: ReplayedStep | null = null;
 
   constructor(
     private readonly tx: GradientTransformation<S>,
     private readonly options: StepperOptions,
   ) {}
 
-  /** One step: `tx.update(grads, state, params)` and `applyUpdates`, replayed when a captured step has this step's shape. */
+  /** One step: `tx.update(grads, state, params)` and `applyUpdates`, replaying the last step when it allows it. */
   step(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, S] {
-    if (this.fasts.length > 0) {
-      const out = isFusedEnabled() ? this.replay(grads, state, params, extraArgs) : null;
+    if (this.replayed !== null) {
+      const out = isFusedEnabled() && this.replayed.on(currentDevice()) ? this.replayed.step(grads, state, params) : null;
       if (out !== null) return out as [Params, S];
-      if (!isFusedEnabled()) this.dropFast();
+      this.replayed = null;
     }
     const { by, fused, inPlace } = this.options;
     return runStep(
@@ -64,50 +57,11 @@ export class DonatingStepper<S> {
         by,
         capture: inPlace
           ? (c) => {
-              this.fasts.push(new FastStep(c));
-              if (this.fasts.length > MAX_REPLAYS) this.fasts.shift()?.dispose();
+              this.replayed = new ReplayedStep(c);
             }
           : undefined,
       },
       fused,
     ) as [Params, S];
   }
-
-  /** Frees what the replayed steps own (their scratch buffers); the params and state stay the caller's. */
-  dispose(): void {
-    this.dropFast();
-  }
-
-  private dropFast(): void {
-    for (const f of this.fasts) f.dispose();
-    this.fasts = [];
-  }
-
-  /**
-   * This step replayed by the captured step of its shape (through the
-   * lowering of a lowering combinator: a plan built for this step); null
-   * when none has its shape (the general path then takes it, and captures
-   * it) or when a check fails (then every captured step is dropped).
-   */
-  private replay(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, unknown] | null {
-    const tx = this.tx as GradientTransformation;
-    const device = currentDevice();
-    const low = lowerStep(tx, state, extraArgs);
-    const first = this.fasts[0] as FastStep;
-    const plan = low === null ? null : low.tx === tx ? first.plan : planLike(low.tx, first.plan);
-    const fast = plan === null ? undefined : this.fasts.find((f) => f.on(device) && f.accepts(plan));
-    if (low === null || plan === null || fast === undefined) {
-      if (low === null || !this.fasts.some((f) => f.on(device))) this.dropFast();
-      return null;
-    }
-    const out = low.tx === tx ? fast.step(grads, state, params) : fast.step(grads, low.state, params, plan);
-    if (out === null) {
-      this.dropFast();
-      return null;
-    }
-    return low.tx === tx ? out : [out[0], low.finish(out[1], true)];
-  }
 }
-
-/** The most captured steps a stepper keeps. */
-const MAX_REPLAYS = 2;

@@ -3,8 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GradientTransformation, Params } from './base.js';
-import { fusedUpdate } from './fused/engine.js';
-import { setFusedEnabled } from './fused/runtime.js';
+import { setFusedEnabled } from './fused/registry.js';
+import { fusedUpdate } from './fused/step.js';
 import * as gx from './index.js';
 import { createOptimizer, type OptimizerOptions } from './optimizer.js';
 import { randomArrays, rng, snapshot, toTensors } from './test-utils/fused.js';

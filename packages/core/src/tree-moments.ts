@@ -9,7 +9,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { biasCorrection } from './fused/spec.js';
+import { biasCorrection } from './lang/spec.js';
 import { treeMap } from './tree.js';
 import { checkFinite, checkInteger } from './validate.js';
 

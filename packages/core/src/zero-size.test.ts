@@ -3,8 +3,8 @@
 // over a tree with empty leaves add nothing.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { reduceLeaf } from './fused/reference.js';
 import * as gx from './index.js';
+import { reduceLeaf } from './lang/reference.js';
 import { discoverFusible, expectTracesClose, randomArrays, rng, runFused, runReference } from './test-utils/fused.js';
 
 const SHAPES = { a: [3], z: [0], m: [2, 0] };

@@ -7,8 +7,6 @@
  */
 import {
   assertSameShapes,
-  checkFloatTree,
-  checkTransformation,
   createOptimizer,
   type ExtraArgs,
   type GradientTransformation,
@@ -20,6 +18,7 @@ import {
   treeUnflatten,
   type Updates,
 } from '@gradtx/core';
+import { checkFloatTree, checkTransformation } from '@gradtx/core/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { Packer, tensorflowBackend } from './native.js';
 import { analyse, countStages, type FlatLayout, type FlatNode, flatTransformation, flattenTree, treeShapedState } from './plan.js';

@@ -7,6 +7,7 @@
  */
 import type { ElementwiseSpec, ExtraArgs, GradientTransformation, Params, TreeDef, Updates } from '@gradtx/core';
 import { isTensor, treeFlatten, treeUnflatten } from '@gradtx/core';
+import { type Plan, planOf, type StateLayout } from '@gradtx/core/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Packer } from './native.js';
 
@@ -23,28 +24,38 @@ export type FlatNode =
   | { readonly kind: 'tree'; readonly tx: GradientTransformation; readonly why: string }
   | {
       readonly kind: 'chain';
-      readonly tx: GradientTransformation;
       readonly array: boolean;
       readonly children: readonly (readonly [number | string, FlatNode])[];
     };
 
-/** Splits `tx` into flat / tree stages, following `chain` nesting (`Fusion.children`). */
-export function analyse(tx: GradientTransformation): FlatNode {
+/** One stage of core's plan as a flat or a tree stage. */
+function flatStage(tx: GradientTransformation): FlatNode {
   const f = tx.fusion;
-  if (f?.kind === 'chain' && f.children !== undefined) {
-    return {
-      kind: 'chain',
-      tx,
-      array: f.children.every(([key]) => typeof key === 'number'),
-      children: f.children.map(([key, child]) => [key, analyse(child)] as const),
-    };
-  }
   if (f?.kind === 'elementwise') {
     const leafReduction = (f.spec.reductions ?? []).find((r) => r.scope === 'leaf');
     if (leafReduction) return { kind: 'tree', tx, why: `${f.spec.name} reduces over each leaf (\`${leafReduction.name}\`)` };
+    const packed = f.spec.slots.find((s) => s.storage !== undefined && s.storage.dtype !== 'float32');
+    if (packed) return { kind: 'tree', tx, why: `${f.spec.name} stores \`${packed.name}\` as ${packed.storage?.dtype}` };
     return { kind: 'flat', tx, spec: f.spec };
   }
   return { kind: 'tree', tx, why: 'not element-wise' };
+}
+
+function fromLayout(plan: Plan, layout: StateLayout): FlatNode {
+  if (layout.kind === 'node') {
+    return { kind: 'chain', array: layout.array, children: layout.children.map(([key, child]) => [key, fromLayout(plan, child)] as const) };
+  }
+  return flatStage((plan.stages[layout.stage] as Plan['stages'][number]).tx);
+}
+
+/**
+ * Splits `tx` into flat / tree stages: core's plan of `tx` (its stages, and
+ * the layout of its state that follows the `chain` nesting), read stage by
+ * stage.
+ */
+export function analyse(tx: GradientTransformation): FlatNode {
+  const plan = planOf(tx);
+  return fromLayout(plan, plan.layout);
 }
 
 /** Counts the flat and tree stages of a plan. */

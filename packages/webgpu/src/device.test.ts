@@ -10,7 +10,6 @@ import {
   clipByBlockRms,
   clipByGlobalNorm,
   createOptimizer,
-  currentDevice,
   elementwise,
   type GradientTransformation,
   scaleByAdam,
@@ -20,6 +19,7 @@ import {
   scaleByRms,
   trace,
 } from '@gradtx/core';
+import { currentDevice } from '@gradtx/core/engine';
 import { scheduleWarmupCosine } from '@gradtx/schedules';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';

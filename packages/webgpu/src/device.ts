@@ -23,7 +23,15 @@
  *
  * @module
  */
-import type { Device, DeviceReduction, KernelIR, Launch, LaunchReductions } from '@gradtx/core';
+import {
+  type Device,
+  type DeviceReduction,
+  type KernelIR,
+  type Launch,
+  type LaunchReductions,
+  partialOf,
+  writtenTensors,
+} from '@gradtx/core/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GpuBuffer, type GpuBufferBinding, type GpuComputePipeline, Usage, type WebGpuBackendLike } from './gpu.js';
 import {
@@ -71,11 +79,124 @@ interface Placement {
   readonly offset: number;
 }
 
+/** The reductions of a run: their sources, the partials (source, base op) and finals (partial, op, scope). */
+interface ReductionPlan {
+  readonly sourceNames: ('u' | 'p')[];
+  readonly sourceTensors: readonly (readonly tf.Tensor[])[];
+  readonly partials: PartialSpec[];
+  readonly finals: FinalSpec[];
+  /** Per reduction: the index of its final. */
+  readonly finalOf: number[];
+}
+
+/** Where the arrays of a run live: its pools (buffers), and each array's pool and offset. */
+interface Placements {
+  /** One leaf bound to its tensors' own buffers (no gathers or scatters). */
+  readonly direct: boolean;
+  readonly pools: GpuBuffer[];
+  readonly poolWrite: boolean[];
+  readonly inPlace: Placement[];
+  readonly outPlace: Placement[];
+  readonly srcPlace: Placement[];
+  /** Per reduction source: whether it shares a kernel input's region. */
+  readonly srcShared: boolean[];
+  /** Buffers to give back after the submission. */
+  readonly scratch: GpuBuffer[];
+}
+
+/** The leaf / chunk tables and reduction results of a run (see `WebGpuDevice.tables`). */
+interface Tables {
+  meta: GpuBuffer | null;
+  results: GpuBuffer | null;
+  /** Chunks of the partials pass. */
+  chunks: number;
+  /** Per final: its index in the results. */
+  finalAt: number[];
+  /** Positions in `meta` of the segment starts, the segments' first chunks and the chunk starts. */
+  lo: number;
+  lc: number;
+  cs: number;
+  segments: number;
+  scratch: GpuBuffer[];
+}
+
+/** Everything one run records. */
+interface Run {
+  readonly ir: KernelIR;
+  readonly jobs: readonly LeafJob[];
+  readonly offsets: Uint32Array;
+  readonly N: number;
+  readonly scalars: Float64Array;
+  readonly reductions: readonly DeviceReduction[];
+  readonly red: ReductionPlan;
+  readonly place: Placements;
+  readonly tables: Tables;
+}
+
+type CommandEncoder = NonNullable<WebGpuBackendLike['commandEncoder']>;
+type ComputePass = ReturnType<CommandEncoder['beginComputePass']>;
+
+/** Groups a run's reductions into shared partials and finals, and checks that every reduction scalar of the kernel is fed. */
+function planReductions(
+  ir: KernelIR,
+  reductions: readonly DeviceReduction[],
+  sources: { readonly u: readonly tf.Tensor[]; readonly p: readonly tf.Tensor[] },
+  L: number,
+): ReductionPlan {
+  const sourceNames: ('u' | 'p')[] = [];
+  const partials: PartialSpec[] = [];
+  const finals: FinalSpec[] = [];
+  const finalOf = reductions.map((r) => {
+    let source = sourceNames.indexOf(r.of);
+    if (source < 0) source = sourceNames.push(r.of) - 1;
+    const op = partialOf(r.op);
+    let partial = partials.findIndex((p) => p.source === source && p.op === op);
+    if (partial < 0) partial = partials.push({ source, op }) - 1;
+    let f = finals.findIndex((x) => x.partial === partial && x.op === r.op && x.scope === r.scope);
+    if (f < 0) f = finals.push({ partial, op: r.op, scope: r.scope }) - 1;
+    return f;
+  });
+  for (const s of ir.scalars.keys()) {
+    const ref = ir.scalars[s];
+    if (ref?.source !== 'param' && !reductions.some((r) => r.scalar === s)) {
+      throw new Error(`gradtx/webgpu: no reduction feeds the kernel scalar ${ref?.name}`);
+    }
+  }
+  const sourceTensors = sourceNames.map((name) => (name === 'u' ? sources.u : sources.p));
+  for (const ts of sourceTensors)
+    if (ts.length !== L) throw new Error('gradtx/webgpu: a reduction source does not have one tensor per leaf');
+  return { sourceNames, sourceTensors, partials, finals, finalOf };
+}
+
+/** Chunks that never span two leaves; the segments are the leaves. */
+function leafChunks(offsets: Uint32Array): { chunkStarts: number[]; segStarts: Uint32Array; segChunk: Uint32Array } {
+  const L = offsets.length - 1;
+  const chunkStarts: number[] = [];
+  const segChunk = new Uint32Array(L + 1);
+  for (let l = 0; l < L; l++) {
+    segChunk[l] = chunkStarts.length;
+    for (let at = offsets[l] as number; at < (offsets[l + 1] as number); at += CHUNK) chunkStarts.push(at);
+  }
+  segChunk[L] = chunkStarts.length;
+  chunkStarts.push(offsets[L] as number);
+  return { chunkStarts, segStarts: offsets, segChunk };
+}
+
+/** Chunks spread evenly over all `N` elements (at most {@link MAX_CHUNKS}); each chunk is a segment. */
+function evenChunks(N: number): { chunkStarts: number[]; segStarts: Uint32Array; segChunk: Uint32Array } {
+  const size = Math.max(CHUNK, Math.ceil(N / MAX_CHUNKS / WORKGROUP) * WORKGROUP);
+  const chunkStarts: number[] = [];
+  for (let at = 0; at < N; at += size) chunkStarts.push(at);
+  const segments = chunkStarts.length;
+  const segChunk = Uint32Array.from({ length: segments + 1 }, (_, c) => c);
+  const segStarts = Uint32Array.from([...chunkStarts, N]);
+  chunkStarts.push(N);
+  return { chunkStarts, segStarts, segChunk };
+}
+
 /** The fused device of a tfjs `webgpu` backend. */
 export class WebGpuDevice implements Device {
   readonly name = 'webgpu';
-  /** Reductions run on the GPU, inside the launch: nothing is read back. */
-  readonly reducesOnDevice = true;
   readonly stats: WebGpuStats = { dispatches: 0, runs: 0, copies: 0, pipelines: 0 };
   private readonly b: WebGpuBackendLike;
   private readonly pipelines = new Map<string, GpuComputePipeline>();
@@ -99,24 +220,9 @@ export class WebGpuDevice implements Device {
     return d !== undefined && d.refCount === 1 && d.external !== true;
   }
 
-  record(t: tf.Tensor): { readonly refCount: number } | undefined {
-    return this.data(t);
-  }
-
   alloc(shape: readonly number[]): tf.Tensor {
     const info = this.b.makeTensorInfo(shape as number[], 'float32');
     return tf.engine().makeTensorFromTensorInfo(info, this.backend);
-  }
-
-  /** Not used: this device reduces on the GPU ({@link runReduced}); reading a partial back would stall the queue. */
-  partial(): number {
-    throw new Error('gradtx/webgpu: reductions run on the GPU (runReduced); partial() is not available');
-  }
-
-  setScalar(t: tf.Tensor, value: number): void {
-    const buf = this.buffer(t);
-    this.b.device.queue.writeBuffer(buf, 0, Float32Array.of(value));
-    this.written(t);
   }
 
   prepare(ir: KernelIR): boolean {
@@ -127,19 +233,23 @@ export class WebGpuDevice implements Device {
   /**
    * Binds the kernel of `ir` to `columns` (the IR's inputs, then its outputs,
    * one tensor per leaf each) and to the run's `reductions`. Each `run` of
-   * the launch is one command buffer (see {@link runReduced}).
+   * the launch is one command buffer (see {@link runReduced}): the
+   * reductions run on the GPU, nothing is read back.
    */
-  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions?: LaunchReductions): Launch {
+  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): Launch {
     const cols = columns.map((c) => [...c]);
     const nIn = ir.inputs.length;
     const L = cols[0]?.length ?? 0;
-    let sources = { u: [...(reductions?.u ?? [])], p: [...(reductions?.p ?? [])] };
-    const list = reductions?.list ?? [];
+    let sources = { u: [...reductions.u], p: [...reductions.p] };
+    const list = reductions.list;
     const rebind = (tensors: readonly tf.Tensor[]) => tensors.length === L && tensors.every((t) => this.resident(t));
+    // the records of the buffers it writes: each must still be its tensor's alone at every run
+    let records = writtenTensors(ir, cols, reductions).map((t) => this.data(t));
     return {
       setColumn: (j, tensors) => {
         if (!rebind(tensors)) return false;
         cols[j] = [...tensors];
+        if (j >= nIn) records = writtenTensors(ir, cols, reductions).map((t) => this.data(t));
         return true;
       },
       setUpdates: (tensors) => {
@@ -148,6 +258,7 @@ export class WebGpuDevice implements Device {
         return true;
       },
       run: (scalars) => {
+        for (const r of records) if (r?.refCount !== 1) return false;
         const jobs: LeafJob[] = [];
         for (let l = 0; l < L; l++) {
           jobs.push({
@@ -157,6 +268,7 @@ export class WebGpuDevice implements Device {
           });
         }
         this.runReduced(ir, jobs, scalars, list, sources);
+        return true;
       },
     };
   }
@@ -179,190 +291,186 @@ export class WebGpuDevice implements Device {
     const offsets = new Uint32Array(L + 1);
     for (let l = 0; l < L; l++) offsets[l + 1] = (offsets[l] as number) + (jobs[l] as LeafJob).n;
     const N = offsets[L] as number;
-
-    // ---- the reductions: partials (source, base op), and finals (partial, op, scope)
-    const sourceNames: ('u' | 'p')[] = [];
-    const partials: PartialSpec[] = [];
-    const finals: FinalSpec[] = [];
-    const finalOf = reductions.map((r) => {
-      let source = sourceNames.indexOf(r.of);
-      if (source < 0) source = sourceNames.push(r.of) - 1;
-      const op = r.op === 'sum' ? 'sum' : r.op === 'maxAbs' ? 'maxAbs' : 'sumSq';
-      let partial = partials.findIndex((p) => p.source === source && p.op === op);
-      if (partial < 0) partial = partials.push({ source, op }) - 1;
-      let f = finals.findIndex((x) => x.partial === partial && x.op === r.op && x.scope === r.scope);
-      if (f < 0) f = finals.push({ partial, op: r.op, scope: r.scope }) - 1;
-      return f;
-    });
-    const reduce = finals.length > 0;
-    for (const s of ir.scalars.keys()) {
-      const ref = ir.scalars[s];
-      if (ref?.source !== 'param' && !reductions.some((r) => r.scalar === s)) {
-        throw new Error(`gradtx/webgpu: no reduction feeds the kernel scalar ${ref?.name}`);
-      }
-    }
-    const sourceTensors = sourceNames.map((name) => (name === 'u' ? sources.u : sources.p));
-    for (const ts of sourceTensors)
-      if (ts.length !== L) throw new Error('gradtx/webgpu: a reduction source does not have one tensor per leaf');
-
-    // ---- every tensor on the GPU
-    const touched: tf.Tensor[] = [];
-    for (const j of jobs) touched.push(...j.ins, ...j.outs);
-    for (const ts of sourceTensors) touched.push(...ts);
-    for (const r of reductions) if (r.target) touched.push(r.target);
-    for (const t of touched) {
-      b.uploadToGPU(t.dataId);
-      b.commandQueueOwnedIds.add(t.dataId);
-    }
-
-    // ---- placement: direct (one leaf: the tensors' buffers) or flat (pooled scratch buffers)
-    const limits = b.device.limits;
-    const reserved = reduce || hasLeafScalars(ir) ? 2 : 0;
-    const maxPools = Math.max(1, limits.maxStorageBuffersPerShaderStage - reserved);
-    const nOut = ir.outputs.length;
-    let pools: GpuBuffer[] = [];
-    let poolWrite: boolean[] = [];
-    let inPlace: Placement[] = [];
-    let outPlace: Placement[] = [];
-    let srcPlace: Placement[] = [];
-    let srcShared: boolean[] = [];
-    const scratch: GpuBuffer[] = [];
-    const direct = L === 1 && N > 0 && this.directFits(jobs[0] as LeafJob, sourceTensors, maxPools);
-    if (direct) {
-      const job = jobs[0] as LeafJob;
-      const index = new Map<GpuBuffer, number>();
-      const place = (t: tf.Tensor, write: boolean): Placement => {
-        const buf = this.buffer(t);
-        let pool = index.get(buf);
-        if (pool === undefined) {
-          pool = pools.push(buf) - 1;
-          poolWrite.push(false);
-          index.set(buf, pool);
-        }
-        if (write) poolWrite[pool] = true;
-        return { pool, offset: 0 };
-      };
-      outPlace = job.outs.map((t) => place(t, true));
-      inPlace = job.ins.map((t) => place(t, false));
-      srcPlace = sourceTensors.map((ts) => place(ts[0] as tf.Tensor, false));
-    } else {
-      // one region per IR input; an output of the same name reuses its input's region (in place in the scratch)
-      const regions: string[] = [];
-      const regionOf = (name: string): number => {
-        let r = regions.indexOf(name);
-        if (r < 0) r = regions.push(name) - 1;
-        return r;
-      };
-      const inRegion = ir.inputs.map(regionOf);
-      const outRegion = ir.outputs.map((o) => regionOf(o.name));
-      // a reduction source that is also a kernel input (the same tensors) shares its region
-      const shared = sourceNames.map((name, j) => {
-        const k = ir.inputs.indexOf(name);
-        return k >= 0 && jobs.every((job, l) => job.ins[k] === (sourceTensors[j] as readonly tf.Tensor[])[l]);
-      });
-      srcShared = shared;
-      const srcRegion = sourceNames.map((name, j) => regionOf(shared[j] ? name : `#${name}`));
-      const written = new Set(outRegion);
-      // regions to pools: one each when the limit allows, else round-robin
-      const R = regions.length;
-      const P = Math.min(R, maxPools);
-      const regionPool = regions.map((_, r) => r % P);
-      const regionOffset = regions.map((_, r) => Math.floor(r / P) * Math.max(N, 1));
-      const poolElems = Array.from({ length: P }, (_, p) => regionPool.filter((q) => q === p).length * Math.max(N, 1));
-      for (const elems of poolElems) {
-        if (elems * 4 > limits.maxStorageBufferBindingSize || elems * 4 > limits.maxBufferSize) {
-          throw new Error(
-            `gradtx/webgpu: a flat buffer of ${elems * 4} bytes exceeds the device's limits (maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize})`,
-          );
-        }
-      }
-      pools = poolElems.map((elems) => b.bufferManager.acquireBuffer(elems * 4, STORAGE));
-      scratch.push(...pools);
-      poolWrite = pools.map((_, p) => regions.some((_, r) => regionPool[r] === p && written.has(r)));
-      const at = (r: number): Placement => ({ pool: regionPool[r] as number, offset: regionOffset[r] as number });
-      inPlace = inRegion.map(at);
-      outPlace = outRegion.map(at);
-      srcPlace = srcRegion.map(at);
-    }
-
-    // ---- small buffers: the leaf / chunk tables and the reduction results
-    const perLeaf = hasLeafScalars(ir);
-    let meta: GpuBuffer | null = null;
-    let results: GpuBuffer | null = null;
-    let C = 0;
-    const finalAt: number[] = [];
-    const metaLayout = { lo: 0, lc: L + 1, cs: 2 * (L + 1) };
-    // the finals pass reads "segments": the leaves when a per-leaf value is needed (chunks never
-    // span two leaves), else the chunks themselves, spread evenly (at most a few hundred workgroups)
-    let segments = L;
-    if (reduce || perLeaf) {
-      const chunkStarts: number[] = [];
-      let segStarts: Uint32Array;
-      let segChunk: Uint32Array;
-      if (perLeaf || finals.some((f) => f.scope === 'leaf')) {
-        segChunk = new Uint32Array(L + 1);
-        for (let l = 0; l < L; l++) {
-          segChunk[l] = chunkStarts.length;
-          for (let at = offsets[l] as number; at < (offsets[l + 1] as number); at += CHUNK) chunkStarts.push(at);
-        }
-        segChunk[L] = chunkStarts.length;
-        segStarts = offsets;
-      } else {
-        const size = Math.max(CHUNK, Math.ceil(N / MAX_CHUNKS / WORKGROUP) * WORKGROUP);
-        for (let at = 0; at < N; at += size) chunkStarts.push(at);
-        segments = chunkStarts.length;
-        segChunk = Uint32Array.from({ length: segments + 1 }, (_, c) => c);
-        segStarts = Uint32Array.from([...chunkStarts, N]);
-      }
-      C = chunkStarts.length;
-      chunkStarts.push(N);
-      metaLayout.lc = segments + 1;
-      metaLayout.cs = 2 * (segments + 1);
-      const table = new Uint32Array(2 * (segments + 1) + C + 1);
-      table.set(segStarts, metaLayout.lo);
-      table.set(segChunk, metaLayout.lc);
-      table.set(chunkStarts, metaLayout.cs);
-      meta = b.bufferManager.acquireBuffer(table.byteLength, Usage.STORAGE | Usage.COPY_DST);
-      b.device.queue.writeBuffer(meta, 0, table);
-      scratch.push(meta);
-      let at = C * partials.length;
-      for (const f of finals) {
-        finalAt.push(at);
-        at += f.scope === 'global' ? 1 : L;
-      }
-      results = b.bufferManager.acquireBuffer(Math.max(at, 1) * 4, Usage.STORAGE | Usage.COPY_SRC);
-      scratch.push(results);
-    }
-
+    const red = planReductions(ir, reductions, sources, L);
+    this.upload(jobs, red, reductions);
+    const reserved = red.finals.length > 0 || hasLeafScalars(ir) ? 2 : 0;
+    const maxPools = Math.max(1, b.device.limits.maxStorageBuffersPerShaderStage - reserved);
+    const direct = L === 1 && N > 0 && this.directFits(jobs[0] as LeafJob, red.sourceTensors, maxPools);
+    const place = direct ? this.placeDirect(jobs[0] as LeafJob, red) : this.placeFlat(ir, jobs, red, N, maxPools);
+    const run: Run = { ir, jobs, offsets, N, scalars, reductions, red, place, tables: this.tables(ir, red, offsets, N) };
     // ---- record: gathers, the passes, scatters, reduction targets; then submit
     b.ensureCommandEncoderReady();
     b.endComputePassEncoder();
     const enc = b.commandEncoder;
     if (enc === null) throw new Error('gradtx/webgpu: the backend has no command encoder');
-    if (!direct) {
-      const gather = (ts: readonly tf.Tensor[], p: Placement) => {
-        ts.forEach((t, l) => {
-          const n = (jobs[l] as LeafJob).n;
-          if (n === 0) return;
-          enc.copyBufferToBuffer(this.buffer(t), 0, pools[p.pool] as GpuBuffer, (p.offset + (offsets[l] as number)) * 4, n * 4);
-          this.stats.copies++;
-        });
-      };
-      for (let j = 0; j < ir.inputs.length; j++) {
-        gather(
-          jobs.map((job) => job.ins[j] as tf.Tensor),
-          inPlace[j] as Placement,
+    if (!place.direct) this.gather(enc, run);
+    const pass = enc.beginComputePass();
+    this.dispatchReductions(pass, run);
+    this.dispatchKernel(pass, run);
+    pass.end();
+    if (!place.direct) this.scatter(enc, run);
+    this.copyTargets(enc, run);
+    // the scratch buffers go back to the pool once the commands are submitted
+    b.uniformPendingDisposal.push(...place.scratch, ...run.tables.scratch);
+    b.submitQueue();
+    this.stats.runs++;
+    for (const j of jobs) for (const t of j.outs) this.written(t);
+    for (const r of reductions) if (r.target) this.written(r.target);
+  }
+
+  /** Every tensor of the run on the GPU, owned by the command queue. */
+  private upload(jobs: readonly LeafJob[], red: ReductionPlan, reductions: readonly DeviceReduction[]): void {
+    const touched: tf.Tensor[] = [];
+    for (const j of jobs) touched.push(...j.ins, ...j.outs);
+    for (const ts of red.sourceTensors) touched.push(...ts);
+    for (const r of reductions) if (r.target) touched.push(r.target);
+    for (const t of touched) {
+      this.b.uploadToGPU(t.dataId);
+      this.b.commandQueueOwnedIds.add(t.dataId);
+    }
+  }
+
+  /** Direct placement (one leaf): every array is its tensor's own buffer. */
+  private placeDirect(job: LeafJob, red: ReductionPlan): Placements {
+    const pools: GpuBuffer[] = [];
+    const poolWrite: boolean[] = [];
+    const index = new Map<GpuBuffer, number>();
+    const place = (t: tf.Tensor, write: boolean): Placement => {
+      const buf = this.buffer(t);
+      let pool = index.get(buf);
+      if (pool === undefined) {
+        pool = pools.push(buf) - 1;
+        poolWrite.push(false);
+        index.set(buf, pool);
+      }
+      if (write) poolWrite[pool] = true;
+      return { pool, offset: 0 };
+    };
+    const outPlace = job.outs.map((t) => place(t, true));
+    const inPlace = job.ins.map((t) => place(t, false));
+    const srcPlace = red.sourceTensors.map((ts) => place(ts[0] as tf.Tensor, false));
+    return { direct: true, pools, poolWrite, inPlace, outPlace, srcPlace, srcShared: [], scratch: [] };
+  }
+
+  /**
+   * Flat placement: one region of `N` elements per IR input in pooled scratch
+   * buffers (an output of the same name reuses its input's region, in place in
+   * the scratch; a reduction source that is also a kernel input shares it).
+   */
+  private placeFlat(ir: KernelIR, jobs: readonly LeafJob[], red: ReductionPlan, N: number, maxPools: number): Placements {
+    const limits = this.b.device.limits;
+    const regions: string[] = [];
+    const regionOf = (name: string): number => {
+      let r = regions.indexOf(name);
+      if (r < 0) r = regions.push(name) - 1;
+      return r;
+    };
+    const inRegion = ir.inputs.map(regionOf);
+    const outRegion = ir.outputs.map((o) => regionOf(o.name));
+    const srcShared = red.sourceNames.map((name, j) => {
+      const k = ir.inputs.indexOf(name);
+      return k >= 0 && jobs.every((job, l) => job.ins[k] === (red.sourceTensors[j] as readonly tf.Tensor[])[l]);
+    });
+    const srcRegion = red.sourceNames.map((name, j) => regionOf(srcShared[j] ? name : `#${name}`));
+    const written = new Set(outRegion);
+    // regions to pools: one each when the limit allows, else round-robin
+    const P = Math.min(regions.length, maxPools);
+    const regionPool = regions.map((_, r) => r % P);
+    const regionOffset = regions.map((_, r) => Math.floor(r / P) * Math.max(N, 1));
+    const poolElems = Array.from({ length: P }, (_, p) => regionPool.filter((q) => q === p).length * Math.max(N, 1));
+    for (const elems of poolElems) {
+      if (elems * 4 > limits.maxStorageBufferBindingSize || elems * 4 > limits.maxBufferSize) {
+        throw new Error(
+          `gradtx/webgpu: a flat buffer of ${elems * 4} bytes exceeds the device's limits (maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize})`,
         );
       }
-      sourceTensors.forEach((ts, j) => {
-        if (!srcShared[j]) gather(ts, srcPlace[j] as Placement);
-      });
     }
-    const pass = enc.beginComputePass();
-    const poolBindings = (used: ReadonlySet<number>) =>
-      pools.flatMap((buf, p) => (used.has(p) ? [{ binding: p + 1, resource: { buffer: buf } as GpuBufferBinding }] : []));
-    if (reduce && C > 0) {
-      const sourcePools = srcPlace.map((p) => p.pool);
+    const pools = poolElems.map((elems) => this.b.bufferManager.acquireBuffer(elems * 4, STORAGE));
+    const poolWrite = pools.map((_, p) => regions.some((_, r) => regionPool[r] === p && written.has(r)));
+    const at = (r: number): Placement => ({ pool: regionPool[r] as number, offset: regionOffset[r] as number });
+    return {
+      direct: false,
+      pools,
+      poolWrite,
+      inPlace: inRegion.map(at),
+      outPlace: outRegion.map(at),
+      srcPlace: srcRegion.map(at),
+      srcShared,
+      scratch: [...pools],
+    };
+  }
+
+  /**
+   * The small buffers of a run: the leaf / chunk tables and the reduction
+   * results. The finals pass reads "segments": the leaves when a per-leaf
+   * value is needed (chunks never span two leaves), else the chunks
+   * themselves, spread evenly (at most a few hundred workgroups).
+   */
+  private tables(ir: KernelIR, red: ReductionPlan, offsets: Uint32Array, N: number): Tables {
+    const L = offsets.length - 1;
+    const perLeaf = hasLeafScalars(ir);
+    const out: Tables = { meta: null, results: null, chunks: 0, finalAt: [], lo: 0, lc: L + 1, cs: 2 * (L + 1), segments: L, scratch: [] };
+    if (red.finals.length === 0 && !perLeaf) return out;
+    const { chunkStarts, segStarts, segChunk } =
+      perLeaf || red.finals.some((f) => f.scope === 'leaf') ? leafChunks(offsets) : evenChunks(N);
+    const segments = segStarts.length - 1;
+    const C = chunkStarts.length - 1;
+    out.segments = segments;
+    out.chunks = C;
+    out.lc = segments + 1;
+    out.cs = 2 * (segments + 1);
+    const table = new Uint32Array(2 * (segments + 1) + C + 1);
+    table.set(segStarts, out.lo);
+    table.set(segChunk, out.lc);
+    table.set(chunkStarts, out.cs);
+    out.meta = this.b.bufferManager.acquireBuffer(table.byteLength, Usage.STORAGE | Usage.COPY_DST);
+    this.b.device.queue.writeBuffer(out.meta, 0, table);
+    out.scratch.push(out.meta);
+    let at = C * red.partials.length;
+    for (const f of red.finals) {
+      out.finalAt.push(at);
+      at += f.scope === 'global' ? 1 : L;
+    }
+    out.results = this.b.bufferManager.acquireBuffer(Math.max(at, 1) * 4, Usage.STORAGE | Usage.COPY_SRC);
+    out.scratch.push(out.results);
+    return out;
+  }
+
+  /** Copies every leaf of the kernel's inputs and of the reduction sources into their regions of the pools. */
+  private gather(enc: CommandEncoder, run: Run): void {
+    const { jobs, offsets, place } = run;
+    const gather = (ts: readonly tf.Tensor[], p: Placement) => {
+      ts.forEach((t, l) => {
+        const n = (jobs[l] as LeafJob).n;
+        if (n === 0) return;
+        enc.copyBufferToBuffer(this.buffer(t), 0, place.pools[p.pool] as GpuBuffer, (p.offset + (offsets[l] as number)) * 4, n * 4);
+        this.stats.copies++;
+      });
+    };
+    for (let j = 0; j < run.ir.inputs.length; j++) {
+      gather(
+        jobs.map((job) => job.ins[j] as tf.Tensor),
+        place.inPlace[j] as Placement,
+      );
+    }
+    run.red.sourceTensors.forEach((ts, j) => {
+      if (!place.srcShared[j]) gather(ts, place.srcPlace[j] as Placement);
+    });
+  }
+
+  /** The bindings of the pools in `used` (binding `p + 1` for pool `p`). */
+  private poolBindings(pools: readonly GpuBuffer[], used: ReadonlySet<number>): { binding: number; resource: GpuBufferBinding }[] {
+    return pools.flatMap((buf, p) => (used.has(p) ? [{ binding: p + 1, resource: { buffer: buf } as GpuBufferBinding }] : []));
+  }
+
+  /** The two reduction passes: partials per chunk, then the finals (per leaf and global). */
+  private dispatchReductions(pass: ComputePass, run: Run): void {
+    const { place, tables, red } = run;
+    const { partials, finals } = red;
+    if (finals.length === 0) return;
+    const pools = place.pools;
+    if (tables.chunks > 0) {
+      const sourcePools = place.srcPlace.map((p) => p.pool);
       const shader = this.shader(`p|${pools.length}|${JSON.stringify(partials)}|${sourcePools}`, () =>
         partialsWgsl(
           partials,
@@ -370,86 +478,86 @@ export class WebGpuDevice implements Device {
           sourcePools,
         ),
       );
-      const values: Record<string, number> = { nc: C, cs: metaLayout.cs };
-      srcPlace.forEach((p, j) => {
+      const values: Record<string, number> = { nc: tables.chunks, cs: tables.cs };
+      place.srcPlace.forEach((p, j) => {
         values[`o${j}`] = p.offset;
       });
-      const used = new Set(partials.map((p) => (srcPlace[p.source] as Placement).pool));
-      this.dispatch(pass, shader, values, [...poolBindings(used), ...this.tail(pools.length, results, meta)], C);
+      const used = new Set(partials.map((p) => (place.srcPlace[p.source] as Placement).pool));
+      const bindings = [...this.poolBindings(pools, used), ...this.tail(pools.length, tables.results, tables.meta)];
+      this.dispatch(pass, shader, values, bindings, tables.chunks);
     }
-    if (reduce) {
-      const shader = this.shader(`f|${JSON.stringify(partials)}|${JSON.stringify(finals)}`, () => finalsWgsl(partials, finals));
-      const values: Record<string, number> = { nl: segments, lo: metaLayout.lo, lc: metaLayout.lc };
-      finalAt.forEach((at, j) => {
-        values[`f${j}`] = at;
+    const shader = this.shader(`f|${JSON.stringify(partials)}|${JSON.stringify(finals)}`, () => finalsWgsl(partials, finals));
+    const values: Record<string, number> = { nl: tables.segments, lo: tables.lo, lc: tables.lc };
+    tables.finalAt.forEach((at, j) => {
+      values[`f${j}`] = at;
+    });
+    const bindings = [
+      { binding: 1, resource: { buffer: tables.results as GpuBuffer } },
+      { binding: 2, resource: { buffer: tables.meta as GpuBuffer } },
+    ];
+    this.dispatch(pass, shader, values, bindings, 1);
+  }
+
+  /** The kernel pass over all `N` elements of the run. */
+  private dispatchKernel(pass: ComputePass, run: Run): void {
+    const { ir, place, tables, N } = run;
+    if (N === 0 || ir.outputs.length === 0) return;
+    const layout: KernelLayout = {
+      pools: place.poolWrite.map((write) => ({ write })),
+      inPool: place.inPlace.map((p) => p.pool),
+      outPool: place.outPlace.map((p) => p.pool),
+    };
+    const shader = this.shader(`k|${ir.signature}|${JSON.stringify(layout)}`, () => kernelWgsl(ir, layout));
+    const values: Record<string, number> = { n: N, nl: run.jobs.length };
+    place.inPlace.forEach((p, j) => {
+      values[`i${j}`] = p.offset;
+    });
+    place.outPlace.forEach((p, k) => {
+      values[`w${k}`] = p.offset;
+    });
+    ir.scalars.forEach((s, idx) => {
+      if (s.source === 'param') values[`k${idx}`] = run.scalars[idx] as number;
+      else {
+        const r = run.reductions.findIndex((x) => x.scalar === idx);
+        values[`r${idx}`] = tables.finalAt[run.red.finalOf[r] as number] as number;
+      }
+    });
+    const pools = place.pools;
+    const used = new Set([...layout.inPool, ...layout.outPool]);
+    const tail: { binding: number; resource: GpuBufferBinding }[] = [];
+    if (readsReductions(ir)) tail.push({ binding: pools.length + 1, resource: { buffer: tables.results as GpuBuffer } });
+    if (hasLeafScalars(ir)) tail.push({ binding: pools.length + 2, resource: { buffer: tables.meta as GpuBuffer } });
+    this.dispatch(pass, shader, values, [...this.poolBindings(pools, used), ...tail], Math.ceil(N / WORKGROUP));
+  }
+
+  /** Copies every leaf of the kernel's outputs from its region of the pools back to its tensor. */
+  private scatter(enc: CommandEncoder, run: Run): void {
+    const { place, offsets } = run;
+    run.ir.outputs.forEach((_, k) => {
+      const p = place.outPlace[k] as Placement;
+      run.jobs.forEach((job, l) => {
+        if (job.n === 0) return;
+        enc.copyBufferToBuffer(
+          place.pools[p.pool] as GpuBuffer,
+          (p.offset + (offsets[l] as number)) * 4,
+          this.buffer(job.outs[k] as tf.Tensor),
+          0,
+          job.n * 4,
+        );
+        this.stats.copies++;
       });
-      this.dispatch(
-        pass,
-        shader,
-        values,
-        [
-          { binding: 1, resource: { buffer: results as GpuBuffer } },
-          { binding: 2, resource: { buffer: meta as GpuBuffer } },
-        ],
-        1,
-      );
-    }
-    if (N > 0 && nOut > 0) {
-      const layout: KernelLayout = {
-        pools: poolWrite.map((write) => ({ write })),
-        inPool: inPlace.map((p) => p.pool),
-        outPool: outPlace.map((p) => p.pool),
-      };
-      const shader = this.shader(`k|${ir.signature}|${JSON.stringify(layout)}`, () => kernelWgsl(ir, layout));
-      const values: Record<string, number> = { n: N, nl: L };
-      inPlace.forEach((p, j) => {
-        values[`i${j}`] = p.offset;
-      });
-      outPlace.forEach((p, k) => {
-        values[`w${k}`] = p.offset;
-      });
-      ir.scalars.forEach((s, idx) => {
-        if (s.source === 'param') values[`k${idx}`] = scalars[idx] as number;
-        else {
-          const r = reductions.findIndex((x) => x.scalar === idx);
-          values[`r${idx}`] = finalAt[finalOf[r] as number] as number;
-        }
-      });
-      const used = new Set([...layout.inPool, ...layout.outPool]);
-      const tail: { binding: number; resource: GpuBufferBinding }[] = [];
-      if (readsReductions(ir)) tail.push({ binding: pools.length + 1, resource: { buffer: results as GpuBuffer } });
-      if (perLeaf) tail.push({ binding: pools.length + 2, resource: { buffer: meta as GpuBuffer } });
-      this.dispatch(pass, shader, values, [...poolBindings(used), ...tail], Math.ceil(N / WORKGROUP));
-    }
-    pass.end();
-    if (!direct) {
-      ir.outputs.forEach((_, k) => {
-        const p = outPlace[k] as Placement;
-        jobs.forEach((job, l) => {
-          if (job.n === 0) return;
-          enc.copyBufferToBuffer(
-            pools[p.pool] as GpuBuffer,
-            (p.offset + (offsets[l] as number)) * 4,
-            this.buffer(job.outs[k] as tf.Tensor),
-            0,
-            job.n * 4,
-          );
-          this.stats.copies++;
-        });
-      });
-    }
-    reductions.forEach((r, i) => {
+    });
+  }
+
+  /** Writes each reduction kept in the state into its target tensor. */
+  private copyTargets(enc: CommandEncoder, run: Run): void {
+    run.reductions.forEach((r, i) => {
       if (r.target === null || r.target === undefined) return;
       if (r.scope !== 'global') throw new Error('gradtx/webgpu: only a global reduction can be kept in the state');
-      enc.copyBufferToBuffer(results as GpuBuffer, (finalAt[finalOf[i] as number] as number) * 4, this.buffer(r.target), 0, 4);
+      const at = run.tables.finalAt[run.red.finalOf[i] as number] as number;
+      enc.copyBufferToBuffer(run.tables.results as GpuBuffer, at * 4, this.buffer(r.target), 0, 4);
       this.stats.copies++;
     });
-    // the scratch buffers go back to the pool once the commands are submitted
-    b.uniformPendingDisposal.push(...scratch);
-    b.submitQueue();
-    this.stats.runs++;
-    for (const j of jobs) for (const t of j.outs) this.written(t);
-    for (const r of reductions) if (r.target) this.written(r.target);
   }
 
   /** Whether a single leaf can bind every distinct buffer it touches directly. */
@@ -468,7 +576,7 @@ export class WebGpuDevice implements Device {
 
   /** Records one dispatch of `shader` with its uniforms (`values` by field name) and bindings, over `groups` workgroups. */
   private dispatch(
-    pass: ReturnType<NonNullable<WebGpuBackendLike['commandEncoder']>['beginComputePass']>,
+    pass: ComputePass,
     shader: Shader,
     values: Record<string, number>,
     bindings: { binding: number; resource: GpuBufferBinding }[],

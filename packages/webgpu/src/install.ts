@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { registerFusedDevice } from '@gradtx/core';
+import { registerFusedDevice } from '@gradtx/core/engine';
 import type * as tf from '@tensorflow/tfjs-core';
 import { WebGpuDevice } from './device.js';
 import { isWebGpuBackend } from './gpu.js';

@@ -6,12 +6,11 @@ import {
   clipByBlockRms,
   clipByGlobalNorm,
   createOptimizer,
-  currentDevice,
   type GradientTransformation,
-  type KernelIR,
   scaleByAdam,
   scaleByLearningRate,
 } from '@gradtx/core';
+import { currentDevice, type KernelIR } from '@gradtx/core/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuDevice } from './device.js';

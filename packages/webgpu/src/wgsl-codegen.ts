@@ -25,7 +25,7 @@
  *
  * @module
  */
-import type { KernelIR, Node } from '@gradtx/core';
+import { type KernelIR, type Node, type NodeOp, type PartialOp, REDUCTIONS, type ReductionOp } from '@gradtx/core/engine';
 
 /** Invocations per workgroup of every shader here. */
 export const WORKGROUP = 256;
@@ -172,6 +172,82 @@ const INDEX = `let i = (wg.y * nwg.x + wg.x) * ${WORKGROUP}u + li;`;
 const ENTRY_ARGS =
   '@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32';
 
+/** What a node's printer needs besides its arguments: the IR (for scalars) and the kernel's layout. */
+interface WgslContext {
+  readonly ir: KernelIR;
+  readonly layout: KernelLayout;
+}
+
+/** Prints one node's expression from the names of its arguments. */
+type Print = (a: readonly string[], n: Node, c: WgslContext) => string;
+
+/** Every op as a WGSL expression (NaN-propagating helpers where WGSL's built-ins are not). */
+const WGSL: Readonly<Record<NodeOp, Print>> = {
+  input: (_a, n, c) => `P${c.layout.inPool[n.index as number]}[S.i${n.index} + i]`,
+  scalar: (_a, n, c) => {
+    const s = c.ir.scalars[n.index as number];
+    if (s?.source === 'param') return `S.k${n.index}`;
+    if (s?.source === 'global') return `R[S.r${n.index}]`;
+    return `R[S.r${n.index} + leaf]`;
+  },
+  const: (_a, n) => wgslConst(n.value as number),
+  add: ([a, b]) => `(${a} + ${b})`,
+  sub: ([a, b]) => `(${a} - ${b})`,
+  mul: ([a, b]) => `(${a} * ${b})`,
+  div: ([a, b]) => `(${a} / ${b})`,
+  max: ([a, b]) => `max_nan(${a}, ${b})`,
+  min: ([a, b]) => `min_nan(${a}, ${b})`,
+  neg: ([a]) => `(-${a})`,
+  abs: ([a]) => `abs(${a})`,
+  sqrt: ([a]) => `sqrt_nan(${a})`,
+  square: ([a]) => `(${a} * ${a})`,
+  sign: ([a]) => `sign_nan(${a})`,
+  exp: ([a]) => `exp_nan(${a})`,
+  log: ([a]) => `log_nan(${a})`,
+  lt: ([a, b]) => `(${a} < ${b})`,
+  le: ([a, b]) => `(${a} <= ${b})`,
+  gt: ([a, b]) => `(${a} > ${b})`,
+  ge: ([a, b]) => `(${a} >= ${b})`,
+  eq: ([a, b]) => `(${a} == ${b})`,
+  and: ([a, b]) => `(${a} && ${b})`,
+  or: ([a, b]) => `(${a} || ${b})`,
+  not: ([a]) => `(!${a})`,
+  isNaN: ([a]) => `is_nan(${a})`,
+  isFinite: ([a]) => `is_finite(${a})`,
+  // WGSL's select takes the false value first
+  select: ([c, a, b]) => `select(${b}, ${a}, ${c})`,
+  toFloat: ([a]) => `select(0.0, 1.0, ${a})`,
+};
+
+/** The uniform fields of a kernel: counts, the offsets of its arrays, then one per IR scalar. */
+function kernelFields(ir: KernelIR): UniformField[] {
+  const fields: UniformField[] = [
+    { name: 'n', type: 'u32' },
+    { name: 'nl', type: 'u32' },
+  ];
+  ir.inputs.forEach((_, j) => {
+    fields.push({ name: `i${j}`, type: 'u32' });
+  });
+  ir.outputs.forEach((_, k) => {
+    fields.push({ name: `w${k}`, type: 'u32' });
+  });
+  ir.scalars.forEach((s, idx) => {
+    fields.push(s.source === 'param' ? { name: `k${idx}`, type: 'f32' } : { name: `r${idx}`, type: 'u32' });
+  });
+  return fields;
+}
+
+/** The leaf of element i: the last l with M[l] <= i (empty leaves share an offset with the next one). */
+const FIND_LEAF = [
+  '  var lo = 0u;',
+  '  var hi = S.nl;',
+  '  while (hi - lo > 1u) {',
+  '    let mid = (lo + hi) / 2u;',
+  '    if (M[mid] <= i) { lo = mid; } else { hi = mid; }',
+  '  }',
+  '  let leaf = lo;',
+];
+
 /**
  * The WGSL of the kernel of `ir` for `layout`.
  *
@@ -187,113 +263,22 @@ const ENTRY_ARGS =
  * value when it is a per-leaf one (leaf `l` reads `R[r<s> + l]`).
  */
 export function kernelWgsl(ir: KernelIR, layout: KernelLayout): Shader {
-  const fields: UniformField[] = [
-    { name: 'n', type: 'u32' },
-    { name: 'nl', type: 'u32' },
-  ];
-  ir.inputs.forEach((_, j) => {
-    fields.push({ name: `i${j}`, type: 'u32' });
-  });
-  ir.outputs.forEach((_, k) => {
-    fields.push({ name: `w${k}`, type: 'u32' });
-  });
-  ir.scalars.forEach((s, idx) => {
-    fields.push(s.source === 'param' ? { name: `k${idx}`, type: 'f32' } : { name: `r${idx}`, type: 'u32' });
-  });
+  const fields = kernelFields(ir);
   const P = layout.pools.length;
-  const reads = readsReductions(ir);
   const perLeaf = hasLeafScalars(ir);
   const used = new Set([...layout.inPool, ...layout.outPool]);
   const decls: string[] = [poolDecls(layout.pools, used, true)];
-  if (reads) decls.push(`@group(0) @binding(${P + 1}) var<storage, read> R: array<f32>;`);
+  if (readsReductions(ir)) decls.push(`@group(0) @binding(${P + 1}) var<storage, read> R: array<f32>;`);
   if (perLeaf) decls.push(`@group(0) @binding(${P + 2}) var<storage, read> M: array<u32>;`);
-  const input = (j: number) => `P${layout.inPool[j]}[S.i${j} + i]`;
-  const output = (k: number) => `P${layout.outPool[k]}[S.w${k} + i]`;
   const v = (id: number) => `v${id}`;
-  const expr = (n: Node): string => {
-    const [a, b, c] = n.args.map(v) as [string, string, string];
-    switch (n.op) {
-      case 'input':
-        return input(n.index as number);
-      case 'scalar': {
-        const s = ir.scalars[n.index as number];
-        if (s?.source === 'param') return `S.k${n.index}`;
-        if (s?.source === 'global') return `R[S.r${n.index}]`;
-        return `R[S.r${n.index} + leaf]`;
-      }
-      case 'const':
-        return wgslConst(n.value as number);
-      case 'add':
-        return `(${a} + ${b})`;
-      case 'sub':
-        return `(${a} - ${b})`;
-      case 'mul':
-        return `(${a} * ${b})`;
-      case 'div':
-        return `(${a} / ${b})`;
-      case 'max':
-        return `max_nan(${a}, ${b})`;
-      case 'min':
-        return `min_nan(${a}, ${b})`;
-      case 'neg':
-        return `(-${a})`;
-      case 'abs':
-        return `abs(${a})`;
-      case 'sqrt':
-        return `sqrt_nan(${a})`;
-      case 'square':
-        return `(${a} * ${a})`;
-      case 'sign':
-        return `sign_nan(${a})`;
-      case 'exp':
-        return `exp_nan(${a})`;
-      case 'log':
-        return `log_nan(${a})`;
-      case 'lt':
-        return `(${a} < ${b})`;
-      case 'le':
-        return `(${a} <= ${b})`;
-      case 'gt':
-        return `(${a} > ${b})`;
-      case 'ge':
-        return `(${a} >= ${b})`;
-      case 'eq':
-        return `(${a} == ${b})`;
-      case 'and':
-        return `(${a} && ${b})`;
-      case 'or':
-        return `(${a} || ${b})`;
-      case 'not':
-        return `(!${a})`;
-      case 'isNaN':
-        return `is_nan(${a})`;
-      case 'isFinite':
-        return `is_finite(${a})`;
-      case 'select':
-        // WGSL's select takes the false value first
-        return `select(${c}, ${b}, ${a})`;
-      case 'toFloat':
-        return `select(0.0, 1.0, ${a})`;
-    }
-  };
+  const c: WgslContext = { ir, layout };
   const body: string[] = [`  ${INDEX}`, '  if (i >= S.n) { return; }'];
-  if (perLeaf) {
-    // the leaf of element i: the last l with M[l] <= i (empty leaves share an offset with the next one)
-    body.push(
-      '  var lo = 0u;',
-      '  var hi = S.nl;',
-      '  while (hi - lo > 1u) {',
-      '    let mid = (lo + hi) / 2u;',
-      '    if (M[mid] <= i) { lo = mid; } else { hi = mid; }',
-      '  }',
-      '  let leaf = lo;',
-    );
-  }
+  if (perLeaf) body.push(...FIND_LEAF);
   ir.nodes.forEach((n, id) => {
-    body.push(`  let ${v(id)} = ${expr(n)};`);
+    body.push(`  let ${v(id)} = ${WGSL[n.op](n.args.map(v), n, c)};`);
   });
   ir.outputs.forEach((o, k) => {
-    body.push(`  ${output(k)} = ${v(o.node)};`);
+    body.push(`  P${layout.outPool[k]}[S.w${k} + i] = ${v(o.node)};`);
   });
   const code = `// gradtx fused kernel\n${uniformStruct(fields)}${decls.join('\n')}\n${HELPERS}\n@compute @workgroup_size(${WORKGROUP})\nfn main(${ENTRY_ARGS}) {\n${body.join('\n')}\n}\n`;
   return { code, uniforms: fields };
@@ -303,18 +288,16 @@ export function kernelWgsl(ir: KernelIR, layout: KernelLayout): Shader {
 export interface PartialSpec {
   /** The source array reduced: an index into the `sources` of {@link partialsWgsl}. */
   readonly source: number;
-  readonly op: 'sumSq' | 'sum' | 'maxAbs';
+  readonly op: PartialOp;
 }
 
 /** A final reduction value: a combination of one partial over a leaf or over the whole tree. */
 export interface FinalSpec {
   /** Index into the partials. */
   readonly partial: number;
-  readonly op: 'l2' | 'sumSq' | 'sum' | 'maxAbs' | 'meanSq';
+  readonly op: ReductionOp;
   readonly scope: 'global' | 'leaf';
 }
-
-const IDENTITY = { sumSq: '0.0', sum: '0.0', maxAbs: '0.0' } as const;
 
 function accumulate(op: PartialSpec['op'], acc: string, x: string): string {
   if (op === 'sumSq') return `${acc} = ${acc} + ${x} * ${x};`;
@@ -322,8 +305,14 @@ function accumulate(op: PartialSpec['op'], acc: string, x: string): string {
   return `${acc} = max_nan(${acc}, abs(${x}));`;
 }
 
+/** The identity of combining partials of kind `op` (a WGSL float literal). */
+function identity(op: PartialSpec['op']): string {
+  return REDUCTIONS[op].identity.toFixed(1);
+}
+
+/** Combines two partials of kind `op` as the table of reductions says. */
 function combine(op: PartialSpec['op'], a: string, b: string): string {
-  return op === 'maxAbs' ? `max_nan(${a}, ${b})` : `(${a} + ${b})`;
+  return REDUCTIONS[op].combine === 'max' ? `max_nan(${a}, ${b})` : `(${a} + ${b})`;
 }
 
 /**
@@ -360,7 +349,7 @@ export function partialsWgsl(
   lines.push(`  let c = wg.y * nwg.x + wg.x;`, '  if (c >= S.nc) { return; }');
   lines.push('  let start = M[S.cs + c];', '  let end = M[S.cs + c + 1u];');
   partials.forEach((p, k) => {
-    lines.push(`  var a${k} = ${IDENTITY[p.op]};`);
+    lines.push(`  var a${k} = ${identity(p.op)};`);
   });
   lines.push(`  for (var e = start + li; e < end; e = e + ${REDUCE_GROUP}u) {`);
   partials.forEach((p, k) => {
@@ -385,9 +374,11 @@ export function partialsWgsl(
   return { code, uniforms: fields };
 }
 
+/** Finishes a combined total over `count` elements as the table of reductions says (NaN for an empty mean). */
 function finish(op: FinalSpec['op'], total: string, count: string): string {
-  if (op === 'l2') return `sqrt(${total})`;
-  if (op === 'meanSq') return `select(${total} / f32(${count}), f32_from_bits(0x7fc00000u), ${count} == 0u)`;
+  const how = REDUCTIONS[op].finish;
+  if (how === 'sqrt') return `sqrt(${total})`;
+  if (how === 'mean') return `select(${total} / f32(${count}), f32_from_bits(0x7fc00000u), ${count} == 0u)`;
   return total;
 }
 
@@ -414,12 +405,12 @@ export function finalsWgsl(partials: readonly PartialSpec[], finals: readonly Fi
   const globalPartials = [...new Set(finals.filter((f) => f.scope === 'global').map((f) => f.partial))];
   const lines: string[] = [];
   globalPartials.forEach((k) => {
-    lines.push(`  var g${k} = ${IDENTITY[(partials[k] as PartialSpec).op]};`);
+    lines.push(`  var g${k} = ${identity((partials[k] as PartialSpec).op)};`);
   });
   lines.push(`  for (var l = li; l < S.nl; l = l + ${WORKGROUP}u) {`);
   lines.push('    let c0 = M[S.lc + l];', '    let c1 = M[S.lc + l + 1u];', '    let count = M[S.lo + l + 1u] - M[S.lo + l];');
   partials.forEach((p, k) => {
-    lines.push(`    var t${k} = ${IDENTITY[p.op]};`);
+    lines.push(`    var t${k} = ${identity(p.op)};`);
   });
   lines.push('    for (var c = c0; c < c1; c = c + 1u) {');
   partials.forEach((p, k) => {

@@ -15,7 +15,7 @@ import type { GradientTransformation, LoweredStep } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { chain, namedChain } from '../combine.js';
 import { elementwise } from '../elementwise.js';
-import type { BodyInputs, BodyOutputs, ElementwiseSpec, Ops } from '../fused/spec.js';
+import type { BodyInputs, BodyOutputs, ElementwiseSpec, Ops } from '../lang/spec.js';
 import { isPlainObject } from '../tree.js';
 
 /** The name of the per-step scalar that gates the inner stages (1 on an emitting mini-step, else 0). */
@@ -150,7 +150,10 @@ const MAX_CACHED = 64;
 /** The chain of one mini-step: accumulate, the gated inner chain, the output times `emit`; null when the inner chain cannot be gated. */
 function miniStepChain(inner: GradientTransformation, mean: boolean, n: number, emit: number): GradientTransformation | null {
   let byStep = loweredChains.get(inner);
-  if (byStep === undefined) loweredChains.set(inner, (byStep = new Map()));
+  if (byStep === undefined) {
+    byStep = new Map();
+    loweredChains.set(inner, byStep);
+  }
   const key = `${mean}/${n}/${emit}`;
   let tx = byStep.get(key);
   if (tx === undefined) {

@@ -8,8 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { safeIncrement } from '../base.js';
+import { isPacked, type PackedSlot } from '../lang/storage/slot-storage.js';
 import { lowerStep } from '../lowering.js';
-import { isTensor, treeLeaves, treeMap } from '../tree.js';
+import { checkSlot, checkStorageBackend, decodeSlot, encodeSlot, initSlot } from '../packed-state.js';
+import { type AccumulatorStorageOptions, accumulatorStorage, accumulatorStorageDefaults } from '../transforms/state-dtype.js';
+import { isTensor, treeFlatten, treeLeaves, treeMap, treeUnflatten } from '../tree.js';
 import {
   checkBoolean,
   checkFinite,
@@ -31,8 +34,8 @@ import { cloneTree } from './prefix-tree.js';
  */
 export type ShouldSkipUpdateFn = (updates: Updates, gradientStep: number, params?: Params) => [boolean | tf.Tensor, unknown];
 
-/** Options of {@link multiSteps}. */
-export interface MultiStepsOptions {
+/** Options of {@link multiSteps}: accumulation, skipping, and the storage of the accumulated gradients. */
+export interface MultiStepsOptions extends AccumulatorStorageOptions {
   /** Average the accumulated gradients (true, the default) or sum them (false). */
   useGradMean?: boolean;
   /**
@@ -50,7 +53,7 @@ export interface MultiStepsState<S = unknown> {
   gradientStep: number;
   /** The state of the inner transformation. */
   innerOptState: S;
-  /** The gradients accumulated since the last gradient step (their mean or their sum). */
+  /** The gradients accumulated since the last gradient step (their mean or their sum; packed with `accumulatorDtype`). */
   accGrads: unknown;
   /** What `shouldSkipUpdateFn` returned last (`[]` without one). */
   skipState: unknown;
@@ -60,6 +63,7 @@ export interface MultiStepsState<S = unknown> {
 export const multiStepsDefaults: OptionDefaults<MultiStepsOptions> = Object.freeze({
   useGradMean: true,
   shouldSkipUpdateFn: (): [boolean, unknown] => [false, []],
+  ...accumulatorStorageDefaults,
 });
 
 /**
@@ -76,6 +80,9 @@ export const multiStepsDefaults: OptionDefaults<MultiStepsOptions> = Object.free
  * returns zeros and leaves the state as it was.
  *
  * State `{ miniStep, gradientStep, innerOptState, accGrads, skipState }`.
+ * `accumulatorDtype` (optax `accumulator_dtype`) keeps `accGrads` in
+ * bfloat16, float16 or block-wise int8 between mini-steps (see
+ * {@link AccumulatorStorageOptions}); the accumulation runs in float32.
  * Reference: optax `MultiSteps`.
  */
 export function multiSteps<S = unknown>(
@@ -95,11 +102,32 @@ export function multiSteps<S = unknown>(
   const useGradMean = checkBoolean(fn, 'useGradMean', o.useGradMean);
   const shouldSkip: ShouldSkipUpdateFn = o.shouldSkipUpdateFn;
   if (typeof shouldSkip !== 'function') throw new Error(`${fn}: \`shouldSkipUpdateFn\` must be a function, got ${showValue(shouldSkip)}`);
+  const storage = accumulatorStorage(fn, o);
+  /** The accumulator as float32 tensors (decoded when packed), for updates of `updates`' structure. */
+  const readAcc = (acc: unknown, updates: Updates): unknown => {
+    if (!isPacked(storage)) return acc;
+    const { leaves, treedef } = treeFlatten<tf.Tensor>(updates);
+    return treeUnflatten(
+      treedef,
+      decodeSlot(
+        storage,
+        acc as PackedSlot,
+        leaves.map((u) => u.shape),
+      ),
+    );
+  };
+  /** The accumulator as stored (encoded when packed). */
+  const storeAcc = (acc: unknown): unknown => {
+    if (!isPacked(storage)) return acc;
+    const { leaves, treedef } = treeFlatten<tf.Tensor>(acc);
+    return encodeSlot(storage, treedef, leaves);
+  };
   const kAt = (step: number) => checkK(fn, typeof everyKSchedule === 'number' ? everyKSchedule : everyKSchedule(step), step);
 
   return {
     init(params) {
       checkFloatTree(fn, 'params', params);
+      checkStorageBackend(fn, storage);
       return tf.tidy(() => {
         const zeros = treeMap((p: tf.Tensor) => tf.zerosLike(p), params);
         const [, skipState] = shouldSkip(zeros, 0, params);
@@ -107,7 +135,7 @@ export function multiSteps<S = unknown>(
           miniStep: 0,
           gradientStep: 0,
           innerOptState: inner.init(params),
-          accGrads: treeMap((p: tf.Tensor) => tf.zerosLike(p), params),
+          accGrads: initSlot(fn, storage, params, 0),
           skipState: cloneInputs(skipState, zeros),
         } as never;
       }) as unknown as MultiStepsState<S>;
@@ -115,6 +143,7 @@ export function multiSteps<S = unknown>(
     update(updates, state, params, extraArgs?: ExtraArgs) {
       checkStateKeys(fn, state, ['miniStep', 'gradientStep', 'innerOptState', 'accGrads', 'skipState']);
       checkFloatTree(fn, 'updates', updates);
+      if (isPacked(storage)) checkSlot(fn, 'accGrads', storage, state.accGrads, updates);
       const { miniStep, gradientStep } = state;
       const kSteps = kAt(gradientStep);
       const runInner = (g: Updates): [Updates, S] =>
@@ -124,7 +153,7 @@ export function multiSteps<S = unknown>(
         const skipState = cloneInputs(skipStateRaw, updates, params);
         if (readFlag(fn, flag)) {
           // The inner update is run only for the structure of its output (optax uses eval_shape).
-          const [shape] = runInner(state.accGrads as Updates);
+          const [shape] = runInner(readAcc(state.accGrads, updates) as Updates);
           return [
             treeMap((x: unknown) => (isTensor(x) ? tf.zerosLike(x) : x), shape),
             { miniStep, gradientStep, innerOptState: cloneTree(state.innerOptState), accGrads: cloneTree(state.accGrads), skipState },
@@ -134,7 +163,7 @@ export function multiSteps<S = unknown>(
           (g: tf.Tensor, a: tf.Tensor) =>
             useGradMean ? tf.add(a, tf.div(tf.sub(g, a), tf.scalar(miniStep + 1, 'float32'))) : tf.add(g, a),
           updates,
-          [state.accGrads],
+          [readAcc(state.accGrads, updates)],
           { names: ['updates', 'state.accGrads'] },
         );
         const [finalUpdates, newInner] = runInner(acc);
@@ -144,7 +173,7 @@ export function multiSteps<S = unknown>(
           gradientStep: emit ? safeIncrement(gradientStep) : gradientStep,
           innerOptState: emit ? newInner : (cloneTree(state.innerOptState) as S),
           // optax multiplies by (1 - emit): on an emitting step the accumulator becomes 0 · acc.
-          accGrads: emit ? treeMap((a: tf.Tensor) => tf.mul(a, 0), acc) : acc,
+          accGrads: storeAcc(emit ? treeMap((a: tf.Tensor) => tf.mul(a, 0), acc) : acc),
           skipState,
         };
         // optax multiplies the inner output by emit (so 0 · x on the other mini-steps).
@@ -156,8 +185,9 @@ export function multiSteps<S = unknown>(
     fusion: {
       kind: 'lowering',
       lower(state: MultiStepsState<S>, extraArgs?: ExtraArgs) {
-        // a skip decision reads the updates (a global reduction and a branch on it): not lowered
-        if (shouldSkip !== multiStepsDefaults.shouldSkipUpdateFn) return null;
+        // a skip decision reads the updates (a global reduction and a branch on it): not lowered;
+        // a packed accumulator is decoded and encoded around the step: not lowered either
+        if (shouldSkip !== multiStepsDefaults.shouldSkipUpdateFn || isPacked(storage)) return null;
         checkStateKeys(fn, state, ['miniStep', 'gradientStep', 'innerOptState', 'accGrads', 'skipState']);
         const inner_ = lowerStep(inner, state.innerOptState, extraArgs);
         if (inner_ === null) return null;

@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fusedStats } from '../fused/engine.js';
+import { fusedStats } from '../fused/stats.js';
 import { asTfOptimizer } from '../interop/tf-optimizer.js';
 import type { Precision } from '../precision.js';
 import { disposeTree } from '../test-utils/index.js';

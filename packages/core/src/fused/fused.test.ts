@@ -30,9 +30,11 @@ import { scaleByAdam } from '../transforms/adam.js';
 import { scale, scaleByLearningRate } from '../transforms/scaling.js';
 import { isTensor, treeLeaves } from '../tree.js';
 import { applyUpdates } from '../update.js';
-import { planOf } from './compile.js';
-import { fusedStats, fusedUpdate } from './engine.js';
-import { setFusedEnabled, simulateCodegenBlocked, wasmAvailable } from './runtime.js';
+import { simulateCodegenBlocked, wasmAvailable } from './devices/codegen.js';
+import { planOf } from './plan.js';
+import { setFusedEnabled } from './registry.js';
+import { fusedStats } from './stats.js';
+import { fusedUpdate } from './step.js';
 
 const EXACT = { rtol: 0, atol: 0 };
 const SHAPES_NO_SCALAR = { a: [7], b: [2, 3], d: [4, 4], e: [9] };

@@ -9,6 +9,7 @@
  */
 import type { DataType, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
 import { MAX_COUNT } from '../base.js';
+import { isPackedSlot, storageName } from '../lang/storage/slot-storage.js';
 import { describe, formatPath, isNode, isPlainObject, isTensor, type PathKey, sortedKeys } from '../tree.js';
 
 /** A tensor with a name, as tfjs's weight lists hold them (tfjs-core's `NamedTensor`). */
@@ -353,6 +354,13 @@ function leafKind(x: unknown): string {
   return typeof x;
 }
 
+/** The storage a structure node describes: a packed slot's (`{ dtype, codes, ... }`), else float32. */
+function storageOfNode(node: unknown): string {
+  if (!isPlainObject(node) || !('codes' in node)) return 'float32';
+  const { dtype, blockSize } = node as { dtype?: unknown; blockSize?: unknown };
+  return dtype === 'bfloat16' || dtype === 'float16' || dtype === 'int8' ? storageName({ dtype, blockSize }) : 'float32';
+}
+
 /**
  * Checks that a state described by `structure` (with tensor shapes and dtypes
  * from `specOf`) has the same form as `reference` (a state built by the
@@ -375,6 +383,11 @@ export function checkStructureMatches(
   const walk = (node: unknown, ref: unknown, path: PathKey[]) => {
     const n = readNode(fn, node, path);
     const at = `\`${formatPath(path)}\``;
+    const stored = storageOfNode(node);
+    const storedRef = isPackedSlot(ref) ? storageName(ref) : 'float32';
+    if ((stored !== 'float32' || storedRef !== 'float32') && stored !== storedRef) {
+      fail(`${found} stores ${at} as ${stored} but ${expected} store it as ${storedRef}`);
+    }
     const spec = n.kind === 'tensor' ? specOf(n.name) : undefined;
     if (n.kind === 'tensor' && spec === undefined) {
       fail(`${found} refers to the tensor \`${n.name}\` (at ${at}), which is missing from the weights (a damaged checkpoint?)`);

@@ -10,7 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adam, adamw, sgd } from '../aliases.js';
 import type { GradientTransformation } from '../base.js';
-import { fusedStats } from '../fused/engine.js';
+import { fusedStats } from '../fused/stats.js';
 import { disposeTree } from '../test-utils/index.js';
 import { formatPath, isTensor, treeLeavesWithPath } from '../tree.js';
 import { applyUpdates } from '../update.js';

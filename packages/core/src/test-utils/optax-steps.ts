@@ -25,6 +25,7 @@
  *   return s
  * ```
  */
+import { readFileSync } from 'node:fs';
 import { expectNoLeaks, expectTreeClose, F32, runSteps, t } from './index.js';
 
 /** Gradients for up to 7 steps: signs flip, magnitudes grow and shrink, zeros appear. */
@@ -112,4 +113,21 @@ export async function expectSteps(
     expectTreeClose(u, expected[i], tol);
   });
   return out.run.state;
+}
+
+/**
+ * The tables printed by optax for one test file, read from
+ * `src/transforms/fixtures/<file>` (one JSON object, a table per name; the
+ * strings `'NaN'`, `'Infinity'` and `'-Infinity'` stand for those numbers).
+ * Returns a lookup that throws naming the file and the table when a name is
+ * missing.
+ */
+export function printedTables(file: string): <T = ExpectedSteps>(name: string) => T {
+  const tables = JSON.parse(readFileSync(new URL(`../transforms/fixtures/${file}`, import.meta.url), 'utf8'), (_, x) =>
+    x === 'NaN' ? Number.NaN : x === 'Infinity' ? Number.POSITIVE_INFINITY : x === '-Infinity' ? Number.NEGATIVE_INFINITY : x,
+  ) as Record<string, unknown>;
+  return <T>(name: string): T => {
+    if (!(name in tables)) throw new Error(`printedTables: no table '${name}' in ${file}`);
+    return tables[name] as T;
+  };
 }

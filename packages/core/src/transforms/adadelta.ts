@@ -3,9 +3,11 @@
  *
  * @module
  */
+
 import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { f32 } from '../fused/spec.js';
+import { updateMoment } from '../lang/moments.js';
+import { f32 } from '../lang/spec.js';
 import { checkDecay, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** Options of {@link scaleByAdadelta}. */
@@ -47,9 +49,9 @@ export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientT
     needsParams: false,
     scalars: () => ({ rho, omr: f32(1 - rho), eps }),
     body(m, { u, eG, eX }, k) {
-      const eG1 = m.add(m.mul(k.omr, m.square(u)), m.mul(k.rho, eG));
+      const eG1 = updateMoment(m, u, eG, k.rho, k.omr, 2);
       const out = m.mul(m.div(m.sqrt(m.add(eX, k.eps)), m.sqrt(m.add(eG1, k.eps))), u);
-      const eX1 = m.add(m.mul(k.omr, m.square(out)), m.mul(k.rho, eX));
+      const eX1 = updateMoment(m, out, eX, k.rho, k.omr, 2);
       return { u: out, eG: eG1, eX: eX1 };
     },
   });

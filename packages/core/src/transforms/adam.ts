@@ -5,13 +5,16 @@
  *
  * @module
  */
+
 import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { biasCorrection, f32 } from '../fused/spec.js';
+import { correctedFirstMoment, updateMoment } from '../lang/moments.js';
+import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
+import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
 
 /** Options of {@link scaleByAdam}. */
-export interface ScaleByAdamOptions {
+export interface ScaleByAdamOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment (default 0.999), in [0, 1). */
@@ -31,6 +34,7 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
   eps: 1e-8,
   epsRoot: 0,
   nesterov: false,
+  ...momentStorageDefaults,
 });
 
 /**
@@ -45,12 +49,16 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
  * With `nesterov`, `mû = b1 mu / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)`.
  *
  * State `{ count, mu, nu }`. Defaults: `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0`.
+ * `muDtype` / `nuDtype` keep the moments in bfloat16, float16 or block-wise
+ * int8 between steps (4 or about 2 bytes per parameter instead of 8; see
+ * {@link MomentStorageOptions}); the update itself runs in float32.
  * Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015);
  * optax `scale_by_adam`.
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdam';
   const o = resolveOptions(fn, options, scaleByAdamDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -60,8 +68,8 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
     name: fn,
     key: nesterov ? 'scaleByAdam/nesterov' : 'scaleByAdam',
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -77,9 +85,9 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       epsRoot,
     }),
     body(m, { u, mu, nu }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
-      const nu1 = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
-      const muHat = nesterov ? m.add(m.mul(k.b1, m.div(mu1, k.bc1Next)), m.mul(k.omb1, m.div(u, k.bc1))) : m.div(mu1, k.bc1);
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
+      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
+      const muHat = correctedFirstMoment(m, mu1, u, k, nesterov);
       const nuHat = m.div(nu1, k.bc2);
       return { u: m.div(muHat, m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps)), mu: mu1, nu: nu1 };
     },
@@ -87,7 +95,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
 }
 
 /** Options of {@link scaleByAMSGrad}. */
-export interface ScaleByAMSGradOptions {
+export interface ScaleByAMSGradOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment (default 0.999), in [0, 1). */
@@ -126,6 +134,7 @@ export const scaleByAMSGradDefaults: OptionDefaults<ScaleByAMSGradOptions> = Obj
   biasCorrectionMu: true,
   biasCorrectionNu: true,
   mode: 'optax',
+  ...momentStorageDefaults,
 });
 
 /**
@@ -157,6 +166,7 @@ export const scaleByAMSGradDefaults: OptionDefaults<ScaleByAMSGradOptions> = Obj
 export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAMSGrad';
   const o = resolveOptions(fn, options, scaleByAMSGradDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -171,9 +181,9 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
     name: fn,
     key: `${fn}/${mode}`,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
-      { name: 'nuMax', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
+      { name: 'nuMax', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -194,8 +204,8 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
       };
     },
     body(m, { u, mu, nu, nuMax }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
-      const nu1 = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
+      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
       const muHat = m.div(mu1, k.bc1);
       let nuMax1: typeof u;
       let v: typeof u;
@@ -212,7 +222,7 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
 }
 
 /** Options of {@link scaleByAdamax}. */
-export interface ScaleByAdamaxOptions {
+export interface ScaleByAdamaxOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the infinity norm (default 0.999), in [0, 1). */
@@ -222,7 +232,12 @@ export interface ScaleByAdamaxOptions {
 }
 
 /** The defaults of {@link scaleByAdamax}'s options (`undefined`: no default). */
-export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Object.freeze({ b1: 0.9, b2: 0.999, eps: 1e-8 });
+export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.999,
+  eps: 1e-8,
+  ...momentStorageDefaults,
+});
 
 /**
  * Rescales updates by Adamax's estimates: the bias-corrected first moment over
@@ -241,6 +256,7 @@ export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Objec
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdamax';
   const o = resolveOptions(fn, options, scaleByAdamaxDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -248,8 +264,8 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
     name: fn,
     key: fn,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -261,7 +277,7 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
       eps,
     }),
     body(m, { u, mu, nu }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
       const nu1 = m.max(m.add(m.abs(u), k.eps), m.mul(k.b2, nu));
       return { u: m.div(m.div(mu1, k.bc1), nu1), mu: mu1, nu: nu1 };
     },
@@ -269,7 +285,7 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
 }
 
 /** Options of {@link scaleByRAdam}. */
-export interface ScaleByRAdamOptions {
+export interface ScaleByRAdamOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment (default 0.999), in [0, 1). */
@@ -328,6 +344,7 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
   epsRoot: 0,
   threshold: 5,
   nesterov: false,
+  ...momentStorageDefaults,
 });
 
 /**
@@ -354,6 +371,7 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRAdam';
   const o = resolveOptions(fn, options, scaleByRAdamDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -364,8 +382,8 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -387,9 +405,9 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
       };
     },
     body(m, { u, mu, nu }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
-      const nu1 = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
-      const muHat = nesterov ? m.add(m.mul(k.b1, m.div(mu1, k.bc1Next)), m.mul(k.omb1, m.div(u, k.bc1))) : m.div(mu1, k.bc1);
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
+      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
+      const muHat = correctedFirstMoment(m, mu1, u, k, nesterov);
       const nuHat = m.div(nu1, k.bc2);
       const adaptive = m.div(m.mul(k.r, muHat), m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps));
       return { u: m.select(m.gt(k.rectified, m.c(0)), adaptive, muHat), mu: mu1, nu: nu1 };

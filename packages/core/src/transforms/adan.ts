@@ -7,7 +7,7 @@ import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import type { Mask } from '../combinators/masked.js';
 import { chain } from '../combine.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { biasCorrection, f32 } from '../fused/spec.js';
+import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkDecay, checkNonNegative, checkScalarOrSchedule, type OptionDefaults, resolveOptions } from '../validate.js';
 import { addDecayedWeights } from './decay.js';
 import { scaleByLearningRate } from './scaling.js';

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type GradientTransformation, type Params, safeIncrement, type Updates } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { biasCorrection, f32 } from '../fused/spec.js';
+import { correctedFirstMoment, updateMoment } from '../lang/moments.js';
+import { biasCorrection, f32 } from '../lang/spec.js';
 import {
   assertSameShapes,
   assertSameStructure,
@@ -30,9 +31,10 @@ import {
   resolveOptions,
   showValue,
 } from '../validate.js';
+import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
 
 /** Options of {@link scaleByBelief}. */
-export interface ScaleByBeliefOptions {
+export interface ScaleByBeliefOptions extends MomentStorageOptions {
   /** Decay of the first moment (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the second moment of the prediction error (default 0.999), in [0, 1). */
@@ -56,6 +58,7 @@ export const scaleByBeliefDefaults: OptionDefaults<ScaleByBeliefOptions> = Objec
   eps: 1e-16,
   epsRoot: 1e-16,
   nesterov: false,
+  ...momentStorageDefaults,
 });
 
 /**
@@ -82,6 +85,7 @@ export const scaleByBeliefDefaults: OptionDefaults<ScaleByBeliefOptions> = Objec
 export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByBelief';
   const o = resolveOptions(fn, options, scaleByBeliefDefaults);
+  const storage = momentStorages(fn, o);
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const eps = checkNonNegative(fn, 'eps', o.eps);
@@ -91,8 +95,8 @@ export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTrans
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
     slots: [
-      { name: 'mu', init: 0 },
-      { name: 'nu', init: 0 },
+      { name: 'mu', init: 0, storage: storage.mu },
+      { name: 'nu', init: 0, storage: storage.nu },
     ],
     counted: true,
     needsParams: false,
@@ -111,10 +115,10 @@ export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTrans
       };
     },
     body(m, { u, mu, nu }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
       const err = m.sub(u, mu1);
-      const nu1 = m.add(m.add(m.mul(k.omb2, m.square(err)), m.mul(k.b2, nu)), k.epsRoot);
-      const muHat = nesterov ? m.add(m.mul(k.b1, m.div(mu1, k.bc1Next)), m.mul(k.omb1, m.div(u, k.bc1))) : m.div(mu1, k.bc1);
+      const nu1 = m.add(updateMoment(m, err, nu, k.b2, k.omb2, 2), k.epsRoot);
+      const muHat = correctedFirstMoment(m, mu1, u, k, nesterov);
       const nuHat = m.div(nu1, k.bc2);
       return { u: m.div(muHat, m.add(m.sqrt(nuHat), k.eps)), mu: mu1, nu: nu1 };
     },
@@ -192,7 +196,7 @@ export function scaleByYogi(options: ScaleByYogiOptions = {}): GradientTransform
       };
     },
     body(m, { u, mu, nu }, k) {
-      const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
       const g2 = m.square(u);
       const nu1 = m.sub(nu, m.mul(m.mul(k.omb2, m.sign(m.sub(nu, g2))), g2));
       const muHat = m.div(mu1, k.bc1);

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params, Updates } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { tfOps } from '../fused/reference.js';
+import { tfOps } from '../lang/reference.js';
 import { assertSameShapes, formatPath, type PathKey, treeLeavesWithPath, treeMap } from '../tree.js';
 import {
   checkFloatTree,

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type GradientTransformation, type Params, safeIncrement, type Updates } from '../base.js';
-import { f32 } from '../fused/spec.js';
+import { f32 } from '../lang/spec.js';
 import {
   assertSameShapes,
   assertSameStructure,

@@ -1,109 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeaks, expectPureUpdate, expectTreeClose, runSteps, t } from '../test-utils/index.js';
-import { expectSteps } from '../test-utils/optax-steps.js';
+import { expectSteps, printedTables } from '../test-utils/optax-steps.js';
 import { scaleByLion } from './lion.js';
+
+/** The tables printed by optax 0.2.8 for this file (`fixtures/lion.json`). */
+const table = printedTables('lion.json');
 
 // Expected values: real optax 0.2.8, printed by the script in
 // test-utils/optax-steps.ts; the `run(...)` line is quoted above each table.
 
 describe('scaleByLion', () => {
   // run(optax.scale_by_lion(), 3, 'LION_DEFAULT')
-  const LION_DEFAULT = [
-    {
-      b: [1.0, -1.0, 1.0],
-      w: [
-        [1.0, -1.0],
-        [1.0, 0.0],
-      ],
-    },
-    {
-      b: [-1.0, 1.0, 1.0],
-      w: [
-        [1.0, -1.0],
-        [1.0, 1.0],
-      ],
-    },
-    {
-      b: [1.0, -1.0, 1.0],
-      w: [
-        [-1.0, 1.0],
-        [1.0, -1.0],
-      ],
-    },
-  ];
+  const LION_DEFAULT = table('LION_DEFAULT');
   // run(optax.scale_by_lion(b1=0.5, b2=0.8), 3, 'LION_OPTS')
-  const LION_OPTS = [
-    {
-      b: [1.0, -1.0, 1.0],
-      w: [
-        [1.0, -1.0],
-        [1.0, 0.0],
-      ],
-    },
-    {
-      b: [-1.0, 1.0, 1.0],
-      w: [
-        [1.0, -1.0],
-        [1.0, 1.0],
-      ],
-    },
-    {
-      b: [1.0, 1.0, 1.0],
-      w: [
-        [-1.0, 1.0],
-        [1.0, -1.0],
-      ],
-    },
-  ];
+  const LION_OPTS = table('LION_OPTS');
   // run(optax.scale_by_lion(mode='smooth', smooth_beta=2.5), 3, 'LION_SMOOTH')
-  const LION_SMOOTH = [
-    {
-      b: [0.024994792, -0.074859686, 0.635149],
-      w: [
-        [0.124353, -0.24491866],
-        [0.46211717, 0.0],
-      ],
-    },
-    {
-      b: [-0.04771374, 0.055692315, 0.06490861],
-      w: [
-        [0.03623413, -0.097192205],
-        [0.39693043, 0.00025],
-      ],
-    },
-    {
-      b: [0.010227142, -0.0010574998, 0.16507557],
-      w: [
-        [-0.45152366, 0.1449469],
-        [0.12760063, -0.12433084],
-      ],
-    },
-  ];
+  const LION_SMOOTH = table('LION_SMOOTH');
   // run(optax.scale_by_lion(b1=0.3, mode='refined'), 3, 'LION_REFINED')
-  const LION_REFINED = [
-    {
-      b: [0.07, -0.21000001, 1.0],
-      w: [
-        [0.35, -0.7],
-        [1.0, 0.0],
-      ],
-    },
-    {
-      b: [-0.1397, 0.1741, 0.0020000008],
-      w: [
-        [0.0715, -0.21300001],
-        [1.0, 0.00070000003],
-      ],
-    },
-    {
-      b: [0.034697, -0.00014100003, 0.28888],
-      w: [
-        [-1.0, 0.48612997],
-        [0.15044, -0.34999698],
-      ],
-    },
-  ];
+  const LION_REFINED = table('LION_REFINED');
 
   it('matches optax with the defaults', async () => {
     await expectSteps(scaleByLion(), LION_DEFAULT);

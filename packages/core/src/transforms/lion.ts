@@ -3,10 +3,13 @@
  *
  * @module
  */
+
 import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { f32, type Ops } from '../fused/spec.js';
+import { updateMoment } from '../lang/moments.js';
+import { f32, type Ops } from '../lang/spec.js';
 import { checkDecay, checkFinite, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
+import { type MomentStorageOptions, momentStorageDefaults, slotStorages } from './state-dtype.js';
 
 /**
  * `tanh(x)` from the ops the per-element language has, within a few float32
@@ -28,7 +31,7 @@ function tanhOf<V>(m: Ops<V>, x: V): V {
 export type LionMode = 'hard' | 'smooth' | 'refined';
 
 /** Options of {@link scaleByLion}. */
-export interface ScaleByLionOptions {
+export interface ScaleByLionOptions extends Pick<MomentStorageOptions, 'muDtype' | 'int8BlockSize'> {
   /** Weight of the momentum against the current gradient in the update direction (default 0.9), in [0, 1). */
   b1?: number;
   /** Decay of the momentum (default 0.99), in [0, 1). */
@@ -45,7 +48,14 @@ export interface ScaleByLionOptions {
 }
 
 /** The defaults of {@link scaleByLion}'s options (`undefined`: no default). */
-export const scaleByLionDefaults: OptionDefaults<ScaleByLionOptions> = Object.freeze({ b1: 0.9, b2: 0.99, mode: 'hard', smoothBeta: 1 });
+export const scaleByLionDefaults: OptionDefaults<ScaleByLionOptions> = Object.freeze({
+  b1: 0.9,
+  b2: 0.99,
+  mode: 'hard',
+  smoothBeta: 1,
+  muDtype: momentStorageDefaults.muDtype,
+  int8BlockSize: momentStorageDefaults.int8BlockSize,
+});
 
 /**
  * Rescales updates by Lion (EvoLved Sign Momentum): the sign of an
@@ -67,6 +77,7 @@ export const scaleByLionDefaults: OptionDefaults<ScaleByLionOptions> = Object.fr
 export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByLion';
   const o = resolveOptions(fn, options, scaleByLionDefaults);
+  const storage = slotStorages(fn, { muDtype: [o.muDtype, true] }, o.int8BlockSize).muDtype;
   const b1 = checkDecay(fn, 'b1', o.b1);
   const b2 = checkDecay(fn, 'b2', o.b2);
   const mode = o.mode;
@@ -77,17 +88,17 @@ export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransform
   return elementwise({
     name: fn,
     key: `${fn}/${mode}`,
-    slots: [{ name: 'mu', init: 0 }],
+    slots: [{ name: 'mu', init: 0, storage }],
     counted: true,
     needsParams: false,
     scalars: () => ({ b1, b2, omb1: f32(1 - b1), omb2: f32(1 - b2), smoothBeta }),
     body(m, { u, mu }, k) {
-      const c = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
+      const c = updateMoment(m, u, mu, k.b1, k.omb1);
       let out: typeof u;
       if (mode === 'hard') out = m.sign(c);
       else if (mode === 'smooth') out = tanhOf(m, m.mul(k.smoothBeta, c));
       else out = m.select(m.lt(m.abs(c), m.c(1)), c, m.sign(c));
-      return { u: out, mu: m.add(m.mul(k.omb2, u), m.mul(k.b2, mu)) };
+      return { u: out, mu: updateMoment(m, u, mu, k.b2, k.omb2) };
     },
   });
 }

@@ -4,9 +4,11 @@
  *
  * @module
  */
+
 import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { biasCorrection, f32 } from '../fused/spec.js';
+import { updateMoment } from '../lang/moments.js';
+import { biasCorrection, f32 } from '../lang/spec.js';
 import {
   checkBoolean,
   checkDecay,
@@ -16,9 +18,10 @@ import {
   resolveOptions,
   showValue,
 } from '../validate.js';
+import { type AccumulatorStorageOptions, accumulatorStorage, accumulatorStorageDefaults } from './state-dtype.js';
 
 /** Options of {@link trace}. */
-export interface TraceOptions {
+export interface TraceOptions extends AccumulatorStorageOptions {
   /** Decay of the trace of past updates (the momentum coefficient), a finite number ≥ 0. Required. */
   decay: number;
   /** Use Nesterov momentum (default false). */
@@ -26,7 +29,11 @@ export interface TraceOptions {
 }
 
 /** The defaults of {@link trace}'s options (`undefined`: no default). */
-export const traceDefaults: OptionDefaults<TraceOptions, 'decay'> = Object.freeze({ decay: undefined, nesterov: false });
+export const traceDefaults: OptionDefaults<TraceOptions, 'decay'> = Object.freeze({
+  decay: undefined,
+  nesterov: false,
+  ...accumulatorStorageDefaults,
+});
 
 /**
  * Accumulates a decaying sum of past updates (heavy-ball momentum):
@@ -35,7 +42,9 @@ export const traceDefaults: OptionDefaults<TraceOptions, 'decay'> = Object.freez
  * u     = trace                    (default)
  * u     = g + decay · trace        (nesterov, with the new trace)
  * ```
- * State `{ trace }`. `decay` has no default; `nesterov` defaults to false.
+ * State `{ trace }`. `decay` has no default; `nesterov` defaults to false;
+ * `accumulatorDtype` keeps the trace in bfloat16, float16 or block-wise int8
+ * (see {@link AccumulatorStorageOptions}).
  * Unlike {@link ema}, the incoming update is not scaled by `1 - decay`.
  * Reference: Polyak, "Some methods of speeding up the convergence of
  * iteration methods" (1964); Sutskever et al., "On the importance of
@@ -49,10 +58,11 @@ export function trace(options: TraceOptions): GradientTransformation<Elementwise
   const o = resolveOptions(fn, options, traceDefaults);
   const decay = checkNonNegative(fn, 'decay', o.decay as number);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
+  const storage = accumulatorStorage(fn, o as Required<AccumulatorStorageOptions>);
   return elementwise({
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
-    slots: [{ name: 'trace', init: 0 }],
+    slots: [{ name: 'trace', init: 0, storage }],
     counted: false,
     needsParams: false,
     scalars: () => ({ decay }),
@@ -65,13 +75,13 @@ export function trace(options: TraceOptions): GradientTransformation<Elementwise
 }
 
 /** Options of {@link ema}. */
-export interface EmaOptions {
+export interface EmaOptions extends AccumulatorStorageOptions {
   /** Divide the average by `1 - decay^t` to remove the bias towards 0 (default true). */
   debias?: boolean;
 }
 
 /** The defaults of {@link ema}'s options (`undefined`: no default). */
-export const emaDefaults: OptionDefaults<EmaOptions> = Object.freeze({ debias: true });
+export const emaDefaults: OptionDefaults<EmaOptions> = Object.freeze({ debias: true, ...accumulatorStorageDefaults });
 
 /**
  * Keeps an exponential moving average of past updates and returns it.
@@ -91,12 +101,13 @@ export function ema(decay: number, options: EmaOptions = {}): GradientTransforma
   const fn = 'ema';
   const o = resolveOptions(fn, options, emaDefaults);
   const debias = checkBoolean(fn, 'debias', o.debias);
+  const storage = accumulatorStorage(fn, o);
   if (debias) checkDecay(fn, 'decay', decay);
   else checkUnitInterval(fn, 'decay', decay);
   return elementwise({
     name: fn,
     key: debias ? `${fn}/debias` : fn,
-    slots: [{ name: 'ema', init: 0 }],
+    slots: [{ name: 'ema', init: 0, storage }],
     counted: true,
     needsParams: false,
     scalars: (count) => ({
@@ -105,7 +116,7 @@ export function ema(decay: number, options: EmaOptions = {}): GradientTransforma
       bc: debias ? biasCorrection(decay, safeIncrement(count)) : 1,
     }),
     body(m, x, k) {
-      const ema1 = m.add(m.mul(k.omd, x.u), m.mul(k.decay, x.ema));
+      const ema1 = updateMoment(m, x.u, x.ema, k.decay, k.omd);
       return { u: debias ? m.div(ema1, k.bc) : ema1, ema: ema1 };
     },
   });

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type GradientTransformation, safeIncrement } from '../base.js';
-import { f32 } from '../fused/spec.js';
+import { f32 } from '../lang/spec.js';
 import { treeFlatten, treeUnflatten } from '../tree.js';
 import { checkFinite, checkFloatTree, checkInteger, checkNonNegative, checkStateKeys, showValue } from '../validate.js';
 

@@ -15,7 +15,16 @@ import { scaleByLearningRate } from './scaling.js';
 const ADAM_PART: OptionDefaults<ScaleByAdamOptions> = Object.freeze({ ...scaleByAdamDefaults, nesterov: true });
 
 const adamPart = (o: OptionDefaults<ScaleByAdamOptions>): GradientTransformation =>
-  scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot, nesterov: o.nesterov });
+  scaleByAdam({
+    b1: o.b1,
+    b2: o.b2,
+    eps: o.eps,
+    epsRoot: o.epsRoot,
+    nesterov: o.nesterov,
+    muDtype: o.muDtype,
+    nuDtype: o.nuDtype,
+    int8BlockSize: o.int8BlockSize,
+  });
 
 /** Options of {@link optimisticAdam}. */
 export interface OptimisticAdamOptions extends ScaleByAdamOptions {

@@ -4,9 +4,11 @@
  *
  * @module
  */
+
 import { type GradientTransformation, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { biasCorrection, f32 } from '../fused/spec.js';
+import { updateMoment } from '../lang/moments.js';
+import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** Options of {@link scaleByRms}. */
@@ -66,7 +68,7 @@ export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformat
       eps,
     }),
     body(m, { u, nu }, k) {
-      const nu1 = m.add(m.mul(k.omd, m.square(u)), m.mul(k.decay, nu));
+      const nu1 = updateMoment(m, u, nu, k.decay, k.omd, 2);
       const nuHat = debias ? m.div(nu1, k.bc) : nu1;
       const scaling = epsInSqrt ? m.div(m.c(1), m.sqrt(m.add(nuHat, k.eps))) : m.div(m.c(1), m.add(m.sqrt(nuHat), k.eps));
       return { u: m.mul(scaling, u), nu: nu1 };
@@ -137,8 +139,8 @@ export function scaleByStddev(options: ScaleByStddevOptions = {}): GradientTrans
       eps,
     }),
     body(m, { u, mu, nu }, k) {
-      const mu1 = m.add(m.mul(k.omd, u), m.mul(k.decay, mu));
-      const nu1 = m.add(m.mul(k.omd, m.square(u)), m.mul(k.decay, nu));
+      const mu1 = updateMoment(m, u, mu, k.decay, k.omd);
+      const nu1 = updateMoment(m, u, nu, k.decay, k.omd, 2);
       const muHat = debias ? m.div(mu1, k.bc) : mu1;
       const nuHat = debias ? m.div(nu1, k.bc) : nu1;
       const variance = m.sub(nuHat, m.square(muHat));

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params, Updates } from '../base.js';
-import { f32 } from '../fused/spec.js';
+import { f32 } from '../lang/spec.js';
 import { assertSameShapes, formatPath, isTensor, type PathKey, treeFlatten, treeMap, treeMapWithPath, treeUnflatten } from '../tree.js';
 import { checkFloatTree, checkNonNegative, checkStateKeys, checkUnitInterval, type OptionDefaults, resolveOptions } from '../validate.js';
 

@@ -7,7 +7,7 @@
  */
 import type { GradientTransformation } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import type { Ops } from '../fused/spec.js';
+import type { Ops, ReductionSpec } from '../lang/spec.js';
 import { checkFinite, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** optax's `safe_norm` / `safe_root_mean_squares` floor: `n <= lo ? lo : n` (NaN stays NaN). */
@@ -87,19 +87,13 @@ export const scaleByParamBlockNormDefaults: OptionDefaults<ScaleByParamBlockNorm
  * Reference: optax `scale_by_param_block_norm`.
  */
 export function scaleByParamBlockNorm(options: ScaleByParamBlockNormOptions = {}): GradientTransformation<ElementwiseState> {
-  const fn = 'scaleByParamBlockNorm';
-  const o = resolveOptions(fn, options, scaleByParamBlockNormDefaults);
-  const minScale = checkNonNegative(fn, 'minScale', o.minScale);
-  return elementwise({
-    name: fn,
-    key: fn,
-    slots: [],
-    counted: false,
-    needsParams: true,
-    reductions: [{ name: 'paramNorm', of: 'p', op: 'l2', scope: 'leaf' }],
-    scalars: () => ({ minScale }),
-    body: (m, { u }, k) => ({ u: m.mul(u, floorAt(m, k.paramNorm, k.minScale)) }),
-  });
+  return scaleByParamBlock(
+    'scaleByParamBlockNorm',
+    options,
+    scaleByParamBlockNormDefaults,
+    { name: 'paramNorm', op: 'l2' },
+    (_m, norm) => norm,
+  );
 }
 
 /** Options of {@link scaleByParamBlockRms}. */
@@ -118,8 +112,28 @@ export const scaleByParamBlockRmsDefaults: OptionDefaults<ScaleByParamBlockRmsOp
  * `minScale = 1e-3`. Reference: optax `scale_by_param_block_rms`.
  */
 export function scaleByParamBlockRms(options: ScaleByParamBlockRmsOptions = {}): GradientTransformation<ElementwiseState> {
-  const fn = 'scaleByParamBlockRms';
-  const o = resolveOptions(fn, options, scaleByParamBlockRmsDefaults);
+  return scaleByParamBlock(
+    'scaleByParamBlockRms',
+    options,
+    scaleByParamBlockRmsDefaults,
+    { name: 'paramMeanSq', op: 'meanSq' },
+    (m, meanSq) => m.sqrt(meanSq),
+  );
+}
+
+/**
+ * The stateless transform behind {@link scaleByParamBlockNorm} and
+ * {@link scaleByParamBlockRms}: `u = g · (s ≤ minScale ? minScale : s)` with
+ * `s = scaleOf(r)` and `r` the per-leaf reduction `reduction` of the params.
+ */
+function scaleByParamBlock(
+  fn: string,
+  options: { minScale?: number },
+  defaults: OptionDefaults<{ minScale?: number }>,
+  reduction: Pick<ReductionSpec, 'name' | 'op'>,
+  scaleOf: <V>(m: Ops<V>, r: V) => V,
+): GradientTransformation<ElementwiseState> {
+  const o = resolveOptions(fn, options, defaults);
   const minScale = checkNonNegative(fn, 'minScale', o.minScale);
   return elementwise({
     name: fn,
@@ -127,9 +141,9 @@ export function scaleByParamBlockRms(options: ScaleByParamBlockRmsOptions = {}):
     slots: [],
     counted: false,
     needsParams: true,
-    reductions: [{ name: 'paramMeanSq', of: 'p', op: 'meanSq', scope: 'leaf' }],
+    reductions: [{ ...reduction, of: 'p', scope: 'leaf' }],
     scalars: () => ({ minScale }),
-    body: (m, { u }, k) => ({ u: m.mul(u, floorAt(m, m.sqrt(k.paramMeanSq), k.minScale)) }),
+    body: (m, { u }, k) => ({ u: m.mul(u, floorAt(m, scaleOf(m, k[reduction.name]!), k.minScale)) }),
   });
 }
 

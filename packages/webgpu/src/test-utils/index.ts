@@ -7,61 +7,31 @@
  */
 import { readFileSync } from 'node:fs';
 import * as gradtx from '@gradtx/core';
+import { applyUpdates, createOptimizer, fusedUpdate, type GradientTransformation, isTensor, treeLeaves } from '@gradtx/core';
+// One copy of the discovery, the PRNG, the array trees and the trace comparison: core's testing subpath.
 import {
-  applyUpdates,
-  createOptimizer,
-  fusedUpdate,
-  type GradientTransformation,
-  isTensor,
-  type TensorTree,
-  treeLeaves,
-} from '@gradtx/core';
+  type ArrayTree,
+  compareTraces,
+  isArrayLeaf,
+  randomArrays,
+  type Shapes,
+  type Tol,
+  type Trace,
+  toTensors,
+} from '@gradtx/core/testing';
 import * as schedules from '@gradtx/schedules';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-// One copy of the discovery, the PRNG and the trace comparison: core's (test code may import another
-// workspace package's test-utils by relative path, as node-gpu does core's conformance loader).
-import { type Tol as CoreTol, expectTracesClose as coreExpectTracesClose, type Trace } from '../../../core/src/test-utils/fused.js';
 import type { WebGpuBackendLike } from '../gpu.js';
 
-export { discoverFusible, rng, type Trace } from '../../../core/src/test-utils/fused.js';
-
-/** A tree of plain float32 arrays with shapes: inputs that do not depend on a backend. */
-export type ArrayTree = { [key: string]: { shape: number[]; values: Float32Array } | ArrayTree } | ArrayTree[];
+export { type ArrayTree, discoverFusible, rng, type Tol, type Trace, toTensors } from '@gradtx/core/testing';
 
 /** Leaf shapes of the tests' trees: a few sizes around the workgroup size, a scalar, a matrix, nesting. */
 export const SHAPES = { a: [7], b: [2, 3], c: [], d: [300], e: { w: [16, 17], v: [5] } } as const;
 
-type Shapes = { [key: string]: readonly number[] | Shapes };
-
-/** Random values: mostly in [-1, 1], some exact zeros, a few ten times larger. */
-export function randomTree(r: () => number, shapes: Shapes = SHAPES as unknown as Shapes, scale = 1): ArrayTree {
-  const out: ArrayTree = {};
-  for (const [k, shape] of Object.entries(shapes)) {
-    if (!Array.isArray(shape)) {
-      out[k] = randomTree(r, shape as Shapes, scale);
-      continue;
-    }
-    const n = (shape as number[]).reduce((a, b) => a * b, 1);
-    const values = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const u = r();
-      values[i] = u < 0.08 ? 0 : (r() - 0.5) * 2 * scale * (u > 0.95 ? 10 : 1);
-    }
-    out[k] = { shape: [...(shape as number[])], values };
-  }
-  return out;
-}
-
-function isArrayLeaf(x: unknown): x is { shape: number[]; values: Float32Array } {
-  return x !== null && typeof x === 'object' && (x as { values?: unknown }).values instanceof Float32Array;
-}
-
-/** Tensors on the current backend from an {@link ArrayTree}. */
-export function toTensors(a: ArrayTree | { shape: number[]; values: Float32Array }): TensorTree {
-  if (isArrayLeaf(a)) return tf.tensor(Float32Array.from(a.values), a.shape, 'float32');
-  if (Array.isArray(a)) return a.map((x) => toTensors(x)) as TensorTree;
-  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, toTensors(v as ArrayTree)]));
+/** Random values (core's `randomArrays`) for `shapes`, by default {@link SHAPES}. */
+export function randomTree(r: () => number, shapes: Shapes = SHAPES, scale = 1): ArrayTree {
+  return randomArrays(r, shapes, scale);
 }
 
 /** Every tensor leaf of a tree read back as a plain array (with `await data()`); other leaves as they are. */
@@ -142,9 +112,6 @@ export async function onBackend<T>(name: string, fn: () => Promise<T>): Promise<
   }
 }
 
-/** A float32 tolerance: `|a - e| <= atol · max(1, max|e| of the leaf) + rtol·|e|` (here `atol` always scales with the leaf). */
-export type Tol = CoreTol;
-
 /**
  * WebGPU against the cpu reference: WGSL lets division and `sqrt` be off by
  * up to 2.5 ulp and may fuse a multiply-add, so after a few steps of moments,
@@ -155,7 +122,8 @@ export const GPU_TOL: Tol = { rtol: 1e-5, atol: 1e-6, leafScale: true };
 
 /** Asserts two traces agree leaf by leaf (core's check, `atol` scaled by each leaf's magnitude), naming the first difference. */
 export function expectTracesClose(actual: Trace, expected: Trace, label: string, tol: Tol = GPU_TOL): void {
-  coreExpectTracesClose(actual, expected, label, { leafScale: true, ...tol }, 'webgpu');
+  const difference = compareTraces(actual, expected, label, { leafScale: true, ...tol }, 'webgpu');
+  if (difference !== null) expect.fail(difference);
 }
 
 /** The tfjs webgpu backend. */

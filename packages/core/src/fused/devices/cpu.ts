@@ -1,0 +1,309 @@
+/**
+ * The fused path on tfjs's `cpu` backend, whose tensors are `Float32Array`s
+ * (`backend.data.get(dataId).values`).
+ *
+ * Kernels are called directly (not through `tf.registerKernel`: a step writes
+ * several outputs per leaf in place, which a tfjs kernel cannot express). Two
+ * ways to run a kernel, both exact to float32 rounding:
+ * - SIMD, staged: blocks of every leaf's arrays are copied into a small
+ *   private WebAssembly memory, the SIMD kernel runs there, and the outputs
+ *   are copied back. Copies of blocks that stay in cache cost little next to
+ *   the loop, and the SIMD loop is several times faster than a JS loop that
+ *   rounds every operation to float32. Small leaves are packed together, so a
+ *   tree of many small tensors takes few kernel calls.
+ * - JS: the generated loop over the backend's arrays (when WebAssembly is
+ *   unavailable or blocked, or the IR uses `exp`/`log`).
+ *
+ * Reductions run the same way, staged through the SIMD reduction module
+ * (float64 sums, as tfjs's cpu `Sum`; pairwise rather than in sequence, which
+ * rounds to the same float32 in all but rare cases), or as plain JS loops
+ * when WebAssembly is unavailable.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PartialOp } from '../../lang/reductions.js';
+import type { KernelIR } from '../../lang/trace.js';
+import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
+import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
+import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
+import type { JsKernel } from './js-printer.js';
+import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
+
+interface CpuData {
+  values: Float32Array;
+  refCount: number;
+}
+
+interface CpuBackendLike extends tf.KernelBackend {
+  data: { get(dataId: object): CpuData | undefined; has(dataId: object): boolean };
+  write(values: Float32Array, shape: number[], dtype: string): object;
+}
+
+/** Floats per staging region (64 KiB): the blocks of all arrays of a call stay in L2. */
+const BLOCK = 16384;
+/** Most leaves packed into one kernel call. */
+const MAX_PACK = 256;
+
+/** A kernel instantiated on its own staging memory. */
+interface Staged {
+  readonly run: (table: number, count: number, scalars: number) => void;
+  readonly f32: Float32Array;
+  readonly i32: Int32Array;
+  readonly scalarsAt: number;
+  readonly tableAt: number;
+  /** Float offsets of each array's staging region (inputs, then outputs). */
+  readonly regions: readonly number[];
+  readonly stride: number;
+}
+
+const staged = new Map<string, Staged | null>();
+
+type Reducers = Record<PartialOp, (ptr: number, n: number) => number>;
+let reducer: { fns: Reducers; f32: Float32Array } | null | undefined;
+let reducerGeneration = -1;
+
+/** The reduction module on a private staging memory of one block. */
+function stagedReducer(): { fns: Reducers; f32: Float32Array } | null {
+  if (reducerGeneration !== codegenGeneration()) {
+    reducer = undefined;
+    reducerGeneration = codegenGeneration();
+  }
+  if (reducer === undefined) {
+    const mod = wasmModule('reduce:false', () => reductionModuleBytes(false));
+    if (mod === null) reducer = null;
+    else {
+      const mem = new WebAssembly.Memory({ initial: Math.ceil((BLOCK * 4) / 65536) });
+      reducer = { fns: new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as Reducers, f32: new Float32Array(mem.buffer) };
+    }
+  }
+  return reducer;
+}
+
+let stagedGeneration = codegenGeneration();
+
+function stagedKernel(ir: KernelIR): Staged | null {
+  if (stagedGeneration !== codegenGeneration()) {
+    staged.clear();
+    stagedGeneration = codegenGeneration();
+  }
+  const hit = staged.get(ir.signature);
+  if (hit !== undefined) return hit;
+  const mod = wasmModule(`k:${ir.signature}`, () => kernelModuleBytes(ir, false));
+  let out: Staged | null = null;
+  if (mod !== null) {
+    const A = ir.inputs.length + ir.outputs.length;
+    const stride = entryBytes(ir);
+    const scalarsAt = 0;
+    const tableAt = Math.ceil((4 * ir.scalars.length) / 16) * 16;
+    const regionsAt = Math.ceil((tableAt + stride * MAX_PACK) / 16) * 16;
+    const bytes = regionsAt + A * BLOCK * 4;
+    const mem = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+    const inst = new WebAssembly.Instance(mod, { env: { mem } });
+    out = {
+      run: inst.exports.run as Staged['run'],
+      f32: new Float32Array(mem.buffer),
+      i32: new Int32Array(mem.buffer),
+      scalarsAt,
+      tableAt,
+      regions: Array.from({ length: A }, (_, k) => regionsAt / 4 + k * BLOCK),
+      stride,
+    };
+  }
+  staged.set(ir.signature, out);
+  return out;
+}
+
+/**
+ * Runs the staged SIMD kernel over `L` leaves; `cols[j][l]` is the array of
+ * column `j` (inputs, then outputs) for leaf `l`.
+ */
+function runStaged(
+  k: Staged,
+  nIn: number,
+  cols: readonly Float32Array[][],
+  L: number,
+  scalars: Float64Array,
+  leafScalars: Float64Array,
+  perLeafScalars: number,
+): void {
+  const { f32, i32, regions, stride, tableAt } = k;
+  const A = regions.length;
+  for (let s = 0; s < scalars.length; s++) f32[k.scalarsAt / 4 + s] = scalars[s] as number;
+  // output copies pending for the current batch: leaf, offset in the leaf, length, offset in the regions
+  const pendLeaf: number[] = [];
+  const pendAt: number[] = [];
+  const pendLen: number[] = [];
+  const pendFill: number[] = [];
+  let fill = 0;
+  let count = 0;
+  const flush = (): void => {
+    if (count === 0) return;
+    k.run(tableAt, count, k.scalarsAt);
+    for (let q = 0; q < pendLeaf.length; q++) {
+      const l = pendLeaf[q] as number;
+      const at = pendAt[q] as number;
+      const len = pendLen[q] as number;
+      const fl = pendFill[q] as number;
+      for (let j = nIn; j < A; j++) {
+        const base = (regions[j] as number) + fl;
+        const dst = (cols[j] as Float32Array[])[l] as Float32Array;
+        dst.set(f32.subarray(base, base + len), at);
+      }
+    }
+    pendLeaf.length = 0;
+    pendAt.length = 0;
+    pendLen.length = 0;
+    pendFill.length = 0;
+    fill = 0;
+    count = 0;
+  };
+  for (let l = 0; l < L; l++) {
+    const n = ((cols[0] as Float32Array[])[l] as Float32Array).length;
+    let at = 0;
+    while (at < n) {
+      const len = Math.min(BLOCK - fill, n - at);
+      const whole = at === 0 && len === n;
+      for (let j = 0; j < nIn; j++) {
+        const src = (cols[j] as Float32Array[])[l] as Float32Array;
+        f32.set(whole ? src : src.subarray(at, at + len), (regions[j] as number) + fill);
+      }
+      const e = (tableAt + count * stride) / 4;
+      i32[e] = len;
+      for (let j = 0; j < A; j++) i32[e + 1 + j] = ((regions[j] as number) + fill) * 4;
+      for (let s = 0; s < perLeafScalars; s++) f32[e + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
+      pendLeaf.push(l);
+      pendAt.push(at);
+      pendLen.push(len);
+      pendFill.push(fill);
+      count++;
+      fill += (len + 3) & ~3;
+      at += len;
+      if (fill >= BLOCK || count === MAX_PACK) flush();
+    }
+  }
+  flush();
+}
+
+/** The fused device of a tfjs `cpu` backend, or `null` when its arrays cannot be reached (for {@link registerFusedDevice}). */
+export function cpuDeviceOf(backend: tf.KernelBackend): CpuDevice | null {
+  return typeof (backend as unknown as { data?: unknown }).data === 'object' ? new CpuDevice(backend) : null;
+}
+
+/** The fused device of a `cpu` backend. */
+export class CpuDevice implements Device {
+  readonly name = 'cpu' as const;
+  private readonly b: CpuBackendLike;
+
+  constructor(readonly backend: tf.KernelBackend) {
+    this.b = backend as CpuBackendLike;
+  }
+
+  /** The backend's array of a tensor. */
+  values(t: tf.Tensor): Float32Array {
+    return (this.b.data.get(t.dataId) as CpuData).values;
+  }
+
+  resident(t: tf.Tensor): boolean {
+    const d = this.b.data.get(t.dataId);
+    return d !== undefined && d.values instanceof Float32Array;
+  }
+
+  exclusive(t: tf.Tensor): boolean {
+    const d = this.b.data.get(t.dataId);
+    if (d === undefined || d.refCount !== 1) return false;
+    // a contiguous tf.slice on cpu shares its source's buffer: only a tensor
+    // whose array spans its whole buffer owns it
+    const v = d.values;
+    return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
+  }
+
+  dataRecord(t: tf.Tensor): { readonly refCount: number } | undefined {
+    return this.b.data.get(t.dataId);
+  }
+
+  alloc(shape: readonly number[]): tf.Tensor {
+    const values = new Float32Array(tf.util.sizeFromShape(shape as number[]));
+    const dataId = this.b.write(values, shape as number[], 'float32');
+    return tf.engine().makeTensorFromDataId(dataId as never, shape as number[], 'float32', this.backend);
+  }
+
+  partial(op: PartialOp, t: tf.Tensor): number {
+    const a = this.values(t);
+    const n = a.length;
+    const r = stagedReducer();
+    if (r !== null) {
+      // block by block through the SIMD reduction (float64 sums, as tfjs's Sum; another order)
+      let acc = 0;
+      for (let at = 0; at < n; at += BLOCK) {
+        const len = Math.min(BLOCK, n - at);
+        r.f32.set(at === 0 && len === n ? a : a.subarray(at, at + len), 0);
+        const v = r.fns[op](0, len);
+        acc = op === 'maxAbs' ? (Number.isNaN(v) || v > acc ? v : acc) : acc + v;
+      }
+      return Math.fround(acc);
+    }
+    // float64 sums of float32 values (squares rounded to float32, as tf.square gives them), in order
+    if (op === 'sumSq') {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        const x = a[i] as number;
+        s += Math.fround(x * x);
+      }
+      return Math.fround(s);
+    }
+    if (op === 'sum') {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += a[i] as number;
+      return Math.fround(s);
+    }
+    if (n === 0) return 0;
+    let m = Math.abs(a[0] as number);
+    for (let i = 0; i < n; i++) {
+      const x = Math.abs(a[i] as number);
+      if (Number.isNaN(x) || x > m) m = x;
+    }
+    return m;
+  }
+
+  setScalar(t: tf.Tensor, value: number): void {
+    this.values(t)[0] = value;
+  }
+
+  prepare(ir: KernelIR): boolean {
+    if (!ir.transcendental && stagedKernel(ir) !== null) return true;
+    return jsKernel(ir) !== null;
+  }
+
+  launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): Launch {
+    return hostReducedLaunch(ir, columns, this.kernelLaunch(ir, columns), reductions, this);
+  }
+
+  /** The kernel of `ir` bound to `columns`, without reductions: the staged SIMD kernel, or the JS loop. */
+  kernelLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): KernelLaunch {
+    const cols = columns.map((c) => c.map((t) => this.values(t)));
+    const L = columns[0]?.length ?? 0;
+    const perLeafScalars = leafScalarCount(ir);
+    const nIn = ir.inputs.length;
+    const staged = ir.transcendental ? null : stagedKernel(ir);
+    const js = staged === null ? jsKernel(ir) : null;
+    if (staged === null && js === null) throw new Error('gradtx: no kernel for this backend (code generation is blocked)');
+    const ns = new Int32Array(L);
+    for (let l = 0; l < L; l++) ns[l] = ((cols[0] as Float32Array[])[l] as Float32Array).length;
+    return {
+      setColumn: (j, tensors) => {
+        const col = cols[j] as Float32Array[];
+        for (let l = 0; l < L; l++) {
+          const d = this.b.data.get((tensors[l] as tf.Tensor).dataId);
+          if (d === undefined || !(d.values instanceof Float32Array)) return false;
+          col[l] = d.values;
+        }
+        return true;
+      },
+      run: (scalars, leafScalars) => {
+        if (staged !== null) runStaged(staged, nIn, cols, L, scalars, leafScalars, perLeafScalars);
+        else (js as JsKernel)(L, ns, cols.slice(0, nIn), cols.slice(nIn), scalars, leafScalars);
+      },
+    };
+  }
+}

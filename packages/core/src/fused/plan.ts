@@ -1,0 +1,139 @@
+/**
+ * The chain compiler: splits a transformation into stages, groups the
+ * element-wise ones into maximal fusible runs, traces each run into a kernel
+ * IR, and caches the result.
+ *
+ * A run is split by a stage that is not element-wise (it runs on the
+ * reference path, as its own `update`) and before a stage whose reduction
+ * reads its incoming updates when those are an intermediate of the run (the
+ * reduction needs the whole intermediate tree before the body can run).
+ * Reductions over the run's input updates or over the params run as a short
+ * prelude pass and reach the kernel as per-step scalars. The last run ends
+ * with the param update `p + u`.
+ *
+ * Kernels are cached by the run's shape (spec keys, slots, reductions), never
+ * by hyperparameter values: every number reaches a kernel as a scalar
+ * argument of the step.
+ *
+ * @module
+ */
+import type { GradientTransformation } from '../base.js';
+import type { ElementwiseSpec } from '../lang/spec.js';
+import { isPacked } from '../lang/storage/slot-storage.js';
+import { type KernelIR, TraceError, traceRun } from '../lang/trace.js';
+
+/** One stage of a flattened transformation: an element-wise spec, or an opaque transformation run as it is. */
+export interface Stage {
+  readonly tx: GradientTransformation;
+  /** The spec when the stage is element-wise and traceable; `null` for a stage run by its own `update`. */
+  readonly spec: ElementwiseSpec | null;
+}
+
+/** Where the stages keep their state in the transformation's state: a tree that mirrors the chain nesting. */
+export type StateLayout =
+  | { readonly kind: 'stage'; readonly stage: number }
+  | { readonly kind: 'node'; readonly array: boolean; readonly children: readonly (readonly [number | string, StateLayout])[] };
+
+/** A step of a plan: a fused run of element-wise stages, or one opaque stage. */
+export type Segment =
+  | { readonly kind: 'opaque'; readonly stage: number }
+  | {
+      readonly kind: 'fused';
+      /** Indices into the plan's stages, in order. */
+      readonly stages: readonly number[];
+      /** Whether the run ends with `p + u` (the last segment). */
+      readonly apply: boolean;
+      readonly ir: KernelIR;
+      /** Whether no opaque stage follows (outputs may then overwrite donated buffers: a later failure cannot leave them half-updated). */
+      readonly last: boolean;
+    };
+
+/** A fused run of a plan. */
+export type FusedSegment = Extract<Segment, { kind: 'fused' }>;
+
+/** How a transformation runs on the fused path. */
+export interface Plan {
+  readonly stages: readonly Stage[];
+  readonly layout: StateLayout;
+  readonly segments: readonly Segment[];
+}
+
+const plans = new WeakMap<GradientTransformation, Plan>();
+const traces = new Map<string, KernelIR | TraceError>();
+
+/** Shape of a spec: everything but the hyperparameter values. */
+function specShape(spec: ElementwiseSpec): string {
+  const red = (spec.reductions ?? []).map((r) => `${r.name}/${r.of}/${r.op}/${r.scope}`).join(',');
+  return `${spec.key}\u0001${spec.slots.map((s) => s.name).join(',')}\u0001${spec.needsParams ? 'p' : ''}\u0001${red}`;
+}
+
+/** The traced IR of a run of specs, cached by the run's shape. Throws {@link TraceError} for an untraceable body. */
+export function traceCached(specs: readonly ElementwiseSpec[], apply: boolean): KernelIR {
+  const key = `${specs.map(specShape).join('\u0002')}\u0003${apply ? 'apply' : 'u'}`;
+  let ir = traces.get(key);
+  if (ir === undefined) {
+    try {
+      ir = traceRun(specs, apply);
+    } catch (e) {
+      if (!(e instanceof TraceError)) throw e;
+      ir = e;
+    }
+    traces.set(key, ir);
+  }
+  if (ir instanceof TraceError) throw ir;
+  return ir;
+}
+
+function traceable(spec: ElementwiseSpec): boolean {
+  try {
+    traceCached([spec], false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Collects the stages of `tx` (chains followed down to their members) and returns the layout of its state. */
+function collectStages(tx: GradientTransformation, stages: Stage[]): StateLayout {
+  const f = tx.fusion;
+  if (f?.kind === 'chain') {
+    const array = f.children.every(([key]) => typeof key === 'number');
+    return { kind: 'node', array, children: f.children.map(([key, child]) => [key, collectStages(child, stages)] as const) };
+  }
+  // a slot in a narrow storage runs on the reference path (its kernels decode and encode in float32 there)
+  const packed = f?.kind === 'elementwise' && f.spec.slots.some((s) => isPacked(s.storage));
+  const spec = f?.kind === 'elementwise' && !packed && traceable(f.spec) ? f.spec : null;
+  stages.push({ tx, spec });
+  return { kind: 'stage', stage: stages.length - 1 };
+}
+
+/** Builds (or returns the cached) plan of `tx`. */
+export function planOf(tx: GradientTransformation): Plan {
+  let plan = plans.get(tx);
+  if (plan) return plan;
+  const stages: Stage[] = [];
+  const layout = collectStages(tx, stages);
+  const segments: Segment[] = [];
+  let run: number[] = [];
+  const flush = (apply: boolean): void => {
+    if (run.length === 0 && !apply) return;
+    const specs = run.map((i) => (stages[i] as Stage).spec as ElementwiseSpec);
+    segments.push({ kind: 'fused', stages: run, apply, ir: traceCached(specs, apply), last: false });
+    run = [];
+  };
+  stages.forEach((stage, i) => {
+    if (stage.spec === null) {
+      flush(false);
+      segments.push({ kind: 'opaque', stage: i });
+      return;
+    }
+    if (run.length > 0 && (stage.spec.reductions ?? []).some((r) => r.of === 'u')) flush(false);
+    run.push(i);
+  });
+  flush(true);
+  const lastOpaque = segments.map((s) => s.kind).lastIndexOf('opaque');
+  const final = segments.map((s, i) => (s.kind === 'fused' && i > lastOpaque ? { ...s, last: true } : s));
+  plan = { stages, layout, segments: final };
+  plans.set(tx, plan);
+  return plan;
+}

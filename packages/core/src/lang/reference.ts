@@ -1,0 +1,75 @@
+/**
+ * The reference evaluation of the per-element language: {@link Ops} over
+ * tfjs tensors, and the reductions of {@link ReductionSpec}.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { REDUCTIONS } from './reductions.js';
+import type { Ops, ReductionSpec } from './spec.js';
+
+/** {@link Ops} implemented with tfjs-core ops (the reference path). Masks are bool tensors. */
+export const tfOps: Ops<tf.Tensor> = {
+  c: (x) => tf.scalar(x, 'float32'),
+  add: (a, b) => tf.add(a, b),
+  sub: (a, b) => tf.sub(a, b),
+  mul: (a, b) => tf.mul(a, b),
+  div: (a, b) => tf.div(a, b),
+  max: (a, b) => tf.where(tf.logicalOr(tf.isNaN(a), tf.isNaN(b)), tf.add(a, b), tf.maximum(a, b)),
+  min: (a, b) => tf.where(tf.logicalOr(tf.isNaN(a), tf.isNaN(b)), tf.add(a, b), tf.minimum(a, b)),
+  neg: (a) => tf.neg(a),
+  abs: (a) => tf.abs(a),
+  sqrt: (a) => tf.sqrt(a),
+  square: (a) => tf.square(a),
+  // (a > 0) - (a < 0), as the kernels compute it: tf.sign maps NaN to 0 on some backends (jnp.sign keeps NaN),
+  // and tfjs-wasm's Sign returns 0 for |a| below ~1e-6.
+  sign: (a) => tf.where(tf.isNaN(a), a, tf.sub(tf.cast(tf.greater(a, 0), 'float32'), tf.cast(tf.less(a, 0), 'float32'))),
+  exp: (a) => tf.exp(a),
+  log: (a) => tf.log(a),
+  lt: (a, b) => tf.less(a, b),
+  le: (a, b) => tf.lessEqual(a, b),
+  gt: (a, b) => tf.greater(a, b),
+  ge: (a, b) => tf.greaterEqual(a, b),
+  eq: (a, b) => tf.equal(a, b),
+  and: (a, b) => tf.logicalAnd(a, b),
+  or: (a, b) => tf.logicalOr(a, b),
+  not: (a) => tf.logicalNot(a),
+  isNaN: (a) => tf.isNaN(a),
+  isFinite: (a) => tf.isFinite(a),
+  select: (cond, a, b) => tf.where(cond, a, b),
+};
+
+/** One leaf's partial of reduction `op` (a scalar tensor; see {@link REDUCTIONS}). */
+export function reduceLeaf(op: ReductionSpec['op'], x: tf.Tensor): tf.Scalar {
+  const partial = REDUCTIONS[op].partial;
+  // an empty leaf adds nothing (tfjs-webgpu cannot reduce an empty tensor)
+  if (x.size === 0) return tf.scalar(REDUCTIONS[op].identity);
+  // tfjs-wasm accumulates sums in float32; the kernels (and tfjs-cpu) in float64
+  if (partial !== 'maxAbs' && tf.getBackend() === 'wasm') return tf.scalar(hostSum(x.dataSync() as Float32Array, partial === 'sumSq'));
+  if (partial === 'sumSq') return tf.sum(tf.square(x));
+  if (partial === 'sum') return tf.sum(x);
+  return tf.max(tf.abs(x));
+}
+
+/** The float64 sum of `values` (of their float32 squares when `squares`), rounded to float32. */
+function hostSum(values: Float32Array, squares: boolean): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    s += squares ? Math.fround(v * v) : v;
+  }
+  return Math.fround(s);
+}
+
+/**
+ * Combines per-leaf partial reductions into the final value (a scalar tensor),
+ * as {@link REDUCTIONS} says. `count` is the number of elements reduced over,
+ * all partials together; only a finish by the mean (`meanSq`) reads it.
+ */
+export function combineReduction(op: ReductionSpec['op'], partials: readonly tf.Scalar[], count = 0): tf.Scalar {
+  const rule = REDUCTIONS[op];
+  if (partials.length === 0) return tf.scalar(rule.finish === 'mean' ? Number.NaN : rule.identity);
+  const total = rule.combine === 'max' ? tf.max(tf.stack(partials as tf.Scalar[])) : tf.addN(partials as tf.Scalar[]);
+  if (rule.finish === 'mean') return tf.div(total, tf.scalar(count, 'float32'));
+  return (rule.finish === 'sqrt' ? tf.sqrt(total) : total) as tf.Scalar;
+}
