@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { checkElementwiseInputs } from '../elementwise.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
+import { lowerStep } from '../lowering.js';
 import { isTensor, treeFlatten, treeUnflatten } from '../tree.js';
 import { checkFloatTree } from '../validate.js';
 import type { Device } from './device.js';
@@ -257,6 +258,21 @@ export function fusedStep(req: StepRequest, device: Device, plan: Plan): [Params
   return settle(req, device, plan, inputs, flow);
 }
 
+/**
+ * {@link fusedStep} of the request's step lowered (see `lowerStep`): a
+ * lowering combinator's step runs as the step of the plain transformation it
+ * lowers to, and its new state is finished from that one's (a step that
+ * cannot be lowered runs the combinator as an opaque stage). A lowered step is
+ * not offered for replay (the replayed step reads the stage states of the
+ * plain transformation, not of the combinator's state).
+ */
+function loweredFusedStep(req: StepRequest, device: Device): [Params, unknown] | FallBack {
+  const low = lowerStep(req.tx, req.state, req.extraArgs);
+  if (low === null || low.tx === req.tx) return fusedStep(req, device, planOf(req.tx));
+  const out = fusedStep({ ...req, tx: low.tx, state: low.state, capture: undefined }, device, planOf(low.tx));
+  return out instanceof FallBack ? out : [out[0], low.finish(out[1], req.donate.state)];
+}
+
 /** Why a step cannot run fused before any input is looked at, or null. */
 function pathFallBack(fused: boolean): FallBack | null {
   if (!fused) return new FallBack('the caller asked for the reference path (fused: false)');
@@ -279,7 +295,7 @@ function fusedOrReferenceStep(req: StepRequest, fused: boolean): [Params, unknow
     const device = currentDevice();
     if (device === null) why = new FallBack(`no fused device for the '${tf.getBackend()}' backend`);
     else {
-      const out = fusedStep(req, device, planOf(req.tx));
+      const out = loweredFusedStep(req, device);
       if (!(out instanceof FallBack)) return out;
       why = out;
     }
