@@ -181,6 +181,7 @@ export function createOptimizer<S, P extends Params>(
     dispose(): void {
       if (disposed) return;
       disposed = true;
+      stepper.dispose();
       for (const t of treeLeaves(state)) if (isTensor(t)) (t as tf.Tensor).dispose();
     },
   };

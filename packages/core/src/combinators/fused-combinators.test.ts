@@ -1,6 +1,6 @@
 // Combinators on the fused engine: injectHyperparams and multiSteps lower
 // each step to a plain chain of element-wise stages, so their steps run fused
-// (a lowered step is not replayed: each runs as a fused step). On cpu the fused path rounds
+// (and, in createOptimizer, replayed in place). On cpu the fused path rounds
 // every operation as the reference path does: compared bit for bit.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,7 +106,7 @@ function expectSameBits(got: Run, want: Run, label: string): void {
 /**
  * Runs `tx` on both paths in the three fused modes; every mode must agree bit
  * for bit with the reference, leak nothing, and (in createOptimizer) take
- * `fastSteps` replayed steps (a lowered step is not replayed: 0) and no reference step.
+ * `fastSteps` replayed steps and no reference step.
  */
 function agree(tx: GradientTransformation, label: string, o: { steps?: number; edit?: Edit; fastSteps?: number } = {}): void {
   const r = rng(7);
@@ -129,12 +129,12 @@ afterEach(() => setFusedEnabled(true));
 
 describe('injectHyperparams on the fused engine', () => {
   it('adamw with constant hyperparameters: fused, replayed from the second step', () => {
-    agree(injectHyperparams(adamw)(1e-2, { weightDecay: 0.1 }), 'injectHyperparams(adamw)', { fastSteps: 0 });
+    agree(injectHyperparams(adamw)(1e-2, { weightDecay: 0.1 }), 'injectHyperparams(adamw)', { fastSteps: 5 });
   });
 
   it('a scheduled learning rate and b1: every step replayed with its own scalars', () => {
     const tx = injectHyperparams(adamw)((c: number) => 0.05 / (c + 1), { b1: (c: number) => 0.9 - 0.01 * c, weightDecay: 0.01 });
-    agree(tx, 'scheduled', { fastSteps: 0 });
+    agree(tx, 'scheduled', { fastSteps: 5 });
   });
 
   it('hyperparameters edited in the state between steps take effect on the replayed path', () => {
@@ -143,7 +143,7 @@ describe('injectHyperparams on the fused engine', () => {
       if (i === 4) s.hyperparams = { ...s.hyperparams, b2: 0.9, weightDecay: 0 };
     };
     // weightDecay 0 drops a stage of adamw: that step takes the general fused path (and is captured again)
-    agree(injectHyperparams(adamw)(1e-2, { b2: 0.99, weightDecay: 0.1 }), 'edited', { edit, fastSteps: 0 });
+    agree(injectHyperparams(adamw)(1e-2, { b2: 0.99, weightDecay: 0.1 }), 'edited', { edit, fastSteps: 4 });
     // the edits change the result (so the comparison above could fail)
     const r = rng(7);
     const params = randomArrays(r, SHAPES);
@@ -154,27 +154,28 @@ describe('injectHyperparams on the fused engine', () => {
 
   it('inside the inner chain: injectHyperparams of a factory returning chain(clip, adamw)', () => {
     const factory = (lr: number, o: { maxNorm: number }) => chain(clipByGlobalNorm(o.maxNorm), adamw(lr));
-    agree(injectHyperparams(factory)(0.05, { maxNorm: 0.5 }), 'injectHyperparams(chain(clip, adamw))', { fastSteps: 0 });
+    agree(injectHyperparams(factory)(0.05, { maxNorm: 0.5 }), 'injectHyperparams(chain(clip, adamw))', { fastSteps: 5 });
   });
 });
 
 describe('multiSteps on the fused engine', () => {
   it('multiSteps(adamw, 3): every mini-step fused, replayed from the second (accumulating and emitting alike)', () => {
-    agree(multiSteps(adamw(0.05, { weightDecay: 0.1 }), 3), 'multiSteps(adamw, 3)', { steps: 8, fastSteps: 0 });
+    agree(multiSteps(adamw(0.05, { weightDecay: 0.1 }), 3), 'multiSteps(adamw, 3)', { steps: 8, fastSteps: 7 });
   });
 
   it('the sum of the gradients (useGradMean false) and a schedule of k', () => {
     agree(
       multiSteps(adamw(0.05), (step) => step + 1, { useGradMean: false }),
       'multiSteps(adamw, step + 1, sum)',
-      { steps: 7, fastSteps: 0 },
+      { steps: 7, fastSteps: 6 },
     );
   });
 
   it('multiSteps(chain(clip, adamw), 2): the accumulator and the clipped chain fuse (two runs), the pre-clip norm kept only when emitting', () => {
     const tx = multiSteps(chain(clipByGlobalNorm(0.5), adamw(0.05)), 2);
-    agree(tx, 'multiSteps(chain(clip, adamw), 2)', { steps: 6, fastSteps: 0 });
-    agree(multiSteps(chain(clipByGlobalNorm(0.5), adamw(0.05)), 3), 'multiSteps(chain(clip, adamw), 3)', { steps: 9, fastSteps: 0 });
+    // accumulating and emitting mini-steps differ in shape (the kept norm): each captured once, then replayed
+    agree(tx, 'multiSteps(chain(clip, adamw), 2)', { steps: 6, fastSteps: 4 });
+    agree(multiSteps(chain(clipByGlobalNorm(0.5), adamw(0.05)), 3), 'multiSteps(chain(clip, adamw), 3)', { steps: 9, fastSteps: 7 });
     const params = toTensors(randomArrays(rng(1), SHAPES));
     const state = tx.init(params);
     const low = lowerStep(tx, state);
@@ -191,7 +192,7 @@ describe('multiSteps on the fused engine', () => {
       injectHyperparams(adamw)((c: number) => 0.05 / (c + 1), { weightDecay: 0.1 }),
       2,
     );
-    agree(tx, 'multiSteps(injectHyperparams(adamw), 2)', { steps: 7, edit, fastSteps: 0 });
+    agree(tx, 'multiSteps(injectHyperparams(adamw), 2)', { steps: 7, edit, fastSteps: 6 });
   });
 
   it('a skip decision (shouldSkipUpdateFn) is not lowered: multiSteps runs as its own update (an opaque stage), never replayed', () => {
@@ -199,5 +200,107 @@ describe('multiSteps on the fused engine', () => {
       steps: 4,
       fastSteps: 0,
     });
+  });
+});
+
+describe('two fused runs replayed (a reduction of an intermediate)', () => {
+  it('chain(scaleByAdam, clipByGlobalNorm, scale): both runs replayed, the intermediate kept between steps and freed by dispose', () => {
+    agree(chain(scaleByAdam(), clipByGlobalNorm(0.1), scale(-0.05)), 'chain(adam, clip, scale)', { fastSteps: 5 });
+  });
+
+  it('a first run that leaves the updates as they are: the second run reads the gradients', () => {
+    agree(chain(addDecayedWeights(), normalizeByUpdateNorm(), scale(-0.05)), 'chain(addDecayedWeights(), normalize, scale)', {
+      fastSteps: 5,
+    });
+  });
+
+  it('inside tf.tidy, and after a state replaced by the user (the general path takes over), without leaks', () => {
+    const before = tf.memory().numTensors;
+    const r = rng(5);
+    const opt = createOptimizer(chain(scaleByAdam(), clipByGlobalNorm(0.1), scale(-0.05)), toTensors(randomArrays(r, SHAPES)));
+    const grads = toTensors(randomArrays(r, SHAPES));
+    const stats = { ...fusedStats };
+    for (let i = 0; i < 3; i++) tf.tidy(() => opt.step(grads));
+    const s = opt.state as unknown as [{ mu: Record<string, tf.Tensor> }];
+    const old = s[0].mu.a as tf.Tensor;
+    s[0].mu.a = tf.zerosLike(old);
+    old.dispose();
+    for (let i = 0; i < 3; i++) tf.tidy(() => opt.step(grads));
+    expect(fusedStats.fast - stats.fast).toBe(4);
+    expect(fusedStats.fused - stats.fused).toBe(2);
+    const p = opt.params;
+    opt.dispose();
+    disposeAll(p, grads);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('a replayed step whose buffers are shared falls back to a fresh fused step', () => {
+  /**
+   * Steps `tx` through createOptimizer, taking before step 2 a clone of a
+   * param and of every slot leaf it can find (sharing their buffers), kept
+   * over steps 2 and 3: those steps must not write the shared buffers (the
+   * clones keep their values), and every step must agree bit for bit with
+   * the reference path. Step 2 leaves the replayed path (it writes fresh
+   * tensors where buffers are shared, so it is not captured) and step 3 is
+   * captured again: `fastSteps` replayed steps in all.
+   */
+  function sharedOverSteps(tx: GradientTransformation, label: string, steps: number, fastSteps: number): void {
+    const r = rng(11);
+    const params = randomArrays(r, SHAPES);
+    const grads = Array.from({ length: steps }, () => randomArrays(r, SHAPES));
+    const want = reference(tx, params, grads);
+    const before = tf.memory().numTensors;
+    const stats = { ...fusedStats };
+    const opt = createOptimizer(tx, toTensors(params));
+    const got: Run = { params: [], states: [] };
+    let clones: { clone: tf.Tensor; values: number[] }[] = [];
+    grads.forEach((g, i) => {
+      if (i === 2) {
+        const shared = [
+          (opt.params as Record<string, tf.Tensor>).a as tf.Tensor,
+          ...(treeLeaves(opt.state).filter(isTensor) as tf.Tensor[]),
+        ];
+        clones = shared.map((t) => ({ clone: tf.clone(t), values: Array.from(t.dataSync()) }));
+      }
+      if (i === 4) {
+        for (const c of clones) {
+          expect(Array.from(c.clone.dataSync()), `${label}: a clone taken before step 2 was overwritten`).toEqual(c.values);
+          c.clone.dispose();
+        }
+        clones = [];
+      }
+      const gt = toTensors(g);
+      opt.step(gt);
+      disposeAll(gt);
+      got.params.push(snapshot(opt.params));
+      got.states.push(snapshot(opt.state));
+    });
+    expectSameBits(got, want, label);
+    expect(fusedStats.reference - stats.reference, `${label}: steps on the reference path`).toBe(0);
+    expect(fusedStats.fast - stats.fast, `${label}: replayed steps`).toBe(fastSteps);
+    const last = opt.params;
+    opt.dispose();
+    disposeAll(last);
+    expect(tf.memory().numTensors, `${label}: tensors leaked`).toBe(before);
+  }
+
+  it('one fused run: injectHyperparams(adamw) with a scheduled learning rate', () => {
+    sharedOverSteps(
+      injectHyperparams(adamw)((c: number) => 0.05 / (c + 1), { weightDecay: 0.1 }),
+      'injectHyperparams(adamw)',
+      8,
+      8 - 3,
+    );
+  });
+
+  it('two fused runs: multiSteps(chain(clip, adamw), 2) (the second run is checked before the first writes)', () => {
+    // two shapes (accumulating, emitting): steps 0-1 capture; 2 and 3 write fresh tensors (3: the kept norm, cloned
+    // before step 2, is written only when emitting); 4-5 capture again, 6-9 replay
+    sharedOverSteps(multiSteps(chain(clipByGlobalNorm(0.5), adamw(0.05)), 2), 'multiSteps(chain(clip, adamw), 2)', 10, 4);
+  });
+
+  it('two fused runs of a plain chain: chain(scaleByAdam, clipByGlobalNorm, scale)', () => {
+    sharedOverSteps(chain(scaleByAdam(), clipByGlobalNorm(0.1), scale(-0.05)), 'chain(adam, clip, scale)', 8, 8 - 3);
   });
 });
