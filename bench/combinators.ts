@@ -10,7 +10,16 @@
  *   pnpm --filter @gradtx/bench bench:combinators            # 50 × 4k
  *   pnpm --filter @gradtx/bench bench:combinators -- --quick # fewer rounds
  */
-import { adamw, chain, clipByGlobalNorm, createOptimizer, type GradientTransformation, injectHyperparams, multiSteps } from '@gradtx/core';
+import {
+  adamw,
+  chain,
+  clipByGlobalNorm,
+  createOptimizer,
+  fusedStats,
+  type GradientTransformation,
+  injectHyperparams,
+  multiSteps,
+} from '@gradtx/core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,8 +32,11 @@ const SIZE = 4_000;
 const ROUNDS = quick ? 21 : 201;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+/** A runner, and the share of its warm-up's last steps that were replayed (`fusedStats.fast`). */
+type Measured = Runner & { replayed: number };
+
 /** createOptimizer stepping `tx` on the 50-leaf tree with fixed gradients. */
-function optimizer(tx: GradientTransformation, fused: boolean): Runner {
+function optimizer(tx: GradientTransformation, fused: boolean): Measured {
   const opt = createOptimizer(
     tx,
     Array.from({ length: LEAVES }, (_, i) => tf.tensor1d(values(SIZE, 1 + i))),
@@ -32,7 +44,10 @@ function optimizer(tx: GradientTransformation, fused: boolean): Runner {
   );
   const gs = Array.from({ length: LEAVES }, (_, i) => tf.tensor1d(values(SIZE, 1000 + i)));
   for (let i = 0; i < 5; i++) opt.step(gs); // compiles the kernels and captures the step (each shape of a multiSteps mini-step); the next steps replay
+  const fast = fusedStats.fast;
+  for (let i = 0; i < 8; i++) opt.step(gs);
   return {
+    replayed: (fusedStats.fast - fast) / 8,
     step: () => opt.step(gs),
     dispose: () => {
       const p = opt.params as tf.Tensor[];
@@ -68,32 +83,33 @@ const CASES: Case[] = [
 ];
 
 /** Times every case on the current backend, fused or on the reference path; warns if tf.memory() changes over the steps. */
-async function measure(fused: boolean, rounds: number): Promise<number[]> {
+async function measure(fused: boolean, rounds: number): Promise<{ ms: number[]; replayed: number[] }> {
   const runners = CASES.map((c) => optimizer(c.tx(), fused));
   const before = tf.memory().numTensors;
   const ms = await timeInterleaved(runners, rounds, 3);
   if (tf.memory().numTensors !== before)
     log(`  warning: tf.memory() changed over the steps (${before} -> ${tf.memory().numTensors} tensors)`);
   for (const r of runners) r.dispose();
-  return ms;
+  return { ms, replayed: runners.map((r) => r.replayed) };
 }
 
 async function main(): Promise<void> {
   tf.env().set('IS_TEST', true); // no console banner
   const lines = [
     `\n## Combinators on the fused engine: createOptimizer, ${LEAVES} leaves × ${SIZE} (${(LEAVES * SIZE) / 1e6}M params), ms per step (median of ${ROUNDS} interleaved rounds)\n`,
-    '| backend | transformation | fused ms | ratio to the plain chain (fused) | reference ms |',
-    '| --- | --- | ---: | ---: | ---: |',
+    '| backend | transformation | fused ms | ratio to the plain chain (fused) | steps replayed | reference ms |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
   for (const backend of ['cpu', 'wasm'] as const) {
     await useBackend(backend);
     log(`combinators bench on ${backend}`);
-    const ms = await measure(true, ROUNDS);
-    const refMs = await measure(false, quick ? 3 : 11);
+    const { ms, replayed } = await measure(true, ROUNDS);
+    const refMs = (await measure(false, quick ? 3 : 11)).ms;
     CASES.forEach((c, i) => {
       const base = c.base === undefined ? undefined : ms[CASES.findIndex((x) => x.name === c.base)];
       const ratio = base === undefined ? '1 (baseline)' : `${((ms[i] as number) / base).toFixed(2)}×`;
-      lines.push(`| ${backend} | ${c.name} | ${(ms[i] as number).toFixed(3)} | ${ratio} | ${(refMs[i] as number).toFixed(2)} |`);
+      const share = `${Math.round((replayed[i] as number) * 100)} %`;
+      lines.push(`| ${backend} | ${c.name} | ${(ms[i] as number).toFixed(3)} | ${ratio} | ${share} | ${(refMs[i] as number).toFixed(2)} |`);
     });
   }
   process.stdout.write(`${lines.join('\n')}\n`);

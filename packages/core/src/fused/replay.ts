@@ -72,15 +72,19 @@ function readerOf(def: unknown): TreeReader {
   };
 }
 
-/** A reader of flat records of leaves with these (sorted) keys: the common params tree (`model.getWeights()` by name), without a call per leaf. */
+/**
+ * A reader of flat records of leaves with these (sorted) keys: the common
+ * params tree (`model.getWeights()` by name), without a call per leaf. It
+ * reads plain property values (no own-property check, no leaf check): what
+ * it collects is then compared with the owned tensors or checked to be
+ * gradient tensors, which no inherited property or nested node can pass.
+ */
 function recordReader(keys: readonly string[]): TreeReader {
   return (tree, out) => {
     if (!isPlainObject(tree) || Object.keys(tree).length !== keys.length) return false;
     for (let i = 0; i < keys.length; i++) {
-      const k = keys[i] as string;
-      if (!Object.hasOwn(tree, k)) return false;
-      const leaf = tree[k];
-      if (leaf === null || leaf === undefined || isNode(leaf)) return false;
+      const leaf = tree[keys[i] as string];
+      if (leaf === undefined) return false;
       out.push(leaf);
     }
     return true;
