@@ -10,7 +10,10 @@
  *   are copied back. Copies of blocks that stay in cache cost little next to
  *   the loop, and the SIMD loop is several times faster than a JS loop that
  *   rounds every operation to float32. Small leaves are packed together, so a
- *   tree of many small tensors takes few kernel calls.
+ *   tree of many small tensors takes few kernel calls. From a launch's
+ *   second run (a replayed step) the arrays it writes are resident in an
+ *   arena (`cpu-arena.ts`): the kernel runs on them in place and copies in
+ *   only the arrays it merely reads.
  * - JS: the generated loop over the backend's arrays (when WebAssembly is
  *   unavailable or blocked, or the IR uses `exp`/`log`).
  *
