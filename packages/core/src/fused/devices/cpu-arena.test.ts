@@ -73,7 +73,7 @@ describe('cpu: resident arrays of replayed steps', () => {
       const r = rng(21);
       const params = randomArrays(r, SHAPES);
       const grads = Array.from({ length: steps }, () => randomArrays(r, SHAPES));
-      const tx = make();
+      const tx = make() as GradientTransformation;
       const want = reference(tx, params, grads);
       const before = tf.memory().numTensors;
       const stats = { ...fusedStats };
