@@ -25,6 +25,7 @@ export const LAYERS = [
     'numerics.ts',
     'linear-algebra.ts',
     'scale-gradient.ts',
+    'lowering.ts',
   ],
   ['update.ts', 'combine.ts', 'elementwise.ts', 'packed-state.ts', 'gradients.ts', 'learning-rate.ts'],
   ['transforms/', 'combinators/', 'projections/'],

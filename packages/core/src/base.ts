@@ -94,7 +94,44 @@ export type Fusion =
        * so the fused engine can find every stage's state.
        */
       readonly children: readonly (readonly [key: number | string, tx: GradientTransformation])[];
+    }
+  | {
+      /**
+       * A combinator whose every step can be rewritten, on the host, as a
+       * step of a plain transformation the engine fuses (see
+       * {@link LoweredStep}): `injectHyperparams` (the inner transformation
+       * built from this step's hyperparameters), `multiSteps` (the
+       * accumulation and the gated inner chain as element-wise stages).
+       */
+      readonly kind: 'lowering';
+      /**
+       * This step, for `state` (and the extra arguments), as a step of a
+       * plain transformation; `null` when this step cannot be written so
+       * (the step then runs as the combinator's own `update`). Pure: it
+       * changes nothing and may throw on bad state (the reference path then
+       * raises the canonical error).
+       */
+      lower(state: any, extraArgs?: UpdateExtras): LoweredStep | null;
     };
+
+/**
+ * One step of a combinator as a step of a plain transformation: running
+ * `tx.update(updates, state, params)` and then `finish` on the new state
+ * gives exactly what the combinator's own `update` gives (bit for bit).
+ */
+export interface LoweredStep {
+  /** The transformation that takes this step (chains and element-wise stages, so the engine can fuse it). */
+  readonly tx: GradientTransformation;
+  /** Its state: views of the combinator's state (the same tensors). */
+  readonly state: unknown;
+  /**
+   * The combinator's new state from the new state of `tx`; `donated` says
+   * whether the step's input state was donated (its tensors may be kept as
+   * they are) or not (a kept tensor must be cloned: the caller may dispose
+   * the old state).
+   */
+  finish(state: unknown, donated: boolean): unknown;
+}
 
 /**
  * Extra named arguments of an update (optax's `**extra_args`):

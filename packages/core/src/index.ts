@@ -94,6 +94,7 @@ export {
   type Fusion,
   type GradientTransformation,
   type GradientTransformationExtraArgs,
+  type LoweredStep,
   MAX_COUNT,
   type Params,
   type ParamsTree,

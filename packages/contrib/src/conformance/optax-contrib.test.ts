@@ -129,7 +129,9 @@ describe(`optax.contrib conformance: tx.update (${fixture.source})`, () => {
 function opaqueStages(tx: core.GradientTransformation): number {
   const f = tx.fusion;
   if (f === undefined) return 1;
-  return f.kind === 'elementwise' ? 0 : f.children.reduce((n, [, member]) => n + opaqueStages(member), 0);
+  if (f.kind === 'elementwise') return 0;
+  if (f.kind === 'chain') return f.children.reduce((n, [, member]) => n + opaqueStages(member), 0);
+  return 1; // a lowering combinator (injectHyperparams, multiSteps): a stage of its own, fused step by step
 }
 
 /** A case that also records optax's schedule_free_eval_params after every step. */

@@ -18,7 +18,7 @@
  * @module
  */
 import type { GradientTransformation } from '../base.js';
-import type { ElementwiseSpec } from '../lang/spec.js';
+import type { ElementwiseSpec, ReductionSpec } from '../lang/spec.js';
 import { isPacked } from '../lang/storage/slot-storage.js';
 import { type KernelIR, TraceError, traceRun } from '../lang/trace.js';
 
@@ -136,4 +136,56 @@ export function planOf(tx: GradientTransformation): Plan {
   plan = { stages, layout, segments: final };
   plans.set(tx, plan);
   return plan;
+}
+
+/** Whether two specs have the same shape (everything but the hyperparameter values: the same kernel and state), compared without building keys. */
+function sameShape(a: ElementwiseSpec, b: ElementwiseSpec): boolean {
+  if (a === b) return true;
+  if (a.key !== b.key || a.counted !== b.counted || a.needsParams !== b.needsParams || a.slots.length !== b.slots.length) return false;
+  if (!a.slots.every((s, i) => s.name === b.slots[i]?.name && !isPacked(s.storage) && !isPacked(b.slots[i]?.storage))) return false;
+  const ra = a.reductions ?? [];
+  const rb = b.reductions ?? [];
+  if (ra.length !== rb.length) return false;
+  for (let i = 0; i < ra.length; i++) {
+    const x = ra[i] as ReductionSpec;
+    const y = rb[i] as ReductionSpec;
+    if (x.name !== y.name || x.of !== y.of || x.op !== y.op || x.scope !== y.scope) return false;
+  }
+  const ka = a.reductionsInState ?? [];
+  const kb = b.reductionsInState ?? [];
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+}
+
+/** Collects the stages of `tx` into `out` if it has the structure of `layout` with stages of `plan`'s shapes; false otherwise. */
+function stagesLike(tx: GradientTransformation, layout: StateLayout, plan: Plan, out: Stage[]): boolean {
+  const f = tx.fusion;
+  if (layout.kind === 'node') {
+    if (f?.kind !== 'chain' || f.children.length !== layout.children.length) return false;
+    for (let i = 0; i < f.children.length; i++) {
+      const [key, child] = f.children[i] as readonly [number | string, GradientTransformation];
+      const [k, sub] = layout.children[i] as readonly [number | string, StateLayout];
+      if (key !== k || !stagesLike(child, sub, plan, out)) return false;
+    }
+    return true;
+  }
+  const old = (plan.stages[layout.stage] as Stage).spec;
+  if (old === null || f?.kind !== 'elementwise' || !sameShape(f.spec, old)) return false;
+  out.push({ tx, spec: f.spec });
+  return true;
+}
+
+/**
+ * The plan of `tx` when it has the shape of `plan` (a lowering combinator
+ * builds a new transformation for a step, of the same shape as the last
+ * one): `plan`'s segments, kernels and layout with the stages of `tx`, found
+ * without tracing or building keys. Otherwise `planOf(tx)`.
+ */
+export function planLike(tx: GradientTransformation, plan: Plan): Plan {
+  const cached = plans.get(tx);
+  if (cached !== undefined) return cached;
+  const stages: Stage[] = [];
+  if (!stagesLike(tx, plan.layout, plan, stages) || stages.length !== plan.stages.length) return planOf(tx);
+  const like: Plan = { ...plan, stages };
+  plans.set(tx, like);
+  return like;
 }

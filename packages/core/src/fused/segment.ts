@@ -9,10 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { safeIncrement } from '../base.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
 import { treeFlatten, treeUnflatten } from '../tree.js';
-import type { Device, Launch, LaunchReductions } from './device.js';
+import type { Device, LaunchReductions } from './device.js';
 import { isVariable } from './donation.js';
 import type { FusedSegment, Plan } from './plan.js';
-import type { StepRequest } from './request.js';
+import type { CapturedRun, StepRequest } from './request.js';
 import { deviceReductions, segmentScalars, stateReduction } from './scalars.js';
 
 /** The state of an element-wise stage as a step reads it: its count, its slots' leaves, the state object itself. */
@@ -36,8 +36,8 @@ export interface SegmentContext {
   created: Set<tf.Tensor>;
   /** Per stage of the plan: its new state. */
   newStage: unknown[];
-  /** The last segment's launch, for the optimizer's replayed steps. */
-  launch?: Launch;
+  /** The fused runs so far with their launches, for the optimizer's replayed steps. */
+  readonly runs: CapturedRun[];
 }
 
 /** What a segment hands on: the new params (the last segment) or its outgoing updates. */
@@ -164,7 +164,7 @@ export function runFusedSegment(seg: FusedSegment, req: StepRequest, device: Dev
   const launch = device.launch(ir, [...inputs, ...outs], reductions);
   // every tensor it writes was checked writable (or is new) just now
   if (!launch.run(scalars)) throw new Error('gradtx: internal error: a fused launch found a buffer it writes shared');
-  ctx.launch = launch;
+  ctx.runs.push({ seg, launch, readsGrads: !ctx.curOwned });
   const finalize = finalizer(req, device, ctx);
   ir.outputs.forEach((o, k) => {
     if (o.name !== 'u') outs[k] = (outs[k] as tf.Tensor[]).map(finalize);

@@ -10,7 +10,10 @@
  *   are copied back. Copies of blocks that stay in cache cost little next to
  *   the loop, and the SIMD loop is several times faster than a JS loop that
  *   rounds every operation to float32. Small leaves are packed together, so a
- *   tree of many small tensors takes few kernel calls.
+ *   tree of many small tensors takes few kernel calls. From a launch's
+ *   second run (a replayed step) the arrays it writes are resident in an
+ *   arena (`cpu-arena.ts`): the kernel runs on them in place and copies in
+ *   only the arrays it merely reads.
  * - JS: the generated loop over the backend's arrays (when WebAssembly is
  *   unavailable or blocked, or the IR uses `exp`/`log`).
  *
@@ -26,6 +29,7 @@ import type { PartialOp } from '../../lang/reductions.js';
 import type { KernelIR } from '../../lang/trace.js';
 import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
+import { ARENA_HEADER_BYTES, Arena, isResident } from './cpu-arena.js';
 import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
 import type { JsKernel } from './js-printer.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
@@ -45,7 +49,7 @@ const BLOCK = 16384;
 /** Most leaves packed into one kernel call. */
 const MAX_PACK = 256;
 
-/** A kernel instantiated on its own staging memory. */
+/** A kernel instantiated on a memory with its staging: scalars, the table of entries, one region per array. */
 interface Staged {
   readonly run: (table: number, count: number, scalars: number) => void;
   readonly f32: Float32Array;
@@ -55,6 +59,30 @@ interface Staged {
   /** Float offsets of each array's staging region (inputs, then outputs). */
   readonly regions: readonly number[];
   readonly stride: number;
+  /** Floats per region. */
+  readonly block: number;
+}
+
+/** Where the staging of `ir`'s kernel lies from byte 0 of a memory, with regions of `block` floats; and its size in bytes. */
+function stagingLayout(ir: KernelIR, block: number): { layout: Omit<Staged, 'run' | 'f32' | 'i32'>; bytes: number } {
+  const A = ir.inputs.length + ir.outputs.length;
+  const stride = entryBytes(ir);
+  const tableAt = Math.ceil((4 * ir.scalars.length) / 16) * 16;
+  const regionsAt = Math.ceil((tableAt + stride * MAX_PACK) / 16) * 16;
+  const regions = Array.from({ length: A }, (_, k) => regionsAt / 4 + k * block);
+  return { layout: { scalarsAt: 0, tableAt, regions, stride, block }, bytes: regionsAt + A * block * 4 };
+}
+
+/** The kernel of `ir` on `arena` (staging in its header), or null when the header cannot hold a useful block. */
+function arenaKernel(ir: KernelIR, arena: Arena): Staged | null {
+  const mod = wasmModule(`k:${ir.signature}`, () => kernelModuleBytes(ir, false));
+  if (mod === null) return null;
+  const A = ir.inputs.length + ir.outputs.length;
+  const spare = ARENA_HEADER_BYTES - stagingLayout(ir, 0).bytes;
+  const block = Math.min(BLOCK, Math.floor(spare / (4 * A)) & ~3);
+  if (block < 1024) return null;
+  const { layout } = stagingLayout(ir, block);
+  return { ...layout, run: arena.instance(mod).run as Staged['run'], f32: arena.f32, i32: arena.i32 };
 }
 
 const staged = new Map<string, Staged | null>();
@@ -92,23 +120,10 @@ function stagedKernel(ir: KernelIR): Staged | null {
   const mod = wasmModule(`k:${ir.signature}`, () => kernelModuleBytes(ir, false));
   let out: Staged | null = null;
   if (mod !== null) {
-    const A = ir.inputs.length + ir.outputs.length;
-    const stride = entryBytes(ir);
-    const scalarsAt = 0;
-    const tableAt = Math.ceil((4 * ir.scalars.length) / 16) * 16;
-    const regionsAt = Math.ceil((tableAt + stride * MAX_PACK) / 16) * 16;
-    const bytes = regionsAt + A * BLOCK * 4;
+    const { layout, bytes } = stagingLayout(ir, BLOCK);
     const mem = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
     const inst = new WebAssembly.Instance(mod, { env: { mem } });
-    out = {
-      run: inst.exports.run as Staged['run'],
-      f32: new Float32Array(mem.buffer),
-      i32: new Int32Array(mem.buffer),
-      scalarsAt,
-      tableAt,
-      regions: Array.from({ length: A }, (_, k) => regionsAt / 4 + k * BLOCK),
-      stride,
-    };
+    out = { ...layout, run: inst.exports.run as Staged['run'], f32: new Float32Array(mem.buffer), i32: new Int32Array(mem.buffer) };
   }
   staged.set(ir.signature, out);
   return out;
@@ -116,7 +131,9 @@ function stagedKernel(ir: KernelIR): Staged | null {
 
 /**
  * Runs the staged SIMD kernel over `L` leaves; `cols[j][l]` is the array of
- * column `j` (inputs, then outputs) for leaf `l`.
+ * column `j` (inputs, then outputs) for leaf `l`. `resident[j][l]`, where
+ * given and not -1, is the float offset of that array in the kernel's own
+ * memory: it is read and written there, in place, and not copied.
  */
 function runStaged(
   k: Staged,
@@ -126,8 +143,9 @@ function runStaged(
   scalars: Float64Array,
   leafScalars: Float64Array,
   perLeafScalars: number,
+  resident: readonly Int32Array[] | null = null,
 ): void {
-  const { f32, i32, regions, stride, tableAt } = k;
+  const { f32, i32, regions, stride, tableAt, block } = k;
   const A = regions.length;
   for (let s = 0; s < scalars.length; s++) f32[k.scalarsAt / 4 + s] = scalars[s] as number;
   // output copies pending for the current batch: leaf, offset in the leaf, length, offset in the regions
@@ -146,6 +164,7 @@ function runStaged(
       const len = pendLen[q] as number;
       const fl = pendFill[q] as number;
       for (let j = nIn; j < A; j++) {
+        if (resident !== null && ((resident[j] as Int32Array)[l] as number) >= 0) continue;
         const base = (regions[j] as number) + fl;
         const dst = (cols[j] as Float32Array[])[l] as Float32Array;
         dst.set(f32.subarray(base, base + len), at);
@@ -162,15 +181,21 @@ function runStaged(
     const n = ((cols[0] as Float32Array[])[l] as Float32Array).length;
     let at = 0;
     while (at < n) {
-      const len = Math.min(BLOCK - fill, n - at);
+      const len = Math.min(block - fill, n - at);
       const whole = at === 0 && len === n;
-      for (let j = 0; j < nIn; j++) {
+      const e = (tableAt + count * stride) / 4;
+      i32[e] = len;
+      for (let j = 0; j < A; j++) {
+        const r = resident === null ? -1 : ((resident[j] as Int32Array)[l] as number);
+        if (r >= 0) {
+          i32[e + 1 + j] = (r + at) * 4;
+          continue;
+        }
+        i32[e + 1 + j] = ((regions[j] as number) + fill) * 4;
+        if (j >= nIn) continue;
         const src = (cols[j] as Float32Array[])[l] as Float32Array;
         f32.set(whole ? src : src.subarray(at, at + len), (regions[j] as number) + fill);
       }
-      const e = (tableAt + count * stride) / 4;
-      i32[e] = len;
-      for (let j = 0; j < A; j++) i32[e + 1 + j] = ((regions[j] as number) + fill) * 4;
       for (let s = 0; s < perLeafScalars; s++) f32[e + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
       pendLeaf.push(l);
       pendAt.push(at);
@@ -179,7 +204,7 @@ function runStaged(
       count++;
       fill += (len + 3) & ~3;
       at += len;
-      if (fill >= BLOCK || count === MAX_PACK) flush();
+      if (fill >= block || count === MAX_PACK) flush();
     }
   }
   flush();
@@ -215,7 +240,7 @@ export class CpuDevice implements Device {
     // a contiguous tf.slice on cpu shares its source's buffer: only a tensor
     // whose array spans its whole buffer owns it
     const v = d.values;
-    return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
+    return (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) || isResident(t.dataId, v);
   }
 
   dataRecord(t: tf.Tensor): { readonly refCount: number } | undefined {
@@ -279,9 +304,17 @@ export class CpuDevice implements Device {
     return hostReducedLaunch(ir, columns, this.kernelLaunch(ir, columns), reductions, this);
   }
 
-  /** The kernel of `ir` bound to `columns`, without reductions: the staged SIMD kernel, or the JS loop. */
+  /**
+   * The kernel of `ir` bound to `columns`, without reductions: the staged
+   * SIMD kernel, or the JS loop (which works on the backend's arrays in
+   * place). A launch run a second time (a replayed step) makes the arrays it
+   * writes resident (see {@link ResidentColumns}), so the SIMD kernel works
+   * on them in place and copies only what it merely reads.
+   */
   kernelLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): KernelLaunch {
-    const cols = columns.map((c) => c.map((t) => this.values(t)));
+    const records = columns.map((c) => c.map((t) => this.b.data.get(t.dataId) as CpuData));
+    const ids = columns.map((c) => c.map((t) => t.dataId as object));
+    const cols = records.map((c) => c.map((r) => r.values));
     const L = columns[0]?.length ?? 0;
     const perLeafScalars = leafScalarCount(ir);
     const nIn = ir.inputs.length;
@@ -290,20 +323,140 @@ export class CpuDevice implements Device {
     if (staged === null && js === null) throw new Error('gradtx: no kernel for this backend (code generation is blocked)');
     const ns = new Int32Array(L);
     for (let l = 0; l < L; l++) ns[l] = ((cols[0] as Float32Array[])[l] as Float32Array).length;
+    const resident = staged === null ? null : new ResidentColumns(ir, ids, records, cols);
+    let runs = 0;
     return {
       setColumn: (j, tensors) => {
         const col = cols[j] as Float32Array[];
+        const recs = records[j] as CpuData[];
+        const colIds = ids[j] as object[];
         for (let l = 0; l < L; l++) {
-          const d = this.b.data.get((tensors[l] as tf.Tensor).dataId);
+          const t = tensors[l] as tf.Tensor;
+          const d = this.b.data.get(t.dataId);
           if (d === undefined || !(d.values instanceof Float32Array)) return false;
           col[l] = d.values;
+          recs[l] = d;
+          colIds[l] = t.dataId;
         }
+        resident?.rebound(j);
         return true;
       },
       run: (scalars, leafScalars) => {
-        if (staged !== null) runStaged(staged, nIn, cols, L, scalars, leafScalars, perLeafScalars);
-        else (js as JsKernel)(L, ns, cols.slice(0, nIn), cols.slice(nIn), scalars, leafScalars);
+        runs++;
+        // an array may have been re-pointed since (a resident array adopted by another launch): read them again
+        let changed = false;
+        for (let j = 0; j < cols.length; j++) {
+          const col = cols[j] as Float32Array[];
+          const recs = records[j] as CpuData[];
+          for (let l = 0; l < L; l++) {
+            const v = (recs[l] as CpuData).values;
+            if (v !== col[l]) {
+              col[l] = v;
+              changed = true;
+            }
+          }
+        }
+        if (staged === null) {
+          (js as JsKernel)(L, ns, cols.slice(0, nIn), cols.slice(nIn), scalars, leafScalars);
+          return;
+        }
+        const inPlace = runs > 1 ? (resident as ResidentColumns).ready(changed) : null;
+        if (inPlace === null) runStaged(staged, nIn, cols, L, scalars, leafScalars, perLeafScalars);
+        else runStaged(inPlace, nIn, cols, L, scalars, leafScalars, perLeafScalars, (resident as ResidentColumns).offsets);
       },
     };
+  }
+}
+
+/**
+ * The columns of a replayed cpu launch with the arrays it writes resident in
+ * an {@link Arena}: adopted at the launch's second run (into the arena that
+ * already holds them all, if one does, else a new one), and checked at every
+ * run, since another launch may have adopted one of them since (then its
+ * values are copied back into this arena's view). `cols` (the arrays the
+ * kernel reads and writes) and `offsets` (each array's float offset in the
+ * arena, or -1 for one that is staged) follow.
+ */
+class ResidentColumns {
+  private arena: Arena | null = null;
+  private kernel: Staged | null = null;
+  /** Whether the arena no longer fits the columns (an output column was rebound, or nothing adopted yet). */
+  private stale = true;
+  /** Whether adoption failed (too large, no room for staging): the launch keeps copying. */
+  private failed = false;
+  readonly offsets: Int32Array[];
+
+  constructor(
+    private readonly ir: KernelIR,
+    private readonly ids: readonly object[][],
+    private readonly records: readonly CpuData[][],
+    private readonly cols: Float32Array[][],
+  ) {
+    this.offsets = cols.map((c) => new Int32Array(c.length).fill(-1));
+  }
+
+  /** Column `j` was rebound to other tensors. */
+  rebound(j: number): void {
+    if (j >= this.ir.inputs.length) this.stale = true;
+    else if (this.arena !== null) this.locate(j);
+  }
+
+  /**
+   * The kernel on the arena with the written arrays resident, or null when
+   * the launch keeps copying; `changed` says whether an array of the columns
+   * was re-pointed since the last run (then a written one that left the
+   * arena is copied back into it, and every column is located again).
+   */
+  ready(changed: boolean): Staged | null {
+    if (this.failed) return null;
+    if (this.stale) return this.adopt();
+    if (!changed) return this.kernel;
+    const arena = this.arena as Arena;
+    for (let j = this.ir.inputs.length; j < this.records.length; j++) {
+      const recs = this.records[j] as CpuData[];
+      const colIds = this.ids[j] as object[];
+      for (let l = 0; l < recs.length; l++) {
+        const r = recs[l] as CpuData;
+        const id = colIds[l] as object;
+        if (!arena.holds(id, r.values) && !arena.settle(id, r)) return this.adopt();
+      }
+    }
+    for (let j = 0; j < this.cols.length; j++) this.locate(j);
+    return this.kernel;
+  }
+
+  /** Adopts the written arrays (into the arena holding them all, or a new one) and locates every column. */
+  private adopt(): Staged | null {
+    const nIn = this.ir.inputs.length;
+    const entries: [object, CpuData][] = [];
+    for (let j = nIn; j < this.records.length; j++)
+      (this.records[j] as CpuData[]).forEach((r, l) => {
+        entries.push([(this.ids[j] as object[])[l] as object, r]);
+      });
+    const held = entries.length > 0 ? Arena.holding(entries[0]?.[1].values) : null;
+    const arena = held !== null && entries.every(([id, r]) => held.holds(id, r.values)) ? held : Arena.adopt(entries);
+    const kernel = arena === null ? null : arenaKernel(this.ir, arena);
+    if (arena === null || kernel === null) {
+      this.failed = true;
+      return null;
+    }
+    this.arena = arena;
+    this.kernel = kernel;
+    this.stale = false;
+    for (let j = 0; j < this.cols.length; j++) this.locate(j);
+    return kernel;
+  }
+
+  /** Re-reads column `j`'s arrays from their records and where each lies in the arena (-1: not resident there). */
+  private locate(j: number): void {
+    const arena = this.arena as Arena;
+    const recs = this.records[j] as CpuData[];
+    const col = this.cols[j] as Float32Array[];
+    const at = this.offsets[j] as Int32Array;
+    for (let l = 0; l < recs.length; l++) {
+      const v = (recs[l] as CpuData).values;
+      col[l] = v;
+      at[l] = arena.holds((this.ids[j] as object[])[l] as object, v) ? v.byteOffset / 4 : -1;
+    }
   }
 }
