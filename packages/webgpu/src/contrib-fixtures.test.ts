@@ -11,13 +11,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { installWebGpu } from './index.js';
 import {
   buildFixture,
-  checkAllModes,
   expectTracesClose,
-  type FixtureCase,
   fixtureArrays,
   fixtureValues,
-  onBackend,
   readFixture,
+  replayFixtureCase,
   run,
   type Trace,
 } from './test-utils/index.js';
@@ -34,24 +32,13 @@ const VS_OPTAX = { rtol: 1e-5, atol: 1e-5, leafScale: true };
 
 const cases = readFixture('optax-contrib.json', 'contrib') ?? [];
 
-/** The case's webgpu run against the cpu reference path (every mode) and against optax. */
-async function replayFused(c: FixtureCase, tx: GradientTransformation): Promise<void> {
-  const params = fixtureArrays(c.params);
-  const grads = c.grads.map(fixtureArrays);
-  const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
-  await checkAllModes(c.id, tx, params, grads, expected);
-  const got = await run(tx, params, grads, 'donate');
-  const optax: Trace = { params: c.expected.map((e) => fixtureValues(e.params)), states: got.states };
-  expectTracesClose(got, optax, `${c.id} vs optax`, VS_OPTAX);
-}
-
 describe('contrib fixtures (optax 0.2.8) on the WebGPU fused path', () => {
   const fused = cases.filter((c) => FUSED.has(c.family));
   it('has the element-wise contrib cases, and runs on webgpu', () => {
     expect(fused.length).toBeGreaterThanOrEqual(29);
     expect(tf.getBackend()).toBe('webgpu');
   });
-  for (const c of fused) it(c.id, () => replayFused(c, buildFixture(c.gradtx, MODULES) as GradientTransformation));
+  for (const c of fused) it(c.id, () => replayFixtureCase(c, buildFixture(c.gradtx, MODULES) as GradientTransformation, VS_OPTAX));
 });
 
 describe('prodigy and dadaptAdamw on WebGPU', () => {

@@ -10,12 +10,10 @@ import {
   buildFixture,
   checkAllModes,
   discoverFusible,
-  expectTracesClose,
-  fixtureArrays,
-  fixtureValues,
   onBackend,
   randomTree,
   readFixture,
+  replayFixtureCase,
   rng,
   run,
   SHAPES,
@@ -80,16 +78,8 @@ describe('core conformance fixtures (optax 0.2.8 and torch)', () => {
           // a case whose optax twin ran without params may still need none: the fused step always has them
         }
         if (tx?.fusion === undefined) continue;
-        it(c.id, async () => {
-          const params = fixtureArrays(c.params);
-          const grads = c.grads.map(fixtureArrays);
-          const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
-          // the reference path itself agrees with optax (checked in core); here: webgpu against it and against optax
-          await checkAllModes(c.id, tx, params, grads, expected);
-          const got = await run(tx, params, grads, 'donate');
-          const optax: Trace = { params: c.expected.map((e) => fixtureValues(e.params)), states: got.states };
-          expectTracesClose(got, optax, `${c.id} vs optax`, { rtol: 1e-5, atol: 1e-5 });
-        });
+        // the reference path itself agrees with optax (checked in core); here: webgpu against it and against optax
+        it(c.id, () => replayFixtureCase(c, tx, { rtol: 1e-5, atol: 1e-5 }));
       }
     });
   }

@@ -3,16 +3,11 @@
  * package exports, runs of a transformation on the reference path and on the
  * fused path from the same plain-array inputs, and their comparison.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import type { GradientTransformation } from '../base.js';
-import { fusedUpdate } from '../fused/step.js';
-import { createOptimizer } from '../optimizer.js';
 import { type ArrayLeaf, compareTraces, randomArrays as randomTree, type Tol, type Trace, toTensors as treeTensors } from '../testing.js';
-import { isTensor, treeLeaves, treeMap } from '../tree.js';
-import { applyUpdates } from '../update.js';
 
-export { discoverFusible, rng, type Tol, type Trace } from '../testing.js';
+export { discoverFusible, type FusedMode, rng, runFused, runReference, snapshot, type Tol, type Trace } from '../testing.js';
 
 /** A flat tree of plain float32 arrays with shapes: backend-independent inputs. */
 export type ArrayTree = Record<string, ArrayLeaf>;
@@ -28,66 +23,6 @@ export function randomArrays(r: () => number, shapes: Record<string, number[]> =
 /** Tensors on the current backend from an {@link ArrayTree}. */
 export function toTensors(a: ArrayTree): Record<string, tf.Tensor> {
   return treeTensors(a) as Record<string, tf.Tensor>;
-}
-
-/** Every tensor leaf of a tree as a plain array (numbers and other leaves as they are). */
-export function snapshot(tree: unknown): unknown {
-  return treeMap((x: unknown) => (isTensor(x) ? Array.from(x.dataSync()) : x), tree);
-}
-
-/** Runs `steps` updates on the reference path: `tx.update` then `applyUpdates`; disposes everything it made. */
-export function runReference(tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[]): Trace {
-  let p: unknown = toTensors(params);
-  let s = tx.init(p as never);
-  const out: Trace = { params: [], states: [] };
-  for (const g of grads) {
-    const gt = toTensors(g);
-    const [u, s2] = tx.update(gt, s, p as never);
-    const p2 = applyUpdates(p as never, u);
-    tf.dispose([...treeLeaves(u), ...treeLeaves(s), ...treeLeaves(p), ...Object.values(gt)].filter(isTensor) as tf.Tensor[]);
-    p = p2;
-    s = s2;
-    out.params.push(snapshot(p));
-    out.states.push(snapshot(s));
-  }
-  tf.dispose([...treeLeaves(p), ...treeLeaves(s)].filter(isTensor) as tf.Tensor[]);
-  return out;
-}
-
-/** How {@link runFused} drives the fused engine. */
-export type FusedMode = 'pure' | 'donate' | 'optimizer';
-
-/** Runs the same steps on the fused path; disposes everything it made. */
-export function runFused(tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[], mode: FusedMode): Trace {
-  const out: Trace = { params: [], states: [] };
-  if (mode === 'optimizer') {
-    const opt = createOptimizer(tx, toTensors(params));
-    for (const g of grads) {
-      const gt = toTensors(g);
-      opt.step(gt);
-      tf.dispose(Object.values(gt));
-      out.params.push(snapshot(opt.params));
-      out.states.push(snapshot(opt.state));
-    }
-    const last = opt.params;
-    opt.dispose();
-    tf.dispose(treeLeaves(last).filter(isTensor) as tf.Tensor[]);
-    return out;
-  }
-  let p: unknown = toTensors(params);
-  let s = tx.init(p as never);
-  for (const g of grads) {
-    const gt = toTensors(g);
-    const [p2, s2] = fusedUpdate(tx, gt, s, p as never, { donate: mode === 'donate' });
-    if (mode === 'pure') tf.dispose([...treeLeaves(s), ...treeLeaves(p)].filter(isTensor) as tf.Tensor[]);
-    tf.dispose(Object.values(gt));
-    p = p2;
-    s = s2;
-    out.params.push(snapshot(p));
-    out.states.push(snapshot(s));
-  }
-  tf.dispose([...treeLeaves(p), ...treeLeaves(s)].filter(isTensor) as tf.Tensor[]);
-  return out;
 }
 
 /** float32 agreement: a few units in the last place (rtol 1e-6), and an absolute floor for values near zero. */

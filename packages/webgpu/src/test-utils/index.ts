@@ -146,6 +146,21 @@ export async function checkAllModes(
   }
 }
 
+/**
+ * Replays a fixture case on webgpu: every mode against the cpu reference path
+ * ({@link checkAllModes}), then the donated run against the fixture's params
+ * within `vsFixture`.
+ */
+export async function replayFixtureCase(c: FixtureCase, tx: GradientTransformation, vsFixture: Tol): Promise<void> {
+  const params = fixtureArrays(c.params);
+  const grads = c.grads.map(fixtureArrays);
+  const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
+  await checkAllModes(c.id, tx, params, grads, expected);
+  const got = await run(tx, params, grads, 'donate');
+  const fixture: Trace = { params: c.expected.map((e) => fixtureValues(e.params)), states: got.states };
+  expectTracesClose(got, fixture, `${c.id} vs the fixture`, vsFixture);
+}
+
 /** Asserts two traces agree leaf by leaf (core's check, `atol` scaled by each leaf's magnitude), naming the first difference. */
 export function expectTracesClose(actual: Trace, expected: Trace, label: string, tol: Tol = GPU_TOL): void {
   const difference = compareTraces(actual, expected, label, { leafScale: true, ...tol }, 'webgpu');
