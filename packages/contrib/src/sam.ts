@@ -21,7 +21,7 @@ import {
   treeUnflatten,
   type Updates,
 } from './core-api.js';
-import { copyTree } from './param-copies.js';
+import { copyTree } from './copy-tree.js';
 import { treeSumSq } from './tree-math.js';
 
 /**

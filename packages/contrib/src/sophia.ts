@@ -32,7 +32,7 @@ import {
   treeZerosLike,
   type Updates,
 } from './core-api.js';
-import { copyTree } from './param-copies.js';
+import { copyTree } from './copy-tree.js';
 import { checkKey, leafSeed, nextKey } from './seeds.js';
 
 /** The state of {@link hutchinsonEstimatorDiagHessian} (optax `HutchinsonState`): the generator's key. */
