@@ -22,6 +22,7 @@ export const LAYERS = [
     'tree-inspect.ts',
     'tree-moments.ts',
     'tree-random.ts',
+    'seeds.ts',
     'numerics.ts',
     'linear-algebra.ts',
     'scale-gradient.ts',
