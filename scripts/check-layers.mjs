@@ -23,6 +23,8 @@ export const LAYERS = [
     'tree-moments.ts',
     'tree-random.ts',
     'seeds.ts',
+    'microbatching.ts',
+    'multi-normal.ts',
     'numerics.ts',
     'linear-algebra.ts',
     'scale-gradient.ts',
