@@ -219,8 +219,10 @@ export {
   type BodyOutputs,
   biasCorrection,
   type ElementwiseSpec,
+  type ExpressionReduction,
   type Ops,
   type ReductionSpec,
+  type ScalarStateSpec,
   type SlotSpec,
 } from './lang/spec.js';
 export type { PackedSlot, SlotStorage } from './lang/storage/slot-storage.js';
