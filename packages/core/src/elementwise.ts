@@ -87,6 +87,43 @@ function fitShape(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
   return tf.broadcastTo(t, shape as number[]);
 }
 
+/**
+ * The scalars a body reads on the reference path, in the order the language
+ * defines: `scalars(count)`, the scalar state, the expression reductions,
+ * `updateScalars`' results, then the reductions (global in `k`, per leaf in
+ * `perLeaf`).
+ */
+function referenceScalars(
+  spec: ElementwiseSpec,
+  scalars: Readonly<Record<string, number>>,
+  state: ElementwiseState,
+  xs: readonly Record<string, tf.Tensor>[],
+  ps: readonly tf.Tensor[],
+): { k: Record<string, tf.Tensor>; perLeaf: Record<string, tf.Tensor>[] } {
+  const us = xs.map((x) => x.u as tf.Tensor);
+  const k: Record<string, tf.Tensor> = {};
+  for (const [name, value] of Object.entries(scalars)) k[name] = tf.scalar(value, 'float32');
+  for (const { name } of spec.scalarState ?? []) k[name] = tf.reshape(state[name] as tf.Tensor, []);
+  Object.assign(k, expressionReductionsReference(spec, xs as never, { ...k }));
+  if (spec.updateScalars) Object.assign(k, spec.updateScalars(tfOps, { ...k }));
+  const perLeaf: Record<string, tf.Tensor>[] = us.map(() => ({}));
+  for (const r of spec.reductions ?? []) {
+    const source = r.of === 'u' ? us : ps;
+    if (r.scope === 'global') {
+      k[r.name] = combineReduction(
+        r.op,
+        source.map((x) => reduceLeaf(r.op, x)),
+        source.reduce((n, x) => n + x.size, 0),
+      );
+    } else {
+      source.forEach((x, i) => {
+        (perLeaf[i] as Record<string, tf.Tensor>)[r.name] = combineReduction(r.op, [reduceLeaf(r.op, x)], x.size);
+      });
+    }
+  }
+  return { k, perLeaf };
+}
+
 /** Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed. */
 export function referenceUpdate(
   spec: ElementwiseSpec,
@@ -109,9 +146,6 @@ export function referenceUpdate(
           )
         : treeFlatten<tf.Tensor>(state[s.name]).leaves,
     );
-    const k: Record<string, tf.Tensor> = {};
-    for (const [name, value] of Object.entries(scalars)) k[name] = tf.scalar(value, 'float32');
-    for (const { name } of spec.scalarState ?? []) k[name] = tf.reshape(state[name] as tf.Tensor, []);
     const xs = us.map((u, i) => {
       const x: Record<string, tf.Tensor> = { u };
       if (spec.needsParams) x.p = ps[i] as tf.Tensor;
@@ -120,23 +154,7 @@ export function referenceUpdate(
       });
       return x;
     });
-    Object.assign(k, expressionReductionsReference(spec, xs as never, { ...k }));
-    if (spec.updateScalars) Object.assign(k, spec.updateScalars(tfOps, { ...k }));
-    const perLeaf: Record<string, tf.Tensor>[] = us.map(() => ({}));
-    for (const r of spec.reductions ?? []) {
-      const source = r.of === 'u' ? us : ps;
-      if (r.scope === 'global') {
-        k[r.name] = combineReduction(
-          r.op,
-          source.map((x) => reduceLeaf(r.op, x)),
-          source.reduce((n, x) => n + x.size, 0),
-        );
-      } else {
-        source.forEach((x, i) => {
-          (perLeaf[i] as Record<string, tf.Tensor>)[r.name] = combineReduction(r.op, [reduceLeaf(r.op, x)], x.size);
-        });
-      }
-    }
+    const { k, perLeaf } = referenceScalars(spec, scalars, state, xs, ps);
     const outU: tf.Tensor[] = [];
     const outSlots: tf.Tensor[][] = spec.slots.map(() => []);
     us.forEach((u, i) => {
