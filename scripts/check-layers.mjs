@@ -25,6 +25,7 @@ export const LAYERS = [
     'seeds.ts',
     'microbatching.ts',
     'multi-normal.ts',
+    'matrix-inverse-root.ts',
     'numerics.ts',
     'linear-algebra.ts',
     'scale-gradient.ts',

@@ -227,6 +227,7 @@ export {
 } from './lang/spec.js';
 export type { PackedSlot, SlotStorage } from './lang/storage/slot-storage.js';
 export { nnls, type PowerIterationOptions, powerIteration } from './linear-algebra.js';
+export { type MatrixInversePthRootOptions, matrixInversePthRoot } from './matrix-inverse-root.js';
 export {
   type AccumulationType,
   type Accumulator,
