@@ -39,7 +39,9 @@ export interface MultiNormalDiag {
 
 /**
  * A diagonal multivariate normal with mean `loc` and standard deviation
- * `exp(logScale)` per coordinate (broadcast together); its `logProb` is the
+ * `exp(logScale)` per coordinate (broadcast together),
+ * $$p(x) = \prod_i \mathcal N\big(x_i;\ \mu_i,\ e^{2 \log\sigma_i}\big);$$
+ * its `logProb` is the
  * sum over the parameter axes of the per-coordinate normal log density,
  * computed as `jax.scipy.stats.norm.logpdf` does. The tensors given are
  * neither copied nor disposed. Reference: optax `multi_normal`
