@@ -2,13 +2,12 @@
 // updateScalars) on their own: two toy specs, alone and inside chains, run fused on cpu and wasm bit for bit
 // with their reference path; the plan starts a run at a stage with expression reductions; a device that cannot
 // read scalars back runs them on the reference path and says why.
-import { createRequire } from 'node:module';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GradientTransformation } from '../base.js';
 import { chain } from '../combine.js';
 import { elementwise } from '../elementwise.js';
+import { runBlockOn } from '../test-utils/wasm.js';
 import { compareTraces, randomArrays, rng, runFused, runReference } from '../testing.js';
 import { scaleByAdam } from '../transforms/adam.js';
 import { scale } from '../transforms/scaling.js';
@@ -58,18 +57,7 @@ const CASES: [string, () => GradientTransformation, number][] = [
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`scalar state and expression reductions on ${backend}`, () => {
-    beforeAll(async () => {
-      if (backend === 'wasm')
-        setWasmPaths(
-          createRequire(import.meta.url)
-            .resolve('@tensorflow/tfjs-backend-wasm')
-            .replace(/[^/\\]*$/, ''),
-        );
-      expect(await tf.setBackend(backend)).toBe(true);
-    });
-    afterAll(async () => {
-      await tf.setBackend('cpu');
-    });
+    runBlockOn(backend);
     for (const [name, make, runs] of CASES) {
       it(`${name}: ${runs} fused run(s), bit for bit with the reference path`, () => {
         const tx = make();
