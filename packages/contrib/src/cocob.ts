@@ -13,13 +13,13 @@ import {
   checkPositive,
   checkScalarOrSchedule,
   type ElementwiseState,
+  elementwise,
   f32,
   type GradientTransformation,
   resolveOptions,
   type ScalarOrSchedule,
   scaleByLearningRate,
 } from './core-api.js';
-import { elementwiseWithParamCopies } from './param-copies.js';
 
 /** Options of {@link scaleByCocob}. */
 export interface ScaleByCocobOptions {
@@ -55,31 +55,28 @@ export function scaleByCocob(options?: ScaleByCocobOptions): GradientTransformat
   const o = resolveOptions(fn, options, DEFAULTS);
   const alpha = checkPositive(fn, 'alpha', o.alpha);
   const eps = f32(checkNonNegative(fn, 'eps', o.eps));
-  return elementwiseWithParamCopies(
-    {
-      name: fn,
-      key: fn,
-      slots: [
-        { name: 'initParticles', init: 0 },
-        { name: 'cumulativeGradients', init: 0 },
-        { name: 'scale', init: eps },
-        { name: 'subgradients', init: 0 },
-        { name: 'reward', init: 0 },
-      ],
-      counted: false,
-      needsParams: true,
-      scalars: () => ({ alpha }),
-      body(m, { u, p, initParticles: x0, cumulativeGradients, scale, subgradients, reward }, k) {
-        const L = m.max(scale, m.abs(u));
-        const G = m.add(subgradients, m.abs(u));
-        const R = m.max(m.sub(reward, m.mul(u, m.sub(p, x0))), m.c(0));
-        const C = m.sub(cumulativeGradients, u);
-        const bet = m.mul(m.div(C, m.mul(L, m.max(m.add(G, L), m.mul(k.alpha, L)))), m.add(L, R));
-        return { u: m.add(m.neg(p), m.add(x0, bet)), cumulativeGradients: C, scale: L, subgradients: G, reward: R };
-      },
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [
+      { name: 'initParticles', init: 'params' },
+      { name: 'cumulativeGradients', init: 0 },
+      { name: 'scale', init: eps },
+      { name: 'subgradients', init: 0 },
+      { name: 'reward', init: 0 },
+    ],
+    counted: false,
+    needsParams: true,
+    scalars: () => ({ alpha }),
+    body(m, { u, p, initParticles: x0, cumulativeGradients, scale, subgradients, reward }, k) {
+      const L = m.max(scale, m.abs(u));
+      const G = m.add(subgradients, m.abs(u));
+      const R = m.max(m.sub(reward, m.mul(u, m.sub(p, x0))), m.c(0));
+      const C = m.sub(cumulativeGradients, u);
+      const bet = m.mul(m.div(C, m.mul(L, m.max(m.add(G, L), m.mul(k.alpha, L)))), m.add(L, R));
+      return { u: m.add(m.neg(p), m.add(x0, bet)), cumulativeGradients: C, scale: L, subgradients: G, reward: R };
     },
-    ['initParticles'],
-  );
+  });
 }
 
 /** Options of {@link cocob}: those of {@link scaleByCocob} and weight decay. */

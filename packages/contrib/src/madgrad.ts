@@ -13,13 +13,13 @@ import {
   checkScalarOrSchedule,
   checkScheduleValue,
   type ElementwiseState,
+  elementwise,
   f32,
   type GradientTransformation,
   type Ops,
   resolveOptions,
   type ScalarOrSchedule,
 } from './core-api.js';
-import { elementwiseWithParamCopies } from './param-copies.js';
 
 /** Options of {@link scaleByMadgrad}. */
 export interface ScaleByMadgradOptions {
@@ -73,33 +73,30 @@ export function scaleByMadgrad(learningRate: ScalarOrSchedule, options?: ScaleBy
     typeof learningRate === 'function'
       ? f32(f32(checkScheduleValue(fn, 'learningRate', learningRate(count), count)) + f32(eps))
       : f32(learningRate + eps);
-  return elementwiseWithParamCopies(
-    {
-      name: fn,
-      key: fn,
-      slots: [
-        { name: 'gradSumSq', init: 0 },
-        { name: 's', init: 0 },
-        { name: 'x0', init: 0 },
-      ],
-      counted: true,
-      needsParams: true,
-      scalars: (count) => ({
-        lambda: f32(lrStable(count) * f32(Math.sqrt(count + 1))),
-        eps,
-        momentum,
-        omm: f32(1 - momentum),
-      }),
-      body(m, { u, p, gradSumSq, s, x0 }, k) {
-        const g2 = m.add(gradSumSq, m.mul(k.lambda, m.square(u)));
-        const s1 = m.add(s, m.mul(k.lambda, u));
-        const z = m.sub(x0, m.div(s1, m.add(cbrtOf(m, g2), k.eps)));
-        const xNew = m.add(m.mul(k.omm, z), m.mul(k.momentum, p));
-        return { u: m.sub(xNew, p), gradSumSq: g2, s: s1 };
-      },
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [
+      { name: 'gradSumSq', init: 0 },
+      { name: 's', init: 0 },
+      { name: 'x0', init: 'params' },
+    ],
+    counted: true,
+    needsParams: true,
+    scalars: (count) => ({
+      lambda: f32(lrStable(count) * f32(Math.sqrt(count + 1))),
+      eps,
+      momentum,
+      omm: f32(1 - momentum),
+    }),
+    body(m, { u, p, gradSumSq, s, x0 }, k) {
+      const g2 = m.add(gradSumSq, m.mul(k.lambda, m.square(u)));
+      const s1 = m.add(s, m.mul(k.lambda, u));
+      const z = m.sub(x0, m.div(s1, m.add(cbrtOf(m, g2), k.eps)));
+      const xNew = m.add(m.mul(k.omm, z), m.mul(k.momentum, p));
+      return { u: m.sub(xNew, p), gradSumSq: g2, s: s1 };
     },
-    ['x0'],
-  );
+  });
 }
 
 /** Options of {@link madgrad}: those of {@link scaleByMadgrad} and weight decay. */

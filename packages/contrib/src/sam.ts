@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { copyTree } from './copy-tree.js';
 import {
   applyUpdates,
   checkBoolean,
@@ -21,7 +22,6 @@ import {
   treeUnflatten,
   type Updates,
 } from './core-api.js';
-import { copyTree } from './param-copies.js';
 import { treeSumSq } from './tree-math.js';
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { copyTree } from './copy-tree.js';
 import {
   addDecayedWeights,
   chain,
@@ -32,7 +33,6 @@ import {
   treeZerosLike,
   type Updates,
 } from './core-api.js';
-import { copyTree } from './param-copies.js';
 import { checkKey, leafSeed, nextKey } from './seeds.js';
 
 /** The state of {@link hutchinsonEstimatorDiagHessian} (optax `HutchinsonState`): the generator's key. */

@@ -168,6 +168,13 @@ export function safeIncrement(count: number): number {
   return count < MAX_COUNT ? count + 1 : MAX_COUNT;
 }
 
+/**
+ * optax's `safe_int32_increment`: {@link safeIncrement} under optax's other
+ * name (a count is a JS number that saturates at 2^31 - 1, the int32
+ * maximum, as optax's int32 counts do).
+ */
+export const safeInt32Increment: (count: number) => number = safeIncrement;
+
 /** Evaluates a {@link ScalarOrSchedule} at `count`. */
 export function resolveScalar(value: ScalarOrSchedule, count: number): number {
   return typeof value === 'function' ? value(count) : value;

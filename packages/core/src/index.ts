@@ -104,6 +104,7 @@ export {
   type StateFor,
   type StateOf,
   safeIncrement,
+  safeInt32Increment,
   type Tensor,
   type UpdateExtras,
   type Updates,
@@ -169,7 +170,18 @@ export {
   partition,
   partitionDefaults,
 } from './combinators/partition.js';
-export { type ChainState, chain, identity, namedChain, setToZero, stateless, statelessWithTreeMap } from './combine.js';
+export {
+  type ChainState,
+  chain,
+  type EmptyState,
+  identity,
+  initEmptyState,
+  namedChain,
+  setToZero,
+  stateless,
+  statelessWithTreeMap,
+  withExtraArgsSupport,
+} from './combine.js';
 export { type ElementwiseState, type ElementwiseStateOf, elementwise } from './elementwise.js';
 export type { DonateOptions } from './fused/donation.js';
 export { isFusedEnabled, registerFusedDevice, setFusedEnabled } from './fused/registry.js';
@@ -208,12 +220,24 @@ export {
   type BodyOutputs,
   biasCorrection,
   type ElementwiseSpec,
+  type ExpressionReduction,
   type Ops,
   type ReductionSpec,
+  type ScalarStateSpec,
   type SlotSpec,
 } from './lang/spec.js';
 export type { PackedSlot, SlotStorage } from './lang/storage/slot-storage.js';
 export { nnls, type PowerIterationOptions, powerIteration } from './linear-algebra.js';
+export { type MatrixInversePthRootOptions, matrixInversePthRoot } from './matrix-inverse-root.js';
+export {
+  type AccumulationType,
+  type Accumulator,
+  type AccumulatorTree,
+  type MicrobatchOptions,
+  microbatch,
+  reshapeBatchAxis,
+} from './microbatching.js';
+export { type MultiNormalDiag, multiNormal } from './multi-normal.js';
 export { globalNorm, type SafeNormOrd, safeNorm, safeRootMeanSquares } from './numerics.js';
 export {
   createOptimizer,

@@ -8,7 +8,9 @@
  * reads its incoming updates when those are an intermediate of the run (the
  * reduction needs the whole intermediate tree before the body can run).
  * Reductions over the run's input updates or over the params run as a short
- * prelude pass and reach the kernel as per-step scalars. The last run ends
+ * prelude pass and reach the kernel as per-step scalars; so do a stage's
+ * expression reductions and scalar state (`scalar-prelude.ts`), which also
+ * start a new run. The last run ends
  * with the param update `p + u`.
  *
  * Kernels are cached by the run's shape (spec keys, slots, reductions), never
@@ -21,6 +23,7 @@ import type { GradientTransformation } from '../base.js';
 import type { ElementwiseSpec, ReductionSpec } from '../lang/spec.js';
 import { isPacked } from '../lang/storage/slot-storage.js';
 import { type KernelIR, TraceError, traceRun } from '../lang/trace.js';
+import { preludeIR } from './scalar-prelude.js';
 
 /** One stage of a flattened transformation: an element-wise spec, or an opaque transformation run as it is. */
 export interface Stage {
@@ -87,6 +90,7 @@ export function traceCached(specs: readonly ElementwiseSpec[], apply: boolean): 
 function traceable(spec: ElementwiseSpec): boolean {
   try {
     traceCached([spec], false);
+    if ((spec.expressionReductions ?? []).length > 0) preludeIR(spec);
     return true;
   } catch {
     return false;
@@ -105,6 +109,11 @@ function collectStages(tx: GradientTransformation, stages: Stage[]): StateLayout
   const spec = f?.kind === 'elementwise' && !packed && traceable(f.spec) ? f.spec : null;
   stages.push({ tx, spec });
   return { kind: 'stage', stage: stages.length - 1 };
+}
+
+/** Whether a stage reduces over its incoming updates (so they must be the run's input, not an intermediate of it). */
+function readsWholeUpdates(spec: ElementwiseSpec): boolean {
+  return (spec.reductions ?? []).some((r) => r.of === 'u') || (spec.expressionReductions ?? []).length > 0;
 }
 
 /** Builds (or returns the cached) plan of `tx`. */
@@ -127,7 +136,7 @@ export function planOf(tx: GradientTransformation): Plan {
       segments.push({ kind: 'opaque', stage: i });
       return;
     }
-    if (run.length > 0 && (stage.spec.reductions ?? []).some((r) => r.of === 'u')) flush(false);
+    if (run.length > 0 && readsWholeUpdates(stage.spec)) flush(false);
     run.push(i);
   });
   flush(true);

@@ -13,6 +13,7 @@ import type { Device, LaunchReductions } from './device.js';
 import { isVariable } from './donation.js';
 import type { FusedSegment, Plan } from './plan.js';
 import type { CapturedRun, StepRequest } from './request.js';
+import { runScalarPrelude, type ScalarPrelude } from './scalar-prelude.js';
 import { deviceReductions, segmentScalars, stateReduction } from './scalars.js';
 
 /** The state of an element-wise stage as a step reads it: its count, its slots' leaves, the state object itself. */
@@ -127,7 +128,7 @@ function nextStageStates(
   req: StepRequest,
   plan: Plan,
   ctx: SegmentContext,
-  run: { outs: tf.Tensor[][]; targets: Map<string, tf.Tensor> },
+  run: { outs: tf.Tensor[][]; targets: Map<string, tf.Tensor>; preludes: readonly (ScalarPrelude | null)[] },
   finalize: (t: tf.Tensor) => tf.Tensor,
 ): void {
   const ir = seg.ir;
@@ -148,7 +149,22 @@ function nextStageStates(
     });
     // a reduction kept in the state: the tensor the launch wrote it into
     for (const name of spec.reductionsInState ?? []) next[name] = finalize(run.targets.get(`${j}:${name}`) as tf.Tensor);
+    for (const { name } of spec.scalarState ?? []) next[name] = run.preludes[j]?.state[name];
     ctx.newStage[i] = next;
+  });
+}
+
+/** The scalar preludes of the segment's stages that have scalar state or expression reductions (null for the others). */
+function scalarPreludes(seg: FusedSegment, device: Device, plan: Plan, ctx: SegmentContext): (ScalarPrelude | null)[] {
+  return seg.stages.map((i) => {
+    const spec = specOf(plan, i);
+    if ((spec.scalarState ?? []).length === 0 && (spec.expressionReductions ?? []).length === 0) return null;
+    const st = ctx.stages[i] as ElementwiseStageState;
+    // the plan starts a run at a stage with expression reductions: its incoming updates are the segment's
+    const alone: FusedSegment = { ...seg, stages: [i] };
+    const prelude = runScalarPrelude(spec, st.count, device, ctx.cur, st.state, (name) => inputColumn(name, alone, plan, ctx));
+    for (const t of Object.values(prelude.state)) ctx.created.add(t);
+    return prelude;
   });
 }
 
@@ -156,7 +172,13 @@ function nextStageStates(
 export function runFusedSegment(seg: FusedSegment, req: StepRequest, device: Device, plan: Plan, ctx: SegmentContext): SegmentResult {
   const ir = seg.ir;
   const counts = seg.stages.map((i) => (ctx.stages[i] as ElementwiseStageState).count);
-  const scalars = segmentScalars(seg, plan, counts);
+  const preludes = scalarPreludes(seg, device, plan, ctx);
+  const scalars = segmentScalars(
+    seg,
+    plan,
+    counts,
+    preludes.map((p) => p?.scalars),
+  );
   // columns: the arrays each IR input reads and each output writes, per leaf
   const inputs = ir.inputs.map((name) => inputColumn(name, seg, plan, ctx));
   const outs = outputColumns(seg, req, device, plan, ctx);
@@ -169,7 +191,7 @@ export function runFusedSegment(seg: FusedSegment, req: StepRequest, device: Dev
   ir.outputs.forEach((o, k) => {
     if (o.name !== 'u') outs[k] = (outs[k] as tf.Tensor[]).map(finalize);
   });
-  nextStageStates(seg, req, plan, ctx, { outs, targets }, finalize);
+  nextStageStates(seg, req, plan, ctx, { outs, targets, preludes }, finalize);
   const pi = ir.outputs.findIndex((o) => o.name === 'p');
   const ui = ir.outputs.findIndex((o) => o.name === 'u');
   return { params: pi >= 0 ? outs[pi] : undefined, u: ui >= 0 ? outs[ui] : undefined };

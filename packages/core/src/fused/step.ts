@@ -78,6 +78,11 @@ function stageInputs(
       return new FallBack(`${spec.name}: state.${name} is not a float32 scalar on the ${device.name} device`);
     }
   }
+  for (const { name } of spec.scalarState ?? []) {
+    if (!device.readScalar) return new FallBack(`${spec.name}: the ${device.name} device cannot read its scalar state back`);
+    if (!device.resident(st[name] as tf.Tensor))
+      return new FallBack(`${spec.name}: state.${name} does not live on the ${device.name} device`);
+  }
   return { count: spec.counted ? (st.count as number) : 0, slots, state: st };
 }
 

@@ -247,6 +247,10 @@ export class CpuDevice implements Device {
     return this.b.data.get(t.dataId);
   }
 
+  readScalar(t: tf.Tensor): number {
+    return this.values(t)[0] as number;
+  }
+
   alloc(shape: readonly number[]): tf.Tensor {
     const values = new Float32Array(tf.util.sizeFromShape(shape as number[]));
     const dataId = this.b.write(values, shape as number[], 'float32');
