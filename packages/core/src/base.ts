@@ -126,12 +126,20 @@ export type GradientTransformationExtraArgs<S = any> = GradientTransformation<S>
 /** The largest step count; counts saturate here, as optax's int32 `safe_increment` does. */
 export const MAX_COUNT = 2 ** 31 - 1;
 
-/** `count + 1`, saturating at {@link MAX_COUNT}. */
+/**
+ * `count + 1`, saturating at {@link MAX_COUNT}.
+ *
+ * @internal
+ */
 export function safeIncrement(count: number): number {
   return count < MAX_COUNT ? count + 1 : MAX_COUNT;
 }
 
-/** Evaluates a {@link ScalarOrSchedule} at `count`. */
+/**
+ * Evaluates a {@link ScalarOrSchedule} at `count`.
+ *
+ * @internal
+ */
 export function resolveScalar(value: ScalarOrSchedule, count: number): number {
   return typeof value === 'function' ? value(count) : value;
 }

@@ -36,7 +36,11 @@ export function stateKeys(spec: ElementwiseSpec): string[] {
   return [...(spec.counted ? ['count'] : []), ...spec.slots.map((s) => s.name), ...(spec.reductionsInState ?? [])];
 }
 
-/** Builds the initial state of `spec` for `params`: count 0 and every slot filled with its init value. */
+/**
+ * Builds the initial state of `spec` for `params`: count 0 and every slot filled with its init value.
+ *
+ * @internal
+ */
 export function initElementwiseState(spec: ElementwiseSpec, params: Params): ElementwiseState {
   checkFloatTree(spec.name, 'params', params);
   const state: ElementwiseState = spec.counted ? { count: 0 } : {};
@@ -73,7 +77,11 @@ function fitShape(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
   return tf.broadcastTo(t, shape as number[]);
 }
 
-/** Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed. */
+/**
+ * Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed.
+ *
+ * @internal
+ */
 export function referenceUpdate(
   spec: ElementwiseSpec,
   updates: Updates,
