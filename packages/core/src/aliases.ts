@@ -155,6 +155,10 @@ export function adam(learningRate: ScalarOrSchedule, options?: AdamOptions): Gra
  * `m̂ = b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)`.
  * Reference: Dozat, "Incorporating Nesterov Momentum into Adam" (2016); optax `nadam`.
  *
+ * $$
+ * \hat\mu = \frac{b_1 \mu}{1 - b_1^{t+1}} + \frac{(1 - b_1)\, g}{1 - b_1^t}, \qquad u = -\eta\, \frac{\hat\mu}{\sqrt{\hat\nu + \epsilon_{\mathrm{root}}} + \epsilon}
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(nadam(1e-3), params);
@@ -230,6 +234,10 @@ export function adamw(learningRate: ScalarOrSchedule, options?: AdamwOptions): G
  * NAdamW: {@link adamw} with Nesterov momentum (`nesterov` defaults to true).
  * Reference: Dozat (2016), Loshchilov & Hutter (2019); optax `nadamw`.
  *
+ * $$
+ * u = -\eta \left( \frac{\hat\mu}{\sqrt{\hat\nu + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p \right), \qquad \hat\mu = \frac{b_1 \mu}{1 - b_1^{t+1}} + \frac{(1 - b_1)\, g}{1 - b_1^t}
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(nadamw(1e-3, { weightDecay: 1e-2 }), params);
@@ -249,6 +257,10 @@ export interface AmsgradOptions extends ScaleByAMSGradOptions {}
  * Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0`, both bias corrections on, `mode = 'optax'`.
  * Reference: Reddi et al., "On the Convergence of Adam and Beyond" (2018); optax `amsgrad`.
  *
+ * $$
+ * \hat\nu_{\max} \leftarrow \max\!\Big(\hat\nu_{\max}, \frac{\nu}{1 - b_2^t}\Big), \qquad u = -\eta\, \frac{\mu / (1 - b_1^t)}{\sqrt{\hat\nu_{\max} + \epsilon_{\mathrm{root}}} + \epsilon}
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(amsgrad(1e-3), params);
@@ -267,6 +279,10 @@ export interface AdamaxOptions extends ScaleByAdamaxOptions {}
  * AdaMax: Adam with the infinity norm, `chain(scaleByAdamax(...), scaleByLearningRate(lr))`,
  * `u = -lr · m̂ / (max(b2 v, |g|) + eps)`. Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-8`.
  * Reference: Kingma & Ba (2015), section 7; optax `adamax`.
+ *
+ * $$
+ * \mu \leftarrow (1 - b_1)\, g + b_1 \mu, \qquad \nu \leftarrow \max(b_2 \nu, |g| + \epsilon), \qquad u = -\eta\, \frac{\mu}{(1 - b_1^t)\, \nu}
+ * $$
  *
  * @example
  * ```ts
@@ -298,6 +314,10 @@ export const adamaxwDefaults: OptionDefaults<AdamaxwOptions, 'mask'> = Object.fr
  * Defaults as {@link adamax}, and `weightDecay = 1e-4`.
  * Reference: Kingma & Ba (2015); Loshchilov & Hutter (2019); optax `adamaxw`.
  *
+ * $$
+ * u = -\eta \left( \frac{\mu}{(1 - b_1^t)\, \nu} + \lambda p \right), \qquad \nu \leftarrow \max(b_2 \nu, |g| + \epsilon)
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(adamaxw(2e-3, { weightDecay: 1e-2 }), params);
@@ -321,6 +341,10 @@ export interface RadamOptions extends ScaleByRAdamOptions {}
  * estimate is unreliable), `chain(scaleByRAdam(...), scaleByLearningRate(lr))`.
  * Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, threshold = 5, nesterov = false`.
  * Reference: Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond" (2020); optax `radam`.
+ *
+ * $$
+ * u = -\eta \begin{cases} r_t\, \dfrac{\hat\mu}{\sqrt{\hat\nu + \epsilon_{\mathrm{root}}} + \epsilon} & \rho_t \ge \rho_{\mathrm{threshold}} \\ \hat\mu & \text{otherwise} \end{cases}
+ * $$
  *
  * @example
  * ```ts
@@ -362,6 +386,10 @@ export const adabeliefDefaults: OptionDefaults<AdabeliefOptions, 'weightDecay' |
  * learning rate.
  * Reference: Zhuang et al., "AdaBelief Optimizer" (2020); optax `adabelief`.
  *
+ * $$
+ * u = -\eta\, \frac{\hat\mu}{\sqrt{\hat s} + \epsilon}, \qquad s \leftarrow (1 - b_2)(g - \mu)^2 + b_2 s + \epsilon_{\mathrm{root}}
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(adabelief(1e-3), params);
@@ -390,6 +418,10 @@ export const yogiDefaults: OptionDefaults<YogiOptions> = Object.freeze({
  * `chain(scaleByYogi(...), scaleByLearningRate(lr))`. Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-3`.
  * Reference: Zaheer et al., "Adaptive Methods for Nonconvex Optimization" (2018); optax `yogi`.
  *
+ * $$
+ * \nu \leftarrow \nu - (1 - b_2) \operatorname{sign}(\nu - g^2)\, g^2, \qquad u = -\eta\, \frac{\hat\mu}{\sqrt{\hat\nu + \epsilon_{\mathrm{root}}} + \epsilon}
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(yogi(1e-2), params);
@@ -412,6 +444,10 @@ export const novogradDefaults: OptionDefaults<NovogradOptions> = Object.freeze({
  * `chain(scaleByNovograd(...), scaleByLearningRate(lr))`.
  * Defaults `b1 = 0.9, b2 = 0.25, eps = 1e-6, epsRoot = 0, weightDecay = 0`.
  * Reference: Ginsburg et al., "Stochastic Gradient Methods with Layer-wise Adaptive Moments" (2019); optax `novograd`.
+ *
+ * $$
+ * \nu \leftarrow (1 - b_2) \lVert g \rVert^2 + b_2 \nu, \qquad \mu \leftarrow b_1 \mu + \frac{g}{\sqrt{\nu + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p, \qquad u = -\eta \mu
+ * $$
  *
  * @example
  * ```ts
@@ -445,6 +481,10 @@ export const lionDefaults: OptionDefaults<LionOptions, 'mask'> = Object.freeze({
  * `chain(scaleByLion(...), addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(lr))`.
  * Defaults `b1 = 0.9, b2 = 0.99, weightDecay = 1e-3`.
  * Reference: Chen et al., "Symbolic Discovery of Optimization Algorithms" (2023); optax `lion`.
+ *
+ * $$
+ * u = -\eta \Big( \operatorname{sign}\big((1 - b_1)\, g + b_1 \mu\big) + \lambda p \Big), \qquad \mu \leftarrow (1 - b_2)\, g + b_2 \mu
+ * $$
  *
  * @example
  * ```ts
@@ -486,6 +526,10 @@ export const lambDefaults: OptionDefaults<LambOptions, 'mask'> = Object.freeze({
  * scaleByTrustRatio(), scaleByLearningRate(lr))`.
  * Defaults `b1 = 0.9, b2 = 0.999, eps = 1e-6, epsRoot = 0, weightDecay = 0`.
  * Reference: You et al., "Large Batch Optimization for Deep Learning" (2020); optax `lamb`.
+ *
+ * $$
+ * r = \frac{\hat\mu}{\sqrt{\hat\nu + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p, \qquad u = -\eta\, \frac{\lVert p \rVert}{\lVert r \rVert}\, r \quad \text{(per leaf)}
+ * $$
  *
  * @example
  * ```ts
@@ -540,6 +584,10 @@ export const larsDefaults: OptionDefaults<LarsOptions> = Object.freeze({
  * Defaults `weightDecay = 0, trustCoefficient = 1e-3, eps = 0, momentum = 0.9, nesterov = false`, both masks `true`.
  * Reference: You et al., "Large Batch Training of Convolutional Networks" (2017); optax `lars`.
  *
+ * $$
+ * \tilde g = g + \lambda p, \qquad m \leftarrow -\eta\, \frac{c\, \lVert p \rVert}{\lVert \tilde g \rVert + \epsilon}\, \tilde g + \beta m, \qquad u = m
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(lars(0.1, { weightDecay: 1e-4 }), params);
@@ -568,6 +616,10 @@ export const fromageDefaults: OptionDefaults<FromageOptions> = Object.freeze({ m
  * scaleByLearningRate(lr · mult), addDecayedWeights(mult - 1))` (a schedule is
  * applied per step). Default `minNorm = 1e-6`.
  * Reference: Bernstein et al., "On the distance between two neural networks and the stability of learning" (2020); optax `fromage`.
+ *
+ * $$
+ * u = -\frac{\eta}{\sqrt{1 + \eta^2}}\, \frac{\lVert p \rVert}{\lVert g \rVert}\, g + \left( \frac{1}{\sqrt{1 + \eta^2}} - 1 \right) p
+ * $$
  *
  * @example
  * ```ts
@@ -614,6 +666,10 @@ export const sgdDefaults: OptionDefaults<SgdOptions, 'momentum'> = Object.freeze
  * trace only when `momentum` is given (otherwise `identity()`).
  * Reference: Robbins & Monro (1951); Sutskever et al. (2013); optax `sgd`.
  *
+ * $$
+ * m \leftarrow g + \beta m, \qquad u = -\eta\, m \qquad (\text{Nesterov: } u = -\eta\, (g + \beta m))
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(sgd(0.1, { momentum: 0.9, nesterov: true }), params);
@@ -634,6 +690,10 @@ export function sgd(learningRate: ScalarOrSchedule, options?: SgdOptions): Gradi
 /**
  * signSGD: steps by the sign of the gradient, `chain(scaleBySign(), scaleByLearningRate(lr))`.
  * Reference: Bernstein et al., "signSGD: Compressed Optimisation for Non-Convex Problems" (2018); optax `sign_sgd`.
+ *
+ * $$
+ * u = -\eta\, \operatorname{sign}(g)
+ * $$
  *
  * @example
  * ```ts
@@ -659,6 +719,10 @@ export const signumDefaults: OptionDefaults<SignumOptions> = Object.freeze({ bet
  * Signum: steps by the sign of a momentum,
  * `chain(ema(beta, { debias: false }), scaleBySign(), scaleByLearningRate(lr))`. Default `beta = 0.9`.
  * Reference: Bernstein et al. (2018); optax `signum`.
+ *
+ * $$
+ * m \leftarrow (1 - \beta)\, g + \beta m, \qquad u = -\eta\, \operatorname{sign}(m)
+ * $$
  *
  * @example
  * ```ts
@@ -692,6 +756,10 @@ export const noisySgdDefaults: OptionDefaults<NoisySgdOptions> = Object.freeze({
  * generator, so it is not the same sample as optax's for the same key.
  * Reference: Neelakantan et al., "Adding Gradient Noise Improves Learning for Very Deep Networks" (2015); optax `noisy_sgd`.
  *
+ * $$
+ * u = -\mathrm{lr} \left( g + \sqrt{\frac{\eta}{t^{\gamma}}}\; \xi \right), \qquad \xi \sim \mathcal{N}(0, 1)
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(noisySgd(0.01, { key: 0 }), params);
@@ -710,6 +778,10 @@ export interface OptimisticGradientDescentOptions extends ScaleByOptimisticGradi
  * Optimistic gradient descent, for min-max games: `u = -lr · ((alpha + beta) g_t - beta g_{t-1})`,
  * `chain(scaleByOptimisticGradient({ alpha, beta }), scaleByLearningRate(lr))`. Defaults `alpha = 1, beta = 1`.
  * Reference: Mokhtari et al., "A Unified Analysis of Extra-gradient and Optimistic Gradient Methods" (2019); optax `optimistic_gradient_descent`.
+ *
+ * $$
+ * u_t = -\mathrm{lr} \big( (\alpha + \beta)\, g_t - \beta\, g_{t-1} \big)
+ * $$
  *
  * @example
  * ```ts
@@ -753,6 +825,10 @@ export const rmspropDefaults: OptionDefaults<RmspropOptions, 'momentum'> = Objec
  * centered = false, momentum = none, nesterov = false, biasCorrection = false`.
  * Reference: Hinton, Lecture 6.5 of "Neural Networks for Machine Learning" (2012); Graves (2013); optax `rmsprop`.
  *
+ * $$
+ * \nu \leftarrow (1 - \rho)\, g^2 + \rho \nu, \qquad u = -\eta\, \frac{g}{\sqrt{\nu + \epsilon}} \qquad \Big(\text{centered: } \frac{g}{\sqrt{\nu - \mu^2 + \epsilon}}\Big)
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(rmsprop(1e-3, { centered: true }), params);
@@ -776,6 +852,10 @@ export interface AdagradOptions extends ScaleByRssOptions {}
  * `chain(scaleByRss({ initialAccumulatorValue, eps }), scaleByLearningRate(lr))`.
  * Defaults `initialAccumulatorValue = 0.1, eps = 1e-7`.
  * Reference: Duchi et al., "Adaptive Subgradient Methods" (2011); optax `adagrad`.
+ *
+ * $$
+ * s \leftarrow s + g^2, \qquad u = -\eta\, \frac{g}{\sqrt{s + \epsilon}}
+ * $$
  *
  * @example
  * ```ts
@@ -810,6 +890,10 @@ export const adadeltaDefaults: OptionDefaults<AdadeltaOptions, 'weightDecayMask'
  * as in optax: the updates are then `scaleByAdadelta`'s output, not negated,
  * so `applyUpdates` ascends; pass a learning rate (e.g. 1) to descend. Defaults `rho = 0.9, eps = 1e-6, weightDecay = 0`.
  * Reference: Zeiler, "ADADELTA: An Adaptive Learning Rate Method" (2012); optax `adadelta`.
+ *
+ * $$
+ * u = -\eta\, \frac{\sqrt{E[\Delta x^2] + \epsilon}}{\sqrt{E[\tilde g^2] + \epsilon}}\, \tilde g, \qquad \tilde g = g + \lambda p
+ * $$
  *
  * @example
  * ```ts
@@ -875,6 +959,10 @@ export const adafactorDefaults: OptionDefaults<AdafactorOptions, 'momentum' | 'w
  * eps = 1e-30, factored = true`, no learning rate, momentum or weight decay.
  * Reference: Shazeer & Stern, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost" (2018); optax `adafactor`.
  *
+ * $$
+ * \hat g = \frac{g}{\sqrt{\hat v}}, \qquad u = -\eta\, \max\!\big(\mathrm{RMS}(p), 10^{-3}\big)\, \frac{\hat g}{\max\big(1, \mathrm{RMS}(\hat g) / d\big)}
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(adafactor(), params);
@@ -921,6 +1009,10 @@ export const sm3Defaults: OptionDefaults<Sm3Options> = Object.freeze({ momentum:
  * (then the last step is `scaleByLearningRate(lr)`).
  * Reference: Anil et al., "Memory-Efficient Adaptive Optimization" (2019); optax `sm3`.
  *
+ * $$
+ * a = g^2 + \min_i \mu_i, \qquad m \leftarrow (1 - \beta) \frac{g}{\sqrt{a + \epsilon}} + \beta m, \qquad u = -\eta\, m
+ * $$
+ *
  * @example
  * ```ts
  * const opt = createOptimizer(sm3(0.1), params);
@@ -941,6 +1033,10 @@ export interface RpropOptions extends ScaleByRpropOptions {}
  * `chain(scaleByRprop(learningRate, {...}), scale(-1))`.
  * Defaults `etaMinus = 0.5, etaPlus = 1.2, minStepSize = 1e-6, maxStepSize = 50`.
  * Reference: Riedmiller & Braun, "A Direct Adaptive Method for Faster Backpropagation Learning: The RPROP Algorithm" (1993); optax `rprop`.
+ *
+ * $$
+ * \Delta \leftarrow \operatorname{clip}\big(\Delta \cdot \eta_\pm, \Delta_{\min}, \Delta_{\max}\big), \qquad u = -\Delta \operatorname{sign}(g) \quad \text{(zero where the sign flipped)}
+ * $$
  *
  * @example
  * ```ts

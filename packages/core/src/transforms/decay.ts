@@ -26,9 +26,9 @@ export const addDecayedWeightsDefaults: OptionDefaults<AddDecayedWeightsOptions,
 /**
  * Adds the params scaled by a weight-decay rate to the updates (decoupled
  * weight decay, as in AdamW):
- * ```
- * u = g + weightDecay · p
- * ```
+ * $$
+ * u = g + \lambda\, p, \qquad \lambda = \mathrm{weightDecay}
+ * $$
  * `weightDecay` is a finite number (default 0) or a schedule
  * `(count) => number`. A constant gives a stateless transformation (`{}`); a schedule
  * gives state `{ count }`, and step `count` (0 at the first update) uses

@@ -58,6 +58,10 @@ const row = (stacked: tf.Tensor, index: number): tf.Tensor => tf.squeeze(tf.slic
  * Preconditions the updates by the L-BFGS estimate of the inverse Hessian
  * (the two-loop recursion over the last `memorySize` pairs
  * `Δp_i = p_i - p_{i-1}`, `Δg_i = g_i - g_{i-1}`, `ρ_i = 1 / ⟨Δg_i, Δp_i⟩`):
+ * $$
+ * u = H_t\, g, \qquad H_t \approx \big(\nabla^2 f(p)\big)^{-1} \text{ from the pairs } (\Delta p_i, \Delta g_i)
+ * $$
+ *
  * ```
  * q = g;  for i newest→oldest: α_i = ρ_i ⟨Δp_i, q⟩, q -= α_i Δg_i
  * q *= γ  (γ = ⟨Δg, Δp⟩ / ‖Δg‖² of the newest pair; min(1, 1/‖g‖) at the first step; 1 without scaleInitPrecond)
@@ -179,6 +183,10 @@ export const lbfgsDefaults: OptionDefaults<LbfgsOptions, 'linesearch'> = Object.
  * `chain(scaleByLbfgs({ memorySize, scaleInitPrecond }), learningRate ? scaleByLearningRate(learningRate) : scale(-1), linesearch)`.
  * Each update needs `params` and the extra arguments `value`, `grad` and
  * `valueFn` (the objective) for the line search:
+ * $$
+ * u = -\eta_{\mathrm{ls}}\, \mathrm{lr}\; H_t\, g, \qquad H_t \approx \big(\nabla^2 f(p)\big)^{-1}
+ * $$
+ *
  * ```ts
  * const valueAndGrad = valueAndGradFromState(f);
  * const [value, grad] = valueAndGrad(params, state);

@@ -70,6 +70,10 @@ export interface ScaleByLionState {
  * interpolation between the momentum and the current gradient, with the
  * momentum updated at a different rate afterwards.
  *
+ * $$
+ * c = (1 - b_1)\, g + b_1 \mu, \qquad u = \operatorname{sign}(c), \qquad \mu \leftarrow (1 - b_2)\, g + b_2 \mu
+ * $$
+ *
  * ```
  * c  = (1 - b1) g + b1 mu
  * u  = sign(c)                    ('smooth': tanh(smoothBeta c); 'refined': |c| < 1 ? c : sign(c))

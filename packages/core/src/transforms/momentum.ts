@@ -43,11 +43,9 @@ export interface TraceState {
 
 /**
  * Accumulates a decaying sum of past updates (heavy-ball momentum):
- * ```
- * trace = g + decay · trace
- * u     = trace                    (default)
- * u     = g + decay · trace        (nesterov, with the new trace)
- * ```
+ * $$
+ * m \leftarrow g + \beta m, \qquad u = \begin{cases} m & \text{default} \\ g + \beta m & \text{nesterov (with the new } m) \end{cases}
+ * $$
  * State `{ trace }`. `decay` has no default; `nesterov` defaults to false;
  * `accumulatorDtype` keeps the trace in bfloat16, float16 or block-wise int8
  * (see {@link AccumulatorStorageOptions}).
@@ -107,11 +105,9 @@ export interface EmaState {
  * Keeps an exponential moving average of past updates and returns it.
  *
  * With `t = count + 1`:
- * ```
- * ema = (1 - decay) g + decay · ema
- * u   = ema / (1 - decay^t)      (debias)
- * u   = ema                      (otherwise)
- * ```
+ * $$
+ * e \leftarrow (1 - \beta)\, g + \beta e, \qquad u = \begin{cases} \dfrac{e}{1 - \beta^t} & \text{debias} \\ e & \text{otherwise} \end{cases}
+ * $$
  * State `{ count, ema }` (the count is kept even without `debias`, as in
  * optax); the state holds the average before debiasing. `decay` must be in
  * [0, 1) with `debias` and in [0, 1] without; `debias` defaults to true.

@@ -32,6 +32,10 @@ function checkMeasure(fn: string, measure: unknown): asserts measure is Measure 
  * `state.measurement[measureName]` (at `init`, `measure(params)`); the
  * updates pass through unchanged. Does not fuse (the measure is arbitrary).
  * Reference: optax `snapshot`.
+ *
+ * $$
+ * u = g, \qquad s = \mathrm{measure}(g)
+ * $$
  */
 export function snapshot(measureName: string, measure: Measure): GradientTransformation<{ measurement: Record<string, unknown> }> {
   const fn = 'snapshot';
@@ -60,6 +64,10 @@ export interface MonitorState {
  * updates are the measurement (e.g. {@link measureWithEma}), which then
  * receives the params and the extra arguments. The measurements are empty
  * after `init`. Does not fuse. Reference: optax `monitor`.
+ *
+ * $$
+ * u = g, \qquad s_{\mathrm{name}} = \mathrm{measure}_{\mathrm{name}}(g)
+ * $$
  */
 export function monitor(measures: Record<string, Measure | GradientTransformation>): GradientTransformation<MonitorState> {
   const fn = 'monitor';
@@ -104,6 +112,10 @@ export const measureWithEmaDefaults: OptionDefaults<MeasureWithEmaOptions> = Obj
  * state shaped like `measure(params)`. Its output updates are the smoothed
  * measurement (use it inside {@link monitor}). Does not fuse (the measure is
  * arbitrary). Default `debias = true`. Reference: optax `measure_with_ema`.
+ *
+ * $$
+ * e \leftarrow (1 - \beta)\, \mathrm{measure}(g) + \beta e, \qquad u = \frac{e}{1 - \beta^t} \quad \text{(with debias)}
+ * $$
  */
 export function measureWithEma(measure: Measure, decay: number, options?: MeasureWithEmaOptions): GradientTransformation {
   const fn = 'measureWithEma';

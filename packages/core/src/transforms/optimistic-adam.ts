@@ -41,9 +41,9 @@ export const optimisticAdamDefaults: OptionDefaults<OptimisticAdamOptions, 'opti
 /**
  * Optimistic Adam (optax's first interface, deprecated there in favour of
  * {@link optimisticAdamV2}): with `r_t` Adam's update (Nesterov by default),
- * ```
- * u_t = -lr · r_t - o · (r_t - r_{t-1})
- * ```
+ * $$
+ * u_t = -\mathrm{lr}\; r_t - o\, (r_t - r_{t-1})
+ * $$
  * i.e. `chain(scaleByAdam(...), scaleByOptimisticGradient({ alpha: lr, beta: o }), scaleByLearningRate(1))`.
  * `learningRate` must be a number (optax refuses schedules here). Fuses.
  * Defaults `optimism = learningRate, b1 = 0.9, b2 = 0.999, eps = 1e-8,
@@ -74,9 +74,9 @@ export const optimisticAdamV2Defaults: OptionDefaults<OptimisticAdamV2Options> =
 
 /**
  * Optimistic Adam: with `r_t` Adam's update (Nesterov by default),
- * ```
- * u_t = -lr · ((alpha + beta) r_t - beta r_{t-1})
- * ```
+ * $$
+ * u_t = -\mathrm{lr} \big( (\alpha + \beta)\, r_t - \beta\, r_{t-1} \big)
+ * $$
  * i.e. `chain(scaleByAdam(...), scaleByOptimisticGradient({ alpha, beta }), scaleByLearningRate(lr))`.
  * Fuses. Defaults `alpha = 1, beta = 1, b1 = 0.9, b2 = 0.999, eps = 1e-8,
  * epsRoot = 0, nesterov = true`. Reference: Daskalakis et al., "Training GANs

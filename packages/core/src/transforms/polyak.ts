@@ -49,6 +49,10 @@ const FLOAT64_EPS = 2 ** -52;
 /**
  * Scales the updates by Polyak's step size, from the loss `value` passed in
  * the update's extra arguments (`tx.update(g, s, p, { value })`):
+ * $$
+ * u = \min\!\left( \frac{f - f^\star}{\lVert g \rVert^2 + \epsilon}, \eta_{\max} \right) g
+ * $$
+ *
  * ```
  * gap  = value - fMin                 ('sps+': max(gap, 0))
  * step = ‖g‖² + eps <= 2^-52 ? 0 : min(gap / (‖g‖² + eps), maxLearningRate)
@@ -109,6 +113,10 @@ export const polyakSgdDefaults: OptionDefaults<PolyakSgdOptions> = Object.freeze
  * Defaults `maxLearningRate = 1, scaling = 1, fMin = 0, eps = 0,
  * variant = 'sps'`. Reference: Loizou et al. (2021); Berrada et al.,
  * "Training Neural Networks for and by Interpolation" (2020); optax `polyak_sgd`.
+ *
+ * $$
+ * u = -s\, \min\!\left( \frac{f - f^\star}{\lVert s\, g \rVert^2 + \epsilon}, \eta_{\max} \right) g
+ * $$
  */
 export function polyakSgd(options?: PolyakSgdOptions): GradientTransformation {
   const fn = 'polyakSgd';
