@@ -2,12 +2,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expectTypeOf, it } from 'vitest';
 import { adagrad, adam, adamw, amsgrad, lion } from './aliases.js';
+import type { Params } from './base.js';
 import { chain } from './combine.js';
 import { createOptimizer } from './optimizer.js';
 import { scaleByAdam } from './transforms/adam.js';
 import { clipByGlobalNorm } from './transforms/clipping.js';
 import { ema, trace } from './transforms/momentum.js';
 import { scaleByRms } from './transforms/rms.js';
+import { applyUpdates } from './update.js';
 
 describe('types', () => {
   it('createOptimizer keeps the params type and types the state of adam, adamw and chains', () => {
@@ -37,5 +39,33 @@ describe('types', () => {
     m.state[0].mu;
     for (const o of [opt, w, c, l, a, g, m]) o.dispose();
     tf.dispose([params.w, params.layers[0].b]);
+  });
+
+  it('applyUpdates keeps the params tree type and reads variables as tensors, also in reassigning loops', () => {
+    const params = { w: tf.variable(tf.zeros([2])), layers: [{ b: tf.variable(tf.zeros([1, 1])) }] };
+    const u = { w: tf.ones([2]), layers: [{ b: tf.ones([1, 1]) }] };
+    const next = applyUpdates(params, u);
+    expectTypeOf(next.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    expectTypeOf(next.layers[0].b).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    const typed = applyUpdates({ v: tf.zeros([3]) as tf.Tensor1D }, { v: tf.ones([3]) });
+    expectTypeOf(typed.v).toEqualTypeOf<tf.Tensor1D>();
+    // @ts-expect-error the result holds tensors, not variables (an `any` result would not fail here)
+    const asVariables: { w: tf.Variable } = next;
+    // @ts-expect-error there is no `x` in the params' tree
+    next.x;
+    tf.tidy(() => {
+      // a reassigning loop over a concrete tree type, through a new variable
+      let p = { w: tf.zeros([2]) };
+      for (let i = 0; i < 2; i++) {
+        const moved = applyUpdates(p, { w: tf.ones([2]) });
+        p = moved;
+      }
+      expectTypeOf(p.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+      // a reassigning loop over the wide Params type, assigned directly
+      let q: Params = tf.zeros([2]);
+      for (let i = 0; i < 2; i++) q = applyUpdates(q, tf.ones([2]));
+    });
+    void asVariables;
+    tf.dispose([params.w, params.layers[0].b, u.w, u.layers[0].b, next.w, next.layers[0].b, typed.v]);
   });
 });
