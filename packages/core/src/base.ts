@@ -170,9 +170,11 @@ export type GradientTransformationExtraArgs<S = any> = GradientTransformation<S>
 export const MAX_COUNT = 2 ** 31 - 1;
 
 /**
- * `count + 1`, saturating at {@link MAX_COUNT}.
+ * `count + 1`, saturating at {@link MAX_COUNT} (optax `safe_increment`):
  *
- * @internal
+ * $$
+ * \mathrm{count}' = \min(\mathrm{count} + 1,\; 2^{31} - 1)
+ * $$
  */
 export function safeIncrement(count: number): number {
   return count < MAX_COUNT ? count + 1 : MAX_COUNT;
