@@ -272,7 +272,15 @@ export {
   scaleByRAdam,
   scaleByRAdamDefaults,
 } from './transforms/adam.js';
-export { type AdanOptions, adan, adanDefaults, type ScaleByAdanOptions, scaleByAdan, scaleByAdanDefaults } from './transforms/adan.js';
+export {
+  type AdanOptions,
+  type AdanState,
+  adan,
+  adanDefaults,
+  type ScaleByAdanOptions,
+  scaleByAdan,
+  scaleByAdanDefaults,
+} from './transforms/adan.js';
 export {
   type ScaleByBeliefOptions,
   type ScaleByNovogradOptions,
@@ -321,7 +329,14 @@ export {
   scaleByFactoredRms,
   scaleByFactoredRmsDefaults,
 } from './transforms/factored.js';
-export { type LbfgsOptions, type LbfgsState, lbfgs, type ScaleByLbfgsOptions, scaleByLbfgs } from './transforms/lbfgs.js';
+export {
+  type LbfgsAliasState,
+  type LbfgsOptions,
+  type LbfgsState,
+  lbfgs,
+  type ScaleByLbfgsOptions,
+  scaleByLbfgs,
+} from './transforms/lbfgs.js';
 export { type LionMode, type ScaleByLionOptions, type ScaleByLionState, scaleByLion, scaleByLionDefaults } from './transforms/lion.js';
 export {
   type EmaOptions,
@@ -333,7 +348,15 @@ export {
   trace,
   traceDefaults,
 } from './transforms/momentum.js';
-export { type Measure, type MeasureWithEmaOptions, type MonitorState, measureWithEma, monitor, snapshot } from './transforms/monitoring.js';
+export {
+  type Measure,
+  type MeasureWithEmaOptions,
+  type MeasureWithEmaState,
+  type MonitorState,
+  measureWithEma,
+  monitor,
+  snapshot,
+} from './transforms/monitoring.js';
 export { type AddNoiseState, addNoise } from './transforms/noise.js';
 export {
   type ScaleByOptimisticGradientOptions,
@@ -342,6 +365,7 @@ export {
 } from './transforms/optimistic.js';
 export {
   type OptimisticAdamOptions,
+  type OptimisticAdamState,
   type OptimisticAdamV2Options,
   optimisticAdam,
   optimisticAdamDefaults,
@@ -351,6 +375,7 @@ export {
 export { perExampleGlobalNormClip, perExampleLayerNormClip } from './transforms/per-example-clip.js';
 export {
   type PolyakSgdOptions,
+  type PolyakSgdState,
   type PolyakVariant,
   polyakSgd,
   polyakSgdDefaults,

@@ -112,6 +112,9 @@ export const adanDefaults: OptionDefaults<AdanOptions, 'mask'> = Object.freeze({
   mask: undefined,
 });
 
+/** The state of {@link adan}: `[scaleByAdan's, addDecayedWeights', scaleByLearningRate's]`. */
+export type AdanState = [ElementwiseState, import('./decay.js').AddDecayedWeightsState, import('./scaling.js').ScaleByLearningRateState];
+
 /**
  * Adan: `chain(scaleByAdan(...), addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(lr))`.
  * Fuses. Defaults `b1 = 0.98, b2 = 0.92, b3 = 0.99, eps = 1e-8, epsRoot = 1e-8, weightDecay = 0`.
@@ -121,7 +124,7 @@ export const adanDefaults: OptionDefaults<AdanOptions, 'mask'> = Object.freeze({
  * u = -\eta \left( \frac{\hat m + (1 - b_2)\, \hat v}{\sqrt{\hat n + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p \right)
  * $$
  */
-export function adan(learningRate: ScalarOrSchedule, options?: AdanOptions): GradientTransformation {
+export function adan(learningRate: ScalarOrSchedule, options?: AdanOptions): GradientTransformation<AdanState> {
   const fn = 'adan';
   checkScalarOrSchedule(fn, 'learningRate', learningRate);
   const o = resolveOptions(fn, options, adanDefaults);

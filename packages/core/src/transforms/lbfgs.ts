@@ -20,7 +20,7 @@ import {
   requireParams,
   resolveOptions,
 } from '../validate.js';
-import { scale, scaleByLearningRate } from './scaling.js';
+import { type ScaleByLearningRateState, scale, scaleByLearningRate } from './scaling.js';
 import { scaleByZoomLinesearch } from './zoom-linesearch.js';
 
 /** Options of {@link scaleByLbfgs}. */
@@ -179,6 +179,13 @@ export interface LbfgsOptions extends ScaleByLbfgsOptions {
 export const lbfgsDefaults: OptionDefaults<LbfgsOptions, 'linesearch'> = Object.freeze({ ...scaleByLbfgsDefaults, linesearch: undefined });
 
 /**
+ * The state of {@link lbfgs}: `[scaleByLbfgs's state, the learning rate's
+ * (scaleByLearningRate's, or scale's without one), the line search's]`; the
+ * line search is any transformation, so its state is not known here.
+ */
+export type LbfgsAliasState = [LbfgsState, ScaleByLearningRateState, unknown];
+
+/**
  * L-BFGS with a line search:
  * `chain(scaleByLbfgs({ memorySize, scaleInitPrecond }), learningRate ? scaleByLearningRate(learningRate) : scale(-1), linesearch)`.
  * Each update needs `params` and the extra arguments `value`, `grad` and
@@ -197,7 +204,7 @@ export const lbfgsDefaults: OptionDefaults<LbfgsOptions, 'linesearch'> = Object.
  * Reference: Liu & Nocedal, "On the Limited Memory BFGS Method for Large
  * Scale Optimization" (1989); optax `lbfgs`.
  */
-export function lbfgs(learningRate?: ScalarOrSchedule | null, options?: LbfgsOptions): GradientTransformation {
+export function lbfgs(learningRate?: ScalarOrSchedule | null, options?: LbfgsOptions): GradientTransformation<LbfgsAliasState> {
   const fn = 'lbfgs';
   const o = resolveOptions(fn, options, lbfgsDefaults);
   if (learningRate !== undefined && learningRate !== null) checkScalarOrSchedule(fn, 'learningRate', learningRate);

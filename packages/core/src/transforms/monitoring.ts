@@ -10,7 +10,7 @@ import type { GradientTransformation, Params, UpdateExtras, Updates } from '../b
 import { chain, stateless } from '../combine.js';
 import { isTensor, treeLeaves, treeMap } from '../tree.js';
 import { checkFloatTree, checkStateKeys, type OptionDefaults, resolveOptions } from '../validate.js';
-import { ema } from './momentum.js';
+import { type EmaState, ema } from './momentum.js';
 
 /** A measure: a function of the updates (or params) returning a tree of fresh tensors, e.g. `treeL2Norm`. */
 export type Measure = (updates: Updates) => unknown;
@@ -106,6 +106,9 @@ export interface MeasureWithEmaOptions {
 /** The defaults of {@link measureWithEma}'s options. */
 export const measureWithEmaDefaults: OptionDefaults<MeasureWithEmaOptions> = Object.freeze({ debias: true });
 
+/** The state of {@link measureWithEma}: `[stateless's {}, the average's EmaState]` (the average shaped like the measurement). */
+export type MeasureWithEmaState = [Record<string, never>, EmaState];
+
 /**
  * A measurement smoothed by an exponential moving average:
  * `chain(stateless(measure), ema(decay, { debias }))`, with the average's
@@ -117,7 +120,11 @@ export const measureWithEmaDefaults: OptionDefaults<MeasureWithEmaOptions> = Obj
  * e \leftarrow (1 - \beta)\, \mathrm{measure}(g) + \beta e, \qquad u = \frac{e}{1 - \beta^t} \quad \text{(with debias)}
  * $$
  */
-export function measureWithEma(measure: Measure, decay: number, options?: MeasureWithEmaOptions): GradientTransformation {
+export function measureWithEma(
+  measure: Measure,
+  decay: number,
+  options?: MeasureWithEmaOptions,
+): GradientTransformation<MeasureWithEmaState> {
   const fn = 'measureWithEma';
   checkMeasure(fn, measure);
   const o = resolveOptions(fn, options, measureWithEmaDefaults);

@@ -39,6 +39,16 @@ export const optimisticAdamDefaults: OptionDefaults<OptimisticAdamOptions, 'opti
 });
 
 /**
+ * The state of {@link optimisticAdam} and {@link optimisticAdamV2}:
+ * `[scaleByAdam's, scaleByOptimisticGradient's, scaleByLearningRate's]`.
+ */
+export type OptimisticAdamState = [
+  import('./adam.js').ScaleByAdamState,
+  import('../elementwise.js').ElementwiseState,
+  import('./scaling.js').ScaleByLearningRateState,
+];
+
+/**
  * Optimistic Adam (optax's first interface, deprecated there in favour of
  * {@link optimisticAdamV2}): with `r_t` Adam's update (Nesterov by default),
  * $$
@@ -50,7 +60,7 @@ export const optimisticAdamDefaults: OptionDefaults<OptimisticAdamOptions, 'opti
  * epsRoot = 0, nesterov = true`. Reference: Daskalakis et al., "Training GANs
  * with Optimism" (2018); optax `optimistic_adam`.
  */
-export function optimisticAdam(learningRate: number, options?: OptimisticAdamOptions): GradientTransformation {
+export function optimisticAdam(learningRate: number, options?: OptimisticAdamOptions): GradientTransformation<OptimisticAdamState> {
   const fn = 'optimisticAdam';
   if (typeof learningRate === 'function') {
     throw new Error(`${fn}: \`learningRate\` must be a number (this interface takes no schedule; optimisticAdamV2 does)`);
@@ -82,7 +92,10 @@ export const optimisticAdamV2Defaults: OptionDefaults<OptimisticAdamV2Options> =
  * epsRoot = 0, nesterov = true`. Reference: Daskalakis et al., "Training GANs
  * with Optimism" (2018); optax `optimistic_adam_v2`.
  */
-export function optimisticAdamV2(learningRate: ScalarOrSchedule, options?: OptimisticAdamV2Options): GradientTransformation {
+export function optimisticAdamV2(
+  learningRate: ScalarOrSchedule,
+  options?: OptimisticAdamV2Options,
+): GradientTransformation<OptimisticAdamState> {
   const fn = 'optimisticAdamV2';
   checkScalarOrSchedule(fn, 'learningRate', learningRate);
   const o = resolveOptions(fn, options, optimisticAdamV2Defaults);

@@ -18,7 +18,7 @@ import {
   requireExtra,
   resolveOptions,
 } from '../validate.js';
-import { scaleByLearningRate } from './scaling.js';
+import { type ScaleByLearningRateState, scaleByLearningRate } from './scaling.js';
 
 /** The variants of {@link scaleByPolyak}: `'sps'` as published, `'sps+'` with the gap clipped at 0. */
 export type PolyakVariant = 'sps' | 'sps+';
@@ -104,6 +104,9 @@ export interface PolyakSgdOptions extends ScaleByPolyakOptions {
 /** The defaults of {@link polyakSgd}'s options. */
 export const polyakSgdDefaults: OptionDefaults<PolyakSgdOptions> = Object.freeze({ ...scaleByPolyakDefaults, scaling: 1 });
 
+/** The state of {@link polyakSgd}: `[scaleByLearningRate's state, scaleByPolyak's state]`. */
+export type PolyakSgdState = [ScaleByLearningRateState, Record<string, never>];
+
 /**
  * SGD with Polyak's step size:
  * `u = -s · min((f - f*) / (‖s g‖² + eps), maxLearningRate) · g`, i.e.
@@ -118,7 +121,7 @@ export const polyakSgdDefaults: OptionDefaults<PolyakSgdOptions> = Object.freeze
  * u = -s\, \min\!\left( \frac{f - f^\star}{\lVert s\, g \rVert^2 + \epsilon}, \eta_{\max} \right) g
  * $$
  */
-export function polyakSgd(options?: PolyakSgdOptions): GradientTransformation {
+export function polyakSgd(options?: PolyakSgdOptions): GradientTransformation<PolyakSgdState> {
   const fn = 'polyakSgd';
   const o = resolveOptions(fn, options, polyakSgdDefaults);
   checkScalarOrSchedule(fn, 'scaling', o.scaling);
