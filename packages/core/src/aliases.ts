@@ -79,6 +79,7 @@ import {
   checkScalarOrSchedule,
   checkUnitInterval,
   type OptionDefaults,
+  optionsFor,
   resolveOptions,
 } from './validate.js';
 
@@ -223,16 +224,7 @@ function adamwLike(
 ): GradientTransformation<AdamwState> {
   const o = checkAliasArgs(fn, learningRate, options, defaults);
   return chain(
-    scaleByAdam({
-      b1: o.b1,
-      b2: o.b2,
-      eps: o.eps,
-      epsRoot: o.epsRoot,
-      nesterov: o.nesterov,
-      muDtype: o.muDtype,
-      nuDtype: o.nuDtype,
-      int8BlockSize: o.int8BlockSize,
-    }),
+    scaleByAdam(optionsFor(o, scaleByAdamDefaults)),
     addDecayedWeights(o.weightDecay, { mask: o.mask ?? undefined }),
     scaleByLearningRate(learningRate),
   );
@@ -375,7 +367,7 @@ export type AdamaxwState = [ElementwiseState, AddDecayedWeightsState, ScaleByLea
 export function adamaxw(learningRate: ScalarOrSchedule, options?: AdamaxwOptions): GradientTransformation<AdamaxwState> {
   const o = checkAliasArgs('adamaxw', learningRate, options, adamaxwDefaults);
   return chain(
-    scaleByAdamax({ b1: o.b1, b2: o.b2, eps: o.eps, muDtype: o.muDtype, nuDtype: o.nuDtype, int8BlockSize: o.int8BlockSize }),
+    scaleByAdamax(optionsFor(o, scaleByAdamaxDefaults)),
     addDecayedWeights(o.weightDecay, { mask: o.mask ?? undefined }),
     scaleByLearningRate(learningRate),
   );

@@ -1,16 +1,10 @@
-// Fused vs reference over many seeded random chains of element-wise and
-// opaque stages, with extreme value mixes (tiny, huge, subnormal, signed
-// zeros, exact zeros): bit for bit on cpu, and bit for bit on wasm against
-// the wasm reference path (which takes signs by comparisons and sums in
-// float64, as the kernels do). About 3 s each.
-import { createRequire } from 'node:module';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { GradientTransformation } from './base.js';
 import { chain, statelessWithTreeMap } from './combine.js';
 import * as gx from './index.js';
 import { type ArrayTree, discoverFusible, expectTracesClose, rng, runFused, runReference, type Tol } from './test-utils/fused.js';
+import { locateWasmFiles } from './test-utils/wasm.js';
 
 const CPU_CHAINS = 1000;
 const WASM_CHAINS = 1000;
@@ -90,11 +84,7 @@ describe('random chains with extreme values, fused vs reference', () => {
   });
 
   it(`wasm: ${WASM_CHAINS} chains, bit for bit`, async () => {
-    setWasmPaths(
-      createRequire(import.meta.url)
-        .resolve('@tensorflow/tfjs-backend-wasm')
-        .replace(/[^/\\]*$/, ''),
-    );
+    locateWasmFiles();
     await tf.setBackend('wasm');
     try {
       expect(runChains(WASM_CHAINS, 7, EXACT)).toBeGreaterThan(WASM_CHAINS * 0.9);

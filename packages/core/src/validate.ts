@@ -276,3 +276,12 @@ export function resolveOptions<D extends object>(fn: string, options: unknown, d
   }
   return resolved as D;
 }
+
+/**
+ * The options of one part of a composed factory: the values `o` holds for the
+ * keys of that part's `defaults`, in their order (an alias passing its
+ * resolved options on to a transform it chains).
+ */
+export function optionsFor<D extends object>(o: Readonly<Partial<D>>, defaults: D): Partial<D> {
+  return Object.fromEntries(Object.keys(defaults).map((k) => [k, o[k as keyof D]])) as Partial<D>;
+}

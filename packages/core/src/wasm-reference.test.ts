@@ -1,37 +1,12 @@
-// The reference path on the wasm backend computes what the fused kernels and
-// the cpu backend compute: sign by comparisons (tfjs-wasm's Sign returns 0
-// below ~1e-6) and sums accumulated in float64 (tfjs-wasm's Sum accumulates
-// in float32).
-import { createRequire } from 'node:module';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { GradientTransformation } from './base.js';
 import * as gx from './index.js';
 import { type ArrayTree, expectTracesClose, randomArrays, rng, runFused, runReference } from './test-utils/fused.js';
+import { onCpu, runFileOnWasm } from './test-utils/wasm.js';
 
 const EXACT = { rtol: 0, atol: 0 };
 
-beforeAll(async () => {
-  setWasmPaths(
-    createRequire(import.meta.url)
-      .resolve('@tensorflow/tfjs-backend-wasm')
-      .replace(/[^/\\]*$/, ''),
-  );
-  await tf.setBackend('wasm');
-});
-afterAll(async () => {
-  await tf.setBackend('cpu');
-});
-
-async function onCpu<T>(f: () => T): Promise<T> {
-  await tf.setBackend('cpu');
-  try {
-    return f();
-  } finally {
-    await tf.setBackend('wasm');
-  }
-}
+runFileOnWasm();
 
 /** Gradients scaled into |g| < 1e-6, where tfjs-wasm's Sign gives 0. */
 function tiny(seed: number): ArrayTree {

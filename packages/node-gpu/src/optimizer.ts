@@ -56,6 +56,9 @@ class LeafShape {
   constructor(readonly shape: number[]) {}
 }
 
+/** The name errors start with. */
+const FN = 'createNodeOptimizer';
+
 function isVariable(t: unknown): t is tf.Variable {
   return t instanceof tf.Variable;
 }
@@ -119,64 +122,133 @@ export function createNodeOptimizer<S>(
   params: Params,
   options: NodeOptimizerOptions = {},
 ): NodeOptimizer<S> {
-  const fn = 'createNodeOptimizer';
-  checkTransformation(fn, '`tx`', tx);
+  checkTransformation(FN, '`tx`', tx);
   const { flatten = 'auto', ...coreOptions } = options;
   if (flatten !== 'auto' && flatten !== true && flatten !== false) {
-    throw new Error(`${fn}: \`flatten\` must be 'auto', true or false, got ${String(flatten)}`);
+    throw new Error(`${FN}: \`flatten\` must be 'auto', true or false, got ${String(flatten)}`);
   }
-  checkFloatTree(fn, 'params', params);
-  const backend = tf.getBackend();
+  checkFloatTree(FN, 'params', params);
   const plan = analyse(tx as GradientTransformation);
+  const { flat, reason } = chooseRoute(flatten, tf.getBackend(), plan);
+  return flat ? flatOptimizer(tx, params, coreOptions, plan, reason) : treeOptimizer(tx, params, coreOptions, reason);
+}
+
+/** Whether steps run on the flat buffer, and the sentence that says why ({@link NodeOptimizer.reason}). */
+function chooseRoute(flatten: 'auto' | boolean, backend: string, plan: FlatNode): { flat: boolean; reason: string } {
   const stages = countStages(plan);
   const treeStages = describeStages(plan);
-
-  let reason: string;
-  let flat: boolean;
-  if (flatten === false) {
-    flat = false;
-    reason = 'flatten: false: steps run on the tree (core createOptimizer)';
-  } else if (flatten === 'auto' && backend !== 'tensorflow') {
-    flat = false;
-    reason = `the ${backend} backend is not tensorflow: steps run on the tree (core createOptimizer, fused where the backend allows)`;
-  } else if (stages.flat === 0) {
-    flat = false;
-    reason = `the transformation has no element-wise stage to run flat (${treeStages}): steps run on the tree (core createOptimizer)`;
-  } else {
-    flat = true;
-    reason =
-      stages.tree === 0
-        ? `steps run on one flat buffer on the ${backend} backend (all ${stages.flat} stages are element-wise)`
-        : `steps run on one flat buffer on the ${backend} backend; ${stages.tree} of ${stages.flat + stages.tree} stages see the tree (${treeStages})`;
-  }
-
-  if (!flat) {
-    const inner = createOptimizer(tx, params, coreOptions);
+  if (flatten === false) return { flat: false, reason: 'flatten: false: steps run on the tree (core createOptimizer)' };
+  if (flatten === 'auto' && backend !== 'tensorflow') {
     return {
-      step: (grads, extraArgs) => inner.step(grads, extraArgs),
-      minimize: inner.minimize,
-      get params() {
-        return inner.params;
-      },
-      get state() {
-        return inner.state as S;
-      },
-      dispose: () => inner.dispose(),
-      flattened: false,
-      reason,
-      flatParams: null,
-      flatState: null,
+      flat: false,
+      reason: `the ${backend} backend is not tensorflow: steps run on the tree (core createOptimizer, fused where the backend allows)`,
     };
   }
+  if (stages.flat === 0) {
+    return {
+      flat: false,
+      reason: `the transformation has no element-wise stage to run flat (${treeStages}): steps run on the tree (core createOptimizer)`,
+    };
+  }
+  const reason =
+    stages.tree === 0
+      ? `steps run on one flat buffer on the ${backend} backend (all ${stages.flat} stages are element-wise)`
+      : `steps run on one flat buffer on the ${backend} backend; ${stages.tree} of ${stages.flat + stages.tree} stages see the tree (${treeStages})`;
+  return { flat: true, reason };
+}
 
-  // ---- the flat path
-  const { leaves: paramLeaves, treedef } = treeFlatten<tf.Tensor>(params);
-  if (paramLeaves.length === 0) throw new Error(`${fn}: params has no tensor leaves`);
-  const layout: FlatLayout = { packer: new Packer(paramLeaves.map((p) => p.shape)), treedef };
-  const variables = paramLeaves.map(isVariable);
-  const anyVariable = variables.some(Boolean);
+/** The tree route: core's `createOptimizer` as it is, with the node-specific members saying so. */
+function treeOptimizer<S>(tx: GradientTransformation<S>, params: Params, coreOptions: OptimizerOptions, reason: string): NodeOptimizer<S> {
+  const inner = createOptimizer(tx, params, coreOptions);
+  return {
+    step: (grads, extraArgs) => inner.step(grads, extraArgs),
+    minimize: inner.minimize,
+    get params() {
+      return inner.params;
+    },
+    get state() {
+      return inner.state as S;
+    },
+    dispose: () => inner.dispose(),
+    flattened: false,
+    reason,
+    flatParams: null,
+    flatState: null,
+  };
+}
+
+/**
+ * The params as leaves for the flat route: the given tensors until the first
+ * step, then split from the flat buffer when read (once per step at most);
+ * `tf.Variable` params take the new values and stay the leaves.
+ */
+function paramLeaves(layout: FlatLayout, given: tf.Tensor[], buffer: () => tf.Tensor) {
+  const variables = given.map(isVariable);
+  let cache: tf.Tensor[] | null = given;
+  let owned = given.map((p) => !isVariable(p)); // which cached leaves the optimizer disposes
+  const read = (): tf.Tensor[] => {
+    if (cache !== null) return cache;
+    cache = layout.packer.unpack(buffer()).map((piece, i) => {
+      const v = given[i] as tf.Tensor;
+      if (!variables[i]) return piece;
+      (v as tf.Variable).assign(piece);
+      piece.dispose();
+      return v;
+    });
+    owned = variables.map((isVar) => !isVar);
+    return cache;
+  };
+  return {
+    /** Whether any param is a `tf.Variable` (assigned after every step). */
+    anyVariable: variables.some(Boolean),
+    read,
+    /** Disposes the leaves split from a buffer that a step has replaced. */
+    drop(): void {
+      cache?.forEach((t, i) => {
+        if (owned[i] && !t.isDisposed) t.dispose();
+      });
+      cache = null;
+    },
+    /** Splits the leaves out for the caller, who owns them from now on. */
+    release(): void {
+      owned = read().map(() => false);
+    },
+  };
+}
+
+/** `opt.state` in the params' structure, built from the flat state once per step; its new tensors live until `drop()`. */
+function treeState(plan: FlatNode, layout: FlatLayout, flatState: () => unknown) {
+  let cache: { state: unknown; created: tf.Tensor[] } | null = null;
+  return {
+    read(): unknown {
+      if (cache === null) {
+        const created: tf.Tensor[] = [];
+        const state = tf.tidy(() => {
+          const s = treeShapedState(plan, flatState(), layout, created);
+          for (const t of created) tf.keep(t);
+          return s as tf.TensorContainer;
+        });
+        cache = { state, created };
+      }
+      return cache.state;
+    },
+    drop(): void {
+      if (cache !== null) tf.dispose(cache.created);
+      cache = null;
+    },
+  };
+}
+
+/**
+ * The pieces of the flat route: the packing layout of the param leaves, core's
+ * `createOptimizer` on the one-leaf flat tree, and the tree every grads must match.
+ */
+function flatPieces<S>(tx: GradientTransformation<S>, params: Params, coreOptions: OptimizerOptions, plan: FlatNode) {
+  const { leaves: given, treedef } = treeFlatten<tf.Tensor>(params);
+  if (given.length === 0) throw new Error(`${FN}: params has no tensor leaves`);
+  const layout: FlatLayout = { packer: new Packer(given.map((p) => p.shape)), treedef };
   // the transformation itself runs on the buffer when every stage is element-wise
-  const flatTx = stages.tree === 0 ? (tx as GradientTransformation) : flatTransformation(plan, layout);
+  const flatTx = countStages(plan).tree === 0 ? (tx as GradientTransformation) : flatTransformation(plan, layout);
   const inner = createOptimizer(
     flatTx,
     tf.tidy(() => flattenTree(layout, params, 'params')),
@@ -186,50 +258,30 @@ export function createNodeOptimizer<S>(
   // check does not read the given param tensors, which are disposed after the first step)
   const template = treeUnflatten<Params>(
     treedef,
-    paramLeaves.map((p) => new LeafShape(p.shape)),
+    given.map((p) => new LeafShape(p.shape)),
   );
+  return { given, treedef, layout, inner, template };
+}
 
-  // params as leaves: the given ones until the first step, then split from the buffer when read
-  let leafCache: tf.Tensor[] | null = paramLeaves;
-  let ownedLeaves = paramLeaves.map((p) => !isVariable(p)); // which cached leaves the optimizer disposes
-  let stateCache: { state: unknown; created: tf.Tensor[] } | null = null;
+/** The flat route: steps on one flat buffer, with the params and the state read back in the params' tree. */
+function flatOptimizer<S>(
+  tx: GradientTransformation<S>,
+  params: Params,
+  coreOptions: OptimizerOptions,
+  plan: FlatNode,
+  reason: string,
+): NodeOptimizer<S> {
+  const { given, treedef, layout, inner, template } = flatPieces(tx, params, coreOptions, plan);
+  const leaves = paramLeaves(layout, given, () => inner.params as tf.Tensor);
+  const state = treeState(plan, layout, () => inner.state);
   let disposed = false;
   const alive = (what: string) => {
-    if (disposed) throw new Error(`${fn}: ${what} after dispose()`);
+    if (disposed) throw new Error(`${FN}: ${what} after dispose()`);
   };
-
-  const dropCaches = () => {
-    if (leafCache !== null) {
-      leafCache.forEach((t, i) => {
-        if (ownedLeaves[i] && !t.isDisposed) t.dispose();
-      });
-      leafCache = null;
-    }
-    if (stateCache !== null) {
-      tf.dispose(stateCache.created);
-      stateCache = null;
-    }
-  };
-
-  /** Splits the buffer into leaves; variables take their new values (and stay the cached leaves). */
-  const materialize = (): tf.Tensor[] => {
-    if (leafCache !== null) return leafCache;
-    const pieces = layout.packer.unpack(inner.params as tf.Tensor);
-    leafCache = pieces.map((piece, i) => {
-      const v = paramLeaves[i] as tf.Tensor;
-      if (!variables[i]) return piece;
-      (v as tf.Variable).assign(piece);
-      piece.dispose();
-      return v;
-    });
-    ownedLeaves = variables.map((isVar) => !isVar);
-    return leafCache;
-  };
-
-  const flatOptimizer: NodeOptimizer<S> = {
+  const optimizer: NodeOptimizer<S> = {
     step(grads: Updates, extraArgs?: ExtraArgs): void {
       alive('step()');
-      checkFloatTree(fn, 'grads', grads);
+      checkFloatTree(FN, 'grads', grads);
       assertSameShapes(template, grads, ['params', 'grads']);
       const flatGrads = tf.tidy(() => flattenTree(layout, grads, 'grads'));
       try {
@@ -237,24 +289,16 @@ export function createNodeOptimizer<S>(
       } finally {
         flatGrads.dispose();
       }
-      dropCaches();
-      if (anyVariable) materialize();
+      leaves.drop();
+      state.drop();
+      if (leaves.anyVariable) leaves.read();
     },
     get params(): Params {
-      return treeUnflatten<Params>(treedef, disposed ? (leafCache as tf.Tensor[]) : materialize());
+      return treeUnflatten<Params>(treedef, leaves.read());
     },
     get state(): S {
       alive('state');
-      if (stateCache === null) {
-        const created: tf.Tensor[] = [];
-        const state = tf.tidy(() => {
-          const s = treeShapedState(plan, inner.state, layout, created);
-          for (const t of created) tf.keep(t);
-          return s as tf.TensorContainer;
-        });
-        stateCache = { state, created };
-      }
-      return stateCache.state as S;
+      return state.read() as S;
     },
     get flatParams(): tf.Tensor1D | null {
       alive('flatParams');
@@ -266,11 +310,8 @@ export function createNodeOptimizer<S>(
     },
     dispose(): void {
       if (disposed) return;
-      // the params are left to the caller: split them out before the buffer goes
-      const leaves = materialize();
-      ownedLeaves = leaves.map(() => false);
-      if (stateCache !== null) tf.dispose(stateCache.created);
-      stateCache = null;
+      leaves.release(); // the params are left to the caller: split them out before the buffer goes
+      state.drop();
       inner.dispose();
       const buffer = inner.params as tf.Tensor;
       if (isTensor(buffer) && !buffer.isDisposed) buffer.dispose();
@@ -279,12 +320,12 @@ export function createNodeOptimizer<S>(
     },
     minimize: ((lossFn: (params: Params) => tf.Tensor, options) => {
       alive('minimize()');
-      return minimizeWith(flatOptimizer, lossFn, options);
+      return minimizeWith(optimizer, lossFn, options);
     }) as NodeOptimizer<S>['minimize'],
     flattened: true,
     reason,
   };
-  return flatOptimizer;
+  return optimizer;
 }
 
 /** Whether the active backend is tfjs-node's `tensorflow` backend (with its native binding). */

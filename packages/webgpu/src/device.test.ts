@@ -35,6 +35,7 @@ import {
   randomTree,
   rng,
   run,
+  stepTwice,
   webgpuBackend,
 } from './test-utils/index.js';
 
@@ -302,16 +303,8 @@ describe('the per-element language on IEEE edge values', () => {
 describe('pipelines', () => {
   it('are compiled once per chain shape, not per hyperparameter value or tree', async () => {
     const device = currentDevice() as WebGpuDevice;
-    const step = (tx: GradientTransformation, leaves: number) => {
-      const opt = createOptimizer(tx, tensors(manyLeaves(leaves, 5)));
-      const g = tensors(manyLeaves(leaves, 6));
-      opt.step(g);
-      opt.step(g);
-      const last = opt.params;
-      opt.dispose();
-      disposeTree(last);
-      disposeTree(g);
-    };
+    const step = (tx: GradientTransformation, leaves: number) =>
+      stepTwice(tx, tensors(manyLeaves(leaves, 5)), tensors(manyLeaves(leaves, 6)));
     step(chain(clipByGlobalNorm(1), scaleByAdam({ b1: 0.8 }), scaleByLearningRate(0.1)), 12);
     const compiled = device.stats.pipelines;
     step(chain(clipByGlobalNorm(3), scaleByAdam({ b1: 0.95, b2: 0.9 }), scaleByLearningRate(0.003)), 30);

@@ -1,32 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GradientTransformation } from '../base.js';
-import { chain } from '../combine.js';
-import { elementwise } from '../elementwise.js';
+import { adamChain, AB_PARAMS as P, sgdMomentum, abTensors as tensors } from '../test-utils/combinator-fixture.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, t, toArrays } from '../test-utils/index.js';
-import { scaleByAdam } from '../transforms/adam.js';
 import { scaleByLearningRate } from '../transforms/scaling.js';
 import { isTensor, treeLeaves } from '../tree.js';
 import { applyIfFinite } from './apply-if-finite.js';
 
-/** optax.trace(decay) (no count in its state), written here as a spec so this test depends on nothing else. */
-const trace = (decay: number) =>
-  elementwise({
-    name: 'testTrace',
-    key: 'testTrace',
-    slots: [{ name: 'trace', init: 0 }],
-    counted: false,
-    needsParams: false,
-    scalars: () => ({ decay }),
-    body: (m, { u, trace: tr }, k) => {
-      const next = m.add(u, m.mul(k.decay, tr));
-      return { u: next, trace: next };
-    },
-  });
-const sgdMomentum = () => chain(trace(0.9), scaleByLearningRate(0.1));
-const adam = () => chain(scaleByAdam(), scaleByLearningRate(0.1));
+const adam = () => adamChain(0.1);
 
-const P = { a: [1.0, -2.0, 3.0], b: [0.5, 0.25] };
 const nan = Number.NaN;
 const inf = Number.POSITIVE_INFINITY;
 const G = [
@@ -36,7 +18,6 @@ const G = [
   { a: [0.3, 0.3, -0.6], b: [1.0, -1.0] },
   { a: [0.3, nan, -0.6], b: [1.0, -1.0] },
 ];
-const tensors = (x: Record<string, number[]>) => ({ a: t(x.a as number[]), b: t(x.b as number[]) });
 
 /** Runs 5 updates with the params fixed at P (as the optax reference did), returning updates, counters and the last state. */
 function run(tx: GradientTransformation) {

@@ -1,23 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import type { ExtraArgs, ScalarOrSchedule } from '../base.js';
-import { chain } from '../combine.js';
+import type { ExtraArgs } from '../base.js';
+import { adamChain as adam, AB_GRADS as G, AB_PARAMS as P, abTensors as tensors } from '../test-utils/combinator-fixture.js';
 import { expectNoLeaks, expectTreeClose, runSteps, t, toArrays } from '../test-utils/index.js';
-import { scaleByAdam } from '../transforms/adam.js';
-import { scale, scaleByLearningRate } from '../transforms/scaling.js';
+import { scale } from '../transforms/scaling.js';
 import { isTensor, treeLeaves } from '../tree.js';
 import { conditionallyMask, conditionallyTransform } from './conditionally.js';
-
-const adam = (lr: ScalarOrSchedule) => chain(scaleByAdam(), scaleByLearningRate(lr));
-
-const P = { a: [1.0, -2.0, 3.0], b: [0.5, 0.25] };
-const G = [
-  { a: [0.5, -1.0, 2.0], b: [0.1, -0.3] },
-  { a: [0.1, -0.3, 1.5], b: [-2.0, 0.7] },
-  { a: [-2.0, 0.7, 0.2], b: [0.4, 0.05] },
-  { a: [0.3, 0.3, -0.6], b: [1.0, -1.0] },
-];
-const tensors = (x: Record<string, number[]>) => ({ a: t(x.a as number[]), b: t(x.b as number[]) });
 
 describe('conditionallyTransform', () => {
   it('runs the inner transformation on the chosen steps and passes the updates through otherwise (optax reference)', async () => {

@@ -1,25 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import type { ExtraArgs, GradientTransformation, ScalarOrSchedule } from '../base.js';
-import { chain } from '../combine.js';
+import type { ExtraArgs, GradientTransformation } from '../base.js';
+import { AB_GRADS, adamChain as adam, AB_PARAMS as P, abTensors as tensors } from '../test-utils/combinator-fixture.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, t, toArrays } from '../test-utils/index.js';
-import { type ScaleByAdamOptions, scaleByAdam } from '../transforms/adam.js';
 import { scale, scaleByLearningRate } from '../transforms/scaling.js';
 import { isTensor, treeLeaves } from '../tree.js';
 import { type InjectHyperparamsState, injectHyperparams, injectStatefulHyperparams, type StatefulSchedule } from './inject-hyperparams.js';
 import { type Mask, masked } from './masked.js';
 
-/** optax.adam as a chain (the aliases are written elsewhere). */
-const adam = (learningRate: ScalarOrSchedule, options: ScaleByAdamOptions = {}) =>
-  chain(scaleByAdam(options), scaleByLearningRate(learningRate));
-
-const P = { a: [1.0, -2.0, 3.0], b: [0.5, 0.25] };
-const G = [
-  { a: [0.5, -1.0, 2.0], b: [0.1, -0.3] },
-  { a: [0.1, -0.3, 1.5], b: [-2.0, 0.7] },
-  { a: [-2.0, 0.7, 0.2], b: [0.4, 0.05] },
-];
-const tensors = (x: Record<string, number[]>) => ({ a: t(x.a as number[]), b: t(x.b as number[]) });
+const G = AB_GRADS.slice(0, 3);
 
 describe('injectHyperparams', () => {
   it('matches optax with a scheduled learning rate and a hyperparameter changed in the state', async () => {

@@ -1,39 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { chain } from '../combine.js';
-import { elementwise } from '../elementwise.js';
+import { adamChain, AB_GRADS as G, AB_PARAMS as P, sgdMomentum, abTensors as tensors } from '../test-utils/combinator-fixture.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t, toArrays } from '../test-utils/index.js';
-import { scaleByAdam } from '../transforms/adam.js';
-import { scaleByLearningRate } from '../transforms/scaling.js';
 import { isTensor, treeLeaves } from '../tree.js';
 import { applyUpdates } from '../update.js';
 import { lookahead, lookaheadParamsInit } from './lookahead.js';
 
-/** optax.trace(decay), written here as a spec so this test depends on nothing else. */
-const trace = (decay: number) =>
-  elementwise({
-    name: 'testTrace',
-    key: 'testTrace',
-    slots: [{ name: 'trace', init: 0 }],
-    counted: false,
-    needsParams: false,
-    scalars: () => ({ decay }),
-    body: (m, { u, trace: tr }, k) => {
-      const next = m.add(u, m.mul(k.decay, tr));
-      return { u: next, trace: next };
-    },
-  });
-const sgdMomentum = () => chain(trace(0.9), scaleByLearningRate(0.1));
-const adam = () => chain(scaleByAdam(), scaleByLearningRate(0.1));
-
-const P = { a: [1.0, -2.0, 3.0], b: [0.5, 0.25] };
-const G = [
-  { a: [0.5, -1.0, 2.0], b: [0.1, -0.3] },
-  { a: [0.1, -0.3, 1.5], b: [-2.0, 0.7] },
-  { a: [-2.0, 0.7, 0.2], b: [0.4, 0.05] },
-  { a: [0.3, 0.3, -0.6], b: [1.0, -1.0] },
-];
-const tensors = (x: Record<string, number[]>) => ({ a: t(x.a as number[]), b: t(x.b as number[]) });
+const adam = () => adamChain(0.1);
 
 describe('lookahead', () => {
   it('steps the fast params and syncs the slow ones every syncPeriod steps (optax reference)', async () => {

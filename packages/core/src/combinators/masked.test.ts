@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExtraArgs, GradientTransformation } from '../base.js';
 import { chain, identity } from '../combine.js';
+import { AB_GRADS, AB_PARAMS as P, abTensors as tensors } from '../test-utils/combinator-fixture.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t, toArrays } from '../test-utils/index.js';
 import { floatTreeArb, mapValues, toTensors, values } from '../test-utils/trees.js';
 import { scaleByAdam } from '../transforms/adam.js';
@@ -10,14 +11,7 @@ import { scale } from '../transforms/scaling.js';
 import { isTensor, treeLeaves, treeMap } from '../tree.js';
 import { masked, maskedTx } from './masked.js';
 
-// The inputs of the optax 0.2.8 reference runs used in this file.
-const P = { a: [1.0, -2.0, 3.0], b: [0.5, 0.25] };
-const G = [
-  { a: [0.5, -1.0, 2.0], b: [0.1, -0.3] },
-  { a: [0.1, -0.3, 1.5], b: [-2.0, 0.7] },
-  { a: [-2.0, 0.7, 0.2], b: [0.4, 0.05] },
-];
-const tensors = (x: Record<string, number[]>) => ({ a: t(x.a as number[]), b: t(x.b as number[]) });
+const G = AB_GRADS.slice(0, 3);
 
 /** A transformation that records the updates, params and extra args it sees (as arrays), and returns copies. */
 function spy(seen: unknown[]): GradientTransformation {

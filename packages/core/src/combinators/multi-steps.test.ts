@@ -1,25 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import type { ScalarOrSchedule } from '../base.js';
-import { chain } from '../combine.js';
+import { adamChain as adam, AB_GRADS as G, AB_PARAMS as P, abTensors as tensors } from '../test-utils/combinator-fixture.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t, toArrays } from '../test-utils/index.js';
 import { scaleByAdam } from '../transforms/adam.js';
 import { scale, scaleByLearningRate } from '../transforms/scaling.js';
 import { isTensor, treeLeaves } from '../tree.js';
 import { hasUpdated, multiSteps, skipLargeUpdates, skipNotFinite } from './multi-steps.js';
 
-/** optax.adam / optax.sgd as chains (the aliases are written elsewhere). */
-const adam = (lr: ScalarOrSchedule) => chain(scaleByAdam(), scaleByLearningRate(lr));
 const sgd = (lr: number) => scaleByLearningRate(lr);
-
-const P = { a: [1.0, -2.0, 3.0], b: [0.5, 0.25] };
-const G = [
-  { a: [0.5, -1.0, 2.0], b: [0.1, -0.3] },
-  { a: [0.1, -0.3, 1.5], b: [-2.0, 0.7] },
-  { a: [-2.0, 0.7, 0.2], b: [0.4, 0.05] },
-  { a: [0.3, 0.3, -0.6], b: [1.0, -1.0] },
-];
-const tensors = (x: Record<string, number[]>) => ({ a: t(x.a as number[]), b: t(x.b as number[]) });
 
 describe('multiSteps', () => {
   it('averages k mini-steps and applies the inner transformation once per k (optax reference)', async () => {

@@ -1,26 +1,18 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
+import type { GradientTransformation } from '../base.js';
 import { chain, setToZero } from '../combine.js';
+import { AB_GRADS, adamChain as adam, AB_PARAMS as P, abTensors as tensors } from '../test-utils/combinator-fixture.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t, toArrays } from '../test-utils/index.js';
 import { floatTreeArb, mapValues, toTensors } from '../test-utils/trees.js';
 import { scaleByAdam } from '../transforms/adam.js';
-import { scale, scaleByLearningRate } from '../transforms/scaling.js';
+import { scale } from '../transforms/scaling.js';
 import { isTensor, treeLeaves, treeMap } from '../tree.js';
 import { masked } from './masked.js';
 import { multiTransform, partition } from './partition.js';
 
-/** optax.adam as a chain (aliases are written elsewhere). */
-const adam = (lr: ScalarOrSchedule) => chain(scaleByAdam(), scaleByLearningRate(lr));
-
-const P = { a: [1.0, -2.0, 3.0], b: [0.5, 0.25] };
-const G = [
-  { a: [0.5, -1.0, 2.0], b: [0.1, -0.3] },
-  { a: [0.1, -0.3, 1.5], b: [-2.0, 0.7] },
-  { a: [-2.0, 0.7, 0.2], b: [0.4, 0.05] },
-];
-const tensors = (x: Record<string, number[]>) => ({ a: t(x.a as number[]), b: t(x.b as number[]) });
+const G = AB_GRADS.slice(0, 3);
 
 describe('partition', () => {
   it('applies each label its own transformation (optax reference)', async () => {

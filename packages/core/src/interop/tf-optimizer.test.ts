@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients and chained ops, as the @tensorflow/tfjs union package registers them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
@@ -12,6 +10,7 @@ import { adam, adamw, sgd } from '../aliases.js';
 import type { GradientTransformation } from '../base.js';
 import { fusedStats } from '../fused/stats.js';
 import { disposeTree } from '../test-utils/index.js';
+import { locateWasmFiles } from '../test-utils/wasm.js';
 import { formatPath, isTensor, treeLeavesWithPath } from '../tree.js';
 import { applyUpdates } from '../update.js';
 import { asTfOptimizer, GradtxTfOptimizer, TF_OPTIMIZER_STRUCTURE_WEIGHT } from './tf-optimizer.js';
@@ -337,11 +336,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     let x: tf.Tensor2D;
     let y: tf.Tensor2D;
     beforeAll(async () => {
-      setWasmPaths(
-        createRequire(import.meta.url)
-          .resolve('@tensorflow/tfjs-backend-wasm')
-          .replace(/[^/\\]*$/, ''),
-      );
+      locateWasmFiles();
       await tf.setBackend(backend);
       expect(tf.getBackend()).toBe(backend);
       // tfjs's per-kernel leak check (on under IS_TEST) miscounts the wasm

@@ -42,3 +42,31 @@ export function correctedFirstMoment<V>(
   const s = k as FirstMomentScalars<V>;
   return nesterov ? m.add(m.mul(s.b1, m.div(mu1, s.bc1Next)), m.mul(s.omb1, m.div(u, s.bc1))) : m.div(mu1, s.bc1);
 }
+
+/**
+ * Adam's update from the bias-corrected moments, `muHat / (sqrt(nuHat + epsRoot) + eps)`
+ * (optax's `scale_by_adam`), shared by the variants that change how the moments are kept.
+ */
+export function adamUpdate<V>(m: Ops<V>, muHat: V, nuHat: V, eps: V, epsRoot: V): V {
+  return m.div(muHat, m.add(m.sqrt(m.add(nuHat, epsRoot)), eps));
+}
+
+/**
+ * One step of Adam's two moments and their bias-corrected values:
+ * `mu1 = (1 - b1) u + b1 mu`, `nu1 = (1 - b2) u² + b2 nu`,
+ * `muHat` as {@link correctedFirstMoment}, `nuHat = nu1 / (1 - b2^t)`
+ * (optax's `scale_by_adam` before the update), from the scalars
+ * `b1`, `omb1`, `b2`, `omb2`, `bc1`, `bc1Next`, `bc2`.
+ */
+export function adamMoments<V>(
+  m: Ops<V>,
+  u: V,
+  mu: V,
+  nu: V,
+  k: Readonly<Record<string, V>>,
+  nesterov: boolean,
+): { mu1: V; nu1: V; muHat: V; nuHat: V } {
+  const mu1 = updateMoment(m, u, mu, k.b1 as V, k.omb1 as V);
+  const nu1 = updateMoment(m, u, nu, k.b2 as V, k.omb2 as V, 2);
+  return { mu1, nu1, muHat: correctedFirstMoment(m, mu1, u, k, nesterov), nuHat: m.div(nu1, k.bc2 as V) };
+}

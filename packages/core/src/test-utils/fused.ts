@@ -35,23 +35,44 @@ export function snapshot(tree: unknown): unknown {
   return treeMap((x: unknown) => (isTensor(x) ? Array.from(x.dataSync()) : x), tree);
 }
 
-/** Runs `steps` updates on the reference path: `tx.update` then `applyUpdates`; disposes everything it made. */
-export function runReference(tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[]): Trace {
+/** Disposes every tensor leaf of the given trees. */
+function disposeLeaves(...trees: unknown[]): void {
+  tf.dispose(trees.flatMap((x) => treeLeaves(x)).filter(isTensor) as tf.Tensor[]);
+}
+
+/**
+ * Steps `tx.init`'s state and the params over `grads` with `step` (which
+ * disposes what it no longer needs of its inputs, except the gradients),
+ * recording the params and the state after each step; disposes the rest.
+ */
+function traceSteps(
+  tx: GradientTransformation,
+  params: ArrayTree,
+  grads: ArrayTree[],
+  step: (g: Record<string, tf.Tensor>, s: unknown, p: unknown) => [unknown, unknown],
+): Trace {
   let p: unknown = toTensors(params);
   let s = tx.init(p as never);
   const out: Trace = { params: [], states: [] };
   for (const g of grads) {
     const gt = toTensors(g);
-    const [u, s2] = tx.update(gt, s, p as never);
-    const p2 = applyUpdates(p as never, u);
-    tf.dispose([...treeLeaves(u), ...treeLeaves(s), ...treeLeaves(p), ...Object.values(gt)].filter(isTensor) as tf.Tensor[]);
-    p = p2;
-    s = s2;
+    [p, s] = step(gt, s, p);
+    tf.dispose(Object.values(gt));
     out.params.push(snapshot(p));
     out.states.push(snapshot(s));
   }
-  tf.dispose([...treeLeaves(p), ...treeLeaves(s)].filter(isTensor) as tf.Tensor[]);
+  disposeLeaves(p, s);
   return out;
+}
+
+/** Runs `steps` updates on the reference path: `tx.update` then `applyUpdates`; disposes everything it made. */
+export function runReference(tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[]): Trace {
+  return traceSteps(tx, params, grads, (gt, s, p) => {
+    const [u, s2] = tx.update(gt, s, p as never);
+    const p2 = applyUpdates(p as never, u);
+    disposeLeaves(u, s, p);
+    return [p2, s2];
+  });
 }
 
 /** How {@link runFused} drives the fused engine. */
@@ -59,8 +80,8 @@ export type FusedMode = 'pure' | 'donate' | 'optimizer';
 
 /** Runs the same steps on the fused path; disposes everything it made. */
 export function runFused(tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[], mode: FusedMode): Trace {
-  const out: Trace = { params: [], states: [] };
   if (mode === 'optimizer') {
+    const out: Trace = { params: [], states: [] };
     const opt = createOptimizer(tx, toTensors(params));
     for (const g of grads) {
       const gt = toTensors(g);
@@ -71,23 +92,14 @@ export function runFused(tx: GradientTransformation, params: ArrayTree, grads: A
     }
     const last = opt.params;
     opt.dispose();
-    tf.dispose(treeLeaves(last).filter(isTensor) as tf.Tensor[]);
+    disposeLeaves(last);
     return out;
   }
-  let p: unknown = toTensors(params);
-  let s = tx.init(p as never);
-  for (const g of grads) {
-    const gt = toTensors(g);
-    const [p2, s2] = fusedUpdate(tx, gt, s, p as never, { donate: mode === 'donate' });
-    if (mode === 'pure') tf.dispose([...treeLeaves(s), ...treeLeaves(p)].filter(isTensor) as tf.Tensor[]);
-    tf.dispose(Object.values(gt));
-    p = p2;
-    s = s2;
-    out.params.push(snapshot(p));
-    out.states.push(snapshot(s));
-  }
-  tf.dispose([...treeLeaves(p), ...treeLeaves(s)].filter(isTensor) as tf.Tensor[]);
-  return out;
+  return traceSteps(tx, params, grads, (gt, s, p) => {
+    const next = fusedUpdate(tx, gt, s, p as never, { donate: mode === 'donate' });
+    if (mode === 'pure') disposeLeaves(s, p);
+    return next;
+  });
 }
 
 /** float32 agreement: a few units in the last place (rtol 1e-6), and an absolute floor for values near zero. */

@@ -71,6 +71,23 @@ export function disposeTree(tree: unknown): void {
   for (const leaf of treeLeaves(tree)) if (isTensor(leaf)) leaf.dispose();
 }
 
+/**
+ * Each step's updates (as arrays) of `tx` run over `grads` from `params`,
+ * both given as trees of nested arrays made into tensors here ({@link runSteps}).
+ */
+export function updatesOfSteps(
+  tx: Parameters<typeof runSteps>[0],
+  params: Record<string, unknown>,
+  grads: Record<string, unknown>[],
+): unknown[] {
+  const toT = (tree: Record<string, unknown>) => Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, t(v as number[])]));
+  const p = toT(params);
+  const gs = grads.map(toT);
+  const { updates } = runSteps(tx, p, gs);
+  disposeTree([p, gs]);
+  return updates;
+}
+
 /** Runs `steps` updates of `tx` from `params`, returning every step's updates as arrays. No leaks. */
 export function runSteps(
   tx: { init(p: unknown): unknown; update(u: any, s: any, p?: any): [unknown, unknown] },

@@ -6,7 +6,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { isTensor, treeLeaves } from '../tree.js';
-import { disposeTree, expectNoLeaks, toArrays } from './index.js';
+import { disposeTree, expectNoLeaks, t, toArrays } from './index.js';
 
 interface Tx {
   init(params: any): unknown;
@@ -41,4 +41,27 @@ export async function expectPureSteps(tx: Tx, make: () => { params: unknown; gra
     disposeTree(state);
     return [params, grads];
   });
+}
+
+/**
+ * The small problem the purity tests of clipping, trust ratios and
+ * constraints step: params `{ w: [[1, 2], [3, 4]], b: [0.5] }` and gradients
+ * `{ w: gradW, b: [1] }` (new tensors).
+ */
+export function purityProblem(
+  gradW: number[][] = [
+    [0.5, -0.5],
+    [2, -3],
+  ],
+): { params: { w: tf.Tensor; b: tf.Tensor }; g: { w: tf.Tensor; b: tf.Tensor } } {
+  return {
+    params: {
+      w: t([
+        [1, 2],
+        [3, 4],
+      ]),
+      b: t([0.5]),
+    },
+    g: { w: t(gradW), b: t([1]) },
+  };
 }

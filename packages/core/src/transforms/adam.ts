@@ -8,9 +8,10 @@
 
 import { type GradientTransformation, type ParamsTree, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { correctedFirstMoment, updateMoment } from '../lang/moments.js';
+import { adamMoments, adamUpdate, updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
+import { adamScalars, momentSlots, resolveAdamOptions } from './adam-hyperparams.js';
 import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
 
 /** Options of {@link scaleByAdam}. */
@@ -77,39 +78,18 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> {
   const fn = 'scaleByAdam';
-  const o = resolveOptions(fn, options, scaleByAdamDefaults);
-  const storage = momentStorages(fn, o);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  const b2 = checkDecay(fn, 'b2', o.b2);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByAdamDefaults);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
-    key: nesterov ? 'scaleByAdam/nesterov' : 'scaleByAdam',
-    slots: [
-      { name: 'mu', init: 0, storage: storage.mu },
-      { name: 'nu', init: 0, storage: storage.nu },
-    ],
+    key: nesterov ? `${fn}/nesterov` : fn,
+    slots: momentSlots(storage),
     counted: true,
     needsParams: false,
-    scalars: (count) => ({
-      b1,
-      b2,
-      omb1: f32(1 - b1),
-      omb2: f32(1 - b2),
-      bc1: biasCorrection(b1, count + 1),
-      bc1Next: biasCorrection(b1, count + 2),
-      bc2: biasCorrection(b2, count + 1),
-      eps,
-      epsRoot,
-    }),
+    scalars: (count) => adamScalars(hyperparams, count + 1, count + 2),
     body(m, { u, mu, nu }, k) {
-      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
-      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
-      const muHat = correctedFirstMoment(m, mu1, u, k, nesterov);
-      const nuHat = m.div(nu1, k.bc2);
-      return { u: m.div(muHat, m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps)), mu: mu1, nu: nu1 };
+      const { mu1, nu1, muHat, nuHat } = adamMoments(m, u, mu, nu, k, nesterov);
+      return { u: adamUpdate(m, muHat, nuHat, k.eps, k.epsRoot), mu: mu1, nu: nu1 };
     },
   });
 }
@@ -201,12 +181,8 @@ export interface ScaleByAMSGradState {
  */
 export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ScaleByAMSGradState> {
   const fn = 'scaleByAMSGrad';
-  const o = resolveOptions(fn, options, scaleByAMSGradDefaults);
-  const storage = momentStorages(fn, o);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  const b2 = checkDecay(fn, 'b2', o.b2);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByAMSGradDefaults);
+  const { b1, b2, eps, epsRoot } = hyperparams;
   const correctMu = checkBoolean(fn, 'biasCorrectionMu', o.biasCorrectionMu);
   const correctNu = checkBoolean(fn, 'biasCorrectionNu', o.biasCorrectionNu);
   const mode = o.mode;
@@ -216,11 +192,7 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
   return elementwise({
     name: fn,
     key: `${fn}/${mode}`,
-    slots: [
-      { name: 'mu', init: 0, storage: storage.mu },
-      { name: 'nu', init: 0, storage: storage.nu },
-      { name: 'nuMax', init: 0, storage: storage.nu },
-    ],
+    slots: [...momentSlots(storage), { name: 'nuMax', init: 0, storage: storage.nu }],
     counted: true,
     needsParams: false,
     scalars: (count) => {
@@ -252,7 +224,7 @@ export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTra
         nuMax1 = m.max(nuMax, nu1);
         v = m.div(nuMax1, k.bc2);
       }
-      return { u: m.div(muHat, m.add(m.sqrt(m.add(v, k.epsRoot)), k.eps)), mu: mu1, nu: nu1, nuMax: nuMax1 };
+      return { u: adamUpdate(m, muHat, v, k.eps, k.epsRoot), mu: mu1, nu: nu1, nuMax: nuMax1 };
     },
   });
 }
@@ -298,10 +270,7 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
   return elementwise({
     name: fn,
     key: fn,
-    slots: [
-      { name: 'mu', init: 0, storage: storage.mu },
-      { name: 'nu', init: 0, storage: storage.nu },
-    ],
+    slots: momentSlots(storage),
     counted: true,
     needsParams: false,
     scalars: (count) => ({
@@ -409,46 +378,23 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
  */
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByRAdam';
-  const o = resolveOptions(fn, options, scaleByRAdamDefaults);
-  const storage = momentStorages(fn, o);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  const b2 = checkDecay(fn, 'b2', o.b2);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByRAdamDefaults);
   const threshold = checkFinite(fn, 'threshold', o.threshold);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
-    slots: [
-      { name: 'mu', init: 0, storage: storage.mu },
-      { name: 'nu', init: 0, storage: storage.nu },
-    ],
+    slots: momentSlots(storage),
     counted: true,
     needsParams: false,
     scalars: (count) => {
       const t = safeIncrement(count);
-      const { r, rectified } = radamScalars(b2, t, threshold);
-      return {
-        b1,
-        b2,
-        omb1: f32(1 - b1),
-        omb2: f32(1 - b2),
-        bc1: biasCorrection(b1, t),
-        bc1Next: biasCorrection(b1, safeIncrement(t)),
-        bc2: biasCorrection(b2, t),
-        eps,
-        epsRoot,
-        r,
-        rectified,
-      };
+      const { r, rectified } = radamScalars(hyperparams.b2, t, threshold);
+      return { ...adamScalars(hyperparams, t, safeIncrement(t)), r, rectified };
     },
     body(m, { u, mu, nu }, k) {
-      const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
-      const nu1 = updateMoment(m, u, nu, k.b2, k.omb2, 2);
-      const muHat = correctedFirstMoment(m, mu1, u, k, nesterov);
-      const nuHat = m.div(nu1, k.bc2);
-      const adaptive = m.div(m.mul(k.r, muHat), m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps));
+      const { mu1, nu1, muHat, nuHat } = adamMoments(m, u, mu, nu, k, nesterov);
+      const adaptive = adamUpdate(m, m.mul(k.r, muHat), nuHat, k.eps, k.epsRoot);
       return { u: m.select(m.gt(k.rectified, m.c(0)), adaptive, muHat), mu: mu1, nu: nu1 };
     },
   });

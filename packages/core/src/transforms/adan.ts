@@ -8,7 +8,7 @@ import type { Mask } from '../combinators/masked.js';
 import { chain } from '../combine.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
-import { checkDecay, checkNonNegative, checkScalarOrSchedule, type OptionDefaults, resolveOptions } from '../validate.js';
+import { checkDecay, checkNonNegative, checkScalarOrSchedule, type OptionDefaults, optionsFor, resolveOptions } from '../validate.js';
 import { addDecayedWeights } from './decay.js';
 import { scaleByLearningRate } from './scaling.js';
 
@@ -129,7 +129,7 @@ export function adan(learningRate: ScalarOrSchedule, options?: AdanOptions): Gra
   checkScalarOrSchedule(fn, 'learningRate', learningRate);
   const o = resolveOptions(fn, options, adanDefaults);
   return chain(
-    scaleByAdan({ b1: o.b1, b2: o.b2, b3: o.b3, eps: o.eps, epsRoot: o.epsRoot }),
+    scaleByAdan(optionsFor(o, scaleByAdanDefaults)),
     addDecayedWeights(o.weightDecay, { mask: o.mask }),
     scaleByLearningRate(learningRate),
   );

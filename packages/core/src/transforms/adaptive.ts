@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type GradientTransformation, type Params, safeIncrement, type Updates } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
-import { correctedFirstMoment, updateMoment } from '../lang/moments.js';
+import { adamUpdate, correctedFirstMoment, updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
 import {
   assertSameShapes,
@@ -22,7 +22,6 @@ import {
 } from '../tree.js';
 import {
   checkBoolean,
-  checkDecay,
   checkFloatTree,
   checkNonNegative,
   checkStateKeys,
@@ -31,7 +30,8 @@ import {
   resolveOptions,
   showValue,
 } from '../validate.js';
-import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
+import { adamScalars, checkAdamHyperparams, momentSlots, resolveAdamOptions } from './adam-hyperparams.js';
+import { type MomentStorageOptions, momentStorageDefaults } from './state-dtype.js';
 
 /** Options of {@link scaleByBelief}. */
 export interface ScaleByBeliefOptions extends MomentStorageOptions {
@@ -91,35 +91,17 @@ export const scaleByBeliefDefaults: OptionDefaults<ScaleByBeliefOptions> = Objec
  */
 export function scaleByBelief(options: ScaleByBeliefOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByBelief';
-  const o = resolveOptions(fn, options, scaleByBeliefDefaults);
-  const storage = momentStorages(fn, o);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  const b2 = checkDecay(fn, 'b2', o.b2);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByBeliefDefaults);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
   return elementwise({
     name: fn,
     key: nesterov ? `${fn}/nesterov` : fn,
-    slots: [
-      { name: 'mu', init: 0, storage: storage.mu },
-      { name: 'nu', init: 0, storage: storage.nu },
-    ],
+    slots: momentSlots(storage),
     counted: true,
     needsParams: false,
     scalars: (count) => {
       const t = safeIncrement(count);
-      return {
-        b1,
-        b2,
-        omb1: f32(1 - b1),
-        omb2: f32(1 - b2),
-        bc1: biasCorrection(b1, t),
-        bc1Next: biasCorrection(b1, safeIncrement(t)),
-        bc2: biasCorrection(b2, t),
-        eps,
-        epsRoot,
-      };
+      return adamScalars(hyperparams, t, safeIncrement(t));
     },
     body(m, { u, mu, nu }, k) {
       const mu1 = updateMoment(m, u, mu, k.b1, k.omb1);
@@ -177,10 +159,7 @@ export const scaleByYogiDefaults: OptionDefaults<ScaleByYogiOptions> = Object.fr
 export function scaleByYogi(options: ScaleByYogiOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByYogi';
   const o = resolveOptions(fn, options, scaleByYogiDefaults);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  const b2 = checkDecay(fn, 'b2', o.b2);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const { b1, b2, eps, epsRoot } = checkAdamHyperparams(fn, o);
   const initial = checkNonNegative(fn, 'initialAccumulatorValue', o.initialAccumulatorValue);
   return elementwise({
     name: fn,
@@ -209,7 +188,7 @@ export function scaleByYogi(options: ScaleByYogiOptions = {}): GradientTransform
       const nu1 = m.sub(nu, m.mul(m.mul(k.omb2, m.sign(m.sub(nu, g2))), g2));
       const muHat = m.div(mu1, k.bc1);
       const nuHat = m.div(nu1, k.bc2);
-      return { u: m.div(muHat, m.add(m.sqrt(m.add(nuHat, k.epsRoot)), k.eps)), mu: mu1, nu: nu1 };
+      return { u: adamUpdate(m, muHat, nuHat, k.eps, k.epsRoot), mu: mu1, nu: nu1 };
     },
   });
 }
@@ -279,10 +258,7 @@ export const scaleByNovogradDefaults: OptionDefaults<ScaleByNovogradOptions> = O
 export function scaleByNovograd(options: ScaleByNovogradOptions = {}): GradientTransformation<ScaleByNovogradState> {
   const fn = 'scaleByNovograd';
   const o = resolveOptions(fn, options, scaleByNovogradDefaults);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  const b2 = checkDecay(fn, 'b2', o.b2);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const { b1, b2, eps, epsRoot } = checkAdamHyperparams(fn, o);
   const weightDecay = checkNonNegative(fn, 'weightDecay', o.weightDecay);
   return {
     init(params: Params): ScaleByNovogradState {

@@ -6,7 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params, UpdateExtras, Updates } from '../base.js';
-import { treeMap } from '../tree.js';
 import { treeAddScale, treeVdot, treeZerosLike } from '../tree-utils.js';
 import {
   checkBoolean,
@@ -14,14 +13,11 @@ import {
   checkInteger,
   checkNonNegative,
   checkPositive,
-  checkStateKeys,
   checkUnitInterval,
   type OptionDefaults,
-  requireExtra,
-  requireParams,
   resolveOptions,
 } from '../validate.js';
-import { evaluateWithGrad, lossValue, type ValueFn, withLeadingCount } from './value-and-grad.js';
+import { evaluateWithGrad, linesearchInputs, linesearchResult, lossValue, withLeadingCount } from './value-and-grad.js';
 
 /** Options of {@link scaleByBacktrackingLinesearch}. */
 export interface ScaleByBacktrackingLinesearchOptions {
@@ -116,16 +112,8 @@ export function scaleByBacktrackingLinesearch(
         info: { numLinesearchSteps: 0, decreaseError: Infinity },
       };
     },
-    update(updates: Updates, state: BacktrackingLinesearchState, params?: Params, extras?: UpdateExtras) {
-      checkFloatTree(fn, 'updates', updates);
-      requireParams(fn, params);
-      checkStateKeys(fn, state, ['learningRate', 'value', 'grad', 'info']);
-      const value0 = lossValue(fn, 'the extra argument `value`', requireExtra(fn, extras, 'value'));
-      const grad0 = requireExtra(fn, extras, 'grad');
-      checkFloatTree(fn, 'the extra argument `grad`', grad0);
-      const valueFn = requireExtra(fn, extras, 'valueFn') as ValueFn;
-      if (typeof valueFn !== 'function')
-        throw new Error(`${fn}: the extra argument \`valueFn\` must be a function, got ${String(valueFn)}`);
+    update(updates: Updates, state: BacktrackingLinesearchState, given?: Params, extras?: UpdateExtras) {
+      const { params, value0, grad0, valueFn } = linesearchInputs(fn, updates, state, given, extras);
       return tf.tidy(() => {
         const slope = treeVdot(updates, grad0).dataSync()[0] as number;
         let lr = Math.min(f(increase * state.learningRate), maxLr);
@@ -144,13 +132,7 @@ export function scaleByBacktrackingLinesearch(
           iter += 1;
         }
         const accepted = decreaseError === Infinity ? 0 : lr;
-        const next: BacktrackingLinesearchState = {
-          learningRate: accepted,
-          value: tf.scalar(value),
-          grad: grad === null ? null : treeMap((g: tf.Tensor) => tf.clone(g), grad),
-          info: { numLinesearchSteps: iter, decreaseError },
-        };
-        return [treeMap((u: tf.Tensor) => tf.mul(accepted, u), updates), next] as never;
+        return linesearchResult(updates, accepted, value, grad, { numLinesearchSteps: iter, decreaseError }) as never;
       });
     },
   };

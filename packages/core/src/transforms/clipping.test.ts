@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { chain } from '../combine.js';
-import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t, toArrays } from '../test-utils/index.js';
+import { disposeTree, expectNoLeaks, expectTreeClose, t, toArrays, updatesOfSteps } from '../test-utils/index.js';
+import { purityProblem } from '../test-utils/purity.js';
 import { treeLeaves } from '../tree.js';
 import { adaptiveGradClip, clip, clipByBlockRms, clipByGlobalNorm } from './clipping.js';
 import { scaleByLearningRate } from './scaling.js';
@@ -26,23 +27,13 @@ import { scaleByLearningRate } from './scaling.js';
 
 const NaN32 = Number.NaN;
 
-/** Runs `tx` over `grads` (trees of nested arrays) from `params`, all made into tensors, and returns each step's updates. */
-function stepsOf(tx: Parameters<typeof runSteps>[0], params: Record<string, unknown>, grads: Record<string, unknown>[]): unknown[] {
-  const toT = (tree: Record<string, unknown>) => Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, t(v as number[])]));
-  const p = toT(params);
-  const gs = grads.map(toT);
-  const { updates } = runSteps(tx, p, gs);
-  disposeTree([p, gs]);
-  return updates;
-}
-
 describe('clip', () => {
   it('matches optax over three steps, NaN included', async () => {
     await expectNoLeaks(() => {
       // run(optax.clip(0.5), {'w': A(0,0,0,0), 'b': A(0)}, [
       //   {'w': A(0.3,-0.7,0.5,-0.5), 'b': A(2.0)}, {'w': A(1e-3,-1e-3,0.6,-2), 'b': A(-0.49)},
       //   {'w': A(nan,0.51,-0.51,0), 'b': A(0.1)}])
-      const got = stepsOf(clip(0.5), { w: [0, 0, 0, 0], b: [0] }, [
+      const got = updatesOfSteps(clip(0.5), { w: [0, 0, 0, 0], b: [0] }, [
         { w: [0.3, -0.7, 0.5, -0.5], b: [2.0] },
         { w: [1e-3, -1e-3, 0.6, -2], b: [-0.49] },
         { w: [NaN32, 0.51, -0.51, 0], b: [0.1] },
@@ -58,7 +49,7 @@ describe('clip', () => {
   it('clips everything to zero when maxDelta is 0', async () => {
     await expectNoLeaks(() => {
       // run(optax.clip(0.0), {'w': A(0,0)}, [{'w': A(0.3,-0.7)}]) -> [{'w': [0.0, -0.0]}]
-      expectTreeClose(stepsOf(clip(0), { w: [0, 0] }, [{ w: [0.3, -0.7] }]), [{ w: [0, 0] }]);
+      expectTreeClose(updatesOfSteps(clip(0), { w: [0, 0] }, [{ w: [0.3, -0.7] }]), [{ w: [0, 0] }]);
     });
   });
 
@@ -109,19 +100,19 @@ describe('clipByGlobalNorm', () => {
   it('takes the rescaling branch at exactly the threshold, and propagates NaN', async () => {
     await expectNoLeaks(() => {
       // run(optax.clip_by_global_norm(5.0), {'w': A(0,0)}, [{'w': A(3,4)}]) -> [{'w': [3.0, 4.0]}], norm 5.0
-      expectTreeClose(stepsOf(clipByGlobalNorm(5), { w: [0, 0] }, [{ w: [3, 4] }]), [{ w: [3, 4] }]);
+      expectTreeClose(updatesOfSteps(clipByGlobalNorm(5), { w: [0, 0] }, [{ w: [3, 4] }]), [{ w: [3, 4] }]);
       // [3.3, 4.4] has norm exactly 5.5 in float32, and (3.3 / 5.5) · 5.5 rounds to one ulp below
       // 3.3, so the rescaling branch is visible in the bits. optax prints
       // run(optax.clip_by_global_norm(5.5), {'w': A(0,0)}, [{'w': A(3.3,4.4)}]) -> [[3.3000001907348633, 4.400000095367432]]
       // (XLA's vectorised cpu division is not correctly rounded: one ulp above); tfjs's cpu division is,
       // so the closed form is checked bit for bit and optax to float32 tolerance.
-      const [atMax] = stepsOf(clipByGlobalNorm(5.5), { w: [0, 0] }, [{ w: [3.3, 4.4] }]) as { w: number[] }[];
+      const [atMax] = updatesOfSteps(clipByGlobalNorm(5.5), { w: [0, 0] }, [{ w: [3.3, 4.4] }]) as { w: number[] }[];
       const rescaled = Math.fround(Math.fround(Math.fround(3.3) / 5.5) * 5.5);
       expect(rescaled).not.toBe(Math.fround(3.3));
       expect(atMax?.w[0]).toBe(rescaled);
       expectTreeClose(atMax, { w: [3.3000001907348633, 4.400000095367432] });
       // run(optax.clip_by_global_norm(1.0), {'w': A(0,0)}, [{'w': A(nan,4)}]) -> [{'w': [nan, nan]}]
-      expectTreeClose(stepsOf(clipByGlobalNorm(1), { w: [0, 0] }, [{ w: [NaN32, 4] }]), [{ w: [NaN32, NaN32] }]);
+      expectTreeClose(updatesOfSteps(clipByGlobalNorm(1), { w: [0, 0] }, [{ w: [NaN32, 4] }]), [{ w: [NaN32, NaN32] }]);
     });
   });
 
@@ -150,7 +141,7 @@ describe('clipByBlockRms', () => {
       // run(optax.clip_by_block_rms(0.5), {'w': A(0,0,0,0), 'b': A(0,0)}, [
       //   {'w': A(0.5,-1.0,2.0,0.1), 'b': A(0.1,-0.2)}, {'w': A(0.3,0.3,-0.3,0.3), 'b': A(3,-4)},
       //   {'w': A(0,0,0,0), 'b': A(0.5,0.5)}])
-      const got = stepsOf(clipByBlockRms(0.5), { w: [0, 0, 0, 0], b: [0, 0] }, [
+      const got = updatesOfSteps(clipByBlockRms(0.5), { w: [0, 0, 0, 0], b: [0, 0] }, [
         { w: [0.5, -1.0, 2.0, 0.1], b: [0.1, -0.2] },
         { w: [0.3, 0.3, -0.3, 0.3], b: [3, -4] },
         { w: [0, 0, 0, 0], b: [0.5, 0.5] },
@@ -227,7 +218,7 @@ describe('adaptiveGradClip', () => {
   it('matches optax over two steps with the default eps and inferred units', async () => {
     await expectNoLeaks(() => {
       // run(optax.adaptive_grad_clip(0.1), P, [G1, G2])
-      expectTreeClose(stepsOf(adaptiveGradClip(0.1), P, [G1, G2]), [
+      expectTreeClose(updatesOfSteps(adaptiveGradClip(0.1), P, [G1, G2]), [
         {
           k: [
             [[[-0.01087388675659895, -0.003546516178175807]], [[0.003624628996476531, 0.010639549233019352]]],
@@ -265,7 +256,7 @@ describe('adaptiveGradClip', () => {
   it('matches optax with eps', async () => {
     await expectNoLeaks(() => {
       // run(optax.adaptive_grad_clip(0.5, eps=0.1), P, [G1, G2])
-      expectTreeClose(stepsOf(adaptiveGradClip(0.5, { eps: 0.1 }), P, [G1, G2]), [
+      expectTreeClose(updatesOfSteps(adaptiveGradClip(0.5, { eps: 0.1 }), P, [G1, G2]), [
         {
           k: [
             [[[-0.05436943098902702, -0.01773258112370968]], [[0.018123142421245575, 0.053197745233774185]]],
@@ -312,10 +303,10 @@ describe('adaptiveGradClip', () => {
           ],
         },
       ];
-      expectTreeClose(stepsOf(adaptiveGradClip(0.2, { axis: 1 }), { m: P.m }, [{ m: G1.m }]), byRow);
-      expectTreeClose(stepsOf(adaptiveGradClip(0.2, { axis: -1 }), { m: P.m }, [{ m: G1.m }]), byRow);
+      expectTreeClose(updatesOfSteps(adaptiveGradClip(0.2, { axis: 1 }), { m: P.m }, [{ m: G1.m }]), byRow);
+      expectTreeClose(updatesOfSteps(adaptiveGradClip(0.2, { axis: -1 }), { m: P.m }, [{ m: G1.m }]), byRow);
       // run(optax.adaptive_grad_clip(0.2, axis=(0, 1)), {'m': P['m']}, [{'m': G1['m']}])
-      expectTreeClose(stepsOf(adaptiveGradClip(0.2, { axis: [0, 1] }), { m: P.m }, [{ m: G1.m }]), [
+      expectTreeClose(updatesOfSteps(adaptiveGradClip(0.2, { axis: [0, 1] }), { m: P.m }, [{ m: G1.m }]), [
         {
           m: [
             [0.05483241751790047, 0.04569368064403534],
@@ -362,20 +353,7 @@ describe('clipping transforms are pure and leak-free', () => {
   for (const [name, make] of cases) {
     it(`${name}: inputs untouched, fresh outputs`, async () => {
       await expectNoLeaks(() => {
-        const params = {
-          w: t([
-            [1, 2],
-            [3, 4],
-          ]),
-          b: t([0.5]),
-        };
-        const g = {
-          w: t([
-            [0.5, -0.5],
-            [2, -3],
-          ]),
-          b: t([1]),
-        };
+        const { params, g } = purityProblem();
         const tx = make();
         const s0 = tx.init(params);
         const [u, s1] = tx.update(g as never, s0 as never, params as never);

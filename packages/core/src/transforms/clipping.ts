@@ -19,6 +19,7 @@ import {
   resolveOptions,
   showValue,
 } from '../validate.js';
+import { normOverAxes } from './unitwise.js';
 
 /**
  * Clips every element of the updates to `[-maxDelta, maxDelta]`:
@@ -131,18 +132,6 @@ export interface AdaptiveGradClipOptions {
   axis?: number | readonly number[];
 }
 
-/** The unit-wise l2 norm of `x` over `axes` (all axes when null), broadcast back to `x`'s shape. */
-function unitwiseNorm(x: tf.Tensor, axes: number[] | null): tf.Tensor {
-  const sq =
-    axes === null
-      ? tf.reshape(
-          tf.sum(tf.square(x)),
-          x.shape.map(() => 1),
-        )
-      : tf.sum(tf.square(x), axes, true);
-  return tf.broadcastTo(tf.sqrt(sq), x.shape);
-}
-
 /** The axes `adaptiveGradClip` reduces over for a leaf of this shape (null: all of them). */
 function unitAxes(fn: string, path: readonly PathKey[], shape: readonly number[], axis: readonly number[] | undefined): number[] | null {
   const rank = shape.length;
@@ -210,8 +199,8 @@ export function adaptiveGradClip(clipping: number, options: AdaptiveGradClipOpti
         treeMap(
           (g: tf.Tensor, p: tf.Tensor) => {
             const leafAxes = axes[i++] ?? null;
-            const gNorm = unitwiseNorm(g, leafAxes);
-            const maxNorm = tf.mul(tf.scalar(clipping, 'float32'), tfOps.max(unitwiseNorm(p, leafAxes), tf.scalar(eps, 'float32')));
+            const gNorm = normOverAxes(g, leafAxes);
+            const maxNorm = tf.mul(tf.scalar(clipping, 'float32'), tfOps.max(normOverAxes(p, leafAxes), tf.scalar(eps, 'float32')));
             const clipped = tf.mul(g, tf.div(maxNorm, tfOps.max(gNorm, tf.scalar(1e-6, 'float32'))));
             return tf.where(tf.less(gNorm, maxNorm), g, clipped);
           },

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { chain } from '../combine.js';
 import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, t, toArrays } from '../test-utils/index.js';
+import { purityProblem } from '../test-utils/purity.js';
 import { treeLeaves } from '../tree.js';
 import { keepParamsNonnegative, zeroNans } from './constrain.js';
 import { scaleByLearningRate } from './scaling.js';
@@ -118,20 +119,10 @@ describe('constraints are pure and leak-free', () => {
   for (const [name, make] of cases) {
     it(`${name}: inputs untouched, fresh outputs`, async () => {
       await expectNoLeaks(() => {
-        const params = {
-          w: t([
-            [1, 2],
-            [3, 4],
-          ]),
-          b: t([0.5]),
-        };
-        const g = {
-          w: t([
-            [0.5, Number.NaN],
-            [2, -30],
-          ]),
-          b: t([1]),
-        };
+        const { params, g } = purityProblem([
+          [0.5, Number.NaN],
+          [2, -30],
+        ]);
         const tx = make();
         const s0 = tx.init(params);
         const [u, s1] = tx.update(g as never, s0 as never, params as never);

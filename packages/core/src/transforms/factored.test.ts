@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, toArrays } from '../test-utils/index.js';
+import { expectNoLeaks, expectTreeClose, toArrays } from '../test-utils/index.js';
 import { printedTables } from '../test-utils/optax-steps.js';
+import { patternLeaf as leaf, runPatternSteps } from '../test-utils/pattern-trees.js';
 import { expectPureSteps } from '../test-utils/purity.js';
 import { scaleByFactoredRms } from './factored.js';
 
@@ -28,27 +29,7 @@ const table = printedTables('factored.json');
  */
 const SHAPES: Record<string, number[]> = { a: [5], b: [3, 4], c: [2, 3, 4], d: [4, 4, 2], e: [5, 3] };
 
-function leaf(shape: number[], step: number, off: number): tf.Tensor {
-  const n = shape.reduce((x, y) => x * y, 1);
-  const values = Array.from({ length: n }, (_, k) => (((k * 7 + step * 3 + off) % 11) - 5) / 4);
-  return tf.tensor(values, shape, 'float32');
-}
-
-function tree(step: number): Record<string, tf.Tensor> {
-  return Object.fromEntries(
-    Object.keys(SHAPES)
-      .sort()
-      .map((name, i) => [name, leaf(SHAPES[name] as number[], step, i)]),
-  );
-}
-
-function run(tx: ReturnType<typeof scaleByFactoredRms>) {
-  const params = tree(100);
-  const grads = [0, 1, 2].map(tree);
-  const out = runSteps(tx, params, grads);
-  disposeTree([params, grads]);
-  return out;
-}
+const run = (tx: ReturnType<typeof scaleByFactoredRms>) => runPatternSteps(tx, SHAPES);
 
 // float32 rounding: XLA and tfjs may sum the means in a different order.
 const TOL = { rtol: 1e-6, atol: 1e-9 };

@@ -6,7 +6,7 @@
  */
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain } from '../combine.js';
-import { checkFinite, checkScalarOrSchedule, type OptionDefaults, resolveOptions } from '../validate.js';
+import { checkFinite, checkScalarOrSchedule, type OptionDefaults, optionsFor, resolveOptions } from '../validate.js';
 import { type ScaleByAdamOptions, scaleByAdam, scaleByAdamDefaults } from './adam.js';
 import { scaleByOptimisticGradient } from './optimistic.js';
 import { scaleByLearningRate } from './scaling.js';
@@ -14,17 +14,7 @@ import { scaleByLearningRate } from './scaling.js';
 /** Adam's options as both optimistic variants take them (`nesterov` defaults to true). */
 const ADAM_PART: OptionDefaults<ScaleByAdamOptions> = Object.freeze({ ...scaleByAdamDefaults, nesterov: true });
 
-const adamPart = (o: OptionDefaults<ScaleByAdamOptions>): GradientTransformation =>
-  scaleByAdam({
-    b1: o.b1,
-    b2: o.b2,
-    eps: o.eps,
-    epsRoot: o.epsRoot,
-    nesterov: o.nesterov,
-    muDtype: o.muDtype,
-    nuDtype: o.nuDtype,
-    int8BlockSize: o.int8BlockSize,
-  });
+const adamPart = (o: OptionDefaults<ScaleByAdamOptions>): GradientTransformation => scaleByAdam(optionsFor(o, scaleByAdamDefaults));
 
 /** Options of {@link optimisticAdam}. */
 export interface OptimisticAdamOptions extends ScaleByAdamOptions {

@@ -8,7 +8,7 @@
 import { type GradientTransformation, type ParamsTree, safeIncrement } from '../base.js';
 import { type ElementwiseState, elementwise } from '../elementwise.js';
 import { updateMoment } from '../lang/moments.js';
-import { biasCorrection, f32 } from '../lang/spec.js';
+import { biasCorrection, f32, type Ops } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkNonNegative, type OptionDefaults, resolveOptions } from '../validate.js';
 
 /** Options of {@link scaleByRms}. */
@@ -68,27 +68,18 @@ export interface ScaleByRmsState {
 export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation<ScaleByRmsState> {
   const fn = 'scaleByRms';
   const o = resolveOptions(fn, options, scaleByRmsDefaults);
-  const decay = checkDecay(fn, 'decay', o.decay);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const initialScale = checkNonNegative(fn, 'initialScale', o.initialScale);
-  const epsInSqrt = checkBoolean(fn, 'epsInSqrt', o.epsInSqrt);
-  const debias = checkBoolean(fn, 'biasCorrection', o.biasCorrection);
+  const r = checkRmsOptions(fn, o);
   return elementwise({
     name: fn,
-    key: `${fn}/${epsInSqrt ? 'inSqrt' : 'outSqrt'}/${debias ? 'debias' : 'raw'}`,
-    slots: [{ name: 'nu', init: initialScale }],
-    counted: debias,
+    key: rmsKey(fn, r),
+    slots: [{ name: 'nu', init: r.initialScale }],
+    counted: r.debias,
     needsParams: false,
-    scalars: (count) => ({
-      decay,
-      omd: f32(1 - decay),
-      bc: debias ? biasCorrection(decay, safeIncrement(count)) : 1,
-      eps,
-    }),
+    scalars: (count) => rmsScalars(r, count),
     body(m, { u, nu }, k) {
       const nu1 = updateMoment(m, u, nu, k.decay, k.omd, 2);
-      const nuHat = debias ? m.div(nu1, k.bc) : nu1;
-      const scaling = epsInSqrt ? m.div(m.c(1), m.sqrt(m.add(nuHat, k.eps))) : m.div(m.c(1), m.add(m.sqrt(nuHat), k.eps));
+      const nuHat = r.debias ? m.div(nu1, k.bc) : nu1;
+      const scaling = inverseRoot(m, nuHat, k.eps, r.epsInSqrt);
       return { u: m.mul(scaling, u), nu: nu1 };
     },
   });
@@ -140,33 +131,24 @@ export const scaleByStddevDefaults: OptionDefaults<ScaleByStddevOptions> = Objec
 export function scaleByStddev(options: ScaleByStddevOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByStddev';
   const o = resolveOptions(fn, options, scaleByStddevDefaults);
-  const decay = checkDecay(fn, 'decay', o.decay);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const initialScale = checkNonNegative(fn, 'initialScale', o.initialScale);
-  const epsInSqrt = checkBoolean(fn, 'epsInSqrt', o.epsInSqrt);
-  const debias = checkBoolean(fn, 'biasCorrection', o.biasCorrection);
+  const r = checkRmsOptions(fn, o);
   return elementwise({
     name: fn,
-    key: `${fn}/${epsInSqrt ? 'inSqrt' : 'outSqrt'}/${debias ? 'debias' : 'raw'}`,
+    key: rmsKey(fn, r),
     slots: [
       { name: 'mu', init: 0 },
-      { name: 'nu', init: initialScale },
+      { name: 'nu', init: r.initialScale },
     ],
-    counted: debias,
+    counted: r.debias,
     needsParams: false,
-    scalars: (count) => ({
-      decay,
-      omd: f32(1 - decay),
-      bc: debias ? biasCorrection(decay, safeIncrement(count)) : 1,
-      eps,
-    }),
+    scalars: (count) => rmsScalars(r, count),
     body(m, { u, mu, nu }, k) {
       const mu1 = updateMoment(m, u, mu, k.decay, k.omd);
       const nu1 = updateMoment(m, u, nu, k.decay, k.omd, 2);
-      const muHat = debias ? m.div(mu1, k.bc) : mu1;
-      const nuHat = debias ? m.div(nu1, k.bc) : nu1;
+      const muHat = r.debias ? m.div(mu1, k.bc) : mu1;
+      const nuHat = r.debias ? m.div(nu1, k.bc) : nu1;
       const variance = m.sub(nuHat, m.square(muHat));
-      const scaling = epsInSqrt ? m.div(m.c(1), m.sqrt(m.add(variance, k.eps))) : m.div(m.c(1), m.add(m.sqrt(variance), k.eps));
+      const scaling = inverseRoot(m, variance, k.eps, r.epsInSqrt);
       return { u: m.mul(scaling, u), mu: mu1, nu: nu1 };
     },
   });
@@ -217,4 +199,37 @@ export function scaleByRss(options: ScaleByRssOptions = {}): GradientTransformat
       return { u: m.mul(scaling, u), sumOfSquares: s };
     },
   });
+}
+
+/** The options {@link scaleByRms} and {@link scaleByStddev} share, checked in order and named. */
+function checkRmsOptions(fn: string, o: Required<ScaleByRmsOptions>) {
+  return {
+    decay: checkDecay(fn, 'decay', o.decay),
+    eps: checkNonNegative(fn, 'eps', o.eps),
+    initialScale: checkNonNegative(fn, 'initialScale', o.initialScale),
+    epsInSqrt: checkBoolean(fn, 'epsInSqrt', o.epsInSqrt),
+    debias: checkBoolean(fn, 'biasCorrection', o.biasCorrection),
+  };
+}
+
+type RmsOptions = ReturnType<typeof checkRmsOptions>;
+
+/** The kernel key of a root-mean-square transform: where `eps` goes and whether it debiases. */
+function rmsKey(fn: string, r: RmsOptions): string {
+  return `${fn}/${r.epsInSqrt ? 'inSqrt' : 'outSqrt'}/${r.debias ? 'debias' : 'raw'}`;
+}
+
+/** The per-step scalars: the decay, `1 - decay`, the bias correction `1 - decay^t` (1 without debiasing) and `eps`. */
+function rmsScalars(r: RmsOptions, count: number) {
+  return {
+    decay: r.decay,
+    omd: f32(1 - r.decay),
+    bc: r.debias ? biasCorrection(r.decay, safeIncrement(count)) : 1,
+    eps: r.eps,
+  };
+}
+
+/** `1 / sqrt(x + eps)` with `epsInSqrt`, else `1 / (sqrt(x) + eps)`. */
+function inverseRoot<V>(m: Ops<V>, x: V, eps: V, epsInSqrt: boolean): V {
+  return epsInSqrt ? m.div(m.c(1), m.sqrt(m.add(x, eps))) : m.div(m.c(1), m.add(m.sqrt(x), eps));
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { disposeTree, expectNoLeaks, expectTreeClose, runSteps, toArrays } from '../test-utils/index.js';
+import { expectNoLeaks, expectTreeClose, toArrays } from '../test-utils/index.js';
+import { patternLeaf as leaf, runPatternSteps } from '../test-utils/pattern-trees.js';
 import { expectPureSteps } from '../test-utils/purity.js';
 import { scaleBySm3 } from './sm3.js';
 
@@ -18,27 +19,7 @@ import { scaleBySm3 } from './sm3.js';
  */
 const SHAPES: Record<string, number[]> = { a: [4], b: [2, 3], c: [2, 3, 2] };
 
-function leaf(shape: number[], step: number, off: number): tf.Tensor {
-  const n = shape.reduce((x, y) => x * y, 1);
-  const values = Array.from({ length: n }, (_, k) => (((k * 7 + step * 3 + off) % 11) - 5) / 4);
-  return tf.tensor(values, shape, 'float32');
-}
-
-function tree(step: number): Record<string, tf.Tensor> {
-  return Object.fromEntries(
-    Object.keys(SHAPES)
-      .sort()
-      .map((name, i) => [name, leaf(SHAPES[name] as number[], step, i)]),
-  );
-}
-
-function run(tx: ReturnType<typeof scaleBySm3>) {
-  const params = tree(100);
-  const grads = [0, 1, 2].map(tree);
-  const out = runSteps(tx, params, grads);
-  disposeTree([params, grads]);
-  return out;
-}
+const run = (tx: ReturnType<typeof scaleBySm3>) => runPatternSteps(tx, SHAPES);
 
 describe('scaleBySm3', () => {
   it('matches optax with the defaults (b2 = 1: a running sum)', async () => {

@@ -34,16 +34,19 @@ export function unitwiseNorm(x: tf.Tensor, axis?: number | number[] | null): tf.
   else if (x.rank === 4) axes = [0, 1, 2];
   else if (x.rank === 5) axes = [0, 1, 2, 3];
   else throw new Error(`${fn}: expected a tensor of rank 1 to 5, got shape [${x.shape.join(', ')}]; pass \`axis\` for other shapes`);
-  return tf.tidy(() => {
-    const sq =
-      axes === null
-        ? tf.reshape(
-            tf.sum(tf.square(x)),
-            x.shape.map(() => 1),
-          )
-        : tf.sum(tf.square(x), axes, true);
-    return tf.broadcastTo(tf.sqrt(sq), x.shape);
-  });
+  return tf.tidy(() => normOverAxes(x, axes));
+}
+
+/** The l2 norm of `x` over `axes` (all axes when null), broadcast back to `x`'s shape (call inside `tf.tidy`). */
+export function normOverAxes(x: tf.Tensor, axes: number[] | null): tf.Tensor {
+  const sq =
+    axes === null
+      ? tf.reshape(
+          tf.sum(tf.square(x)),
+          x.shape.map(() => 1),
+        )
+      : tf.sum(tf.square(x), axes, true);
+  return tf.broadcastTo(tf.sqrt(sq), x.shape);
 }
 
 /**

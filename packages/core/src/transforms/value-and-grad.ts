@@ -5,10 +5,10 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Params, Updates } from '../base.js';
+import type { Params, UpdateExtras, Updates } from '../base.js';
 import { treeFlatten, treeMap, treeUnflatten } from '../tree.js';
 import { treeGet } from '../tree-utils.js';
-import { resolveOptions } from '../validate.js';
+import { checkFloatTree, checkStateKeys, requireExtra, requireParams, resolveOptions } from '../validate.js';
 
 /** An objective: params to a scalar loss (a number or a scalar tensor). It must not dispose its argument. */
 export type ValueFn = (params: Params) => number | tf.Tensor;
@@ -101,4 +101,56 @@ export function withLeadingCount(fn: string, key: string, first: unknown, option
   // only the object check: the keys are checked against the defaults afterwards
   if (options !== undefined) resolveOptions(fn, options, typeof options === 'object' && options !== null ? options : {});
   return { ...(options as object | undefined), [key]: first };
+}
+
+/** What a line search's update starts from: the objective's value `value0` and gradient `grad0` at the params, and the objective. */
+export interface LinesearchInputs {
+  readonly params: Params;
+  readonly value0: number;
+  readonly grad0: Updates;
+  readonly valueFn: ValueFn;
+}
+
+/**
+ * Checks a line search's update arguments (`updates`, `params`, a state with
+ * `learningRate`, `value`, `grad` and `info`) and reads the extra arguments
+ * `value`, `grad` and `valueFn`, naming `fn` in every error.
+ */
+export function linesearchInputs(
+  fn: string,
+  updates: Updates,
+  state: unknown,
+  params: Params | undefined,
+  extras: UpdateExtras | undefined,
+): LinesearchInputs {
+  checkFloatTree(fn, 'updates', updates);
+  requireParams(fn, params);
+  checkStateKeys(fn, state, ['learningRate', 'value', 'grad', 'info']);
+  const value0 = lossValue(fn, 'the extra argument `value`', requireExtra(fn, extras, 'value'));
+  const grad0 = requireExtra(fn, extras, 'grad');
+  checkFloatTree(fn, 'the extra argument `grad`', grad0);
+  const valueFn = requireExtra(fn, extras, 'valueFn') as ValueFn;
+  if (typeof valueFn !== 'function') throw new Error(`${fn}: the extra argument \`valueFn\` must be a function, got ${String(valueFn)}`);
+  return { params: params as Params, value0, grad0, valueFn };
+}
+
+/**
+ * A line search's result (call inside `tf.tidy`): the updates times the
+ * accepted `stepsize`, and the state keeping the step, the value there, a
+ * copy of the gradient there (or null) and what the search did.
+ */
+export function linesearchResult<G extends Updates | null, I>(
+  updates: Updates,
+  stepsize: number,
+  value: number,
+  grad: G,
+  info: I,
+): [Updates, { learningRate: number; value: tf.Tensor; grad: G; info: I }] {
+  const next = {
+    learningRate: stepsize,
+    value: tf.scalar(value),
+    grad: (grad === null ? null : treeMap((g: tf.Tensor) => tf.clone(g), grad)) as G,
+    info,
+  };
+  return [treeMap((u: tf.Tensor) => tf.mul(stepsize, u), updates), next];
 }

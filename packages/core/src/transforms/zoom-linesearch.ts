@@ -6,20 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params, UpdateExtras, Updates } from '../base.js';
-import { treeMap } from '../tree.js';
 import { treeAddScale, treeVdot, treeZerosLike } from '../tree-utils.js';
-import {
-  checkFloatTree,
-  checkInteger,
-  checkNonNegative,
-  checkPositive,
-  checkStateKeys,
-  type OptionDefaults,
-  requireExtra,
-  requireParams,
-  resolveOptions,
-} from '../validate.js';
-import { evaluateWithGrad, lossValue, type ValueFn, withLeadingCount } from './value-and-grad.js';
+import { checkFloatTree, checkInteger, checkNonNegative, checkPositive, type OptionDefaults, resolveOptions } from '../validate.js';
+import { evaluateWithGrad, linesearchInputs, linesearchResult, lossValue, withLeadingCount } from './value-and-grad.js';
 
 /** Options of {@link scaleByZoomLinesearch}. */
 export interface ScaleByZoomLinesearchOptions {
@@ -179,6 +168,16 @@ export function scaleByZoomLinesearch(
   const curvatureError = (slope: number, slope0: number): number =>
     nanToInf(Math.max(f(Math.abs(slope) - f(curvRtol * Math.abs(slope0))), 0));
 
+  /**
+   * A new point's errors in the sufficient-decrease and the curvature
+   * condition, and the search moved on to it (the fields every step sets).
+   */
+  const measure = (s: Search, p: Point, value0: number, slope0: number) => {
+    const dec = decreaseError(p.stepsize, p.value, p.slope, value0, slope0);
+    const curv = curvatureError(p.slope, slope0);
+    return { p, dec, curv, next: { ...s, count: s.count + 1, cur: p, decreaseError: dec, curvatureError: curv } };
+  };
+
   function search(s: Search, at: (step: number) => Point, value0: number, slope0: number, guess: number): Search {
     const prev = s.cur;
     let step = s.count === 0 ? guess : f(increase * prev.stepsize);
@@ -187,9 +186,7 @@ export function scaleByZoomLinesearch(
       maxReached = step >= maxStepsize;
       step = Math.min(step, maxStepsize);
     }
-    const p = at(step);
-    const dec = decreaseError(step, p.value, p.slope, value0, slope0);
-    const curv = curvatureError(p.slope, slope0);
+    const { p, dec, curv, next } = measure(s, at(step), value0, slope0);
     const error = Math.max(dec, curv);
     const safe = dec <= tol ? p : s.safe;
     const setHigh = dec > 0 || (p.value >= prev.value && s.count > 0);
@@ -199,11 +196,7 @@ export function scaleByZoomLinesearch(
     const done = error <= tol || (maxReached && !intervalFound);
     const failed = s.count + 1 >= maxSteps && !done;
     return {
-      ...s,
-      count: s.count + 1,
-      cur: p,
-      decreaseError: dec,
-      curvatureError: curv,
+      ...next,
       intervalFound,
       done,
       failed,
@@ -228,9 +221,7 @@ export function scaleByZoomLinesearch(
     const mq = quadMin(low.stepsize, low.value, low.slope, high.stepsize, high.value);
     const useQuad = !useCubic && mq > f(left + quadChk) && mq < f(right - quadChk);
     const middle = useCubic ? mc : useQuad ? mq : f(f(low.stepsize + high.stepsize) / 2);
-    const p = at(middle);
-    const dec = decreaseError(middle, p.value, p.slope, value0, slope0);
-    const curv = curvatureError(p.slope, slope0);
+    const { p, dec, curv, next } = measure(s, at(middle), value0, slope0);
     const done = Math.max(dec, curv) <= tol;
     const safe = dec <= tol && p.value < s.safe.value ? p : s.safe;
     const highToMiddle = dec > 0 || p.value >= low.value;
@@ -241,11 +232,7 @@ export function scaleByZoomLinesearch(
     const ref = highToMiddle || highToLow ? high : low;
     const failed = (s.count + 1 >= maxSteps || (tooSmall && safe.stepsize > 0)) && !done;
     return {
-      ...s,
-      count: s.count + 1,
-      cur: p,
-      decreaseError: dec,
-      curvatureError: curv,
+      ...next,
       done,
       failed,
       low: newLow,
@@ -269,16 +256,8 @@ export function scaleByZoomLinesearch(
         info: { numLinesearchSteps: 0, decreaseError: Infinity, curvatureError: Infinity },
       };
     },
-    update(updates: Updates, state: ZoomLinesearchState, params?: Params, extras?: UpdateExtras) {
-      checkFloatTree(fn, 'updates', updates);
-      requireParams(fn, params);
-      checkStateKeys(fn, state, ['learningRate', 'value', 'grad', 'info']);
-      const value0 = lossValue(fn, 'the extra argument `value`', requireExtra(fn, extras, 'value'));
-      const grad0 = requireExtra(fn, extras, 'grad');
-      checkFloatTree(fn, 'the extra argument `grad`', grad0);
-      const valueFn = requireExtra(fn, extras, 'valueFn') as ValueFn;
-      if (typeof valueFn !== 'function')
-        throw new Error(`${fn}: the extra argument \`valueFn\` must be a function, got ${String(valueFn)}`);
+    update(updates: Updates, state: ZoomLinesearchState, given?: Params, extras?: UpdateExtras) {
+      const { params, value0, grad0, valueFn } = linesearchInputs(fn, updates, state, given, extras);
       return tf.tidy(() => {
         const at = (stepsize: number): Point => {
           const { value, grad } = evaluateWithGrad(fn, valueFn, treeAddScale(params, stepsize, updates));
@@ -305,13 +284,8 @@ export function scaleByZoomLinesearch(
           s = s.intervalFound ? zoom(s, at, value0, slope0) : search(s, at, value0, slope0, guess);
           if (s.failed) s = trySafeStep(s);
         }
-        const next: ZoomLinesearchState = {
-          learningRate: s.cur.stepsize,
-          value: tf.scalar(s.cur.value),
-          grad: treeMap((g: tf.Tensor) => tf.clone(g), s.cur.grad),
-          info: { numLinesearchSteps: s.count, decreaseError: s.decreaseError, curvatureError: s.curvatureError },
-        };
-        return [treeMap((u: tf.Tensor) => tf.mul(s.cur.stepsize, u), updates), next] as never;
+        const info = { numLinesearchSteps: s.count, decreaseError: s.decreaseError, curvatureError: s.curvatureError };
+        return linesearchResult(updates, s.cur.stepsize, s.cur.value, s.cur.grad, info) as never;
       });
     },
   };

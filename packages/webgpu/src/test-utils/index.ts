@@ -50,6 +50,17 @@ export function disposeTree(tree: unknown): void {
   tf.dispose(treeLeaves(tree).filter(isTensor) as tf.Tensor[]);
 }
 
+/** Two `createOptimizer` steps of `tx` from `params` with the same gradients `g`; disposes the params, the state and `g`. */
+export function stepTwice(tx: GradientTransformation, params: Record<string, tf.Tensor>, g: Record<string, tf.Tensor>): void {
+  const opt = createOptimizer(tx, params);
+  opt.step(g);
+  opt.step(g);
+  const last = opt.params;
+  opt.dispose();
+  disposeTree(last);
+  disposeTree(g);
+}
+
 /** How a run steps: the reference path, `fusedUpdate` pure or donating, or `createOptimizer`. */
 export type Mode = 'reference' | 'pure' | 'donate' | 'optimizer';
 
