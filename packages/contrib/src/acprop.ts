@@ -35,6 +35,10 @@ const DEFAULTS: Required<ScaleByAcpropOptions> = { b1: 0.9, b2: 0.999, eps: 1e-1
  * around its running mean, as in AdaBelief), so the step is independent of
  * the current gradient's size in the denominator.
  *
+ * $$
+ * u = \frac{g}{\sqrt{s_{\mathrm{prev}} / (1 - b_2^{c})} + \epsilon}, \qquad s \leftarrow (1 - b_2)(g - \mu)^2 + b_2 s + \epsilon_{\mathrm{root}}, \quad c = \mathrm{count}
+ * $$
+ *
  * With `c = count`:
  * ```
  * s' = c = 0 ? 1 : s / (1 - b2^c)                   (from the state before this step)
@@ -85,6 +89,10 @@ const ALIAS_DEFAULTS: AcpropOptions = { ...DEFAULTS, weightDecay: 0, mask: null 
  * AdaCProp as an optimizer: `chain(scaleByAcprop(...), addDecayedWeights(weightDecay, { mask }),
  * scaleByLearningRate(learningRate))`. Defaults as {@link scaleByAcprop}, and
  * `weightDecay = 0`. Fuses. Reference: Zhuang et al. (2021); optax `contrib.acprop`.
+ *
+ * $$
+ * u = -\eta \left( \frac{g}{\sqrt{\hat s_{\mathrm{prev}}} + \epsilon} + \lambda p \right), \qquad s \leftarrow (1 - b_2)(g - \mu)^2 + b_2 s + \epsilon_{\mathrm{root}}
+ * $$
  */
 export function acprop(learningRate: ScalarOrSchedule, options?: AcpropOptions): GradientTransformation {
   return scaledWithDecay('acprop', learningRate, options, ALIAS_DEFAULTS, scaleByAcprop);

@@ -43,6 +43,10 @@ const DEFAULTS: Required<ScaleByAdemamixOptions> = { b1: 0.9, b2: 0.999, b3: 0.9
  * Rescales updates by AdEMAMix: Adam whose numerator mixes the bias-corrected
  * fast moment with an uncorrected slow moment of much longer memory.
  *
+ * $$
+ * m_2 \leftarrow (1 - b_3)\, g + b_3 m_2, \qquad u = \frac{m_1 / (1 - b_1^t) + \alpha\, m_2}{\sqrt{\nu / (1 - b_2^t) + \epsilon_{\mathrm{root}}} + \epsilon}
+ * $$
+ *
  * With `t = count + 1`:
  * ```
  * m1 = (1 - b1) g + b1 m1        m2 = (1 - b3) g + b3 m2        nu = (1 - b2) g² + b2 nu
@@ -103,6 +107,10 @@ const ALIAS_DEFAULTS: AdemamixOptions = { ...DEFAULTS, alpha: 5, weightDecay: 0,
  * scaleByLearningRate(learningRate))`. Defaults as {@link scaleByAdemamix} but
  * `alpha = 5`, and `weightDecay = 0`. Fuses. Reference: Pagliardini et al.
  * (2024); optax `contrib.ademamix`.
+ *
+ * $$
+ * u = -\eta \left( \frac{m_1 / (1 - b_1^t) + \alpha\, m_2}{\sqrt{\nu / (1 - b_2^t) + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p \right)
+ * $$
  */
 export function ademamix(learningRate: ScalarOrSchedule, options?: AdemamixOptions): GradientTransformation {
   return scaledWithDecay('ademamix', learningRate, options, ALIAS_DEFAULTS, scaleByAdemamix);

@@ -37,6 +37,10 @@ const DEFAULTS: Required<ScaleByCocobOptions> = { alpha: 100, eps: 1e-8 };
  * on the direction of the summed negative gradients. It returns the whole
  * step: `u = x - p`.
  *
+ * $$
+ * x = x_0 + \frac{C\, (L + R)}{L \max(G + L, \alpha L)}, \qquad u = x - p
+ * $$
+ *
  * Per element, with `x0` the params at `init`:
  * ```
  * L = max(L, |g|)          G = G + |g|          R = max(R - g (p - x0), 0)          C = C - g
@@ -90,6 +94,10 @@ const ALIAS_DEFAULTS: CocobOptions = { ...DEFAULTS, weightDecay: 0, mask: null }
  * the (usually 1) learning rate scales the gradients COCOB sees. Defaults:
  * `learningRate = 1, alpha = 100, eps = 1e-8, weightDecay = 0`. Fuses.
  * Reference: Orabona & Tommasi (2017); optax `contrib.cocob`.
+ *
+ * $$
+ * \tilde g = \mathrm{lr}\, (g + \lambda p), \qquad u = x_0 + \frac{C\, (L + R)}{L \max(G + L, \alpha L)} - p \quad \text{(COCOB on } \tilde g\text{)}
+ * $$
  */
 export function cocob(learningRate: ScalarOrSchedule = 1, options?: CocobOptions): GradientTransformation {
   const fn = 'cocob';

@@ -49,6 +49,10 @@ function cbrtOf<V>(m: Ops<V>, x: V): V {
  * weighted sum of squared gradients, and mixed into the params with momentum.
  * It returns the whole step, learning rate included: `u = x_new - p`.
  *
+ * $$
+ * G \leftarrow G + \lambda_t g^2, \qquad s \leftarrow s + \lambda_t g, \qquad z = x_0 - \frac{s}{\sqrt[3]{G} + \epsilon}, \qquad u = (1 - \beta)\, z + \beta p - p
+ * $$
+ *
  * ```
  * G = G + lambda g²            s = s + lambda g
  * z = x0 - s / (cbrt(G) + eps)
@@ -112,6 +116,10 @@ const ALIAS_DEFAULTS: Required<MadgradOptions> = { ...DEFAULTS, weightDecay: 0 }
  * (the decay is added to the gradient, before MADGRAD). Defaults:
  * `momentum = 0.9, weightDecay = 0, eps = 1e-6`. Fuses. Reference: Defazio &
  * Jelassi (2021); optax `contrib.madgrad`.
+ *
+ * $$
+ * \tilde g = g + \lambda p, \qquad z = x_0 - \frac{\sum_k \lambda_k \tilde g_k}{\sqrt[3]{\sum_k \lambda_k \tilde g_k^2} + \epsilon}, \qquad u = (1 - \beta)\, z + \beta p - p
+ * $$
  */
 export function madgrad(learningRate: ScalarOrSchedule, options?: MadgradOptions): GradientTransformation {
   const fn = 'madgrad';

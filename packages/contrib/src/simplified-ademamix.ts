@@ -41,6 +41,10 @@ const DEFAULTS: Required<ScaleBySimplifiedAdemamixOptions> = { b1: 0.99, b2: 0.9
  * averages) past gradients, plus `alpha` times the current gradient, over
  * Adam's bias-corrected second moment.
  *
+ * $$
+ * m \leftarrow g + b_1 m, \qquad n \leftarrow (1 - b_2)\, g^2 + b_2 n, \qquad u = \frac{m + \alpha g}{\sqrt{n / (1 - b_2^t) + \epsilon_{\mathrm{root}}} + \epsilon}
+ * $$
+ *
  * With `t = count + 1`:
  * ```
  * m = g + b1 m                    n = g² + b2 (n - g²)      (= (1 - b2) g² + b2 n)
@@ -92,6 +96,10 @@ const ALIAS_DEFAULTS: SimplifiedAdemamixOptions = { ...DEFAULTS, weightDecay: 0,
  * addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(learningRate))`.
  * Defaults as {@link scaleBySimplifiedAdemamix}, and `weightDecay = 0`. Fuses.
  * Reference: Morwani et al. (2025); optax `contrib.simplified_ademamix`.
+ *
+ * $$
+ * u = -\eta \left( \frac{m + \alpha g}{\sqrt{n / (1 - b_2^t) + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p \right), \qquad m \leftarrow g + b_1 m
+ * $$
  */
 export function simplifiedAdemamix(learningRate: ScalarOrSchedule, options?: SimplifiedAdemamixOptions): GradientTransformation {
   return scaledWithDecay('simplifiedAdemamix', learningRate, options, ALIAS_DEFAULTS, scaleBySimplifiedAdemamix);

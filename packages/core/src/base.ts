@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Variable } from '@tensorflow/tfjs-core';
 import type { TensorTree } from './tree.js';
 
 /** A schedule maps the step count (0 for the first update) to a value, in JS doubles. */
@@ -41,8 +41,41 @@ declare const paramsTreeBrand: unique symbol;
  */
 export type ParamsTree = TensorTree & { readonly [paramsTreeBrand]?: 'a tree with the params structure' };
 
-/** The state type `S` of a transformation with every {@link ParamsTree} slot replaced by the tensors of params `P`. */
-export type StateFor<S, P> = unknown extends S ? S : typeof paramsTreeBrand extends keyof S ? AsTensors<P> : StateMap<S, P>;
+declare const packedTreeBrand: unique symbol;
+
+/**
+ * In a state type, a tree with the params' structure whose leaves are 1-D
+ * tensors: the int32 code words or float32 block scales of a slot stored in
+ * a narrow format ({@link PackedSlot16}, {@link PackedSlot8}).
+ * `createOptimizer(tx, params)` replaces it with the params' structure of
+ * `tf.Tensor1D` leaves (see {@link StateFor}).
+ */
+export type PackedTree = TensorTree & { readonly [packedTreeBrand]?: 'a tree with the params structure of 1-D tensors' };
+
+/** A tree with the structure of `P` whose leaves are 1-D tensors (the type of a {@link PackedTree} for params `P`). */
+export type AsPackedTree<P> = TensorTree extends P ? Params : OneDimensionalOf<P>;
+type OneDimensionalOf<P> = P extends Tensor
+  ? Tensor1D
+  : P extends readonly unknown[]
+    ? { -readonly [K in keyof P]: OneDimensionalOf<P[K]> }
+    : P extends object
+      ? { -readonly [K in keyof P]: OneDimensionalOf<P[K]> }
+      : P;
+
+/**
+ * The state type `S` of a transformation with every {@link ParamsTree} slot
+ * replaced by the tensors of params `P` and every {@link PackedTree} by the
+ * params' structure of 1-D tensors.
+ */
+export type StateFor<S, P> = unknown extends S
+  ? S
+  : [S] extends [never]
+    ? never
+    : typeof paramsTreeBrand extends keyof S
+      ? AsTensors<P>
+      : typeof packedTreeBrand extends keyof S
+        ? AsPackedTree<P>
+        : StateMap<S, P>;
 type StateMap<S, P> = S extends Tensor | number | boolean | string | null | undefined
   ? S
   : S extends readonly unknown[]
@@ -50,6 +83,16 @@ type StateMap<S, P> = S extends Tensor | number | boolean | string | null | unde
     : S extends object
       ? { [K in keyof S]: StateFor<S[K], P> }
       : S;
+
+/** The options type of a call that passes none: the default of the option type parameters of factories whose state depends on their options. */
+export type NoOptions = Record<never, never>;
+
+/**
+ * Options `O` inferred by a factory whose state type depends on them, with
+ * every key that the options interface `T` lacks typed `never`: a misspelt
+ * option stays a type error (a generic parameter alone would accept it).
+ */
+export type Exact<O, T> = O & { readonly [K in Exclude<keyof O, keyof T>]: never };
 
 /** The state type of a transformation. */
 export type StateOf<T> = T extends GradientTransformation<infer S> ? S : never;
@@ -163,7 +206,13 @@ export type GradientTransformationExtraArgs<S = any> = GradientTransformation<S>
 /** The largest step count; counts saturate here, as optax's int32 `safe_increment` does. */
 export const MAX_COUNT = 2 ** 31 - 1;
 
-/** `count + 1`, saturating at {@link MAX_COUNT}. */
+/**
+ * `count + 1`, saturating at {@link MAX_COUNT} (optax `safe_increment`):
+ *
+ * $$
+ * \mathrm{count}' = \min(\mathrm{count} + 1,\; 2^{31} - 1)
+ * $$
+ */
 export function safeIncrement(count: number): number {
   return count < MAX_COUNT ? count + 1 : MAX_COUNT;
 }
@@ -175,7 +224,11 @@ export function safeIncrement(count: number): number {
  */
 export const safeInt32Increment: (count: number) => number = safeIncrement;
 
-/** Evaluates a {@link ScalarOrSchedule} at `count`. */
+/**
+ * Evaluates a {@link ScalarOrSchedule} at `count`.
+ *
+ * @internal
+ */
 export function resolveScalar(value: ScalarOrSchedule, count: number): number {
   return typeof value === 'function' ? value(count) : value;
 }

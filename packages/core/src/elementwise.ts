@@ -43,7 +43,11 @@ export function stateKeys(spec: ElementwiseSpec): string[] {
   ];
 }
 
-/** Builds the initial state of `spec` for `params`: count 0 and every slot filled with its init value. */
+/**
+ * Builds the initial state of `spec` for `params`: count 0 and every slot filled with its init value.
+ *
+ * @internal
+ */
 export function initElementwiseState(spec: ElementwiseSpec, params: Params): ElementwiseState {
   checkFloatTree(spec.name, 'params', params);
   const state: ElementwiseState = spec.counted ? { count: 0 } : {};
@@ -124,7 +128,11 @@ function referenceScalars(
   return { k, perLeaf };
 }
 
-/** Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed. */
+/**
+ * Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed.
+ *
+ * @internal
+ */
 export function referenceUpdate(
   spec: ElementwiseSpec,
   updates: Updates,

@@ -180,6 +180,8 @@ export interface ElementwiseSpec {
  * Rounds a JS double to float32. Per-step scalars that optax computes in
  * float32 (bias corrections such as `1 - b1 ** t`) are computed through this,
  * so gradtx feeds its kernels the same float32 values optax does.
+ *
+ * @internal
  */
 export const f32: (x: number) => number = Math.fround;
 

@@ -28,10 +28,9 @@ function splitKey(key: number): [next: number, sample: number] {
 
 /**
  * Adds annealed Gaussian noise to the updates:
- * ```
- * t = count + 1
- * u = g + sqrt(eta / t^gamma) · N(0, 1)
- * ```
+ * $$
+ * u = g + \sqrt{\frac{\eta}{t^{\gamma}}}\; \xi, \qquad \xi \sim \mathcal{N}(0, 1), \quad t = \mathrm{count} + 1
+ * $$
  * so the noise variance is `eta / (count + 1)^gamma`. The standard deviation
  * is computed in float32, as in optax.
  *
