@@ -38,15 +38,16 @@ function disposeAll(...trees: unknown[]): void {
 
 /** The params after every step of the reference path. */
 function reference(tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[]): unknown[] {
-  let p: Params = toTensors(params);
+  let p = toTensors(params) as Params;
   let s = tx.init(p);
   const out: unknown[] = [];
   for (const g of grads) {
     const gt = toTensors(g);
     const [u, s2] = tx.update(gt, s, p);
-    const p2 = applyUpdates(p, u);
+    const p2: Params = applyUpdates(p, u);
     disposeAll(u, s, p, gt);
-    [p, s] = [p2, s2];
+    p = p2;
+    s = s2;
     out.push(snapshot(p));
   }
   disposeAll(p, s);
