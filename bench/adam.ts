@@ -14,15 +14,14 @@
  * several rounds; GB/s counts 28 bytes per param per step (read g, p, m, v;
  * write p, m, v): the memory traffic of one fused Adam step.
  */
-import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { adam, adamw, chain, clipByGlobalNorm, createOptimizer, type GradientTransformation } from '@gradtx/core';
 import { scheduleWarmupCosine } from '@gradtx/schedules';
 import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { adamJs, handWasmAdam } from './hand.ts';
-import { buildNative, ClangWasm, type Kernel, type NativeBuild, NativeProcess, type TimedStep } from './native.ts';
+import { buildNative, ClangWasm, type Kernel, type NativeBuild, NativeProcess } from './native.ts';
+import { type Runner, timeInterleaved, useBackend } from './timing.ts';
 import { values } from './values.ts';
 
 const quick = process.argv.includes('--quick');
@@ -51,36 +50,6 @@ const B1 = 0.9;
 const B2 = 0.999;
 const EPS = 1e-8;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-/** Something to time: a step (on `backend`, when given), and what frees its tensors. */
-type Runner = TimedStep & { backend?: 'cpu' | 'wasm' };
-
-/**
- * Times the runners' steps interleaved round by round (after `warmup` untimed
- * rounds), so that load from other processes hits each of them alike; returns
- * ms per step (median) for each.
- */
-async function timeInterleaved(runners: Runner[], rounds: number, warmup = 1): Promise<number[]> {
-  const once = async (r: Runner): Promise<number> => {
-    if (r.backend !== undefined) await useBackend(r.backend);
-    if ('stepTimed' in r) return await r.stepTimed();
-    const t0 = performance.now();
-    r.step();
-    return performance.now() - t0;
-  };
-  for (let i = 0; i < warmup; i++) for (const r of runners) await once(r);
-  const ts = runners.map((): number[] => []);
-  for (let k = 0; k < rounds; k++) {
-    for (const [i, r] of runners.entries()) (ts[i] as number[]).push(await once(r));
-  }
-  return ts.map(median);
-}
-
 /** Rounds per measurement: fewer for the slow tfjs paths on big shapes. */
 function rounds(total: number, slow: boolean): number {
   if (quick) return 3;
@@ -95,10 +64,6 @@ interface Row {
   total: number;
   /** The tf.train.adam row of the same backend, for the speed-up column. */
   base?: string;
-}
-
-async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
-  if (tf.getBackend() !== name) await tf.setBackend(name);
 }
 
 function grads(shape: Shape): tf.Tensor[] {
@@ -345,10 +310,6 @@ function targets(adamRows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  const wasmDir = createRequire(import.meta.url)
-    .resolve('@tensorflow/tfjs-backend-wasm')
-    .replace(/[^/\\]*$/, '');
-  setWasmPaths(wasmDir);
   tf.env().set('IS_TEST', true); // no console banner
   const native = buildNative(process.argv.includes('--install-clang'));
   if (native.wasmMissing !== null) process.stdout.write(`\n${native.wasmMissing}\n`);

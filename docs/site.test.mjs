@@ -160,6 +160,12 @@ describe('docs site', () => {
     });
   }
 
+  it('every guide in docs/ is in the navigation', () => {
+    const guides = readdirSync(DOCS).filter((f) => f.endsWith('.md'));
+    expect(guides.length).toBeGreaterThanOrEqual(14);
+    expect(PAGES.map((p) => p.file).sort()).toEqual(guides.sort());
+  });
+
   it('every example plot is shown on some page', () => {
     const shown = new Set(
       PAGES.flatMap(({ file }) => [...readFileSync(join(DOCS, file), 'utf8').matchAll(/\]\(images\/([^)\s]+)/g)].map((m) => m[1])),

@@ -64,6 +64,9 @@ echo "== optax fixtures: projections ($PY)"
 echo "== optax fixtures: monitoring, per-example and unit-wise clipping, tree moments ($PY)"
 "$PY" "$FIX/generate_optax_functions.py" 2>&1 | grep -v '^WARNING' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_functions.py failed"
+echo "== optax fixtures: microbatching, multi_normal, matrix_inverse_pth_root, safe_int32_increment ($PY)"
+"$PY" "$FIX/generate_optax_helpers.py" 2>&1 | grep -v '^WARNING' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_helpers.py failed"
 echo "== optax fixtures: losses ($PY)"
 "$PY" "$ROOT/packages/losses/fixtures/generate_optax_losses.py" 2>&1 | grep -v '^WARNING' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "generate_optax_losses.py failed"

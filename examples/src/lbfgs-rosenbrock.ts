@@ -52,7 +52,7 @@ export function solveRosenbrock(start: [number, number], gradTol = 1e-5, maxIter
       break;
     }
     const [updates, next] = tx.update(grad, state, params, { value, grad, valueFn: rosenbrock });
-    const moved = applyUpdates(params, updates);
+    const moved: Params = applyUpdates(params, updates);
     tf.dispose([value as tf.Tensor, grad as tf.Tensor, updates as tf.Tensor, params as tf.Tensor]);
     tf.dispose(state as unknown as tf.TensorContainer);
     state = next;

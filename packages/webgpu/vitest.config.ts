@@ -18,6 +18,7 @@ export default defineConfig({
     alias: [
       { find: /^@gradtx\/core$/, replacement: fileURLToPath(new URL('../core/src/index.ts', import.meta.url)) },
       { find: /^@gradtx\/core\/(engine|testing)$/, replacement: fileURLToPath(new URL('../core/src/$1.ts', import.meta.url)) },
+      { find: /^@gradtx\/contrib$/, replacement: fileURLToPath(new URL('../contrib/src/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -7,15 +7,13 @@
 import { scaledWithDecay, type WeightDecayOptions } from './alias.js';
 import {
   biasCorrection,
-  checkDecay,
-  checkNonNegative,
   type ElementwiseState,
   elementwise,
-  f32,
   type GradientTransformation,
   resolveOptions,
   type ScalarOrSchedule,
 } from './core-api.js';
+import { checkMomentHyperparams, momentScalars } from './moment-options.js';
 
 /** Options of {@link scaleByAcprop}. */
 export interface ScaleByAcpropOptions {
@@ -37,6 +35,10 @@ const DEFAULTS: Required<ScaleByAcpropOptions> = { b1: 0.9, b2: 0.999, eps: 1e-1
  * around its running mean, as in AdaBelief), so the step is independent of
  * the current gradient's size in the denominator.
  *
+ * $$
+ * u = \frac{g}{\sqrt{s_{\mathrm{prev}} / (1 - b_2^{c})} + \epsilon}, \qquad s \leftarrow (1 - b_2)(g - \mu)^2 + b_2 s + \epsilon_{\mathrm{root}}, \quad c = \mathrm{count}
+ * $$
+ *
  * With `c = count`:
  * ```
  * s' = c = 0 ? 1 : s / (1 - b2^c)                   (from the state before this step)
@@ -53,10 +55,7 @@ const DEFAULTS: Required<ScaleByAcpropOptions> = { b1: 0.9, b2: 0.999, eps: 1e-1
 export function scaleByAcprop(options?: ScaleByAcpropOptions): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAcprop';
   const o = resolveOptions(fn, options, DEFAULTS);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  const b2 = checkDecay(fn, 'b2', o.b2);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
+  const h = checkMomentHyperparams(fn, o);
   return elementwise({
     name: fn,
     key: fn,
@@ -67,14 +66,9 @@ export function scaleByAcprop(options?: ScaleByAcpropOptions): GradientTransform
     counted: true,
     needsParams: false,
     scalars: (count) => ({
-      b1,
-      omb1: f32(1 - b1),
-      b2,
-      omb2: f32(1 - b2),
+      ...momentScalars(h),
       initial: count === 0 ? 1 : 0,
-      bc2: biasCorrection(b2, count === 0 ? 1 : count),
-      eps,
-      epsRoot,
+      bc2: biasCorrection(h.b2, count === 0 ? 1 : count),
     }),
     body(m, { u, mu, nu }, k) {
       const mu1 = m.add(m.mul(k.omb1, u), m.mul(k.b1, mu));
@@ -95,6 +89,10 @@ const ALIAS_DEFAULTS: AcpropOptions = { ...DEFAULTS, weightDecay: 0, mask: null 
  * AdaCProp as an optimizer: `chain(scaleByAcprop(...), addDecayedWeights(weightDecay, { mask }),
  * scaleByLearningRate(learningRate))`. Defaults as {@link scaleByAcprop}, and
  * `weightDecay = 0`. Fuses. Reference: Zhuang et al. (2021); optax `contrib.acprop`.
+ *
+ * $$
+ * u = -\eta \left( \frac{g}{\sqrt{\hat s_{\mathrm{prev}}} + \epsilon} + \lambda p \right), \qquad s \leftarrow (1 - b_2)(g - \mu)^2 + b_2 s + \epsilon_{\mathrm{root}}
+ * $$
  */
 export function acprop(learningRate: ScalarOrSchedule, options?: AcpropOptions): GradientTransformation {
   return scaledWithDecay('acprop', learningRate, options, ALIAS_DEFAULTS, scaleByAcprop);

@@ -8,9 +8,7 @@
 import { scaledWithDecay, type WeightDecayOptions } from './alias.js';
 import {
   biasCorrection,
-  checkDecay,
   checkFinite,
-  checkNonNegative,
   checkScheduleValue,
   type ElementwiseState,
   elementwise,
@@ -21,6 +19,7 @@ import {
   type ScalarOrSchedule,
 } from './core-api.js';
 import { checkDecayOrSchedule, decayAt } from './decay.js';
+import { checkMomentHyperparams, momentScalars, rootDenominator } from './moment-options.js';
 
 /** Options of {@link scaleByAdemamix}. */
 export interface ScaleByAdemamixOptions {
@@ -44,6 +43,10 @@ const DEFAULTS: Required<ScaleByAdemamixOptions> = { b1: 0.9, b2: 0.999, b3: 0.9
  * Rescales updates by AdEMAMix: Adam whose numerator mixes the bias-corrected
  * fast moment with an uncorrected slow moment of much longer memory.
  *
+ * $$
+ * m_2 \leftarrow (1 - b_3)\, g + b_3 m_2, \qquad u = \frac{m_1 / (1 - b_1^t) + \alpha\, m_2}{\sqrt{\nu / (1 - b_2^t) + \epsilon_{\mathrm{root}}} + \epsilon}
+ * $$
+ *
  * With `t = count + 1`:
  * ```
  * m1 = (1 - b1) g + b1 m1        m2 = (1 - b3) g + b3 m2        nu = (1 - b2) g² + b2 nu
@@ -60,12 +63,9 @@ const DEFAULTS: Required<ScaleByAdemamixOptions> = { b1: 0.9, b2: 0.999, b3: 0.9
 export function scaleByAdemamix(options?: ScaleByAdemamixOptions): GradientTransformation<ElementwiseState> {
   const fn = 'scaleByAdemamix';
   const o = resolveOptions(fn, options, DEFAULTS);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  const b2 = checkDecay(fn, 'b2', o.b2);
+  const h = checkMomentHyperparams(fn, o);
   const b3 = checkDecayOrSchedule(fn, 'b3', o.b3);
   const alpha = typeof o.alpha === 'function' ? o.alpha : checkFinite(fn, 'alpha', o.alpha);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
   return elementwise({
     name: fn,
     key: fn,
@@ -79,17 +79,12 @@ export function scaleByAdemamix(options?: ScaleByAdemamixOptions): GradientTrans
     scalars: (count) => {
       const [d3, omb3] = decayAt(fn, 'b3', b3, count);
       return {
-        b1,
-        omb1: f32(1 - b1),
-        b2,
-        omb2: f32(1 - b2),
+        ...momentScalars(h),
         b3: d3,
         omb3,
         alpha: f32(checkScheduleValue(fn, 'alpha', resolveScalar(alpha, count), count)),
-        bc1: biasCorrection(b1, count + 1),
-        bc2: biasCorrection(b2, count + 1),
-        eps,
-        epsRoot,
+        bc1: biasCorrection(h.b1, count + 1),
+        bc2: biasCorrection(h.b2, count + 1),
       };
     },
     body(m, { u, m1, m2, nu }, k) {
@@ -97,8 +92,7 @@ export function scaleByAdemamix(options?: ScaleByAdemamixOptions): GradientTrans
       const m2n = m.add(m.mul(k.omb3, u), m.mul(k.b3, m2));
       const nun = m.add(m.mul(k.omb2, m.square(u)), m.mul(k.b2, nu));
       const num = m.add(m.div(m1n, k.bc1), m.mul(k.alpha, m2n));
-      const den = m.add(m.sqrt(m.add(m.div(nun, k.bc2), k.epsRoot)), k.eps);
-      return { u: m.div(num, den), m1: m1n, m2: m2n, nu: nun };
+      return { u: m.div(num, rootDenominator(m, nun, k)), m1: m1n, m2: m2n, nu: nun };
     },
   });
 }
@@ -113,6 +107,10 @@ const ALIAS_DEFAULTS: AdemamixOptions = { ...DEFAULTS, alpha: 5, weightDecay: 0,
  * scaleByLearningRate(learningRate))`. Defaults as {@link scaleByAdemamix} but
  * `alpha = 5`, and `weightDecay = 0`. Fuses. Reference: Pagliardini et al.
  * (2024); optax `contrib.ademamix`.
+ *
+ * $$
+ * u = -\eta \left( \frac{m_1 / (1 - b_1^t) + \alpha\, m_2}{\sqrt{\nu / (1 - b_2^t) + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p \right)
+ * $$
  */
 export function ademamix(learningRate: ScalarOrSchedule, options?: AdemamixOptions): GradientTransformation {
   return scaledWithDecay('ademamix', learningRate, options, ALIAS_DEFAULTS, scaleByAdemamix);

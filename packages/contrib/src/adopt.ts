@@ -50,6 +50,10 @@ const DEFAULTS: Required<ScaleByAdoptOptions> = {
  * of the *previous* steps (so it is independent of the current gradient), then
  * averaged into the first moment; the second moment is updated afterwards.
  *
+ * $$
+ * v = \frac{g}{\max(\sqrt{\nu}, \epsilon)}, \qquad \mu \leftarrow (1 - b_1)\, v + b_1 \mu, \qquad u = \mu, \qquad \nu \leftarrow (1 - b_2)\, g^2 + b_2 \nu
+ * $$
+ *
  * With `c = count` (0 at the first update):
  * ```
  * b1' = c > 0 ? b1 : 1          b2' = c > 0 ? b2 : 0
@@ -109,6 +113,10 @@ export function scaleByAdopt(options?: ScaleByAdoptOptions): GradientTransformat
  * ADOPT as an optimizer: `chain(scaleByAdopt(options), scaleByLearningRate(learningRate))`.
  * Defaults as {@link scaleByAdopt}. Fuses. Reference: Taniguchi et al. (2024);
  * optax `contrib.adopt`.
+ *
+ * $$
+ * v = \frac{g}{\max(\sqrt{\nu_{\mathrm{prev}}}, \epsilon)}, \qquad \mu \leftarrow (1 - b_1)\, v + b_1 \mu, \qquad u = -\eta\, \mu
+ * $$
  */
 export function adopt(learningRate: ScalarOrSchedule, options?: ScaleByAdoptOptions): GradientTransformation {
   const fn = 'adopt';

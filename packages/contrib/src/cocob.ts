@@ -13,13 +13,13 @@ import {
   checkPositive,
   checkScalarOrSchedule,
   type ElementwiseState,
+  elementwise,
   f32,
   type GradientTransformation,
   resolveOptions,
   type ScalarOrSchedule,
   scaleByLearningRate,
 } from './core-api.js';
-import { elementwiseWithParamCopies } from './param-copies.js';
 
 /** Options of {@link scaleByCocob}. */
 export interface ScaleByCocobOptions {
@@ -36,6 +36,10 @@ const DEFAULTS: Required<ScaleByCocobOptions> = { alpha: 100, eps: 1e-8 };
  * learning-rate-free method that bets a fraction of its accumulated reward
  * on the direction of the summed negative gradients. It returns the whole
  * step: `u = x - p`.
+ *
+ * $$
+ * x = x_0 + \frac{C\, (L + R)}{L \max(G + L, \alpha L)}, \qquad u = x - p
+ * $$
  *
  * Per element, with `x0` the params at `init`:
  * ```
@@ -55,31 +59,28 @@ export function scaleByCocob(options?: ScaleByCocobOptions): GradientTransformat
   const o = resolveOptions(fn, options, DEFAULTS);
   const alpha = checkPositive(fn, 'alpha', o.alpha);
   const eps = f32(checkNonNegative(fn, 'eps', o.eps));
-  return elementwiseWithParamCopies(
-    {
-      name: fn,
-      key: fn,
-      slots: [
-        { name: 'initParticles', init: 0 },
-        { name: 'cumulativeGradients', init: 0 },
-        { name: 'scale', init: eps },
-        { name: 'subgradients', init: 0 },
-        { name: 'reward', init: 0 },
-      ],
-      counted: false,
-      needsParams: true,
-      scalars: () => ({ alpha }),
-      body(m, { u, p, initParticles: x0, cumulativeGradients, scale, subgradients, reward }, k) {
-        const L = m.max(scale, m.abs(u));
-        const G = m.add(subgradients, m.abs(u));
-        const R = m.max(m.sub(reward, m.mul(u, m.sub(p, x0))), m.c(0));
-        const C = m.sub(cumulativeGradients, u);
-        const bet = m.mul(m.div(C, m.mul(L, m.max(m.add(G, L), m.mul(k.alpha, L)))), m.add(L, R));
-        return { u: m.add(m.neg(p), m.add(x0, bet)), cumulativeGradients: C, scale: L, subgradients: G, reward: R };
-      },
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [
+      { name: 'initParticles', init: 'params' },
+      { name: 'cumulativeGradients', init: 0 },
+      { name: 'scale', init: eps },
+      { name: 'subgradients', init: 0 },
+      { name: 'reward', init: 0 },
+    ],
+    counted: false,
+    needsParams: true,
+    scalars: () => ({ alpha }),
+    body(m, { u, p, initParticles: x0, cumulativeGradients, scale, subgradients, reward }, k) {
+      const L = m.max(scale, m.abs(u));
+      const G = m.add(subgradients, m.abs(u));
+      const R = m.max(m.sub(reward, m.mul(u, m.sub(p, x0))), m.c(0));
+      const C = m.sub(cumulativeGradients, u);
+      const bet = m.mul(m.div(C, m.mul(L, m.max(m.add(G, L), m.mul(k.alpha, L)))), m.add(L, R));
+      return { u: m.add(m.neg(p), m.add(x0, bet)), cumulativeGradients: C, scale: L, subgradients: G, reward: R };
     },
-    ['initParticles'],
-  );
+  });
 }
 
 /** Options of {@link cocob}: those of {@link scaleByCocob} and weight decay. */
@@ -93,6 +94,10 @@ const ALIAS_DEFAULTS: CocobOptions = { ...DEFAULTS, weightDecay: 0, mask: null }
  * the (usually 1) learning rate scales the gradients COCOB sees. Defaults:
  * `learningRate = 1, alpha = 100, eps = 1e-8, weightDecay = 0`. Fuses.
  * Reference: Orabona & Tommasi (2017); optax `contrib.cocob`.
+ *
+ * $$
+ * \tilde g = \mathrm{lr}\, (g + \lambda p), \qquad u = x_0 + \frac{C\, (L + R)}{L \max(G + L, \alpha L)} - p \quad \text{(COCOB on } \tilde g\text{)}
+ * $$
  */
 export function cocob(learningRate: ScalarOrSchedule = 1, options?: CocobOptions): GradientTransformation {
   const fn = 'cocob';

@@ -42,6 +42,10 @@ function disposeParts(original: unknown, splitTree: unknown): void {
  * the inner updates are joined back, `u = u_re + i · u_im`. Real leaves pass
  * as they are; no extra arguments reach `inner` (as in optax).
  *
+ * $$
+ * (u_{\mathrm{re}}, u_{\mathrm{im}}) = \mathrm{inner}(\operatorname{Re} g, \operatorname{Im} g), \qquad u = u_{\mathrm{re}} + i\, u_{\mathrm{im}}
+ * $$
+ *
  * gradtx's `applyUpdates` and `createOptimizer` take float32 trees only, so
  * apply the complex updates with `tf.add(z, u)` (tfjs's complex64 supports
  * `add`, `real`, `imag` and `complex` on the cpu backend). State

@@ -68,6 +68,10 @@ const copyOf = (params: Params): Params => treeMap((p: tf.Tensor) => tf.clone(p)
  * Rescales updates by DoG ("distance over gradients"): the step size is the
  * largest distance travelled from the initial params over the root of the
  * summed squared gradient norms.
+ * $$
+ * \bar r \leftarrow \max(\bar r, \lVert p - p_0 \rVert), \qquad G \leftarrow G + \lVert g \rVert^2, \qquad u = \frac{\bar r}{\sqrt{G + \epsilon}}\, g
+ * $$
+ *
  * ```
  * r = max(r, |x - x0|)          G = G + |g|²          u = r / sqrt(G + eps) · g
  * ```
@@ -141,6 +145,10 @@ function withOptionalDecay(
  * weightDecay is given), scaleByDog({ initStep, eps }), scaleByLearningRate(learningRate))`.
  * Defaults as {@link scaleByDog}, `learningRate = 1`, no weight decay.
  * Reference path. Reference: Ivgi et al. (2023); optax `contrib.dog`.
+ *
+ * $$
+ * \bar r \leftarrow \max(\bar r, \lVert p - p_0 \rVert), \qquad G \leftarrow G + \lVert g \rVert^2, \qquad u = -\eta\, \frac{\bar r}{\sqrt{G + \epsilon}}\, g
+ * $$
  */
 export function dog(learningRate: ScalarOrSchedule = 1, options?: DogOptions): GradientTransformation {
   const { weightDecay, mask, ...rest } = resolveOptions('dog', options, { ...DOG_DEFAULTS, weightDecay: null, mask: null } as DogOptions);
@@ -169,6 +177,10 @@ const DOWG_DEFAULTS: ScaleByDowgOptions = { initEstimSqDist: null, eps: 1e-4 };
 
 /**
  * Rescales updates by DoWG ("distance over weighted gradients"):
+ * $$
+ * \bar r^2 \leftarrow \max(\bar r^2, \lVert p - p_0 \rVert^2), \qquad v \leftarrow v + \bar r^2 \lVert g \rVert^2, \qquad u = \frac{\bar r^2}{\sqrt{v} + \epsilon}\, g
+ * $$
+ *
  * ```
  * r² = max(r², |x - x0|²)        v = v + r² |g|²        u = r² / (sqrt(v) + eps) · g
  * ```
@@ -208,6 +220,10 @@ export type DowgOptions = ScaleByDowgOptions & { weightDecay?: number | null; ma
  * weightDecay is given), scaleByDowg({ initEstimSqDist, eps }), scaleByLearningRate(learningRate))`.
  * Defaults as {@link scaleByDowg}, `learningRate = 1`, no weight decay.
  * Reference path. Reference: Khaled et al. (2023); optax `contrib.dowg`.
+ *
+ * $$
+ * \bar r^2 \leftarrow \max(\bar r^2, \lVert p - p_0 \rVert^2), \qquad v \leftarrow v + \bar r^2 \lVert g \rVert^2, \qquad u = -\eta\, \frac{\bar r^2}{\sqrt{v} + \epsilon}\, g
+ * $$
  */
 export function dowg(learningRate: ScalarOrSchedule = 1, options?: DowgOptions): GradientTransformation {
   const { weightDecay, mask, ...rest } = resolveOptions('dowg', options, {

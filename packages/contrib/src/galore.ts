@@ -105,6 +105,10 @@ function matrixView(fn: string, where: string, shape: readonly number[], dims: G
  * `G`, is projected onto its `r = min(rank, m, n)` leading singular
  * directions, the base optimizer runs on the projections, and its updates
  * are projected back:
+ * $$
+ * \hat g = P^{\top} G, \qquad u = s\, P\, \mathrm{base}(\hat g) \qquad (m \ge n;\ \text{else } \hat g = G P,\ u = s\, \mathrm{base}(\hat g)\, P^{\top})
+ * $$
+ *
  * ```
  * m ≥ n:  P = U[:, :r] of G (m × r)      ĝ = Pᵀ G      u = scale · P · base(ĝ)
  * m < n:  P = V[:, :r] of G (n × r)      ĝ = G P       u = scale · base(ĝ) · Pᵀ
@@ -236,6 +240,10 @@ export interface GaloreOptions extends ScaleByGaloreOptions {
  * learning-rate stages fuse). Reference: Zhao et al., "GaLore:
  * Memory-Efficient LLM Training by Gradient Low-Rank Projection" (ICML
  * 2024); optax `contrib.galore`.
+ *
+ * $$
+ * u = -\eta \left( s\, P\, \mathrm{base}(P^{\top} G) + \lambda p \right) \qquad (m \ge n;\ \text{else } s\, \mathrm{base}(G P)\, P^{\top})
+ * $$
  */
 export function galore(learningRate: ScalarOrSchedule, options?: GaloreOptions): GradientTransformation {
   const fn = 'galore';

@@ -14,6 +14,7 @@ export {
   type SplitRealAndImaginaryState,
   splitRealAndImaginary,
 } from './complex-valued.js';
+export type { DistanceEstimateOptions } from './d-adaptation.js';
 export { type DAdaptAdamWOptions, type DAdaptAdamWState, dadaptAdamw } from './dadapt-adamw.js';
 export {
   type DoGState,

@@ -13,13 +13,13 @@ import {
   checkScalarOrSchedule,
   checkScheduleValue,
   type ElementwiseState,
+  elementwise,
   f32,
   type GradientTransformation,
   type Ops,
   resolveOptions,
   type ScalarOrSchedule,
 } from './core-api.js';
-import { elementwiseWithParamCopies } from './param-copies.js';
 
 /** Options of {@link scaleByMadgrad}. */
 export interface ScaleByMadgradOptions {
@@ -49,6 +49,10 @@ function cbrtOf<V>(m: Ops<V>, x: V): V {
  * weighted sum of squared gradients, and mixed into the params with momentum.
  * It returns the whole step, learning rate included: `u = x_new - p`.
  *
+ * $$
+ * G \leftarrow G + \lambda_t g^2, \qquad s \leftarrow s + \lambda_t g, \qquad z = x_0 - \frac{s}{\sqrt[3]{G} + \epsilon}, \qquad u = (1 - \beta)\, z + \beta p - p
+ * $$
+ *
  * ```
  * G = G + lambda g²            s = s + lambda g
  * z = x0 - s / (cbrt(G) + eps)
@@ -73,33 +77,30 @@ export function scaleByMadgrad(learningRate: ScalarOrSchedule, options?: ScaleBy
     typeof learningRate === 'function'
       ? f32(f32(checkScheduleValue(fn, 'learningRate', learningRate(count), count)) + f32(eps))
       : f32(learningRate + eps);
-  return elementwiseWithParamCopies(
-    {
-      name: fn,
-      key: fn,
-      slots: [
-        { name: 'gradSumSq', init: 0 },
-        { name: 's', init: 0 },
-        { name: 'x0', init: 0 },
-      ],
-      counted: true,
-      needsParams: true,
-      scalars: (count) => ({
-        lambda: f32(lrStable(count) * f32(Math.sqrt(count + 1))),
-        eps,
-        momentum,
-        omm: f32(1 - momentum),
-      }),
-      body(m, { u, p, gradSumSq, s, x0 }, k) {
-        const g2 = m.add(gradSumSq, m.mul(k.lambda, m.square(u)));
-        const s1 = m.add(s, m.mul(k.lambda, u));
-        const z = m.sub(x0, m.div(s1, m.add(cbrtOf(m, g2), k.eps)));
-        const xNew = m.add(m.mul(k.omm, z), m.mul(k.momentum, p));
-        return { u: m.sub(xNew, p), gradSumSq: g2, s: s1 };
-      },
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [
+      { name: 'gradSumSq', init: 0 },
+      { name: 's', init: 0 },
+      { name: 'x0', init: 'params' },
+    ],
+    counted: true,
+    needsParams: true,
+    scalars: (count) => ({
+      lambda: f32(lrStable(count) * f32(Math.sqrt(count + 1))),
+      eps,
+      momentum,
+      omm: f32(1 - momentum),
+    }),
+    body(m, { u, p, gradSumSq, s, x0 }, k) {
+      const g2 = m.add(gradSumSq, m.mul(k.lambda, m.square(u)));
+      const s1 = m.add(s, m.mul(k.lambda, u));
+      const z = m.sub(x0, m.div(s1, m.add(cbrtOf(m, g2), k.eps)));
+      const xNew = m.add(m.mul(k.omm, z), m.mul(k.momentum, p));
+      return { u: m.sub(xNew, p), gradSumSq: g2, s: s1 };
     },
-    ['x0'],
-  );
+  });
 }
 
 /** Options of {@link madgrad}: those of {@link scaleByMadgrad} and weight decay. */
@@ -115,6 +116,10 @@ const ALIAS_DEFAULTS: Required<MadgradOptions> = { ...DEFAULTS, weightDecay: 0 }
  * (the decay is added to the gradient, before MADGRAD). Defaults:
  * `momentum = 0.9, weightDecay = 0, eps = 1e-6`. Fuses. Reference: Defazio &
  * Jelassi (2021); optax `contrib.madgrad`.
+ *
+ * $$
+ * \tilde g = g + \lambda p, \qquad z = x_0 - \frac{\sum_k \lambda_k \tilde g_k}{\sqrt[3]{\sum_k \lambda_k \tilde g_k^2} + \epsilon}, \qquad u = (1 - \beta)\, z + \beta p - p
+ * $$
  */
 export function madgrad(learningRate: ScalarOrSchedule, options?: MadgradOptions): GradientTransformation {
   const fn = 'madgrad';

@@ -55,6 +55,10 @@ const DEFAULTS: Required<MechanizeOptions> = { weightDecay: 1e-2, eps: 1e-8, sIn
  * `x0`, so the base learning rate need not be tuned. The params become
  * `x0 - Σs · Δ`.
  *
+ * $$
+ * u = \Big( x_0 - \sum_k s_k\, \Delta \Big) - x, \qquad s_k = \frac{s_{\mathrm{init}}\, m_k / K + \max(r_k, 0)}{\sqrt{v_k} + \epsilon}
+ * $$
+ *
  * With `S = Σ s`, `β_k = 1 - 0.1^k`:
  * ```
  * g' = g + weightDecay · S · |g| / (|x| + eps) · x

@@ -118,6 +118,10 @@ const MOMO_DEFAULTS: Required<MomoOptions> = { beta: 0.9, lowerBound: 0, weightD
  * Needs the loss: `tx.update(grads, state, params, { value })` (or
  * `opt.step(grads, { value })`).
  *
+ * $$
+ * \tau = \min\!\left( \eta, \frac{\max\big(c\, (\bar f - f_{\mathrm{lb}} - \gamma) + \langle d, x \rangle, 0\big)}{\lVert d \rVert^2} \right), \qquad u = -\frac{\eta \lambda}{c}\, x - \tau\, d
+ * $$
+ *
  * With `b = count = 0 ? 0 : beta`, `lr = learningRate(count)`, `c = 1 + lr · weightDecay`:
  * ```
  * f̄ = b f̄ + (1 - b) value        d = b d + (1 - b) g        γ = b γ + (1 - b) <g, x>
@@ -222,6 +226,10 @@ const MOMO_ADAM_DEFAULTS: Required<MomoAdamOptions> = {
  * MoMo-Adam: {@link momo}'s truncated Polyak step in Adam's geometry (the
  * momentum preconditioned by `eps + sqrt(v / (1 - b2^t))`, with the first
  * moment's bias correction `bc1 = 1 - b1^t` in the step and bound).
+ *
+ * $$
+ * \tau = \min\!\left( \frac{\eta}{1 - b_1^t}, \frac{\max\big(c\, (\bar f - (1 - b_1^t) f_{\mathrm{lb}} - \gamma) + \langle d, x \rangle, 0\big)}{\langle d, d / P \rangle} \right), \qquad u = -\frac{\eta \lambda}{c}\, x - \tau\, \frac{d}{P}
+ * $$
  *
  * With `t = count + 1`, `P = eps + sqrt(v / bc2)`, `c = 1 + lr · weightDecay`:
  * ```

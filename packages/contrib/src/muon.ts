@@ -233,6 +233,10 @@ function checkNsCoeffs(fn: string, coeffs: unknown, nsSteps: number): number[] |
 /**
  * Muon's direction: momentum, then each matrix leaf orthogonalized by
  * Newton–Schulz iterations. With `β = beta`, `t` the step:
+ * $$
+ * X_0 = \frac{\hat m}{\lVert \hat m \rVert_F + \epsilon}, \qquad X_{k+1} = a X_k + \big(b A_k + c A_k^2\big) X_k, \quad A_k = X_k X_k^{\top}, \qquad u = X_K
+ * $$
+ *
  * ```
  * m = (1 - β) g + β m
  * m̂ = β m / (1 - β^(t+1)) + (1 - β) g / (1 - β^t)     (nesterov; else m̂ = m / (1 - β^t))
@@ -397,6 +401,10 @@ const DEFAULT_DIMS: MuonDimensionNumbers = { reductionAxis: 0, outputAxis: 1 };
  * every other leaf gets `adamw(adamLearningRate ?? learningRate, { b1: adamB1,
  * b2: adamB2, eps, epsRoot: adamEpsRoot, weightDecay: adamWeightDecay, nesterov })`.
  * The two are a {@link partition} with labels `'muon'` and `'adam'`.
+ *
+ * $$
+ * u = -\eta \left( \kappa\, \mathrm{NS}(\hat m) + \lambda p \right), \qquad \kappa = \sqrt{\max(1, n_{\mathrm{out}} / n_{\mathrm{in}})} \quad \text{(matrices; AdamW on the other leaves)}
+ * $$
  *
  * Defaults as {@link scaleByMuon}, `weightDecay = 0, adamB1 = 0.9,
  * adamB2 = 0.999, adamEpsRoot = 0, adamWeightDecay = 0`. Fuses: the Adam

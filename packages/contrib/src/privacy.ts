@@ -35,6 +35,10 @@ export interface DifferentiallyPrivateAggregateState {
  * Clips each example's gradient to global norm `l2NormClip`, sums over the
  * batch, adds Gaussian noise and averages: with `B` the batch size (the
  * leading axis of every leaf), `g_i` example `i`'s gradient,
+ * $$
+ * u = \frac{1}{B} \left( \sum_i g_i \min\!\Big(1, \frac{C}{\lVert g_i \rVert}\Big) + C \sigma\, \xi \right), \qquad \xi \sim \mathcal{N}(0, I), \quad C = \mathrm{l2NormClip}, \; \sigma = \mathrm{noiseMultiplier}
+ * $$
+ *
  * ```
  * u = (Σ_i g_i · min(1, l2NormClip / ‖g_i‖) + l2NormClip · noiseMultiplier · N(0, I)) / B
  * ```
@@ -103,6 +107,10 @@ export interface DpsgdOptions {
  * and learning-rate stages do; the aggregation runs on the reference path.
  * Reference: Abadi et al., "Deep Learning with Differential Privacy" (CCS
  * 2016); optax `contrib.dpsgd`.
+ *
+ * $$
+ * \tilde g = \frac{1}{B} \left( \sum_i g_i \min\!\Big(1, \frac{C}{\lVert g_i \rVert}\Big) + C \sigma\, \xi \right), \qquad m \leftarrow \tilde g + \beta m, \qquad u = -\eta\, m
+ * $$
  */
 export function dpsgd(
   learningRate: ScalarOrSchedule,

@@ -76,6 +76,10 @@ function readValue(fn: string, extras: Parameters<GradientTransformation['update
  * loss has not improved for `patience` windows (tfjs has no ReduceLROnPlateau;
  * this is optax's). Needs the loss: `tx.update(grads, state, params, { value })`.
  *
+ * $$
+ * u = s\, g, \qquad s \leftarrow \max(s \cdot \mathrm{factor}, s_{\min}) \text{ after } \mathrm{patience} \text{ windows without improvement}
+ * $$
+ *
  * Each update adds `value` to the window's mean; when the window holds
  * `accumulationSize` values it is compared and reset:
  * ```

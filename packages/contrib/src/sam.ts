@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { copyTree } from './copy-tree.js';
 import {
   applyUpdates,
   checkBoolean,
@@ -21,7 +22,6 @@ import {
   treeUnflatten,
   type Updates,
 } from './core-api.js';
-import { copyTree } from './param-copies.js';
 import { treeSumSq } from './tree-math.js';
 
 /**
@@ -29,6 +29,10 @@ import { treeSumSq } from './tree-math.js';
  * (a zero gradient gives NaN, as in optax). Stateless (`{}`). Fuses: no (a
  * tree-wide norm; reference path). Reference: optax `contrib.normalize`,
  * the ascent direction of SAM (Foret et al., 2021).
+ *
+ * $$
+ * u = \frac{g}{\lVert g \rVert}
+ * $$
  */
 export function normalize(): GradientTransformation<Record<string, never>> {
   return {
@@ -83,6 +87,10 @@ const DEFAULTS: Required<SamOptions> = { syncPeriod: 2, resetState: true, opaque
  * gradient taken at adversarially perturbed params, found by
  * `syncPeriod - 1` steps of `advOptimizer` (ascent: its updates are negated).
  * The classic SAM is `sam(sgd(lr), chain(normalize(), sgd(rho)))`:
+ * $$
+ * x_{\mathrm{adv}} = x + \rho\, \frac{\nabla f(x)}{\lVert \nabla f(x) \rVert}, \qquad x \leftarrow x + \mathrm{optimizer}\big(\nabla f(x_{\mathrm{adv}})\big)
+ * $$
+ *
  * ```
  * x_adv = x + rho · g(x) / ‖g(x)‖        x ← x + optimizer(g(x_adv))
  * ```

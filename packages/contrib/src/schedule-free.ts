@@ -73,6 +73,10 @@ function averagingWeight(weight: number, total: number): number {
  * schedule is needed. Evaluate the model at `x`, with
  * {@link scheduleFreeEvalParams}.
  *
+ * $$
+ * z' = z + \mathrm{base}(g), \qquad x' = (1 - c_t)\, x + c_t z', \qquad y' = b_1 x' + (1 - b_1)\, z', \qquad u = y' - y, \quad c_t = \frac{w_t}{\sum_{i \le t} w_i}
+ * $$
+ *
  * With `t = stepCount` (1 at the first update), `lr_t = learningRate(t)`:
  * ```
  * maxLr = max(maxLr, lr_t)      w = maxLr^weightLrPower      weightSum += w      c = w / weightSum
@@ -147,6 +151,10 @@ export function scheduleFree(
  * {@link ScheduleFreeState} (found at the top of `state`, or as the
  * `scheduleFree` state anywhere inside a chain's state).
  * Reference: optax `contrib.schedule_free_eval_params`.
+ *
+ * $$
+ * x = \frac{y - (1 - b_1)\, z}{b_1}
+ * $$
  */
 export function scheduleFreeEvalParams(state: unknown, params: Params): Params {
   const fn = 'scheduleFreeEvalParams';
@@ -203,6 +211,10 @@ const SGD_DEFAULTS: ScheduleFreeSgdOptions = { ...DEFAULTS, warmupSteps: null, w
  * Defaults: `learningRate = 1, b1 = 0.9, weightLrPower = 2`, no warmup, no
  * weight decay. Reference path. Reference: Defazio et al. (2024); optax
  * `contrib.schedule_free_sgd`.
+ *
+ * $$
+ * z' = z - \eta_t\, (g + \lambda y), \qquad x' = (1 - c_t)\, x + c_t z', \qquad y' = b_1 x' + (1 - b_1)\, z'
+ * $$
  */
 export function scheduleFreeSgd(learningRate = 1, options?: ScheduleFreeSgdOptions): GradientTransformation<ScheduleFreeState> {
   const fn = 'scheduleFreeSgd';
@@ -235,6 +247,10 @@ const ADAMW_DEFAULTS: ScheduleFreeAdamwOptions = { ...DEFAULTS, warmupSteps: nul
  * b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0, weightLrPower = 2`, no
  * warmup. Reference path. Reference: Defazio et al. (2024); optax
  * `contrib.schedule_free_adamw`.
+ *
+ * $$
+ * z' = z - \eta_t \left( \frac{g}{\sqrt{\hat\nu} + \epsilon} + \lambda y \right), \qquad x' = (1 - c_t)\, x + c_t z', \qquad y' = b_1 x' + (1 - b_1)\, z'
+ * $$
  */
 export function scheduleFreeAdamw(learningRate = 0.0025, options?: ScheduleFreeAdamwOptions): GradientTransformation<ScheduleFreeState> {
   const fn = 'scheduleFreeAdamw';

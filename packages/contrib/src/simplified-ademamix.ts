@@ -8,9 +8,7 @@
 import { scaledWithDecay, type WeightDecayOptions } from './alias.js';
 import {
   biasCorrection,
-  checkDecay,
   checkFinite,
-  checkNonNegative,
   checkScheduleValue,
   type ElementwiseState,
   elementwise,
@@ -20,6 +18,7 @@ import {
   resolveScalar,
   type ScalarOrSchedule,
 } from './core-api.js';
+import { checkMomentHyperparams, momentScalars, rootDenominator } from './moment-options.js';
 
 /** Options of {@link scaleBySimplifiedAdemamix}. */
 export interface ScaleBySimplifiedAdemamixOptions {
@@ -42,6 +41,10 @@ const DEFAULTS: Required<ScaleBySimplifiedAdemamixOptions> = { b1: 0.99, b2: 0.9
  * averages) past gradients, plus `alpha` times the current gradient, over
  * Adam's bias-corrected second moment.
  *
+ * $$
+ * m \leftarrow g + b_1 m, \qquad n \leftarrow (1 - b_2)\, g^2 + b_2 n, \qquad u = \frac{m + \alpha g}{\sqrt{n / (1 - b_2^t) + \epsilon_{\mathrm{root}}} + \epsilon}
+ * $$
+ *
  * With `t = count + 1`:
  * ```
  * m = g + b1 m                    n = g² + b2 (n - g²)      (= (1 - b2) g² + b2 n)
@@ -58,11 +61,8 @@ const DEFAULTS: Required<ScaleBySimplifiedAdemamixOptions> = { b1: 0.99, b2: 0.9
 export function scaleBySimplifiedAdemamix(options?: ScaleBySimplifiedAdemamixOptions): GradientTransformation<ElementwiseState> {
   const fn = 'scaleBySimplifiedAdemamix';
   const o = resolveOptions(fn, options, DEFAULTS);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  const b2 = checkDecay(fn, 'b2', o.b2);
+  const h = checkMomentHyperparams(fn, o);
   const alpha = typeof o.alpha === 'function' ? o.alpha : checkFinite(fn, 'alpha', o.alpha);
-  const eps = checkNonNegative(fn, 'eps', o.eps);
-  const epsRoot = checkNonNegative(fn, 'epsRoot', o.epsRoot);
   return elementwise({
     name: fn,
     key: fn,
@@ -73,19 +73,15 @@ export function scaleBySimplifiedAdemamix(options?: ScaleBySimplifiedAdemamixOpt
     counted: true,
     needsParams: false,
     scalars: (count) => ({
-      b1,
-      b2,
+      ...momentScalars(h),
       alpha: f32(checkScheduleValue(fn, 'alpha', resolveScalar(alpha, count), count)),
-      bc2: biasCorrection(b2, count + 1),
-      eps,
-      epsRoot,
+      bc2: biasCorrection(h.b2, count + 1),
     }),
     body(mo, { u, m, n }, k) {
       const g2 = mo.square(u);
       const m1 = mo.add(u, mo.mul(k.b1, m));
       const n1 = mo.add(g2, mo.mul(k.b2, mo.sub(n, g2)));
-      const den = mo.add(mo.sqrt(mo.add(mo.div(n1, k.bc2), k.epsRoot)), k.eps);
-      return { u: mo.div(mo.add(m1, mo.mul(k.alpha, u)), den), m: m1, n: n1 };
+      return { u: mo.div(mo.add(m1, mo.mul(k.alpha, u)), rootDenominator(mo, n1, k)), m: m1, n: n1 };
     },
   });
 }
@@ -100,6 +96,10 @@ const ALIAS_DEFAULTS: SimplifiedAdemamixOptions = { ...DEFAULTS, weightDecay: 0,
  * addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(learningRate))`.
  * Defaults as {@link scaleBySimplifiedAdemamix}, and `weightDecay = 0`. Fuses.
  * Reference: Morwani et al. (2025); optax `contrib.simplified_ademamix`.
+ *
+ * $$
+ * u = -\eta \left( \frac{m + \alpha g}{\sqrt{n / (1 - b_2^t) + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p \right), \qquad m \leftarrow g + b_1 m
+ * $$
  */
 export function simplifiedAdemamix(learningRate: ScalarOrSchedule, options?: SimplifiedAdemamixOptions): GradientTransformation {
   return scaledWithDecay('simplifiedAdemamix', learningRate, options, ALIAS_DEFAULTS, scaleBySimplifiedAdemamix);

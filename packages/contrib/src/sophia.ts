@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { copyTree } from './copy-tree.js';
 import {
   addDecayedWeights,
   chain,
@@ -32,7 +33,6 @@ import {
   treeZerosLike,
   type Updates,
 } from './core-api.js';
-import { copyTree } from './param-copies.js';
 import { checkKey, leafSeed, nextKey } from './seeds.js';
 
 /** The state of {@link hutchinsonEstimatorDiagHessian} (optax `HutchinsonState`): the generator's key. */
@@ -46,6 +46,10 @@ export type ObjectiveFn = (params: Params) => tf.Scalar;
 /**
  * Hutchinson's estimator of the Hessian's diagonal of the objective given as
  * the extra argument `objFn` (optax's `obj_fn`), at `params`:
+ * $$
+ * u = v \odot \big(\nabla^2 f(p)\, v\big), \qquad v \sim \mathrm{Rademacher}, \qquad \mathbb{E}[u] = \operatorname{diag} \nabla^2 f(p)
+ * $$
+ *
  * ```
  * v ~ Rademacher (±1 per element)        u = v ⊙ (∇²f(x) v)
  * ```
@@ -196,6 +200,10 @@ function scaleBySophia(o: typeof DEFAULTS, hessian: GradientTransformation): Gra
  * Sophia, a second-order clipped optimizer with a Hessian-diagonal
  * preconditioner re-estimated every `updateInterval` steps. With `t` the
  * step, `h` the moving average of the estimates:
+ * $$
+ * u = -\eta \left( \operatorname{clip}\!\Big( \frac{\hat m}{\max(\gamma h, \epsilon)}, -\rho, \rho \Big) + \lambda p \right), \qquad \rho = \mathrm{clipThreshold}
+ * $$
+ *
  * ```
  * m = (1 - b1) g + b1 m          m̂ = m / (1 - b1^t)
  * u = clip(m̂ / max(gamma · h, eps), -clipThreshold, clipThreshold)

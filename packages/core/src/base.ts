@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Variable } from '@tensorflow/tfjs-core';
 import type { TensorTree } from './tree.js';
 
 /** A schedule maps the step count (0 for the first update) to a value, in JS doubles. */
@@ -41,8 +41,41 @@ declare const paramsTreeBrand: unique symbol;
  */
 export type ParamsTree = TensorTree & { readonly [paramsTreeBrand]?: 'a tree with the params structure' };
 
-/** The state type `S` of a transformation with every {@link ParamsTree} slot replaced by the tensors of params `P`. */
-export type StateFor<S, P> = unknown extends S ? S : typeof paramsTreeBrand extends keyof S ? AsTensors<P> : StateMap<S, P>;
+declare const packedTreeBrand: unique symbol;
+
+/**
+ * In a state type, a tree with the params' structure whose leaves are 1-D
+ * tensors: the int32 code words or float32 block scales of a slot stored in
+ * a narrow format ({@link PackedSlot16}, {@link PackedSlot8}).
+ * `createOptimizer(tx, params)` replaces it with the params' structure of
+ * `tf.Tensor1D` leaves (see {@link StateFor}).
+ */
+export type PackedTree = TensorTree & { readonly [packedTreeBrand]?: 'a tree with the params structure of 1-D tensors' };
+
+/** A tree with the structure of `P` whose leaves are 1-D tensors (the type of a {@link PackedTree} for params `P`). */
+export type AsPackedTree<P> = TensorTree extends P ? Params : OneDimensionalOf<P>;
+type OneDimensionalOf<P> = P extends Tensor
+  ? Tensor1D
+  : P extends readonly unknown[]
+    ? { -readonly [K in keyof P]: OneDimensionalOf<P[K]> }
+    : P extends object
+      ? { -readonly [K in keyof P]: OneDimensionalOf<P[K]> }
+      : P;
+
+/**
+ * The state type `S` of a transformation with every {@link ParamsTree} slot
+ * replaced by the tensors of params `P` and every {@link PackedTree} by the
+ * params' structure of 1-D tensors.
+ */
+export type StateFor<S, P> = unknown extends S
+  ? S
+  : [S] extends [never]
+    ? never
+    : typeof paramsTreeBrand extends keyof S
+      ? AsTensors<P>
+      : typeof packedTreeBrand extends keyof S
+        ? AsPackedTree<P>
+        : StateMap<S, P>;
 type StateMap<S, P> = S extends Tensor | number | boolean | string | null | undefined
   ? S
   : S extends readonly unknown[]
@@ -50,6 +83,16 @@ type StateMap<S, P> = S extends Tensor | number | boolean | string | null | unde
     : S extends object
       ? { [K in keyof S]: StateFor<S[K], P> }
       : S;
+
+/** The options type of a call that passes none: the default of the option type parameters of factories whose state depends on their options. */
+export type NoOptions = Record<never, never>;
+
+/**
+ * Options `O` inferred by a factory whose state type depends on them, with
+ * every key that the options interface `T` lacks typed `never`: a misspelt
+ * option stays a type error (a generic parameter alone would accept it).
+ */
+export type Exact<O, T> = O & { readonly [K in Exclude<keyof O, keyof T>]: never };
 
 /** The state type of a transformation. */
 export type StateOf<T> = T extends GradientTransformation<infer S> ? S : never;
@@ -94,7 +137,44 @@ export type Fusion =
        * so the fused engine can find every stage's state.
        */
       readonly children: readonly (readonly [key: number | string, tx: GradientTransformation])[];
+    }
+  | {
+      /**
+       * A combinator whose every step can be rewritten, on the host, as a
+       * step of a plain transformation the engine fuses (see
+       * {@link LoweredStep}): `injectHyperparams` (the inner transformation
+       * built from this step's hyperparameters), `multiSteps` (the
+       * accumulation and the gated inner chain as element-wise stages).
+       */
+      readonly kind: 'lowering';
+      /**
+       * This step, for `state` (and the extra arguments), as a step of a
+       * plain transformation; `null` when this step cannot be written so
+       * (the step then runs as the combinator's own `update`). Pure: it
+       * changes nothing and may throw on bad state (the reference path then
+       * raises the canonical error).
+       */
+      lower(state: any, extraArgs?: UpdateExtras): LoweredStep | null;
     };
+
+/**
+ * One step of a combinator as a step of a plain transformation: running
+ * `tx.update(updates, state, params)` and then `finish` on the new state
+ * gives exactly what the combinator's own `update` gives (bit for bit).
+ */
+export interface LoweredStep {
+  /** The transformation that takes this step (chains and element-wise stages, so the engine can fuse it). */
+  readonly tx: GradientTransformation;
+  /** Its state: views of the combinator's state (the same tensors). */
+  readonly state: unknown;
+  /**
+   * The combinator's new state from the new state of `tx`; `donated` says
+   * whether the step's input state was donated (its tensors may be kept as
+   * they are) or not (a kept tensor must be cloned: the caller may dispose
+   * the old state).
+   */
+  finish(state: unknown, donated: boolean): unknown;
+}
 
 /**
  * Extra named arguments of an update (optax's `**extra_args`):
@@ -126,12 +206,29 @@ export type GradientTransformationExtraArgs<S = any> = GradientTransformation<S>
 /** The largest step count; counts saturate here, as optax's int32 `safe_increment` does. */
 export const MAX_COUNT = 2 ** 31 - 1;
 
-/** `count + 1`, saturating at {@link MAX_COUNT}. */
+/**
+ * `count + 1`, saturating at {@link MAX_COUNT} (optax `safe_increment`):
+ *
+ * $$
+ * \mathrm{count}' = \min(\mathrm{count} + 1,\; 2^{31} - 1)
+ * $$
+ */
 export function safeIncrement(count: number): number {
   return count < MAX_COUNT ? count + 1 : MAX_COUNT;
 }
 
-/** Evaluates a {@link ScalarOrSchedule} at `count`. */
+/**
+ * optax's `safe_int32_increment`: {@link safeIncrement} under optax's other
+ * name (a count is a JS number that saturates at 2^31 - 1, the int32
+ * maximum, as optax's int32 counts do).
+ */
+export const safeInt32Increment: (count: number) => number = safeIncrement;
+
+/**
+ * Evaluates a {@link ScalarOrSchedule} at `count`.
+ *
+ * @internal
+ */
 export function resolveScalar(value: ScalarOrSchedule, count: number): number {
   return typeof value === 'function' ? value(count) : value;
 }

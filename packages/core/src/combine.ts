@@ -111,6 +111,31 @@ export function setToZero(): GradientTransformation<Record<string, never>> {
   };
 }
 
+/** The state of a transformation that keeps none (optax `EmptyState`): `{}`. */
+export type EmptyState = Record<string, never>;
+
+/**
+ * An `init` for transformations that keep no state: `{}`, whatever the
+ * params (which it does not read). Reference: optax `init_empty_state`.
+ */
+export function initEmptyState(_params?: Params): EmptyState {
+  return {};
+}
+
+/**
+ * `tx` itself. optax wraps a transformation whose `update` does not take
+ * `**extra_args` so that it accepts (and ignores) them; in gradtx every
+ * `update` already takes the extra arguments as its fourth argument
+ * (`tx.update(updates, state, params, extras)`), ignores those it does not
+ * use, and `chain` and every combinator forward them, so there is nothing to
+ * wrap. Checks that `tx` is a transformation. Reference: optax
+ * `with_extra_args_support`.
+ */
+export function withExtraArgsSupport<S>(tx: GradientTransformation<S>): GradientTransformation<S> {
+  checkTransformation('withExtraArgsSupport', 'tx', tx);
+  return tx;
+}
+
 /**
  * A stateless transformation from a function of the whole updates (and
  * params) tree. Any tensor of the inputs that `fn` returns as it is is

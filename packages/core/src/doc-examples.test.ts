@@ -22,7 +22,7 @@ const EXAMPLES = [
 
 function examplesOf(file: string) {
   const source = readFileSync(new URL(`./${file}.ts`, import.meta.url), 'utf8');
-  return [...source.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*?)\*\/\nexport function (\w+)\(/g)].map(([, doc, name]) => ({
+  return [...source.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*?)\*\/\nexport function (\w+)[<(]/g)].map(([, doc, name]) => ({
     name: name as string,
     call: /createOptimizer\((\w+\([^;]*?\)), params\)/.exec(doc as string)?.[1],
   }));

@@ -7,11 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type GradientTransformation, MAX_COUNT, type Params, type ParamsTree, safeIncrement, type Updates } from './base.js';
-import { combineReduction, reduceLeaf, tfOps } from './lang/reference.js';
-import type { ElementwiseSpec } from './lang/spec.js';
+import { combineReduction, expressionReductionsReference, reduceLeaf, tfOps } from './lang/reference.js';
+import type { ElementwiseSpec, ScalarStateSpec } from './lang/spec.js';
 import { isPacked, type PackedSlot } from './lang/storage/slot-storage.js';
 import { checkSlot, checkStorageBackend, decodeSlot, encodeSlot, initSlot } from './packed-state.js';
-import { assertSameShapes, describe, treeFlatten, treeUnflatten } from './tree.js';
+import { assertSameShapes, describe, isTensor, treeFlatten, treeUnflatten } from './tree.js';
 import { checkFloatTree, checkStateKeys, requireParams } from './validate.js';
 
 /**
@@ -29,14 +29,25 @@ export type ElementwiseState = { count?: number } & { [slot: string]: unknown };
  */
 export type ElementwiseStateOf<Spec extends ElementwiseSpec> = (Spec['counted'] extends true ? { count: number } : unknown) & {
   [K in Spec['slots'][number]['name']]: ParamsTree;
-} & { [K in NonNullable<Spec['reductionsInState']>[number]]: tf.Tensor };
+} & { [K in NonNullable<Spec['reductionsInState']>[number]]: tf.Tensor } & {
+  [K in NonNullable<Spec['scalarState']>[number]['name']]: tf.Tensor;
+};
 
 /** The state keys a spec's state must have. */
 export function stateKeys(spec: ElementwiseSpec): string[] {
-  return [...(spec.counted ? ['count'] : []), ...spec.slots.map((s) => s.name), ...(spec.reductionsInState ?? [])];
+  return [
+    ...(spec.counted ? ['count'] : []),
+    ...spec.slots.map((s) => s.name),
+    ...(spec.reductionsInState ?? []),
+    ...(spec.scalarState ?? []).map((s) => s.name),
+  ];
 }
 
-/** Builds the initial state of `spec` for `params`: count 0 and every slot filled with its init value. */
+/**
+ * Builds the initial state of `spec` for `params`: count 0 and every slot filled with its init value.
+ *
+ * @internal
+ */
 export function initElementwiseState(spec: ElementwiseSpec, params: Params): ElementwiseState {
   checkFloatTree(spec.name, 'params', params);
   const state: ElementwiseState = spec.counted ? { count: 0 } : {};
@@ -44,6 +55,7 @@ export function initElementwiseState(spec: ElementwiseSpec, params: Params): Ele
   for (const slot of spec.slots) checkStorageBackend(spec.name, slot.storage);
   for (const slot of spec.slots) state[slot.name] = initSlot(spec.name, slot.storage, params, slot.init);
   for (const name of spec.reductionsInState ?? []) state[name] = tf.scalar(0, 'float32');
+  for (const s of spec.scalarState ?? []) state[s.name] = tf.scalar(s.init, 'float32');
   return state;
 }
 
@@ -55,6 +67,12 @@ export function checkElementwiseInputs(spec: ElementwiseSpec, updates: Updates, 
     throw new Error(`${spec.name}: state.count must be an integer from 0 to ${MAX_COUNT}, got ${describe(state.count)}`);
   }
   for (const slot of spec.slots) checkSlot(spec.name, slot.name, slot.storage, state[slot.name], updates);
+  for (const { name } of spec.scalarState ?? []) {
+    const t = state[name];
+    if (!isTensor(t) || t.size !== 1 || t.dtype !== 'float32') {
+      throw new Error(`${spec.name}: state.${name} must be a float32 scalar tensor, got ${describe(t)}`);
+    }
+  }
   if (spec.needsParams) {
     requireParams(spec.name, params);
     checkFloatTree(spec.name, 'params', params);
@@ -73,7 +91,48 @@ function fitShape(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
   return tf.broadcastTo(t, shape as number[]);
 }
 
-/** Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed. */
+/**
+ * The scalars a body reads on the reference path, in the order the language
+ * defines: `scalars(count)`, the scalar state, the expression reductions,
+ * `updateScalars`' results, then the reductions (global in `k`, per leaf in
+ * `perLeaf`).
+ */
+function referenceScalars(
+  spec: ElementwiseSpec,
+  scalars: Readonly<Record<string, number>>,
+  state: ElementwiseState,
+  xs: readonly Record<string, tf.Tensor>[],
+  ps: readonly tf.Tensor[],
+): { k: Record<string, tf.Tensor>; perLeaf: Record<string, tf.Tensor>[] } {
+  const us = xs.map((x) => x.u as tf.Tensor);
+  const k: Record<string, tf.Tensor> = {};
+  for (const [name, value] of Object.entries(scalars)) k[name] = tf.scalar(value, 'float32');
+  for (const { name } of spec.scalarState ?? []) k[name] = tf.reshape(state[name] as tf.Tensor, []);
+  Object.assign(k, expressionReductionsReference(spec, xs as never, { ...k }));
+  if (spec.updateScalars) Object.assign(k, spec.updateScalars(tfOps, { ...k }));
+  const perLeaf: Record<string, tf.Tensor>[] = us.map(() => ({}));
+  for (const r of spec.reductions ?? []) {
+    const source = r.of === 'u' ? us : ps;
+    if (r.scope === 'global') {
+      k[r.name] = combineReduction(
+        r.op,
+        source.map((x) => reduceLeaf(r.op, x)),
+        source.reduce((n, x) => n + x.size, 0),
+      );
+    } else {
+      source.forEach((x, i) => {
+        (perLeaf[i] as Record<string, tf.Tensor>)[r.name] = combineReduction(r.op, [reduceLeaf(r.op, x)], x.size);
+      });
+    }
+  }
+  return { k, perLeaf };
+}
+
+/**
+ * Runs one update of `spec` with tfjs ops (the reference path). Inputs are not disposed.
+ *
+ * @internal
+ */
 export function referenceUpdate(
   spec: ElementwiseSpec,
   updates: Updates,
@@ -95,31 +154,19 @@ export function referenceUpdate(
           )
         : treeFlatten<tf.Tensor>(state[s.name]).leaves,
     );
-    const k: Record<string, tf.Tensor> = {};
-    for (const [name, value] of Object.entries(scalars)) k[name] = tf.scalar(value, 'float32');
-    const perLeaf: Record<string, tf.Tensor>[] = us.map(() => ({}));
-    for (const r of spec.reductions ?? []) {
-      const source = r.of === 'u' ? us : ps;
-      if (r.scope === 'global') {
-        k[r.name] = combineReduction(
-          r.op,
-          source.map((x) => reduceLeaf(r.op, x)),
-          source.reduce((n, x) => n + x.size, 0),
-        );
-      } else {
-        source.forEach((x, i) => {
-          (perLeaf[i] as Record<string, tf.Tensor>)[r.name] = combineReduction(r.op, [reduceLeaf(r.op, x)], x.size);
-        });
-      }
-    }
-    const outU: tf.Tensor[] = [];
-    const outSlots: tf.Tensor[][] = spec.slots.map(() => []);
-    us.forEach((u, i) => {
+    const xs = us.map((u, i) => {
       const x: Record<string, tf.Tensor> = { u };
       if (spec.needsParams) x.p = ps[i] as tf.Tensor;
       spec.slots.forEach((s, j) => {
         x[s.name] = slotLeaves[j]?.[i] as tf.Tensor;
       });
+      return x;
+    });
+    const { k, perLeaf } = referenceScalars(spec, scalars, state, xs, ps);
+    const outU: tf.Tensor[] = [];
+    const outSlots: tf.Tensor[][] = spec.slots.map(() => []);
+    us.forEach((u, i) => {
+      const x = xs[i] as Record<string, tf.Tensor>;
       const out = spec.body(tfOps, x as never, { ...k, ...perLeaf[i] });
       outU.push(fitShape(out.u === u ? tf.clone(u) : out.u, u.shape));
       spec.slots.forEach((s, j) => {
@@ -132,6 +179,7 @@ export function referenceUpdate(
       next[s.name] = isPacked(s.storage) ? encodeSlot(s.storage, treedef, leaves) : treeUnflatten(treedef, leaves);
     });
     for (const name of spec.reductionsInState ?? []) next[name] = tf.clone(k[name] as tf.Tensor);
+    for (const s of spec.scalarState ?? []) next[s.name] = nextScalar(spec, s, k[s.next]);
     return [
       treeUnflatten<Updates>(
         treedef,
@@ -140,6 +188,13 @@ export function referenceUpdate(
       next,
     ] as never;
   });
+}
+
+/** The new value of scalar state `s`: the scalar `s.next` of `updateScalars`, as a float32 scalar tensor. */
+function nextScalar(spec: ElementwiseSpec, s: ScalarStateSpec, value: tf.Tensor | undefined): tf.Tensor {
+  if (value === undefined) throw new Error(`${spec.name}: updateScalars returned no \`${s.next}\` (the new value of state.${s.name})`);
+  const t = tf.reshape(value, []);
+  return t.dtype === 'float32' ? tf.clone(t) : tf.cast(t, 'float32');
 }
 
 /**
@@ -153,6 +208,9 @@ export function elementwise(spec: ElementwiseSpec): GradientTransformation<Eleme
     if (!spec.reductions?.some((r) => r.name === name && r.scope === 'global')) {
       throw new Error(`${spec.name}: reductionsInState names \`${name}\`, which is not a global reduction of the spec`);
     }
+  }
+  if ((spec.scalarState ?? []).length > 0 && !spec.updateScalars) {
+    throw new Error(`${spec.name}: a spec with scalarState needs updateScalars (which gives each scalar its new value)`);
   }
   return {
     fusion: { kind: 'elementwise', spec },

@@ -10,10 +10,10 @@
  *   {@link storageOf}, {@link hasPacked}) and the plan of a transformation
  *   ({@link planOf}).
  * - The one table of reductions ({@link REDUCTIONS}) that every target reads.
- * - The validators that every factory of gradtx uses (`check*`,
- *   {@link resolveOptions}) and the reference evaluation of an element-wise
- *   spec ({@link initElementwiseState}, {@link referenceUpdate}), for
- *   packages that add transformations.
+ * - For gradtx's own packages that add transformations (not documented,
+ *   no stability promise): the validators every factory uses (`check*`,
+ *   `resolveOptions`), `f32` and the reference evaluation of an element-wise
+ *   spec (`initElementwiseState`, `referenceUpdate`).
  *
  * @module
  */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { GradientTransformation, UpdateExtras } from './base.js';
-import { chain } from './combine.js';
+import { chain, initEmptyState, withExtraArgsSupport } from './combine.js';
 import { createOptimizer } from './optimizer.js';
 import { disposeTree } from './test-utils/index.js';
 import { requireExtra } from './validate.js';
@@ -38,5 +38,21 @@ describe('update extras', () => {
     const p = opt.params;
     opt.dispose();
     disposeTree([u, g, p]);
+  });
+});
+
+describe('withExtraArgsSupport and initEmptyState (optax names)', () => {
+  it('withExtraArgsSupport is the transformation itself: its update already takes and forwards the extra arguments', () => {
+    const tx = chain(scaleByValue());
+    expect(withExtraArgsSupport(tx)).toBe(tx);
+    const u = tf.tensor1d([1, 2]);
+    const [out] = withExtraArgsSupport(tx).update(u, tx.init(u), undefined, { value: 3 });
+    expect(Array.from((out as tf.Tensor).dataSync())).toEqual([3, 6]);
+    expect(() => withExtraArgsSupport({} as never)).toThrow(/withExtraArgsSupport: tx is not a gradient transformation/);
+    tf.dispose([u, out as tf.Tensor]);
+  });
+  it('initEmptyState returns {} whatever the params', () => {
+    expect(initEmptyState()).toEqual({});
+    expect(initEmptyState({ w: tf.zeros([2]) })).toEqual({});
   });
 });

@@ -15,12 +15,17 @@ import './fused/devices/register.js';
 
 export {
   type AdabeliefOptions,
+  type AdabeliefState,
   type AdadeltaOptions,
+  type AdadeltaState,
   type AdafactorOptions,
+  type AdafactorState,
   type AdagradOptions,
   type AdagradState,
   type AdamaxOptions,
+  type AdamaxState,
   type AdamaxwOptions,
+  type AdamaxwState,
   type AdamOptions,
   type AdamState,
   type AdamwOptions,
@@ -43,10 +48,13 @@ export {
   adamwDefaults,
   amsgrad,
   type FromageOptions,
+  type FromageState,
   fromage,
   fromageDefaults,
   type LambOptions,
+  type LambState,
   type LarsOptions,
+  type LarsState,
   type LionOptions,
   type LionState,
   lamb,
@@ -55,8 +63,11 @@ export {
   larsDefaults,
   lion,
   lionDefaults,
+  type MomentumStageState,
   type NoisySgdOptions,
+  type NoisySgdState,
   type NovogradOptions,
+  type NovogradState,
   nadam,
   nadamDefaults,
   nadamw,
@@ -66,17 +77,26 @@ export {
   novograd,
   novogradDefaults,
   type OptimisticGradientDescentOptions,
+  type OptimisticGradientDescentState,
   optimisticGradientDescent,
   type RadamOptions,
+  type RadamState,
   type RmspropOptions,
+  type RmspropState,
   type RpropOptions,
+  type RpropState,
   radam,
   rmsprop,
   rmspropDefaults,
   rprop,
+  type ScaleByAdamStateFor,
   type SgdOptions,
+  type SgdState,
+  type SignSgdState,
   type SignumOptions,
+  type SignumState,
   type Sm3Options,
+  type Sm3State,
   sgd,
   sgdDefaults,
   signSgd,
@@ -85,16 +105,22 @@ export {
   sm3,
   sm3Defaults,
   type YogiOptions,
+  type YogiState,
   yogi,
   yogiDefaults,
 } from './aliases.js';
 export {
+  type AsPackedTree,
   type AsTensors,
+  type Exact,
   type ExtraArgs,
   type Fusion,
   type GradientTransformation,
   type GradientTransformationExtraArgs,
+  type LoweredStep,
   MAX_COUNT,
+  type NoOptions,
+  type PackedTree,
   type Params,
   type ParamsTree,
   resolveScalar,
@@ -103,6 +129,7 @@ export {
   type StateFor,
   type StateOf,
   safeIncrement,
+  safeInt32Increment,
   type Tensor,
   type UpdateExtras,
   type Updates,
@@ -168,7 +195,18 @@ export {
   partition,
   partitionDefaults,
 } from './combinators/partition.js';
-export { type ChainState, chain, identity, namedChain, setToZero, stateless, statelessWithTreeMap } from './combine.js';
+export {
+  type ChainState,
+  chain,
+  type EmptyState,
+  identity,
+  initEmptyState,
+  namedChain,
+  setToZero,
+  stateless,
+  statelessWithTreeMap,
+  withExtraArgsSupport,
+} from './combine.js';
 export { type ElementwiseState, type ElementwiseStateOf, elementwise } from './elementwise.js';
 export type { DonateOptions } from './fused/donation.js';
 export { isFusedEnabled, registerFusedDevice, setFusedEnabled } from './fused/registry.js';
@@ -207,12 +245,24 @@ export {
   type BodyOutputs,
   biasCorrection,
   type ElementwiseSpec,
+  type ExpressionReduction,
   type Ops,
   type ReductionSpec,
+  type ScalarStateSpec,
   type SlotSpec,
 } from './lang/spec.js';
 export type { PackedSlot, SlotStorage } from './lang/storage/slot-storage.js';
 export { nnls, type PowerIterationOptions, powerIteration } from './linear-algebra.js';
+export { type MatrixInversePthRootOptions, matrixInversePthRoot } from './matrix-inverse-root.js';
+export {
+  type AccumulationType,
+  type Accumulator,
+  type AccumulatorTree,
+  type MicrobatchOptions,
+  microbatch,
+  reshapeBatchAxis,
+} from './microbatching.js';
+export { type MultiNormalDiag, multiNormal } from './multi-normal.js';
 export { globalNorm, type SafeNormOrd, safeNorm, safeRootMeanSquares } from './numerics.js';
 export {
   createOptimizer,
@@ -247,7 +297,15 @@ export {
   scaleByRAdam,
   scaleByRAdamDefaults,
 } from './transforms/adam.js';
-export { type AdanOptions, adan, adanDefaults, type ScaleByAdanOptions, scaleByAdan, scaleByAdanDefaults } from './transforms/adan.js';
+export {
+  type AdanOptions,
+  type AdanState,
+  adan,
+  adanDefaults,
+  type ScaleByAdanOptions,
+  scaleByAdan,
+  scaleByAdanDefaults,
+} from './transforms/adan.js';
 export {
   type ScaleByBeliefOptions,
   type ScaleByNovogradOptions,
@@ -277,7 +335,12 @@ export {
   clipByGlobalNorm,
 } from './transforms/clipping.js';
 export { keepParamsNonnegative, type ZeroNansState, zeroNans } from './transforms/constrain.js';
-export { type AddDecayedWeightsOptions, addDecayedWeights, addDecayedWeightsDefaults } from './transforms/decay.js';
+export {
+  type AddDecayedWeightsOptions,
+  type AddDecayedWeightsState,
+  addDecayedWeights,
+  addDecayedWeightsDefaults,
+} from './transforms/decay.js';
 export {
   type DistanceOverGradientsState,
   type ScaleByDistanceOverGradientsOptions,
@@ -291,7 +354,14 @@ export {
   scaleByFactoredRms,
   scaleByFactoredRmsDefaults,
 } from './transforms/factored.js';
-export { type LbfgsOptions, type LbfgsState, lbfgs, type ScaleByLbfgsOptions, scaleByLbfgs } from './transforms/lbfgs.js';
+export {
+  type LbfgsAliasState,
+  type LbfgsOptions,
+  type LbfgsState,
+  lbfgs,
+  type ScaleByLbfgsOptions,
+  scaleByLbfgs,
+} from './transforms/lbfgs.js';
 export { type LionMode, type ScaleByLionOptions, type ScaleByLionState, scaleByLion, scaleByLionDefaults } from './transforms/lion.js';
 export {
   type EmaOptions,
@@ -303,7 +373,15 @@ export {
   trace,
   traceDefaults,
 } from './transforms/momentum.js';
-export { type Measure, type MeasureWithEmaOptions, type MonitorState, measureWithEma, monitor, snapshot } from './transforms/monitoring.js';
+export {
+  type Measure,
+  type MeasureWithEmaOptions,
+  type MeasureWithEmaState,
+  type MonitorState,
+  measureWithEma,
+  monitor,
+  snapshot,
+} from './transforms/monitoring.js';
 export { type AddNoiseState, addNoise } from './transforms/noise.js';
 export {
   type ScaleByOptimisticGradientOptions,
@@ -312,6 +390,7 @@ export {
 } from './transforms/optimistic.js';
 export {
   type OptimisticAdamOptions,
+  type OptimisticAdamState,
   type OptimisticAdamV2Options,
   optimisticAdam,
   optimisticAdamDefaults,
@@ -321,6 +400,7 @@ export {
 export { perExampleGlobalNormClip, perExampleLayerNormClip } from './transforms/per-example-clip.js';
 export {
   type PolyakSgdOptions,
+  type PolyakSgdState,
   type PolyakVariant,
   polyakSgd,
   polyakSgdDefaults,
@@ -352,7 +432,16 @@ export {
 } from './transforms/scaling.js';
 export { scaleBySign } from './transforms/sign.js';
 export { type ScaleBySm3Options, type ScaleBySm3State, scaleBySm3, scaleBySm3Defaults } from './transforms/sm3.js';
-export type { AccumulatorStorageOptions, MomentStorageOptions, StateDtype } from './transforms/state-dtype.js';
+export type {
+  AccumulatorStorageOptions,
+  DtypeOf,
+  MomentStorageOptions,
+  PackedSlot8,
+  PackedSlot16,
+  StateDtype,
+  StoredSlot,
+  WithStorage,
+} from './transforms/state-dtype.js';
 export {
   type NormalizeByUpdateNormOptions,
   normalizeByUpdateNorm,

@@ -7,6 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, StateFor, Updates } from './base.js';
+import { isVariable } from './fused/donation.js';
 import { gradientsByName, isNamedGradientMap, lossAndGradients } from './gradients.js';
 import { checkStructureMatches, flattenState } from './interop/structure.js';
 import { type Precision, withPrecision } from './precision.js';
@@ -156,13 +157,21 @@ export function createOptimizer<S, P extends Params>(
     onStep: checkOnStep('createOptimizer', o.onStep),
     reportAs: tx as GradientTransformation,
   });
+  // gradients can come as a name-keyed map only for params that are variables: known per params tree, so a
+  // step on tensor params does not compare the gradients' structure with the params' (O(leaves) host work)
+  let variablesIn: { params: Params; any: boolean } | null = null;
+  const maybeNamed = (params: Params): boolean => {
+    if (variablesIn === null || variablesIn.params !== params)
+      variablesIn = { params, any: treeLeaves(params).some((x) => isTensor(x) && isVariable(x)) };
+    return variablesIn.any;
+  };
   const alive = (what: string) => {
     if (disposed) throw new Error(`createOptimizer: ${what} after dispose()`);
   };
   const optimizer = {
     step(given: Updates | tf.NamedTensorMap, extraArgs?: ExtraArgs): void {
       alive('step()');
-      const grads = isNamedGradientMap(given, p) ? gradientsByName('createOptimizer.step', given, p) : (given as Updates);
+      const grads = maybeNamed(p) && isNamedGradientMap(given, p) ? gradientsByName('createOptimizer.step', given, p) : (given as Updates);
       if (extraArgs !== undefined && !isPlainObject(extraArgs))
         throw new Error(`createOptimizer: step's \`extraArgs\` must be an object of named arguments, got ${describe(extraArgs)}`);
       [p, state] = stepper.step(grads, state, p, extraArgs);
@@ -181,6 +190,7 @@ export function createOptimizer<S, P extends Params>(
     dispose(): void {
       if (disposed) return;
       disposed = true;
+      stepper.dispose();
       for (const t of treeLeaves(state)) if (isTensor(t)) (t as tf.Tensor).dispose();
     },
   };

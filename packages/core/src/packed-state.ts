@@ -111,19 +111,13 @@ export function decodeSlot(storage: Narrow, value: PackedSlot, shapes: readonly 
   return shapes.map((shape, i) => decodeOne({ codes: codes[i] as tf.Tensor, scales: scales[i] }, shape, storage));
 }
 
-/** A slot's initial value for `params` in `storage`: every element `init` (`fn` names the transform in errors). */
-export function initSlot(fn: string, storage: SlotStorage | undefined, params: Params, init: number): unknown {
-  if (!isPacked(storage)) return treeMap((p: tf.Tensor) => tf.fill(p.shape, init, 'float32'), params);
+/** A slot's initial value for `params` in `storage`: every element `init`, or a copy of the params (`fn` names the transform in errors). */
+export function initSlot(fn: string, storage: SlotStorage | undefined, params: Params, init: number | 'params'): unknown {
+  const leaf = (p: tf.Tensor) => (init === 'params' ? tf.clone(p) : tf.fill(p.shape, init, 'float32'));
+  if (!isPacked(storage)) return treeMap(leaf, params);
   checkStorageBackend(fn, storage);
   const { leaves, treedef } = treeFlatten<tf.Tensor>(params);
-  return tf.tidy(
-    () =>
-      encodeSlot(
-        storage,
-        treedef,
-        leaves.map((p) => tf.fill(p.shape, init, 'float32')),
-      ) as never,
-  ) as PackedSlot;
+  return tf.tidy(() => encodeSlot(storage, treedef, leaves.map(leaf)) as never) as PackedSlot;
 }
 
 /** The storage a slot value is in, as messages name it (a value that is not a packed slot counts as float32). */

@@ -7,9 +7,11 @@
  * @module
  */
 import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
+import { planLike } from './fused/plan.js';
 import { currentDevice, isFusedEnabled } from './fused/registry.js';
 import { ReplayedStep } from './fused/replay.js';
 import { runStep } from './fused/step.js';
+import { lowerStep } from './lowering.js';
 import { reportedStep, type StepHook } from './step-report.js';
 
 /** How a {@link DonatingStepper} steps. */
@@ -34,7 +36,13 @@ export interface StepperOptions {
  * Internal: the engine of `createOptimizer` and `asTfOptimizer`.
  */
 export class DonatingStepper<S> {
-  private replayed: ReplayedStep | null = null;
+  /**
+   * The captured steps it replays: at most {@link MAX_REPLAYS}, of different
+   * shapes (a lowering combinator may alternate between two, as
+   * `multiSteps` does between accumulating and emitting mini-steps when a
+   * stage keeps a reduction in its state).
+   */
+  private replays: ReplayedStep[] = [];
   private steps = 0;
 
   constructor(
@@ -42,7 +50,7 @@ export class DonatingStepper<S> {
     private readonly options: StepperOptions,
   ) {}
 
-  /** One step: `tx.update(grads, state, params)` and `applyUpdates`, replaying the last step when it allows it. */
+  /** One step: `tx.update(grads, state, params)` and `applyUpdates`, replayed when a captured step has this step's shape. */
   step(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, S] {
     const { onStep, reportAs } = this.options;
     this.steps++;
@@ -52,11 +60,21 @@ export class DonatingStepper<S> {
     );
   }
 
+  /** Frees what the replayed steps own (the scratch between two fused runs); the params and state stay the caller's. */
+  dispose(): void {
+    this.drop();
+  }
+
+  private drop(): void {
+    for (const r of this.replays) r.dispose();
+    this.replays = [];
+  }
+
   private run(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, S] {
-    if (this.replayed !== null) {
-      const out = isFusedEnabled() && this.replayed.on(currentDevice()) ? this.replayed.step(grads, state, params) : null;
+    if (this.replays.length > 0) {
+      const out = isFusedEnabled() ? this.replay(grads, state, params, extraArgs) : null;
       if (out !== null) return out as [Params, S];
-      this.replayed = null;
+      if (!isFusedEnabled()) this.drop();
     }
     const { by, fused, inPlace } = this.options;
     return runStep(
@@ -72,11 +90,40 @@ export class DonatingStepper<S> {
         by,
         capture: inPlace
           ? (c) => {
-              this.replayed = new ReplayedStep(c);
+              this.replays.push(new ReplayedStep(c));
+              if (this.replays.length > MAX_REPLAYS) this.replays.shift()?.dispose();
             }
           : undefined,
       },
       fused,
     ) as [Params, S];
   }
+
+  /**
+   * This step replayed by the captured step of its shape (through the
+   * lowering of a lowering combinator: a plan built for this step); null
+   * when none has its shape (the general path then takes it, and captures
+   * it) or when a check fails (then every captured step is dropped).
+   */
+  private replay(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, unknown] | null {
+    const tx = this.tx as GradientTransformation;
+    const device = currentDevice();
+    const low = lowerStep(tx, state, extraArgs);
+    const first = this.replays[0] as ReplayedStep;
+    const plan = low === null ? null : low.tx === tx ? first.plan : planLike(low.tx, first.plan);
+    const replayed = plan === null ? undefined : this.replays.find((r) => r.on(device) && r.accepts(plan));
+    if (low === null || plan === null || replayed === undefined) {
+      if (low === null || !this.replays.some((r) => r.on(device))) this.drop();
+      return null;
+    }
+    const out = replayed.step(grads, low.state, params, plan);
+    if (out === null) {
+      this.drop();
+      return null;
+    }
+    return low.tx === tx ? out : [out[0], low.finish(out[1], true)];
+  }
 }
+
+/** The most captured steps a stepper keeps. */
+const MAX_REPLAYS = 2;

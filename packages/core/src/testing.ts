@@ -12,9 +12,9 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientTransformation } from './base.js';
+import type { GradientTransformation, Params, Updates } from './base.js';
 import * as gradtx from './index.js';
-import { formatPath, type TensorTree, treeLeavesWithPath } from './tree.js';
+import { formatPath, isTensor, type TensorTree, treeLeaves, treeLeavesWithPath, treeMap } from './tree.js';
 
 export {
   build,
@@ -99,6 +99,83 @@ export function toTensors(a: ArrayTree | ArrayLeaf): TensorTree {
 export interface Trace {
   params: unknown[];
   states: unknown[];
+}
+
+/** Every tensor leaf of a tree as a plain array (numbers and other leaves as they are). */
+export function snapshot(tree: unknown): unknown {
+  return treeMap((x: unknown) => (isTensor(x) ? Array.from(x.dataSync()) : x), tree);
+}
+
+/**
+ * The gradients of a run: one tree per step, or, for a trajectory that
+ * depends on where the params are, `at(params, step)` (new tensors) for
+ * `steps` steps.
+ */
+export type RunGradients = readonly ArrayTree[] | { readonly steps: number; at(params: Params, step: number): Updates };
+
+/** The number of steps of `grads` and the tensors of step `i`'s gradients at `params`. */
+function gradientsAt(grads: RunGradients): { steps: number; at: (params: Params, i: number) => Updates } {
+  if (!Array.isArray(grads)) return grads as Exclude<RunGradients, readonly ArrayTree[]>;
+  return { steps: grads.length, at: (_p, i) => toTensors(grads[i] as ArrayTree) as Updates };
+}
+
+const disposeAll = (...trees: unknown[]): void => {
+  tf.dispose(trees.flatMap((t) => treeLeaves(t)).filter(isTensor) as tf.Tensor[]);
+};
+
+/** Runs the steps on the reference path: `tx.update` then `applyUpdates`; disposes everything it made. */
+export function runReference(tx: GradientTransformation, params: ArrayTree, grads: RunGradients): Trace {
+  const g = gradientsAt(grads);
+  let p = toTensors(params) as Params;
+  let s = tx.init(p);
+  const out: Trace = { params: [], states: [] };
+  for (let i = 0; i < g.steps; i++) {
+    const gt = g.at(p, i);
+    const [u, s2] = tx.update(gt, s, p);
+    const p2 = gradtx.applyUpdates(p, u);
+    disposeAll(u, s, p, gt);
+    [p, s] = [p2, s2];
+    out.params.push(snapshot(p));
+    out.states.push(snapshot(s));
+  }
+  disposeAll(p, s);
+  return out;
+}
+
+/** How {@link runFused} drives the fused engine: `fusedUpdate` pure or donating, or `createOptimizer`. */
+export type FusedMode = 'pure' | 'donate' | 'optimizer';
+
+/** Runs the same steps on the fused path; disposes everything it made. */
+export function runFused(tx: GradientTransformation, params: ArrayTree, grads: RunGradients, mode: FusedMode): Trace {
+  const g = gradientsAt(grads);
+  const out: Trace = { params: [], states: [] };
+  if (mode === 'optimizer') {
+    const opt = gradtx.createOptimizer(tx, toTensors(params) as Params);
+    for (let i = 0; i < g.steps; i++) {
+      const gt = g.at(opt.params, i);
+      opt.step(gt);
+      disposeAll(gt);
+      out.params.push(snapshot(opt.params));
+      out.states.push(snapshot(opt.state));
+    }
+    const last = opt.params;
+    opt.dispose();
+    disposeAll(last);
+    return out;
+  }
+  let p = toTensors(params) as Params;
+  let s = tx.init(p);
+  for (let i = 0; i < g.steps; i++) {
+    const gt = g.at(p, i);
+    const [p2, s2] = gradtx.fusedUpdate(tx, gt, s, p, { donate: mode === 'donate' });
+    if (mode === 'pure') disposeAll(s, p);
+    disposeAll(gt);
+    [p, s] = [p2, s2];
+    out.params.push(snapshot(p));
+    out.states.push(snapshot(s));
+  }
+  disposeAll(p, s);
+  return out;
 }
 
 /**

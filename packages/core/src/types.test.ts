@@ -1,13 +1,15 @@
 // Compile-time tests: the types users see (checked by `tsc` in typecheck; vitest runs the assertions too).
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expectTypeOf, it } from 'vitest';
-import { adagrad, adam, adamw, amsgrad, lion } from './aliases.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { adagrad, adam, adamw, amsgrad, lion, rmsprop, sgd } from './aliases.js';
+import type { Params } from './base.js';
 import { chain } from './combine.js';
 import { createOptimizer } from './optimizer.js';
 import { scaleByAdam } from './transforms/adam.js';
 import { clipByGlobalNorm } from './transforms/clipping.js';
 import { ema, trace } from './transforms/momentum.js';
 import { scaleByRms } from './transforms/rms.js';
+import { applyUpdates } from './update.js';
 
 describe('types', () => {
   it('createOptimizer keeps the params type and types the state of adam, adamw and chains', () => {
@@ -37,5 +39,86 @@ describe('types', () => {
     m.state[0].mu;
     for (const o of [opt, w, c, l, a, g, m]) o.dispose();
     tf.dispose([params.w, params.layers[0].b]);
+  });
+
+  it('applyUpdates keeps the params tree type and reads variables as tensors, also in reassigning loops', () => {
+    const params = { w: tf.variable(tf.zeros([2])), layers: [{ b: tf.variable(tf.zeros([1, 1])) }] };
+    const u = { w: tf.ones([2]), layers: [{ b: tf.ones([1, 1]) }] };
+    const next = applyUpdates(params, u);
+    expectTypeOf(next.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    expectTypeOf(next.layers[0].b).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    const typed = applyUpdates({ v: tf.zeros([3]) as tf.Tensor1D }, { v: tf.ones([3]) });
+    expectTypeOf(typed.v).toEqualTypeOf<tf.Tensor1D>();
+    // @ts-expect-error the result holds tensors, not variables (an `any` result would not fail here)
+    const asVariables: { w: tf.Variable } = next;
+    // @ts-expect-error there is no `x` in the params' tree
+    next.x;
+    tf.tidy(() => {
+      // a reassigning loop over a concrete tree type, through a new variable
+      let p = { w: tf.zeros([2]) };
+      for (let i = 0; i < 2; i++) {
+        const moved = applyUpdates(p, { w: tf.ones([2]) });
+        p = moved;
+      }
+      expectTypeOf(p.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+      // a reassigning loop over the wide Params type, assigned directly
+      let q: Params = tf.zeros([2]);
+      for (let i = 0; i < 2; i++) q = applyUpdates(q, tf.ones([2]));
+    });
+    void asVariables;
+    tf.dispose([params.w, params.layers[0].b, u.w, u.layers[0].b, next.w, next.layers[0].b, typed.v]);
+  });
+
+  it('sgd and rmsprop type their states, with and without momentum', () => {
+    const params = { w: tf.variable(tf.zeros([2])) };
+    const plain = createOptimizer(sgd(0.1), params);
+    expectTypeOf(plain.state[0]).toEqualTypeOf<Record<string, never>>();
+    expectTypeOf(plain.state[1].count).toEqualTypeOf<number | undefined>();
+    const heavy = createOptimizer(sgd(0.1, { momentum: 0.9, nesterov: true }), params);
+    expectTypeOf(heavy.state[0].trace.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    // @ts-expect-error without momentum the first stage is identity's empty state
+    void (() => plain.state[0].trace.w);
+    const rms = createOptimizer(rmsprop(1e-3), params);
+    expectTypeOf(rms.state[0].nu.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    const rmsMomentum = createOptimizer(rmsprop(1e-3, { momentum: 0.9 }), params);
+    expectTypeOf(rmsMomentum.state[2].trace.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    // @ts-expect-error a misspelt option is a type error, as it is a run-time error
+    expect(() => sgd(0.1, { momentun: 0.9 })).toThrow(/unknown option `momentun`/);
+    for (const o of [plain, heavy, rms, rmsMomentum]) o.dispose();
+    params.w.dispose();
+  });
+
+  it('packed (low-memory) slots are typed as what they hold: codes and block scales with the params structure', () => {
+    const params = { w: tf.variable(tf.zeros([6])), b: tf.variable(tf.zeros([1, 3])) };
+    const q = createOptimizer(adam(1e-3, { muDtype: 'int8', nuDtype: 'bfloat16' }), params);
+    const mu = q.state[0].mu;
+    expectTypeOf(mu.dtype).toEqualTypeOf<'int8'>();
+    expectTypeOf(mu.blockSize).toEqualTypeOf<number>();
+    expectTypeOf(mu.codes.w).toEqualTypeOf<tf.Tensor1D>();
+    expectTypeOf(mu.scales.b).toEqualTypeOf<tf.Tensor1D>();
+    expectTypeOf(q.state[0].nu.codes.b).toEqualTypeOf<tf.Tensor1D>();
+    // @ts-expect-error an int8 moment is not a tree of the params' tensors
+    mu.w;
+    // @ts-expect-error a 16-bit slot has no block scales
+    q.state[0].nu.scales;
+    // the types say what the state holds at run time
+    expect(mu.dtype).toBe('int8');
+    expect(mu.codes.w.rank).toBe(1);
+    expect(mu.codes.w.dtype).toBe('int32');
+    expect(mu.scales.w.dtype).toBe('float32');
+    expect(q.state[0].nu.dtype).toBe('bfloat16');
+    expect(q.state[0].nu.codes.b.size).toBe(2); // three 16-bit codes in two int32 words
+    const t = createOptimizer(
+      chain(trace({ decay: 0.9, accumulatorDtype: 'float16' }), ema(0.9), lion(1e-4, { muDtype: 'bfloat16' })),
+      params,
+    );
+    expectTypeOf(t.state[0].trace.codes.w).toEqualTypeOf<tf.Tensor1D>();
+    expectTypeOf(t.state[1].ema.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    expectTypeOf(t.state[2][0].mu.dtype).toEqualTypeOf<'bfloat16' | 'float16'>();
+    expect(t.state[0].trace.dtype).toBe('float16');
+    const h = createOptimizer(sgd(0.1, { momentum: 0.9, accumulatorDtype: 'int8' }), params);
+    expectTypeOf(h.state[0].trace.scales.w).toEqualTypeOf<tf.Tensor1D>();
+    for (const o of [q, t, h]) o.dispose();
+    tf.dispose([params.w, params.b]);
   });
 });

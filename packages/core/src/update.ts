@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Params, Updates } from './base.js';
+import type { AsTensors, Params, Updates } from './base.js';
 import { assertSameShapes, describe, isTensor, TreeMismatchError, treeMap, treeMapWithPath } from './tree.js';
 import { checkFloatTree, checkInteger, checkUnitInterval } from './validate.js';
 
@@ -13,8 +13,21 @@ import { checkFloatTree, checkInteger, checkUnitInterval } from './validate.js';
  * `params + updates`, leaf by leaf, as fresh tensors. A `null` update leaves
  * its param as it is (returned as a fresh tensor); a `null` param stays
  * `null`. Params may be `tf.Variable`s; they are read, never assigned.
+ * The result has the params' type with each `tf.Variable` leaf read as a
+ * `tf.Tensor` of its rank ({@link AsTensors}), so `applyUpdates({ w }, u).w`
+ * type-checks. A loop that declares its params with the wide type
+ * (`let params: Params`) and keeps the result in a new variable before
+ * reassigning names that variable's type too (`const next: Params = ...`):
+ * TypeScript cannot infer a variable from a call whose argument's type
+ * depends on that variable (TS7022); `params = applyUpdates(params, u)` and
+ * params of a concrete tree type need nothing.
  * Reference: optax `apply_updates`.
+ *
+ * $$
+ * p' = p + u
+ * $$
  */
+export function applyUpdates<P extends Params>(params: P, updates: Updates): AsTensors<P>;
 export function applyUpdates(params: Params, updates: Updates): Params {
   checkFloatTree('applyUpdates', 'params', params);
   checkFloatTree('applyUpdates', 'updates', updates);

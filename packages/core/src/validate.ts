@@ -25,43 +25,71 @@ function fail(fn: string, arg: string, value: unknown, rule: string): never {
   throw new Error(`${fn}: \`${arg}\` must be ${rule}, got ${showValue(value)}`);
 }
 
-/** A finite number (no NaN, no ±Infinity). */
+/**
+ * A finite number (no NaN, no ±Infinity).
+ *
+ * @internal
+ */
 export function checkFinite(fn: string, arg: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) fail(fn, arg, value, 'a finite number');
   return value;
 }
 
-/** A finite number ≥ 0. */
+/**
+ * A finite number ≥ 0.
+ *
+ * @internal
+ */
 export function checkNonNegative(fn: string, arg: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(fn, arg, value, 'a finite number >= 0');
   return value;
 }
 
-/** A finite number > 0. */
+/**
+ * A finite number > 0.
+ *
+ * @internal
+ */
 export function checkPositive(fn: string, arg: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(fn, arg, value, 'a finite number > 0');
   return value;
 }
 
-/** A decay rate in [0, 1), such as Adam's `b1` and `b2`. */
+/**
+ * A decay rate in [0, 1), such as Adam's `b1` and `b2`.
+ *
+ * @internal
+ */
 export function checkDecay(fn: string, arg: string, value: number): number {
   if (typeof value !== 'number' || !(value >= 0 && value < 1)) fail(fn, arg, value, 'in [0, 1)');
   return value;
 }
 
-/** A number in [0, 1]. */
+/**
+ * A number in [0, 1].
+ *
+ * @internal
+ */
 export function checkUnitInterval(fn: string, arg: string, value: number): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(fn, arg, value, 'in [0, 1]');
   return value;
 }
 
-/** An integer ≥ `min`. */
+/**
+ * An integer ≥ `min`.
+ *
+ * @internal
+ */
 export function checkInteger(fn: string, arg: string, value: number, min = 0): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(fn, arg, value, `an integer >= ${min}`);
   return value;
 }
 
-/** A boolean. */
+/**
+ * A boolean.
+ *
+ * @internal
+ */
 export function checkBoolean(fn: string, arg: string, value: unknown): boolean {
   if (typeof value !== 'boolean') fail(fn, arg, value, 'a boolean');
   return value;
@@ -70,6 +98,8 @@ export function checkBoolean(fn: string, arg: string, value: unknown): boolean {
 /**
  * A learning rate (or any non-negative scale): a finite number ≥ 0, or a
  * schedule, whose values are checked when it is evaluated.
+ *
+ * @internal
  */
 export function checkScalarOrSchedule(fn: string, arg: string, value: ScalarOrSchedule): ScalarOrSchedule {
   if (typeof value === 'function') return value;
@@ -79,6 +109,8 @@ export function checkScalarOrSchedule(fn: string, arg: string, value: ScalarOrSc
 /**
  * The value of a schedule at `count`, which must be a finite number (and at
  * least `min` when given), as the same hyperparameter given as a constant.
+ *
+ * @internal
  */
 export function checkScheduleValue(fn: string, arg: string, value: number, count: number, min?: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || (min !== undefined && value < min)) {
@@ -93,6 +125,8 @@ export function checkScheduleValue(fn: string, arg: string, value: number, count
  * tensor, naming the path of the first one that is not: tfjs computes
  * optimizer math in float32, and an int/bool or disposed leaf would otherwise
  * fail deep inside a kernel (or silently round).
+ *
+ * @internal
  */
 export function checkFloatTree(fn: string, treeName: string, tree: unknown): void {
   for (const [path, leaf] of treeLeavesWithPath(tree)) {
@@ -131,7 +165,11 @@ export function checkParamsTree(fn: string, params: unknown): void {
   }
 }
 
-/** Throws a clear error when a transformation that needs `params` was called without them. */
+/**
+ * Throws a clear error when a transformation that needs `params` was called without them.
+ *
+ * @internal
+ */
 export function requireParams(fn: string, params: unknown): void {
   if (params === undefined || params === null) {
     throw new Error(`${fn}: this transformation needs \`params\`; call update(updates, state, params)`);
@@ -143,6 +181,8 @@ export function requireParams(fn: string, params: unknown): void {
  * a clear error naming it when it is missing: `fn` needs it, e.g. the loss
  * `value` of a Polyak step, passed as `tx.update(grads, state, params, { value })`
  * or `opt.step(grads, { value })`.
+ *
+ * @internal
  */
 export function requireExtra<K extends keyof UpdateExtras & string>(
   fn: string,
@@ -162,6 +202,8 @@ export function requireExtra<K extends keyof UpdateExtras & string>(
 /**
  * Throws when `state` does not look like a state made by `init` of the
  * transformation named `fn`: `keys` are the fields it must have.
+ *
+ * @internal
  */
 export function checkStateKeys(fn: string, state: unknown, keys: readonly string[]): void {
   if (state === null || typeof state !== 'object' || Array.isArray(state)) {
@@ -184,7 +226,11 @@ function describeState(state: unknown): string {
   return `${typeof state} ${String(state)}`;
 }
 
-/** A gradient transformation: an object with `init` and `update` functions. `where` names the argument. */
+/**
+ * A gradient transformation: an object with `init` and `update` functions. `where` names the argument.
+ *
+ * @internal
+ */
 export function checkTransformation(fn: string, where: string, tx: unknown): asserts tx is GradientTransformation {
   if (
     tx === null ||
@@ -211,6 +257,8 @@ export type OptionDefaults<O, Unset extends keyof O = never> = Readonly<Required
  * `defaults` overridden by every option that is not `undefined`; `defaults`
  * is the single source of each factory's defaults (a key whose default is
  * `undefined` is an option without one).
+ *
+ * @internal
  */
 export function resolveOptions<D extends object>(fn: string, options: unknown, defaults: D): D {
   if (options === undefined) return { ...defaults };

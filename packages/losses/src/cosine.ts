@@ -40,12 +40,22 @@ function similarity(fn: string, predictions: tf.Tensor, targets: tf.Tensor, opti
  * `Σ (a / ‖a‖)(b / ‖b‖)`, with each `‖x‖ = sqrt(max(Σ x², epsilon))` (so a
  * zero vector gives NaN unless `epsilon > 0`). Defaults `epsilon = 0`,
  * `axis = -1`. Reference: optax `cosine_similarity`.
+ *
+ * $$
+ * \cos(a, b) = \sum \frac{a}{\lVert a \rVert} \frac{b}{\lVert b \rVert}, \qquad \lVert x \rVert = \sqrt{\max\left(\textstyle\sum x^2, \epsilon\right)}
+ * $$
  */
 export function cosineSimilarity(predictions: tf.Tensor, targets: tf.Tensor, options?: CosineOptions): tf.Tensor {
   return tf.tidy(() => similarity('cosineSimilarity', predictions, targets, options));
 }
 
-/** `1 - cosineSimilarity(predictions, targets, options)`. Reference: optax `cosine_distance`. */
+/**
+ * `1 - cosineSimilarity(predictions, targets, options)`. Reference: optax `cosine_distance`.
+ *
+ * $$
+ * \ell = 1 - \frac{\langle a, b \rangle}{\lVert a \rVert\, \lVert b \rVert}
+ * $$
+ */
 export function cosineDistance(predictions: tf.Tensor, targets: tf.Tensor, options?: CosineOptions): tf.Tensor {
   return tf.tidy(() => tf.sub(1, similarity('cosineDistance', predictions, targets, options)));
 }

@@ -34,6 +34,10 @@ function addToPhi(phi: tf.Tensor, added: tf.Tensor): tf.Tensor {
  * log-probability of having emitted the first `n` labels and being in a blank
  * at time `t`, `logalphaEmit[t, b, n]` of having just emitted label `n`.
  * Reference: optax `ctc_loss_with_forward_probs`.
+ *
+ * $$
+ * \ell = -\log \sum_{\pi \in \mathcal{B}^{-1}(y)} \prod_{t} p_t(\pi_t), \qquad \alpha_t(n) = \log P(\text{first } n \text{ labels emitted by frame } t)
+ * $$
  */
 export function ctcLossWithForwardProbs(
   logits: tf.Tensor,
@@ -107,6 +111,10 @@ export function ctcLossWithForwardProbs(
  * label; padding must come last). Returns `[B]`. Defaults `blankId = 0,
  * logEpsilon = -1e5`. Reference: Graves et al., "Connectionist Temporal
  * Classification" (2006); optax `ctc_loss`.
+ *
+ * $$
+ * \ell = -\log \sum_{\pi \in \mathcal{B}^{-1}(y)} \prod_{t} p_t(\pi_t)
+ * $$
  */
 export function ctcLoss(
   logits: tf.Tensor,

@@ -87,10 +87,9 @@ function dice(fn: string, predictions: tf.Tensor, targets: tf.Tensor, options: D
 /**
  * The Dice (Tversky) loss per example, with probabilities `q` (from logits
  * unless `applySoftmax: false`) and targets `y` summed over the spatial axes:
- * ```
- * I = Σ q·y
- * loss_c = 1 - (I + smooth) / (I + alpha (Σ q - I) + beta (Σ y - I) + smooth)
- * ```
+ * $$
+ * I = \sum q\, y, \qquad \ell_c = 1 - \frac{I + s}{I + \alpha \left( \sum q - I \right) + \beta \left( \sum y - I \right) + s}
+ * $$
  * per class, weighted by `classWeights`, reduced over the classes. Shapes
  * `[batch, ...spatial, classes]` (a missing class axis is added). Defaults
  * `smooth = 1, alpha = beta = 0.5, applySoftmax = true, reduction = 'mean',
@@ -110,6 +109,10 @@ export type GeneralizedDiceLossOptions = Pick<DiceLossOptions, 'smooth' | 'apply
  * normalized to average 1), averaged over examples and classes. Reference:
  * Sudre et al., "Generalised Dice Overlap as a Deep Learning Loss Function"
  * (2017); optax `multiclass_generalized_dice_loss`.
+ *
+ * $$
+ * w_c \propto \frac{1}{f_c^2 + 10^{-7}}, \qquad \ell = \operatorname{mean} \sum_c w_c \left( 1 - \frac{I_c + s}{I_c + \alpha \left( \sum q_c - I_c \right) + \beta \left( \sum y_c - I_c \right) + s} \right)
+ * $$
  */
 export function multiclassGeneralizedDiceLoss(predictions: tf.Tensor, targets: tf.Tensor, options?: GeneralizedDiceLossOptions): tf.Tensor {
   const fn = 'multiclassGeneralizedDiceLoss';
@@ -136,7 +139,13 @@ export interface BinaryDiceLossOptions {
   applySigmoid?: boolean;
 }
 
-/** The Dice loss of a binary segmentation (one channel): {@link diceLoss} with a sigmoid. Reference: optax `binary_dice_loss`. */
+/**
+ * The Dice loss of a binary segmentation (one channel): {@link diceLoss} with a sigmoid. Reference: optax `binary_dice_loss`.
+ *
+ * $$
+ * \ell = 1 - \frac{I + s}{I + \alpha \left( \sum q - I \right) + \beta \left( \sum y - I \right) + s}, \qquad q = \sigma(z), \quad I = \sum q\, y
+ * $$
+ */
 export function binaryDiceLoss(predictions: tf.Tensor, targets: tf.Tensor, options?: BinaryDiceLossOptions): tf.Tensor {
   const fn = 'binaryDiceLoss';
   const o = checkOptions(fn, options, ['smooth', 'applySigmoid']);

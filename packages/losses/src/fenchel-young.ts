@@ -17,6 +17,10 @@ export type MaxFun = (scores: tf.Tensor, ...args: unknown[]) => tf.Tensor;
  * vectorizes a per-vector function; tfjs has no vmap). Extra arguments are
  * passed to `maxFun`. Reference: Blondel et al., "Learning with Fenchel-Young
  * Losses" (2020); optax `make_fenchel_young_loss`.
+ *
+ * $$
+ * \ell(\theta, y) = \Omega^*(\theta) - \langle y, \theta \rangle
+ * $$
  */
 export function makeFenchelYoungLoss(maxFun: MaxFun): (scores: tf.Tensor, targets: tf.Tensor, ...args: unknown[]) => tf.Tensor {
   const fn = 'makeFenchelYoungLoss';

@@ -34,6 +34,10 @@ function klTerms(fn: string, logPredictions: tf.Tensor, targets: tf.Tensor): tf.
  * `KL(targets ‖ predictions) = Σ targets · (log targets - logPredictions)`
  * over `axis`, with `0 · log 0 = 0`; `logPredictions` are log-probabilities.
  * Defaults `axis = -1`. Reference: Kullback & Leibler (1951); optax `kl_divergence`.
+ *
+ * $$
+ * \mathrm{KL}(y \,\Vert\, q) = \sum y\, (\log y - \log q), \qquad 0 \log 0 = 0
+ * $$
  */
 export function klDivergence(logPredictions: tf.Tensor, targets: tf.Tensor, options?: KlDivergenceOptions): tf.Tensor {
   const fn = 'klDivergence';
@@ -44,6 +48,10 @@ export function klDivergence(logPredictions: tf.Tensor, targets: tf.Tensor, opti
  * {@link klDivergence} with the targets given as log-probabilities:
  * `Σ exp(logTargets) · (logTargets - logPredictions)`. Reference: optax
  * `kl_divergence_with_log_targets`.
+ *
+ * $$
+ * \mathrm{KL}(y \,\Vert\, q) = \sum e^{\log y}\, (\log y - \log q)
+ * $$
  */
 export function klDivergenceWithLogTargets(logPredictions: tf.Tensor, logTargets: tf.Tensor, options?: KlDivergenceOptions): tf.Tensor {
   const fn = 'klDivergenceWithLogTargets';
@@ -56,6 +64,10 @@ export function klDivergenceWithLogTargets(logPredictions: tf.Tensor, logTargets
  * The generalized KL divergence, for unnormalized non-negative measures:
  * `klDivergence + Σ (exp(logPredictions) - targets)`. Reference: optax
  * `generalized_kl_divergence`.
+ *
+ * $$
+ * \ell = \sum y\, (\log y - \log q) + \sum (q - y), \qquad \log q = \mathrm{logPredictions}
+ * $$
  */
 export function generalizedKlDivergence(logPredictions: tf.Tensor, targets: tf.Tensor, options?: KlDivergenceOptions): tf.Tensor {
   return tf.tidy(() => generalized('generalizedKlDivergence', logPredictions, targets, options));
@@ -69,6 +81,10 @@ function generalized(fn: string, logPredictions: tf.Tensor, targets: tf.Tensor, 
 /**
  * The older name of {@link generalizedKlDivergence} (the same values).
  * Reference: optax `convex_kl_divergence` (deprecated there).
+ *
+ * $$
+ * \ell = \sum y\, (\log y - \log q) + \sum (q - y), \qquad \log q = \mathrm{logPredictions}
+ * $$
  */
 export function convexKlDivergence(logPredictions: tf.Tensor, targets: tf.Tensor, options?: KlDivergenceOptions): tf.Tensor {
   return tf.tidy(() => generalized('convexKlDivergence', logPredictions, targets, options));

@@ -12,6 +12,10 @@ import { checkFloat, checkSameShape, checkTensor } from './checks.js';
 /**
  * The binary hinge loss element-wise, `max(0, 1 - predictorOutputs · targets)`,
  * with targets in {-1, 1}. Reference: optax `hinge_loss`.
+ *
+ * $$
+ * \ell = \max(0, 1 - \hat y\, y), \qquad y \in \lbrace -1, 1 \rbrace
+ * $$
  */
 export function hingeLoss(predictorOutputs: tf.Tensor, targets: tf.Tensor): tf.Tensor {
   checkTensor('hingeLoss', 'predictorOutputs', predictorOutputs);
@@ -22,6 +26,10 @@ export function hingeLoss(predictorOutputs: tf.Tensor, targets: tf.Tensor): tf.T
 /**
  * The binary perceptron loss element-wise, `max(0, -predictorOutputs · targets)`,
  * targets in {-1, 1}; the shapes must be equal. Reference: optax `perceptron_loss`.
+ *
+ * $$
+ * \ell = \max(0, -\hat y\, y), \qquad y \in \lbrace -1, 1 \rbrace
+ * $$
  */
 export function perceptronLoss(predictorOutputs: tf.Tensor, targets: tf.Tensor): tf.Tensor {
   checkTensor('perceptronLoss', 'predictorOutputs', predictorOutputs);
@@ -39,6 +47,10 @@ function sparsePlus(x: tf.Tensor): tf.Tensor {
  * The binary sparsemax loss element-wise, `sparse_plus(labels ? -logits : logits)`
  * with labels in {0, 1} (nonzero counts as 1). Reference: Martins & Astudillo,
  * "From Softmax to Sparsemax" (2016); optax `sparsemax_loss`.
+ *
+ * $$
+ * \ell = \mathrm{sparse\_plus}\big((1 - 2y)\, z\big), \qquad \mathrm{sparse\_plus}(x) = \begin{cases} 0 & x \le -1 \\ \tfrac{1}{4} (x + 1)^2 & -1 < x < 1 \\ x & x \ge 1 \end{cases}
+ * $$
  */
 export function sparsemaxLoss(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
   checkFloat('sparsemaxLoss', 'logits', logits);
@@ -61,6 +73,10 @@ function oneHotOf(fn: string, scores: tf.Tensor, labels: tf.Tensor): tf.Tensor {
  * `max_k (scores_k + 1 - [k = label]) - scores_label`. `labels` are int32
  * class indices (an out-of-range index has no one-hot entry, as in jax).
  * Reference: Crammer & Singer (2001); optax `multiclass_hinge_loss`.
+ *
+ * $$
+ * \ell = \max_k \big( s_k + 1 - [k = y] \big) - s_y
+ * $$
  */
 export function multiclassHingeLoss(scores: tf.Tensor, labels: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
@@ -72,6 +88,10 @@ export function multiclassHingeLoss(scores: tf.Tensor, labels: tf.Tensor): tf.Te
 /**
  * The multiclass perceptron loss over the last axis, `max_k scores_k - scores_label`.
  * Reference: optax `multiclass_perceptron_loss`.
+ *
+ * $$
+ * \ell = \max_k s_k - s_y
+ * $$
  */
 export function multiclassPerceptronLoss(scores: tf.Tensor, labels: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {

@@ -24,6 +24,10 @@ export interface RankingSoftmaxLossOptions {
  * lists with a valid item; a NaN mean from no valid list becomes 0).
  * Default `reduceFn = 'mean'`. Reference: Cao et al., "Learning to Rank:
  * From Pairwise Approach to Listwise Approach" (2007); optax `ranking_softmax_loss`.
+ *
+ * $$
+ * \ell = -\sum_i y_i \log \operatorname{softmax}(z)_i \quad \text{(per list, over its valid items)}
+ * $$
  */
 export function rankingSoftmaxLoss(logits: tf.Tensor, labels: tf.Tensor, options?: RankingSoftmaxLossOptions): tf.Tensor {
   const fn = 'rankingSoftmaxLoss';

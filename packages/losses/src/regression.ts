@@ -20,6 +20,10 @@ function errors(fn: string, predictions: tf.Tensor, targets: tf.Tensor | undefin
 /**
  * `(predictions - targets)²` element-wise; without `targets`, `predictions²`.
  * The shapes must be equal. Reference: optax `squared_error`.
+ *
+ * $$
+ * \ell = (\hat y - y)^2
+ * $$
  */
 export function squaredError(predictions: tf.Tensor, targets?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.square(errors('squaredError', predictions, targets, true)));
@@ -28,6 +32,10 @@ export function squaredError(predictions: tf.Tensor, targets?: tf.Tensor): tf.Te
 /**
  * `0.5 · (predictions - targets)²` element-wise (half the squared error).
  * Reference: optax `l2_loss`.
+ *
+ * $$
+ * \ell = \tfrac{1}{2} (\hat y - y)^2
+ * $$
  */
 export function l2Loss(predictions: tf.Tensor, targets?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(0.5, tf.square(errors('l2Loss', predictions, targets, true))));
@@ -44,6 +52,10 @@ export interface HuberLossOptions {
  * `0.5 · min(e, delta)² + delta · (e - min(e, delta))` (quadratic for
  * `e ≤ delta`, linear beyond). Default `delta = 1`. Reference: Huber,
  * "Robust Estimation of a Location Parameter" (1964); optax `huber_loss`.
+ *
+ * $$
+ * \ell = \begin{cases} \tfrac{1}{2} e^2 & e \le \delta \\ \delta \left( e - \tfrac{1}{2} \delta \right) & e > \delta \end{cases}, \qquad e = |\hat y - y|
+ * $$
  */
 export function huberLoss(predictions: tf.Tensor, targets?: tf.Tensor, options?: HuberLossOptions): tf.Tensor {
   const fn = 'huberLoss';
@@ -59,6 +71,10 @@ export function huberLoss(predictions: tf.Tensor, targets?: tf.Tensor, options?:
  * `log cosh(predictions - targets)` element-wise, computed stably as
  * `logaddexp(e, -e) - log 2`: about `e²/2` for small errors and `|e| - log 2`
  * for large ones. Reference: optax `log_cosh`.
+ *
+ * $$
+ * \ell = \log \cosh(\hat y - y)
+ * $$
  */
 export function logCosh(predictions: tf.Tensor, targets?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {

@@ -16,6 +16,10 @@ import { cosineSimilarity } from './cosine.js';
  * `s = cosine similarity / temperature`, averaged over the positive pairs.
  * `temperature` (default 0.07) is the third argument or `{ temperature }`. Reference: Chen et al., "A Simple Framework
  * for Contrastive Learning of Visual Representations" (2020); optax `ntxent`.
+ *
+ * $$
+ * \ell = -\frac{1}{|P|} \sum_{(i, j) \in P} \log \frac{e^{s_{ij}}}{e^{s_{ij}} + \sum_{k\,:\, y_k \ne y_i} e^{s_{ik}}}, \qquad s_{ij} = \frac{\cos(x_i, x_j)}{\tau}
+ * $$
  */
 export function ntxent(
   embeddings: tf.Tensor,
@@ -81,6 +85,10 @@ export interface TripletMarginLossOptions {
  * `d(x, y) = (Σ (x - y)^p + eps)^(1/p)` along `axis`. Defaults `axis = -1,
  * normDegree = 2, margin = 1, eps = 1e-6`. Reference: Schroff et al.,
  * "FaceNet" (2015); optax `triplet_margin_loss`.
+ *
+ * $$
+ * \ell = \max\big( d(a, p) - d(a, n) + m, 0 \big), \qquad d(x, y) = \Big( \sum (x - y)^k + \epsilon \Big)^{1/k}, \quad k = \mathrm{normDegree}
+ * $$
  */
 export function tripletMarginLoss(
   anchors: tf.Tensor,

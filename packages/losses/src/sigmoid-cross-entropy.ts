@@ -23,6 +23,10 @@ function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
  * `-labels · log σ(logits) - (1 - labels) · log σ(-logits)`. `labels` are
  * probabilities in [0, 1] (any dtype; cast to float32). Reference: optax
  * `sigmoid_binary_cross_entropy`.
+ *
+ * $$
+ * \ell = -y \log \sigma(z) - (1 - y) \log \sigma(-z)
+ * $$
  */
 export function sigmoidBinaryCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
   const fn = 'sigmoidBinaryCrossEntropy';
@@ -45,6 +49,10 @@ export interface SigmoidFocalLossOptions {
  * with `alpha`, times `alpha · labels + (1 - alpha)(1 - labels)`. Defaults
  * `alpha = none, gamma = 2`. Reference: Lin et al., "Focal Loss for Dense
  * Object Detection" (2017); optax `sigmoid_focal_loss`.
+ *
+ * $$
+ * \ell = \alpha_t\, (1 - p_t)^{\gamma}\, \mathrm{BCE}(z, y), \qquad p_t = y\, \sigma(z) + (1 - y)\big(1 - \sigma(z)\big), \quad \alpha_t = \alpha y + (1 - \alpha)(1 - y)
+ * $$
  */
 export function sigmoidFocalLoss(logits: tf.Tensor, labels: tf.Tensor, options?: SigmoidFocalLossOptions): tf.Tensor {
   const fn = 'sigmoidFocalLoss';

@@ -19,6 +19,10 @@ export interface SmoothLabelsOptions {
  * `(1 - alpha) · labels + alpha / K`, with `K` the number of classes along
  * `axis` (or the number selected by `where`). Reference: Szegedy et al.,
  * "Rethinking the Inception Architecture" (2016); optax `smooth_labels`.
+ *
+ * $$
+ * \tilde y = (1 - \alpha)\, y + \frac{\alpha}{K}
+ * $$
  */
 export function smoothLabels(labels: tf.Tensor, alpha: number, options?: SmoothLabelsOptions): tf.Tensor {
   const fn = 'smoothLabels';

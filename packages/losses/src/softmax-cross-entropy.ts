@@ -42,6 +42,10 @@ function crossEntropy(fn: string, logits: tf.Tensor, labels: tf.Tensor, options:
  * against `softmax(logits)` over the class axis: `-Σ labels · log_softmax(logits)`.
  * A `-∞` logit with a zero label gives NaN here; {@link safeSoftmaxCrossEntropy}
  * gives 0 there. Defaults `axis = -1`, no mask. Reference: optax `softmax_cross_entropy`.
+ *
+ * $$
+ * \ell = -\sum_k y_k \log \operatorname{softmax}(z)_k
+ * $$
  */
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, options?: SoftmaxOptions): tf.Tensor {
   return tf.tidy(() => crossEntropy('softmaxCrossEntropy', logits, labels, options));
@@ -51,6 +55,10 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, option
  * {@link softmaxCrossEntropy} over the last axis, where a class with label 0
  * adds exactly 0 (so `-∞` logits for impossible classes are safe):
  * `-Σ_{labels ≠ 0} labels · log_softmax(logits)`. Reference: optax `safe_softmax_cross_entropy`.
+ *
+ * $$
+ * \ell = -\sum_{k\,:\, y_k \ne 0} y_k \log \operatorname{softmax}(z)_k
+ * $$
  */
 export function safeSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
   const fn = 'safeSoftmaxCrossEntropy';
@@ -77,6 +85,10 @@ function classesLast(x: tf.Tensor, axes: number[]): tf.Tensor {
  * flattened classes. With `where`, an example with no class selected gives 0.
  * A label in `[-K, 0)` counts from the end (as a numpy index); one outside `[-K, K)` gives NaN (jax's gather fills with NaN). Defaults
  * `axis = -1`. Reference: optax `softmax_cross_entropy_with_integer_labels`.
+ *
+ * $$
+ * \ell = \log \sum_k e^{z_k} - z_y
+ * $$
  */
 export function softmaxCrossEntropyWithIntegerLabels(logits: tf.Tensor, labels: tf.Tensor, options?: SoftmaxOptions): tf.Tensor {
   const fn = 'softmaxCrossEntropyWithIntegerLabels';
@@ -114,6 +126,10 @@ export interface PolyLossOptions extends SoftmaxOptions {
  * over the class axis. Defaults `epsilon = 2, axis = -1`. Reference: Leng et al.,
  * "PolyLoss: A Polynomial Expansion Perspective of Classification Loss
  * Functions" (2022); optax `poly_loss_cross_entropy`.
+ *
+ * $$
+ * \ell = -\sum_k y_k \log \operatorname{softmax}(z)_k + \epsilon \sum_k y_k \big( 1 - \operatorname{softmax}(z)_k \big)
+ * $$
  */
 export function polyLossCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, options?: PolyLossOptions): tf.Tensor {
   const fn = 'polyLossCrossEntropy';

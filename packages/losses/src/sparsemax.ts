@@ -25,6 +25,10 @@ function sparsemax(scores: tf.Tensor2D): tf.Tensor2D {
  * `[B]`: with `p = sparsemax(scores)` and `z = scores - scores[label]`,
  * `Σ_{p_k > 0} p_k z_k + (1 - ‖p‖²) / 2`. Reference: Martins & Astudillo,
  * "From Softmax to Sparsemax" (2016); optax `multiclass_sparsemax_loss`.
+ *
+ * $$
+ * \ell = \sum_{k\,:\, p_k > 0} p_k z_k + \tfrac{1}{2} \left( 1 - \lVert p \rVert^2 \right), \qquad p = \operatorname{sparsemax}(s), \quad z = s - s_y
+ * $$
  */
 export function multiclassSparsemaxLoss(scores: tf.Tensor, labels: tf.Tensor): tf.Tensor {
   const fn = 'multiclassSparsemaxLoss';

@@ -10,6 +10,10 @@ import { checkCount, checkFinite } from './validate.js';
  * A schedule that returns `value` at every count.
  * Reference: optax `constant_schedule`.
  *
+ * $$
+ * \eta_t = v
+ * $$
+ *
  * @param value - the value to return; a finite number.
  */
 export function scheduleConstant(value: number): Schedule {

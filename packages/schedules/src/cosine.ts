@@ -38,6 +38,10 @@ export function cosineDecayRaw(initValue: number, decaySteps: number, alpha: num
  * optax does.
  * Reference: Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with
  * Warm Restarts" (2017); optax `cosine_decay_schedule`.
+ *
+ * $$
+ * \eta_t = \eta_0 \left( (1 - \alpha) \left( \tfrac{1}{2} \Big(1 + \cos \frac{\pi\, \min(t, T)}{T} \Big) \right)^{k} + \alpha \right), \qquad T = \mathrm{decaySteps}, \; k = \mathrm{exponent}
+ * $$
  */
 export function scheduleCosineDecay(opts: ScheduleCosineDecayOptions): Schedule {
   const fn = 'scheduleCosineDecay';

@@ -93,6 +93,10 @@ export function exponentialDecayRaw(
  * `transitionBegin = 0`, `staircase = false`, no `endValue`.
  * `transitionSteps <= 0` or `decayRate = 0` give the constant `initValue`
  * (with a one-time warning), as in optax. Reference: optax `exponential_decay`.
+ *
+ * $$
+ * \eta_t = \begin{cases} \eta_0 & s \le 0 \\ \eta_0\, r^{s / T} \;\; (\text{staircase: } r^{\lfloor s / T \rfloor}) & \text{otherwise} \end{cases}, \qquad s = t - t_{\mathrm{begin}}, \; r = \mathrm{decayRate}, \; T = \mathrm{transitionSteps}
+ * $$
  */
 export function scheduleExponentialDecay(opts: ScheduleExponentialDecayOptions): Schedule {
   const fn = 'scheduleExponentialDecay';

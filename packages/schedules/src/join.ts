@@ -30,6 +30,10 @@ export function joinRaw(schedules: readonly Schedule[], boundaries: readonly num
  * boundary. `boundaries` must have one entry fewer than `schedules`.
  * Reference: optax `join_schedules`.
  *
+ * $$
+ * \eta_t = \eta^{(i)}_{t - b_{i-1}} \quad \text{for } b_{i-1} \le t < b_i, \qquad b_{-1} = 0
+ * $$
+ *
  * @param schedules - at least one schedule.
  * @param boundaries - the counts at which each next schedule takes over; finite numbers.
  */

@@ -98,6 +98,10 @@ export function polynomialRaw(
  * with `t = clip(count - transitionBegin, 0, transitionSteps)`,
  * `value = (initValue - endValue) · (1 - t / transitionSteps)^power + endValue`.
  * Defaults: `transitionBegin = 0`. Reference: optax `polynomial_schedule`.
+ *
+ * $$
+ * \eta_t = (\eta_0 - \eta_1) \left(1 - \frac{\tau}{T}\right)^{k} + \eta_1, \qquad \tau = \operatorname{clip}(t - t_{\mathrm{begin}}, 0, T), \; k = \mathrm{power}
+ * $$
  */
 export function schedulePolynomial(opts: SchedulePolynomialOptions): Schedule {
   const fn = 'schedulePolynomial';
@@ -120,6 +124,10 @@ export function schedulePolynomial(opts: SchedulePolynomialOptions): Schedule {
  * `value = (initValue - endValue) · (1 - t / transitionSteps) + endValue`
  * ({@link schedulePolynomial} with `power = 1`). Defaults:
  * `transitionBegin = 0`. Reference: optax `linear_schedule`.
+ *
+ * $$
+ * \eta_t = (\eta_0 - \eta_1) \left(1 - \frac{\tau}{T}\right) + \eta_1, \qquad \tau = \operatorname{clip}(t - t_{\mathrm{begin}}, 0, T)
+ * $$
  */
 export function scheduleLinear(opts: ScheduleLinearOptions): Schedule {
   const fn = 'scheduleLinear';

@@ -66,6 +66,10 @@ function boundaries(pairs: Array<[number, number]>): Array<[number, number]> {
  * `finalDivFactor = 1e4`. Throws if `transitionSteps <= 0`, as optax does.
  * Reference: Smith & Topin, "Super-Convergence: Very Fast Training of Neural
  * Networks Using Large Learning Rates" (2017); optax `linear_onecycle_schedule`.
+ *
+ * $$
+ * \eta_t = \eta_a + (\eta_b - \eta_a)\, \frac{t - t_a}{t_b - t_a} \text{ within each phase } [t_a, t_b], \qquad \eta_{\mathrm{start}} = \frac{\eta_{\mathrm{peak}}}{\mathrm{divFactor}}
+ * $$
  */
 export function scheduleLinearOnecycle(opts: ScheduleLinearOnecycleOptions): Schedule {
   const fn = 'scheduleLinearOnecycle';
@@ -99,6 +103,10 @@ export function scheduleLinearOnecycle(opts: ScheduleLinearOnecycleOptions): Sch
  * `transitionSteps <= 0`, as optax does.
  * Reference: Smith & Topin, "Super-Convergence" (2017); optax
  * `cosine_onecycle_schedule`.
+ *
+ * $$
+ * \eta_t = \eta_b + \frac{\eta_a - \eta_b}{2} \big( \cos(\pi\, q) + 1 \big) \text{ within each phase } [t_a, t_b], \quad q = \frac{t - t_a}{t_b - t_a}, \qquad \eta_{\mathrm{start}} = \frac{\eta_{\mathrm{peak}}}{\mathrm{divFactor}}
+ * $$
  */
 export function scheduleCosineOnecycle(opts: ScheduleCosineOnecycleOptions): Schedule {
   const fn = 'scheduleCosineOnecycle';

@@ -72,6 +72,10 @@ export function sortedBoundaries(fn: string, arg: string, value: unknown): Array
  * count has reached (`count >= step`). Defaults: no boundaries. Throws on a
  * negative scale, as optax does.
  * Reference: optax `piecewise_constant_schedule`.
+ *
+ * $$
+ * \eta_t = \eta_0 \prod_{i\,:\, t \ge b_i} s_i
+ * $$
  */
 export function schedulePiecewiseConstant(opts: SchedulePiecewiseConstantOptions): Schedule {
   const fn = 'schedulePiecewiseConstant';
@@ -129,6 +133,10 @@ export function piecewiseInterpolateRaw(type: InterpolateType, initValue: number
  * starting at step 0. After the last boundary it holds the last value.
  * Throws on an unknown `interpolateType` or a negative scale, as optax does.
  * Reference: optax `piecewise_interpolate_schedule`.
+ *
+ * $$
+ * \eta_t = \begin{cases} \eta_{i-1} + (\eta_i - \eta_{i-1})\, q & \texttt{'linear'} \\ \eta_i + \frac{\eta_{i-1} - \eta_i}{2} \big(\cos(\pi q) + 1\big) & \texttt{'cosine'} \end{cases}, \qquad q = \frac{t - b_{i-1}}{b_i - b_{i-1}}, \; \eta_i = \eta_0\, s_1 \cdots s_i
+ * $$
  */
 export function schedulePiecewiseInterpolate(opts: SchedulePiecewiseInterpolateOptions): Schedule {
   const fn = 'schedulePiecewiseInterpolate';

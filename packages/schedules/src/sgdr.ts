@@ -16,6 +16,10 @@ import { type ScheduleWarmupCosineOptions, warmupCosineRaw } from './warmup.js';
  * Reference: Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with
  * Warm Restarts" (2017); optax `sgdr_schedule`.
  *
+ * $$
+ * \eta_t = \mathrm{warmupCosine}_i\big(t - (T_0 + \dots + T_{i-1})\big) \quad \text{for } T_0 + \dots + T_{i-1} \le t < T_0 + \dots + T_i
+ * $$
+ *
  * @param cosineKwargs - the cycles, at least one.
  */
 export function scheduleSgdr(cosineKwargs: readonly ScheduleWarmupCosineOptions[]): Schedule {

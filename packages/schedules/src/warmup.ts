@@ -114,6 +114,10 @@ export function warmupCosineRaw(fn: string, opts: unknown, prefix: string, arg: 
  * Throws unless `decaySteps > warmupSteps`, as optax does.
  * Reference: Loshchilov & Hutter, "SGDR" (2017); optax
  * `warmup_cosine_decay_schedule`.
+ *
+ * $$
+ * \eta_t = \begin{cases} \eta_0 + (\eta_{\mathrm{peak}} - \eta_0)\, \dfrac{t}{W} & t < W \\ \eta_{\mathrm{end}} + (\eta_{\mathrm{peak}} - \eta_{\mathrm{end}})\, \Big(\tfrac{1}{2} \big(1 + \cos \frac{\pi \min(t - W,\, T - W)}{T - W}\big)\Big)^{k} & \text{otherwise} \end{cases}
+ * $$
  */
 export function scheduleWarmupCosine(opts: ScheduleWarmupCosineOptions): Schedule {
   const fn = 'scheduleWarmupCosine';
@@ -128,6 +132,10 @@ export function scheduleWarmupCosine(opts: ScheduleWarmupCosineOptions): Schedul
  * from 0 at the end of the warmup. Defaults: `transitionBegin = 0`,
  * `staircase = false`, no `endValue`.
  * Reference: optax `warmup_exponential_decay_schedule`.
+ *
+ * $$
+ * \eta_t = \begin{cases} \eta_0 + (\eta_{\mathrm{peak}} - \eta_0)\, \dfrac{t}{W} & t < W \\ \eta_{\mathrm{peak}}\, r^{(t - W - t_{\mathrm{begin}}) / T} & t - W > t_{\mathrm{begin}} \\ \eta_{\mathrm{peak}} & \text{otherwise} \end{cases}
+ * $$
  */
 export function scheduleWarmupExponential(opts: ScheduleWarmupExponentialOptions): Schedule {
   const fn = 'scheduleWarmupExponential';
@@ -164,6 +172,10 @@ export function scheduleWarmupExponential(opts: ScheduleWarmupExponentialOptions
  * `endValue = peakValue` and `transitionSteps = warmupSteps`. As in optax,
  * `warmupSteps <= 0` gives the constant `initValue` (with a one-time
  * warning). Reference: optax `warmup_constant_schedule`.
+ *
+ * $$
+ * \eta_t = \eta_0 + (\eta_{\mathrm{peak}} - \eta_0)\, \frac{\min(t, W)}{W}, \qquad W = \mathrm{warmupSteps}
+ * $$
  */
 export function scheduleWarmupConstant(opts: ScheduleWarmupConstantOptions): Schedule {
   const fn = 'scheduleWarmupConstant';

@@ -2,24 +2,18 @@
 // transformation and alias that @gradtx/core exports and on the core
 // conformance fixtures: same params and state after each step, within WGSL's
 // float32 accuracy; no leaked tensors; GPU memory back to its baseline.
-import { fusedStats, type GradientTransformation } from '@gradtx/core';
-import * as tf from '@tensorflow/tfjs-core';
+import type { GradientTransformation } from '@gradtx/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installWebGpu } from './index.js';
 import {
   type ArrayTree,
   buildFixture,
+  checkAllModes,
   discoverFusible,
-  expectNoGpuErrors,
-  expectTracesClose,
-  fixtureArrays,
-  fixtureValues,
-  GPU_TOL,
-  gpuBytes,
-  type Mode,
   onBackend,
   randomTree,
   readFixture,
+  replayFixtureCase,
   rng,
   run,
   SHAPES,
@@ -30,30 +24,7 @@ beforeAll(() => {
   installWebGpu();
 });
 
-const MODES: Mode[] = ['pure', 'donate', 'optimizer'];
 const NO_SCALAR = Object.fromEntries(Object.entries(SHAPES).filter(([k]) => k !== 'c'));
-
-/** Runs every mode on webgpu and checks each against `expected`, the fused path taken, no leaks, GPU memory back to baseline. */
-async function checkAllModes(
-  name: string,
-  tx: GradientTransformation,
-  params: ArrayTree,
-  grads: ArrayTree[],
-  expected: Trace,
-  tol = GPU_TOL,
-) {
-  for (const mode of MODES) {
-    const tensors = tf.memory().numTensors;
-    const bytes = gpuBytes().used;
-    const before = fusedStats.fused + ((fusedStats as { fast?: number }).fast ?? 0);
-    const got = await expectNoGpuErrors(() => run(tx, params, grads, mode));
-    const fusedSteps = fusedStats.fused + ((fusedStats as { fast?: number }).fast ?? 0) - before;
-    expect(fusedSteps, `${name} [${mode}]: steps on the fused path`).toBe(grads.length);
-    expectTracesClose(got, expected, `${name} [${mode}]`, tol);
-    expect(tf.memory().numTensors, `${name} [${mode}]: leaked tensors`).toBe(tensors);
-    expect(gpuBytes().used, `${name} [${mode}]: GPU bytes in use after the run`).toBe(bytes);
-  }
-}
 
 describe('every fusible export of @gradtx/core', () => {
   const cases = discoverFusible();
@@ -107,16 +78,8 @@ describe('core conformance fixtures (optax 0.2.8 and torch)', () => {
           // a case whose optax twin ran without params may still need none: the fused step always has them
         }
         if (tx?.fusion === undefined) continue;
-        it(c.id, async () => {
-          const params = fixtureArrays(c.params);
-          const grads = c.grads.map(fixtureArrays);
-          const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
-          // the reference path itself agrees with optax (checked in core); here: webgpu against it and against optax
-          await checkAllModes(c.id, tx, params, grads, expected);
-          const got = await run(tx, params, grads, 'donate');
-          const optax: Trace = { params: c.expected.map((e) => fixtureValues(e.params)), states: got.states };
-          expectTracesClose(got, optax, `${c.id} vs optax`, { rtol: 1e-5, atol: 1e-5 });
-        });
+        // the reference path itself agrees with optax (checked in core); here: webgpu against it and against optax
+        it(c.id, () => replayFixtureCase(c, tx, { rtol: 1e-5, atol: 1e-5 }));
       }
     });
   }

@@ -33,17 +33,5 @@ export type {
   WebGpuTensorData,
 } from './gpu.js';
 export { installWebGpu, isWebGpuInstalled, WEBGPU_BACKEND, webGpuDeviceOf } from './install.js';
-export {
-  type FinalSpec,
-  finalsWgsl,
-  type KernelLayout,
-  kernelWgsl,
-  type PartialSpec,
-  partialsWgsl,
-  type Shader,
-  type UniformField,
-  WORKGROUP,
-  wgslConst,
-} from './wgsl-codegen.js';
 
 installWebGpu();

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ExtraArgs, GradientTransformation, ScalarOrSchedule } from '../base.js';
+import type { ExtraArgs, GradientTransformation, LoweredStep, ScalarOrSchedule } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { isPlainObject } from '../tree.js';
 import { checkScheduleValue, checkStateKeys, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
@@ -214,11 +214,43 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
       }
       return tx as GradientTransformation;
     };
+    // the inner transformation of the last update, reused while the hyperparameters stay the same
+    let last: { values: Record<string, number>; tx: GradientTransformation } | undefined;
+    const buildFor = (values: Record<string, number>): GradientTransformation => {
+      const keys = Object.keys(values);
+      if (last !== undefined && keys.length === Object.keys(last.values).length && keys.every((k) => Object.is(values[k], last?.values[k])))
+        return last.tx;
+      const tx = build(values);
+      last = { values: { ...values }, tx };
+      return tx;
+    };
     const scheduleValue = (name: string, state: unknown, extraArgs?: ExtraArgs): number => {
       const schedule = hyper.scheduled[name] as StatefulSchedule;
       const value = extraArgs === undefined ? schedule(state) : schedule(state, extraArgs);
       const count = isPlainObject(state) && typeof state.count === 'number' ? state.count : 0;
       return toParamDtype(checkScheduleValue(fn, name, value, count)) as number;
+    };
+
+    /**
+     * One update as a step of the inner transformation built from this
+     * step's hyperparameters (the fused engine runs that step; `update` is
+     * the same on the reference path).
+     */
+    const lower = (state: InjectHyperparamsState, extraArgs?: ExtraArgs): LoweredStep => {
+      checkStateKeys(fn, state, ['count', 'hyperparams', 'hyperparamsStates', 'innerState']);
+      const hyperparams: Record<string, number> = {};
+      for (const [k, v] of Object.entries(state.hyperparams)) hyperparams[k] = toParamDtype(v) as number;
+      for (const k of Object.keys(hyper.scheduled)) hyperparams[k] = scheduleValue(k, state.hyperparamsStates[k], extraArgs);
+      const hyperparamsStates: Record<string, unknown> = {};
+      for (const [k, s] of Object.entries(hyper.scheduled)) {
+        hyperparamsStates[k] =
+          extraArgs === undefined ? s.update(state.hyperparamsStates[k]) : s.update(state.hyperparamsStates[k], extraArgs);
+      }
+      return {
+        tx: buildFor(hyperparams),
+        state: state.innerState,
+        finish: (innerState) => ({ count: safeIncrement(state.count), hyperparams, hyperparamsStates, innerState }),
+      };
     };
 
     return {
@@ -231,20 +263,12 @@ export function injectHyperparams<F extends (...args: any[]) => GradientTransfor
         return { count: 0, hyperparams, hyperparamsStates, innerState: build(hyperparams).init(params) };
       },
       update(updates, state, params, extraArgs?: ExtraArgs) {
-        checkStateKeys(fn, state, ['count', 'hyperparams', 'hyperparamsStates', 'innerState']);
-        const hyperparams: Record<string, number> = {};
-        for (const [k, v] of Object.entries(state.hyperparams)) hyperparams[k] = toParamDtype(v) as number;
-        for (const k of Object.keys(hyper.scheduled)) hyperparams[k] = scheduleValue(k, state.hyperparamsStates[k], extraArgs);
-        const hyperparamsStates: Record<string, unknown> = {};
-        for (const [k, s] of Object.entries(hyper.scheduled)) {
-          hyperparamsStates[k] =
-            extraArgs === undefined ? s.update(state.hyperparamsStates[k]) : s.update(state.hyperparamsStates[k], extraArgs);
-        }
-        const tx = build(hyperparams);
+        const step = lower(state, extraArgs);
         const [out, innerState] =
-          extraArgs === undefined ? tx.update(updates, state.innerState, params) : tx.update(updates, state.innerState, params, extraArgs);
-        return [out, { count: safeIncrement(state.count), hyperparams, hyperparamsStates, innerState }];
+          extraArgs === undefined ? step.tx.update(updates, step.state, params) : step.tx.update(updates, step.state, params, extraArgs);
+        return [out, step.finish(innerState, false) as InjectHyperparamsState];
       },
+      fusion: { kind: 'lowering', lower },
     };
   };
 }

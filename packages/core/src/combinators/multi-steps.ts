@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { isPacked, type PackedSlot } from '../lang/storage/slot-storage.js';
+import { lowerStep } from '../lowering.js';
 import { checkSlot, checkStorageBackend, decodeSlot, encodeSlot, initSlot } from '../packed-state.js';
 import { type AccumulatorStorageOptions, accumulatorStorage, accumulatorStorageDefaults } from '../transforms/state-dtype.js';
 import { isTensor, treeFlatten, treeLeaves, treeMap, treeUnflatten } from '../tree.js';
@@ -23,6 +24,7 @@ import {
   resolveOptions,
   showValue,
 } from '../validate.js';
+import { lowerMiniStep } from './multi-steps-lowering.js';
 import { cloneTree } from './prefix-tree.js';
 
 /**
@@ -181,6 +183,19 @@ export function multiSteps<S = unknown>(
       }) as unknown as [Updates, MultiStepsState<S>];
     },
     hasUpdated: (state) => hasUpdated(state),
+    fusion: {
+      kind: 'lowering',
+      lower(state: MultiStepsState<S>, extraArgs?: ExtraArgs) {
+        // a skip decision reads the updates (a global reduction and a branch on it): not lowered;
+        // a packed accumulator is decoded and encoded around the step: not lowered either
+        if (shouldSkip !== multiStepsDefaults.shouldSkipUpdateFn || isPacked(storage)) return null;
+        checkStateKeys(fn, state, ['miniStep', 'gradientStep', 'innerOptState', 'accGrads', 'skipState']);
+        const inner_ = lowerStep(inner, state.innerOptState, extraArgs);
+        if (inner_ === null) return null;
+        const { miniStep, gradientStep, accGrads, innerOptState } = state;
+        return lowerMiniStep({ miniStep, gradientStep, kSteps: kAt(gradientStep), accGrads, innerOptState, useGradMean, inner: inner_ });
+      },
+    },
   };
 }
 

@@ -284,7 +284,8 @@ export function replay(c: StepCase, tol: StepTolerances, modules: FixtureModules
 
 /**
  * Runs a case's steps through `createOptimizer(tx, params, { precision })`
- * and `opt.step` on the current backend and compares the params after each
+ * and `opt.step` on the current backend (applying the case's state edits to
+ * `opt.state` before their steps) and compares the params after each
  * step with the fixture's (handing them to `afterStep` when given); asserts
  * that nothing is left once the optimizer and its params are disposed.
  */
@@ -298,8 +299,12 @@ export function replayOptimizer(
   const opt = gradtx.createOptimizer(buildTransformation(c, modules), decodeTree(c.params) as gradtx.Params, {
     precision: options.precision,
   });
+  const edits = new Map((c.stateEdits ?? []).map((e) => [e.beforeStep, e]));
   try {
     c.grads.forEach((g, i) => {
+      // a hyperparameter set in the optimizer's state between steps (injectHyperparams) takes effect on the next step
+      const edit = edits.get(i);
+      if (edit) setPath(opt.state, edit.path, edit.value);
       const grads = decodeTree(g) as gradtx.Updates;
       try {
         opt.step(grads, stepExtras(c, i));

@@ -114,8 +114,8 @@ describe('registerFusedDevice', () => {
       for (const mode of ['pure', 'donate', 'optimizer'] as const)
         expectTracesClose(runFused(make(), params, grads, mode), ref, `${label} [${mode}]`, { rtol: 0, atol: 0 });
       expect(fusedStats.reference).toBe(before.reference);
-      // the optimizer repeats steps after the first on the fast path when the plan is one fused run
-      expect(fusedStats.fast - before.fast).toBe(planOf(make()).segments.length === 1 ? 3 : 0);
+      // the optimizer repeats steps after the first on the fast path when the plan is one or two fused runs
+      expect(fusedStats.fast - before.fast).toBe(planOf(make()).segments.length <= 2 ? 3 : 0);
       expect((device as ReducingDevice).launches).toBeGreaterThan(launches);
     });
   }

@@ -89,6 +89,15 @@ export interface Device {
    * reductions this way, whether it reduces on the GPU or on the host.
    */
   launch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[], reductions: LaunchReductions): Launch;
+  /**
+   * The value of a float32 scalar tensor on this device, read synchronously
+   * (the host devices read their memory). A transform with scalar state
+   * (`ElementwiseSpec.scalarState`, e.g. Prodigy's estimate) reads its
+   * per-step scalars back through this; on a device without it (WebGPU,
+   * where a read-back stalls the queue) such a transform runs on the
+   * reference path.
+   */
+  readScalar?(t: tf.Tensor): number;
 }
 
 /** The tensors a launch of `ir` writes: its output columns, then the targets of its reductions. */

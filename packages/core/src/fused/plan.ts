@@ -8,7 +8,9 @@
  * reads its incoming updates when those are an intermediate of the run (the
  * reduction needs the whole intermediate tree before the body can run).
  * Reductions over the run's input updates or over the params run as a short
- * prelude pass and reach the kernel as per-step scalars. The last run ends
+ * prelude pass and reach the kernel as per-step scalars; so do a stage's
+ * expression reductions and scalar state (`scalar-prelude.ts`), which also
+ * start a new run. The last run ends
  * with the param update `p + u`.
  *
  * Kernels are cached by the run's shape (spec keys, slots, reductions), never
@@ -19,8 +21,9 @@
  */
 import type { GradientTransformation } from '../base.js';
 import { storageKey } from '../lang/packed-columns.js';
-import type { ElementwiseSpec } from '../lang/spec.js';
+import type { ElementwiseSpec, ReductionSpec } from '../lang/spec.js';
 import { type KernelIR, TraceError, traceRun } from '../lang/trace.js';
+import { preludeIR } from './scalar-prelude.js';
 
 /** One stage of a flattened transformation: an element-wise spec, or an opaque transformation run as it is. */
 export interface Stage {
@@ -88,6 +91,7 @@ export function traceCached(specs: readonly ElementwiseSpec[], apply: boolean): 
 function traceable(spec: ElementwiseSpec): boolean {
   try {
     traceCached([spec], false);
+    if ((spec.expressionReductions ?? []).length > 0) preludeIR(spec);
     return true;
   } catch {
     return false;
@@ -104,6 +108,11 @@ function collectStages(tx: GradientTransformation, stages: Stage[]): StateLayout
   const spec = f?.kind === 'elementwise' && traceable(f.spec) ? f.spec : null;
   stages.push({ tx, spec });
   return { kind: 'stage', stage: stages.length - 1 };
+}
+
+/** Whether a stage reduces over its incoming updates (so they must be the run's input, not an intermediate of it). */
+function readsWholeUpdates(spec: ElementwiseSpec): boolean {
+  return (spec.reductions ?? []).some((r) => r.of === 'u') || (spec.expressionReductions ?? []).length > 0;
 }
 
 /** Builds (or returns the cached) plan of `tx`. */
@@ -126,7 +135,7 @@ export function planOf(tx: GradientTransformation): Plan {
       segments.push({ kind: 'opaque', stage: i });
       return;
     }
-    if (run.length > 0 && (stage.spec.reductions ?? []).some((r) => r.of === 'u')) flush(false);
+    if (run.length > 0 && readsWholeUpdates(stage.spec)) flush(false);
     run.push(i);
   });
   flush(true);
@@ -135,4 +144,56 @@ export function planOf(tx: GradientTransformation): Plan {
   plan = { stages, layout, segments: final };
   plans.set(tx, plan);
   return plan;
+}
+
+/** Whether two specs have the same shape (everything but the hyperparameter values: the same kernel and state), compared without building keys. */
+function sameShape(a: ElementwiseSpec, b: ElementwiseSpec): boolean {
+  if (a === b) return true;
+  if (a.key !== b.key || a.counted !== b.counted || a.needsParams !== b.needsParams || a.slots.length !== b.slots.length) return false;
+  if (!a.slots.every((s, i) => s.name === b.slots[i]?.name && storageKey(s.storage) === storageKey(b.slots[i]?.storage))) return false;
+  const ra = a.reductions ?? [];
+  const rb = b.reductions ?? [];
+  if (ra.length !== rb.length) return false;
+  for (let i = 0; i < ra.length; i++) {
+    const x = ra[i] as ReductionSpec;
+    const y = rb[i] as ReductionSpec;
+    if (x.name !== y.name || x.of !== y.of || x.op !== y.op || x.scope !== y.scope) return false;
+  }
+  const ka = a.reductionsInState ?? [];
+  const kb = b.reductionsInState ?? [];
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+}
+
+/** Collects the stages of `tx` into `out` if it has the structure of `layout` with stages of `plan`'s shapes; false otherwise. */
+function stagesLike(tx: GradientTransformation, layout: StateLayout, plan: Plan, out: Stage[]): boolean {
+  const f = tx.fusion;
+  if (layout.kind === 'node') {
+    if (f?.kind !== 'chain' || f.children.length !== layout.children.length) return false;
+    for (let i = 0; i < f.children.length; i++) {
+      const [key, child] = f.children[i] as readonly [number | string, GradientTransformation];
+      const [k, sub] = layout.children[i] as readonly [number | string, StateLayout];
+      if (key !== k || !stagesLike(child, sub, plan, out)) return false;
+    }
+    return true;
+  }
+  const old = (plan.stages[layout.stage] as Stage).spec;
+  if (old === null || f?.kind !== 'elementwise' || !sameShape(f.spec, old)) return false;
+  out.push({ tx, spec: f.spec });
+  return true;
+}
+
+/**
+ * The plan of `tx` when it has the shape of `plan` (a lowering combinator
+ * builds a new transformation for a step, of the same shape as the last
+ * one): `plan`'s segments, kernels and layout with the stages of `tx`, found
+ * without tracing or building keys. Otherwise `planOf(tx)`.
+ */
+export function planLike(tx: GradientTransformation, plan: Plan): Plan {
+  const cached = plans.get(tx);
+  if (cached !== undefined) return cached;
+  const stages: Stage[] = [];
+  if (!stagesLike(tx, plan.layout, plan, stages) || stages.length !== plan.stages.length) return planOf(tx);
+  const like: Plan = { ...plan, stages };
+  plans.set(tx, like);
+  return like;
 }

@@ -32,8 +32,14 @@ export interface StepRequest {
 export interface Captured {
   readonly device: Device;
   readonly plan: Plan;
-  readonly seg: FusedSegment;
-  readonly launch: Launch;
+  /**
+   * The plan's fused runs in order, each with its kernel launch: one, or two
+   * when a reduction reads the first run's output (the second run then reads
+   * {@link Captured.scratch}).
+   */
+  readonly runs: readonly CapturedRun[];
+  /** The first run's output updates when there are two runs: buffers the replayed step owns from then on (and disposes). */
+  readonly scratch: readonly tf.Tensor[];
   /** The params leaves (also the params output) and their tree structure. */
   readonly ps: readonly tf.Tensor[];
   readonly treedef: unknown;
@@ -42,4 +48,12 @@ export interface Captured {
   readonly state: unknown;
   /** Per stage of the plan: its new state object (count, slot trees, reductions kept in the state). */
   readonly stageStates: readonly Record<string, unknown>[];
+}
+
+/** One fused run of a captured step. */
+export interface CapturedRun {
+  readonly seg: FusedSegment;
+  readonly launch: Launch;
+  /** Whether the run's input updates are the gradients (else the previous run's output, the scratch). */
+  readonly readsGrads: boolean;
 }

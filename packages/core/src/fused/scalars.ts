@@ -19,12 +19,18 @@ function specOf(plan: Plan, stage: number): ElementwiseSpec {
  * Computes the per-step scalars of a fused segment: its stages'
  * `scalars(count)` (`counts[j]` for stage `j` of the segment), one
  * float32-rounded value per IR scalar that comes from them (the device fills
- * those of the reductions, see {@link deviceReductions}). Throws
- * {@link FallBack} when a body reads a scalar that the spec does not provide.
+ * those of the reductions, see {@link deviceReductions}); `extra[j]` adds
+ * stage `j`'s scalars from its scalar prelude. Throws {@link FallBack} when a
+ * body reads a scalar that the spec does not provide.
  */
-export function segmentScalars(seg: FusedSegment, plan: Plan, counts: readonly number[]): Float64Array {
+export function segmentScalars(
+  seg: FusedSegment,
+  plan: Plan,
+  counts: readonly number[],
+  extra: readonly (Readonly<Record<string, number>> | undefined)[] = [],
+): Float64Array {
   const ir = seg.ir;
-  const stageScalars = seg.stages.map((i, j) => specOf(plan, i).scalars(counts[j] as number));
+  const stageScalars = seg.stages.map((i, j) => extra[j] ?? specOf(plan, i).scalars(counts[j] as number));
   const scalars = new Float64Array(ir.scalars.length);
   ir.scalars.forEach((s, idx) => {
     if (s.source !== 'param') return; // filled by the device

@@ -11,10 +11,11 @@ import { isScalesName, scaledName } from '../lang/packed-columns.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
 import { isPacked, type PackedSlot } from '../lang/storage/slot-storage.js';
 import { treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
-import type { Device, Launch, LaunchReductions } from './device.js';
+import type { Device, LaunchReductions } from './device.js';
 import { isVariable } from './donation.js';
 import type { FusedSegment, Plan } from './plan.js';
-import type { StepRequest } from './request.js';
+import type { CapturedRun, StepRequest } from './request.js';
+import { runScalarPrelude, type ScalarPrelude } from './scalar-prelude.js';
 import { deviceReductions, segmentScalars, stateReduction } from './scalars.js';
 
 /**
@@ -44,8 +45,8 @@ export interface SegmentContext {
   created: Set<tf.Tensor>;
   /** Per stage of the plan: its new state. */
   newStage: unknown[];
-  /** The last segment's launch, for the optimizer's replayed steps. */
-  launch?: Launch;
+  /** The fused runs so far with their launches, for the optimizer's replayed steps. */
+  readonly runs: CapturedRun[];
 }
 
 /** What a segment hands on: the new params (the last segment) or its outgoing updates. */
@@ -148,7 +149,7 @@ function nextStageStates(
   req: StepRequest,
   plan: Plan,
   ctx: SegmentContext,
-  run: { outs: tf.Tensor[][]; targets: Map<string, tf.Tensor> },
+  run: { outs: tf.Tensor[][]; targets: Map<string, tf.Tensor>; preludes: readonly (ScalarPrelude | null)[] },
   finalize: (t: tf.Tensor) => tf.Tensor,
 ): void {
   const ir = seg.ir;
@@ -184,7 +185,22 @@ function nextStageStates(
     });
     // a reduction kept in the state: the tensor the launch wrote it into
     for (const name of spec.reductionsInState ?? []) next[name] = finalize(run.targets.get(`${j}:${name}`) as tf.Tensor);
+    for (const { name } of spec.scalarState ?? []) next[name] = run.preludes[j]?.state[name];
     ctx.newStage[i] = next;
+  });
+}
+
+/** The scalar preludes of the segment's stages that have scalar state or expression reductions (null for the others). */
+function scalarPreludes(seg: FusedSegment, device: Device, plan: Plan, ctx: SegmentContext): (ScalarPrelude | null)[] {
+  return seg.stages.map((i) => {
+    const spec = specOf(plan, i);
+    if ((spec.scalarState ?? []).length === 0 && (spec.expressionReductions ?? []).length === 0) return null;
+    const st = ctx.stages[i] as ElementwiseStageState;
+    // the plan starts a run at a stage with expression reductions: its incoming updates are the segment's
+    const alone: FusedSegment = { ...seg, stages: [i] };
+    const prelude = runScalarPrelude(spec, st.count, device, ctx.cur, st.state, (name) => inputColumn(name, alone, plan, ctx));
+    for (const t of Object.values(prelude.state)) ctx.created.add(t);
+    return prelude;
   });
 }
 
@@ -192,7 +208,13 @@ function nextStageStates(
 export function runFusedSegment(seg: FusedSegment, req: StepRequest, device: Device, plan: Plan, ctx: SegmentContext): SegmentResult {
   const ir = seg.ir;
   const counts = seg.stages.map((i) => (ctx.stages[i] as ElementwiseStageState).count);
-  const scalars = segmentScalars(seg, plan, counts);
+  const preludes = scalarPreludes(seg, device, plan, ctx);
+  const scalars = segmentScalars(
+    seg,
+    plan,
+    counts,
+    preludes.map((p) => p?.scalars),
+  );
   // columns: the arrays each IR input reads and each output writes, per leaf
   const inputs = ir.inputs.map((name) => inputColumn(name, seg, plan, ctx));
   const outs = outputColumns(seg, req, device, plan, ctx);
@@ -200,12 +222,12 @@ export function runFusedSegment(seg: FusedSegment, req: StepRequest, device: Dev
   const launch = device.launch(ir, [...inputs, ...outs], reductions);
   // every tensor it writes was checked writable (or is new) just now
   if (!launch.run(scalars)) throw new Error('gradtx: internal error: a fused launch found a buffer it writes shared');
-  ctx.launch = launch;
+  ctx.runs.push({ seg, launch, readsGrads: !ctx.curOwned });
   const finalize = finalizer(req, device, ctx);
   ir.outputs.forEach((o, k) => {
     if (o.name !== 'u') outs[k] = (outs[k] as tf.Tensor[]).map(finalize);
   });
-  nextStageStates(seg, req, plan, ctx, { outs, targets }, finalize);
+  nextStageStates(seg, req, plan, ctx, { outs, targets, preludes }, finalize);
   const pi = ir.outputs.findIndex((o) => o.name === 'p');
   const ui = ir.outputs.findIndex((o) => o.name === 'u');
   return { params: pi >= 0 ? outs[pi] : undefined, u: ui >= 0 ? outs[ui] : undefined };

@@ -11,12 +11,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
 import { checkElementwiseInputs } from '../elementwise.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
+import { lowerStep } from '../lowering.js';
 import { isTensor, treeFlatten, treeUnflatten } from '../tree.js';
 import { checkFloatTree } from '../validate.js';
 import type { Device } from './device.js';
 import { consume, type DonateOptions, donation, settleParam, tensorLeaves } from './donation.js';
 import { checkedOrFallBack, FallBack } from './fall-back.js';
-import { type FusedSegment, type Plan, planOf } from './plan.js';
+import { type Plan, planOf } from './plan.js';
 import { referenceStep } from './reference-step.js';
 import { currentDevice, isFusedEnabled } from './registry.js';
 import type { StepRequest } from './request.js';
@@ -77,6 +78,11 @@ function stageInputs(
     if (!isTensor(t) || t.size !== 1 || t.dtype !== 'float32' || !device.resident(t)) {
       return new FallBack(`${spec.name}: state.${name} is not a float32 scalar on the ${device.name} device`);
     }
+  }
+  for (const { name } of spec.scalarState ?? []) {
+    if (!device.readScalar) return new FallBack(`${spec.name}: the ${device.name} device cannot read its scalar state back`);
+    if (!device.resident(st[name] as tf.Tensor))
+      return new FallBack(`${spec.name}: state.${name} does not live on the ${device.name} device`);
   }
   return { count: spec.counted ? (st.count as number) : 0, slots, scales, state: st };
 }
@@ -181,6 +187,7 @@ function runSegments(req: StepRequest, device: Device, plan: Plan, inputs: StepI
     writable: (t, donated) => inPlace && donated && uses.get(t.dataId) === 1 && device.exclusive(t),
     created: new Set(),
     newStage: plan.stages.map(() => undefined),
+    runs: [],
   };
   const flow: StepFlow = {
     ctx,
@@ -208,6 +215,29 @@ function runSegments(req: StepRequest, device: Device, plan: Plan, inputs: StepI
   return flow;
 }
 
+/**
+ * Whether the step can be replayed (see `ReplayedStep`): every output written
+ * in place by one fused run, or by two whose first run's output (the
+ * intermediate updates a reduction of the second reads) is the only tensor
+ * the step made. Returns the tensors the replayed step keeps between steps
+ * (none, or that intermediate), or null when the step is not replayable.
+ */
+function replayScratch(
+  req: StepRequest,
+  plan: Plan,
+  ctx: SegmentContext,
+  outParams: readonly tf.Tensor[],
+  ps: readonly tf.Tensor[],
+  returned: ReadonlySet<tf.Tensor>,
+): tf.Tensor[] | null {
+  if (!req.capture || !req.reuse || !outParams.every((t, l) => t === ps[l])) return null;
+  const runs = plan.segments.length;
+  if (runs > 2 || ctx.runs.length !== runs) return null;
+  const scratch = runs === 2 && ctx.curOwned ? ctx.cur : [];
+  if (ctx.created.size !== scratch.length || !scratch.every((t) => ctx.created.has(t) && !returned.has(t))) return null;
+  return scratch;
+}
+
 /** The step's results: params and state; consumes what was donated and not returned; offers a replayable step. */
 function settle(req: StepRequest, device: Device, plan: Plan, inputs: StepInputs, flow: StepFlow): [Params, unknown] {
   const { ps, us } = inputs;
@@ -219,15 +249,17 @@ function settle(req: StepRequest, device: Device, plan: Plan, inputs: StepInputs
   if (donate.params) for (const t of ps) if (!returned.has(t)) consume(t, req.by);
   if (donate.state) for (const t of tensorLeaves(req.state)) if (!returned.has(t)) consume(t, req.by);
   if (donate.updates) for (const t of us) if (!returned.has(t)) consume(t, req.by);
-  if (ctx.curOwned) for (const t of ctx.cur) if (!returned.has(t) && !t.isDisposed) t.dispose();
   const outTree = treeUnflatten<Params>(inputs.treedef, outParams);
-  const replayable = plan.segments.length === 1 && ctx.created.size === 0 && ctx.launch !== undefined;
-  if (req.capture && req.reuse && replayable && outParams.every((t, l) => t === ps[l])) {
+  const scratch = replayScratch(req, plan, ctx, outParams, ps, returned);
+  if (ctx.curOwned) for (const t of ctx.cur) if (scratch !== ctx.cur && !returned.has(t) && !t.isDisposed) t.dispose();
+  if (req.capture && scratch !== null) {
+    // the scratch outlives an enclosing tf.tidy: the replayed step owns it (and disposes it)
+    for (const t of scratch) tf.keep(t);
     req.capture({
       device,
       plan,
-      seg: plan.segments[0] as FusedSegment,
-      launch: ctx.launch as NonNullable<SegmentContext['launch']>,
+      runs: ctx.runs,
+      scratch,
       ps,
       treedef: inputs.treedef,
       params: outTree,
@@ -258,6 +290,21 @@ export function fusedStep(req: StepRequest, device: Device, plan: Plan): [Params
   return settle(req, device, plan, inputs, flow);
 }
 
+/**
+ * {@link fusedStep} of the request's step lowered (see `lowerStep`): a
+ * lowering combinator's step runs as the step of the plain transformation it
+ * lowers to, and its new state is finished from that one's (a step that
+ * cannot be lowered runs the combinator as an opaque stage). A captured
+ * lowered step holds the plain transformation's stage states: the
+ * optimizer replays it through the lowering of each later step.
+ */
+function loweredFusedStep(req: StepRequest, device: Device): [Params, unknown] | FallBack {
+  const low = lowerStep(req.tx, req.state, req.extraArgs);
+  if (low === null || low.tx === req.tx) return fusedStep(req, device, planOf(req.tx));
+  const out = fusedStep({ ...req, tx: low.tx, state: low.state }, device, planOf(low.tx));
+  return out instanceof FallBack ? out : [out[0], low.finish(out[1], req.donate.state)];
+}
+
 /** Why a step cannot run fused before any input is looked at, or null. */
 function pathFallBack(fused: boolean): FallBack | null {
   if (!fused) return new FallBack('the caller asked for the reference path (fused: false)');
@@ -280,7 +327,7 @@ function fusedOrReferenceStep(req: StepRequest, fused: boolean): [Params, unknow
     const device = currentDevice();
     if (device === null) why = new FallBack(`no fused device for the '${tf.getBackend()}' backend`);
     else {
-      const out = fusedStep(req, device, planOf(req.tx));
+      const out = loweredFusedStep(req, device);
       if (!(out instanceof FallBack)) return out;
       why = out;
     }

@@ -430,6 +430,7 @@ export class GradtxTfOptimizer<S = unknown> extends Optimizer {
   /** Disposes the state and the tensors handed out by `getWeights`; the variables are not touched (the model owns them). */
   override dispose(): void {
     if (this.disposed_) return;
+    this.stepper_.dispose();
     if (this.hasState_) disposeLeaves(this.state_);
     if (this.pending_ !== null) disposeLeaves(this.pending_.state);
     this.disposeWeightsCache();

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { REDUCTIONS } from './reductions.js';
-import type { Ops, ReductionSpec } from './spec.js';
+import type { BodyInputs, ElementwiseSpec, Ops, ReductionSpec } from './spec.js';
 
 /** {@link Ops} implemented with tfjs-core ops (the reference path). Masks are bool tensors. */
 export const tfOps: Ops<tf.Tensor> = {
@@ -72,4 +72,46 @@ export function combineReduction(op: ReductionSpec['op'], partials: readonly tf.
   const total = rule.combine === 'max' ? tf.max(tf.stack(partials as tf.Scalar[])) : tf.addN(partials as tf.Scalar[]);
   if (rule.finish === 'mean') return tf.div(total, tf.scalar(count, 'float32'));
   return (rule.finish === 'sqrt' ? tf.sqrt(total) : total) as tf.Scalar;
+}
+
+/** A per-element value as a leaf of `shape` (a value built from scalars alone is broadcast), so it reduces over every element. */
+function asLeaf(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (tf.util.arraysEqual(t.shape, shape as number[])) return t;
+  return tf.util.sizeFromShape(shape as number[]) === 0 ? tf.zeros(shape as number[]) : tf.broadcastTo(t, shape as number[]);
+}
+
+/**
+ * The global reduction `op` of per-leaf values (one tensor per leaf, in leaf
+ * order, each of its leaf's `shape`), as the reference path and the fused
+ * engine both compute an {@link ExpressionReduction}.
+ */
+export function reduceLeafValues(op: ReductionSpec['op'], values: readonly tf.Tensor[], shapes: readonly (readonly number[])[]): tf.Scalar {
+  const leaves = values.map((v, i) => asLeaf(v, shapes[i] as number[]));
+  return combineReduction(
+    op,
+    leaves.map((x) => reduceLeaf(op, x)),
+    leaves.reduce((n, x) => n + x.size, 0),
+  );
+}
+
+/**
+ * The expression reductions of `spec` on the reference path: each value
+ * evaluated with {@link tfOps} on every leaf's inputs (`x[l]`), then reduced
+ * over the tree. `k` holds the per-step scalars and the scalar state.
+ */
+export function expressionReductionsReference(
+  spec: ElementwiseSpec,
+  x: readonly BodyInputs<tf.Tensor>[],
+  k: Readonly<Record<string, tf.Tensor>>,
+): Record<string, tf.Scalar> {
+  const out: Record<string, tf.Scalar> = {};
+  const shapes = x.map((xi) => xi.u.shape);
+  for (const r of spec.expressionReductions ?? []) {
+    out[r.name] = reduceLeafValues(
+      r.op,
+      x.map((xi) => r.value(tfOps, xi, k)),
+      shapes,
+    );
+  }
+  return out;
 }

@@ -62,10 +62,10 @@ export interface Ops<V> {
   select(cond: V, a: V, b: V): V;
 }
 
-/** A per-element state slot, initialised to `init` everywhere (zeros for most). */
+/** A per-element state slot, initialised to `init` everywhere (zeros for most), or to a copy of the params (`'params'`). */
 export interface SlotSpec {
   readonly name: string;
-  readonly init: number;
+  readonly init: number | 'params';
   /**
    * How the slot is stored between steps (default float32). A narrow storage
    * (bfloat16, float16, block-wise int8) is decoded to float32 before the
@@ -91,6 +91,34 @@ export interface ReductionSpec {
    */
   readonly op: 'l2' | 'sumSq' | 'sum' | 'maxAbs' | 'meanSq';
   readonly scope: 'global' | 'leaf';
+}
+
+/**
+ * A global reduction over a per-element expression of the body's inputs (the
+ * incoming update, the params, the slots before the step) and of the step's
+ * scalars (`scalars(count)` and the {@link ScalarStateSpec scalar state} before
+ * the step): e.g. `<g, x0 - x>` or `|s_new|₁`. Its value reaches
+ * {@link ElementwiseSpec.updateScalars} and the body as `k[name]`.
+ */
+export interface ExpressionReduction {
+  readonly name: string;
+  readonly op: ReductionSpec['op'];
+  /** The per-element value reduced over the whole tree. */
+  value<V>(m: Ops<V>, x: BodyInputs<V>, k: Readonly<Record<string, V>>): V;
+}
+
+/**
+ * A float32 scalar kept in the state (a scalar tensor, `init` at first) that
+ * changes once per step from tree-wide reductions, as Prodigy's and
+ * D-Adaptation's distance estimate `d`: reductions and the body read the
+ * value before the step as `k[name]`; the new value is the scalar `next` of
+ * {@link ElementwiseSpec.updateScalars}, which the body may read too.
+ */
+export interface ScalarStateSpec {
+  readonly name: string;
+  readonly init: number;
+  /** The name of the `updateScalars` result that becomes the new value. */
+  readonly next: string;
 }
 
 /** The values a body reads: the incoming update `u`, the param `p` (when `needsParams`), and the slots by name. */
@@ -125,6 +153,21 @@ export interface ElementwiseSpec {
    */
   readonly reductionsInState?: readonly string[];
   /**
+   * Global reductions over per-element expressions, computed before
+   * `updateScalars` and the body (see {@link ExpressionReduction}).
+   */
+  readonly expressionReductions?: readonly ExpressionReduction[];
+  /** Scalars kept in the state and updated once per step (see {@link ScalarStateSpec}); their keys come last in the state object. */
+  readonly scalarState?: readonly ScalarStateSpec[];
+  /**
+   * The per-step scalar update, written against {@link Ops} on scalars: from
+   * `k` (the per-step scalars, the scalar state before the step and the
+   * expression reductions) it returns new scalars, the
+   * body reads them as `k[name]`, and those named by a scalar state's `next`
+   * become its new value.
+   */
+  updateScalars?<V>(m: Ops<V>, k: Readonly<Record<string, V>>): Readonly<Record<string, V>>;
+  /**
    * Per-step scalars in JS doubles, from the step count before this update
    * (0 at the first update) and the transform's hyperparameters.
    */
@@ -137,6 +180,8 @@ export interface ElementwiseSpec {
  * Rounds a JS double to float32. Per-step scalars that optax computes in
  * float32 (bias corrections such as `1 - b1 ** t`) are computed through this,
  * so gradtx feeds its kernels the same float32 values optax does.
+ *
+ * @internal
  */
 export const f32: (x: number) => number = Math.fround;
 

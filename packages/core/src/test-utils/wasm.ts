@@ -27,6 +27,17 @@ export function runFileOnWasm(): void {
   });
 }
 
+/** Runs the enclosing `describe` block on `backend` (its wasm files located first), and switches back to cpu after it. */
+export function runBlockOn(backend: 'cpu' | 'wasm'): void {
+  beforeAll(async () => {
+    if (backend === 'wasm') locateWasmFiles();
+    if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+}
+
 /** Runs `f` on the cpu backend, then switches back to wasm. */
 export async function onCpu<T>(f: () => T): Promise<T> {
   await tf.setBackend('cpu');

@@ -24,11 +24,13 @@ export const scaleByAdadeltaDefaults: OptionDefaults<ScaleByAdadeltaOptions> = O
 /**
  * Rescales updates by the ratio of the RMS of past updates to the RMS of
  * past gradients (Adadelta):
- * ```
- * eG = (1 - rho) g² + rho eG
- * u  = sqrt(eX + eps) / sqrt(eG + eps) · g      (eX from the previous step)
- * eX = (1 - rho) u² + rho eX
- * ```
+ * $$
+ * \begin{aligned}
+ * E[g^2] &\leftarrow (1 - \rho)\, g^2 + \rho\, E[g^2], \\
+ * u &= \frac{\sqrt{E[\Delta x^2] + \epsilon}}{\sqrt{E[g^2] + \epsilon}}\, g \quad (E[\Delta x^2] \text{ from the previous step}), \\
+ * E[\Delta x^2] &\leftarrow (1 - \rho)\, u^2 + \rho\, E[\Delta x^2].
+ * \end{aligned}
+ * $$
  * State `{ eG, eX }`. Defaults: `rho = 0.9, eps = 1e-6`.
  * Reference: Zeiler, "ADADELTA: An Adaptive Learning Rate Method" (2012);
  * optax `scale_by_adadelta`.

@@ -154,6 +154,10 @@ export interface ScaleByAMSGradState {
  * second moment rather than the second moment itself, so a coordinate's step
  * size does not grow back when its gradients become small (AMSGrad).
  *
+ * $$
+ * \hat\nu_{\max} \leftarrow \max\!\Big(\hat\nu_{\max}, \frac{\nu}{1 - b_2^t}\Big), \qquad u = \frac{\mu / (1 - b_1^t)}{\sqrt{\hat\nu_{\max} + \epsilon_{\mathrm{root}}} + \epsilon} \quad (\text{mode } \texttt{'optax'})
+ * $$
+ *
  * With `t = count + 1`, `bc1 = 1 - b1^t`, `bc2 = 1 - b2^t`:
  * ```
  * mu = (1 - b1) g + b1 mu           nu = (1 - b2) g² + b2 nu
@@ -248,10 +252,9 @@ export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Objec
  * an exponentially decaying maximum of `|g|` (Adam with the infinity norm).
  *
  * With `t = count + 1`:
- * ```
- * mu = (1 - b1) g + b1 mu      nu = max(|g| + eps, b2 nu)
- * u  = (mu / (1 - b1^t)) / nu
- * ```
+ * $$
+ * \mu \leftarrow (1 - b_1)\, g + b_1 \mu, \qquad \nu \leftarrow \max(|g| + \epsilon, b_2 \nu), \qquad u = \frac{\mu / (1 - b_1^t)}{\nu}
+ * $$
  * The maximum needs no bias correction. State `{ count, mu, nu }`.
  * Defaults: `b1 = 0.9, b2 = 0.999, eps = 1e-8`. Reference: Kingma & Ba,
  * "Adam: A Method for Stochastic Optimization" (2015), section 7; optax
@@ -352,6 +355,10 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
  * Rescales updates by Rectified Adam: Adam's step times a rectification term
  * once the variance of the adaptive learning rate is tractable, and the
  * bias-corrected momentum alone before that.
+ *
+ * $$
+ * r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\, \rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\, \rho_t}}, \qquad u = \begin{cases} r_t\, \dfrac{\hat\mu}{\sqrt{\hat\nu + \epsilon_{\mathrm{root}}} + \epsilon} & \rho_t \ge \mathrm{threshold} \\ \hat\mu & \text{otherwise} \end{cases}
+ * $$
  *
  * With `t = count + 1`, `rhoInf = 2 / (1 - b2) - 1` and
  * `rho = rhoInf - 2 t b2^t / (1 - b2^t)`:

@@ -38,11 +38,12 @@ export const scaleByAdanDefaults: OptionDefaults<ScaleByAdanOptions> = Object.fr
 /**
  * Rescales updates by Adan (adaptive Nesterov momentum), Algorithm 1 of the
  * paper. With `t = count + 1` and `d = g - g_prev` (0 at the first step):
- * ```
- * m = (1 - b1) g + b1 m       v = (1 - b2) d + b2 v
- * n = (1 - b3) (g + (1 - b2) d)² + b3 n
- * u = (m / (1 - b1^t) + (1 - b2) v / (1 - b2^t)) / (sqrt(n / (1 - b3^t) + epsRoot) + eps)
- * ```
+ * $$
+ * \begin{aligned}
+ * m &\leftarrow (1 - b_1)\, g + b_1 m, \qquad v \leftarrow (1 - b_2)\, d + b_2 v, \qquad n \leftarrow (1 - b_3) \big(g + (1 - b_2)\, d\big)^2 + b_3 n, \\
+ * u &= \frac{m / (1 - b_1^t) + (1 - b_2)\, v / (1 - b_2^t)}{\sqrt{n / (1 - b_3^t) + \epsilon_{\mathrm{root}}} + \epsilon}
+ * \end{aligned}
+ * $$
  * Element-wise: it fuses. State `{ count, m, v, n, g }` (`g` the previous
  * gradient). Defaults `b1 = 0.98, b2 = 0.92, b3 = 0.99, eps = 1e-8,
  * epsRoot = 0`. Reference: Xie et al., "Adan: Adaptive Nesterov Momentum
@@ -111,12 +112,19 @@ export const adanDefaults: OptionDefaults<AdanOptions, 'mask'> = Object.freeze({
   mask: undefined,
 });
 
+/** The state of {@link adan}: `[scaleByAdan's, addDecayedWeights', scaleByLearningRate's]`. */
+export type AdanState = [ElementwiseState, import('./decay.js').AddDecayedWeightsState, import('./scaling.js').ScaleByLearningRateState];
+
 /**
  * Adan: `chain(scaleByAdan(...), addDecayedWeights(weightDecay, { mask }), scaleByLearningRate(lr))`.
  * Fuses. Defaults `b1 = 0.98, b2 = 0.92, b3 = 0.99, eps = 1e-8, epsRoot = 1e-8, weightDecay = 0`.
  * Reference: Xie et al. (2022); optax `adan`.
+ *
+ * $$
+ * u = -\eta \left( \frac{\hat m + (1 - b_2)\, \hat v}{\sqrt{\hat n + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p \right)
+ * $$
  */
-export function adan(learningRate: ScalarOrSchedule, options?: AdanOptions): GradientTransformation {
+export function adan(learningRate: ScalarOrSchedule, options?: AdanOptions): GradientTransformation<AdanState> {
   const fn = 'adan';
   checkScalarOrSchedule(fn, 'learningRate', learningRate);
   const o = resolveOptions(fn, options, adanDefaults);

@@ -66,6 +66,13 @@ export const scaleByBeliefDefaults: OptionDefaults<ScaleByBeliefOptions> = Objec
  * difference between the gradient and its running mean (the "belief" in the
  * gradient) instead of the squared gradient.
  *
+ * $$
+ * \begin{aligned}
+ * \mu &\leftarrow (1 - b_1)\, g + b_1 \mu, \qquad s \leftarrow (1 - b_2)(g - \mu)^2 + b_2 s + \epsilon_{\mathrm{root}}, \\
+ * u &= \frac{\mu / (1 - b_1^t)}{\sqrt{s / (1 - b_2^t)} + \epsilon}
+ * \end{aligned}
+ * $$
+ *
  * With `t = count + 1`:
  * ```
  * mu = (1 - b1) g + b1 mu
@@ -136,11 +143,12 @@ export const scaleByYogiDefaults: OptionDefaults<ScaleByYogiOptions> = Object.fr
  * than multiplicatively.
  *
  * With `t = count + 1`:
- * ```
- * mu = (1 - b1) g + b1 mu
- * nu = nu - (1 - b2) sign(nu - g²) g²
- * u  = (mu / (1 - b1^t)) / (sqrt(nu / (1 - b2^t) + epsRoot) + eps)
- * ```
+ * $$
+ * \begin{aligned}
+ * \mu &\leftarrow (1 - b_1)\, g + b_1 \mu, \qquad \nu \leftarrow \nu - (1 - b_2) \operatorname{sign}(\nu - g^2)\, g^2, \\
+ * u &= \frac{\mu / (1 - b_1^t)}{\sqrt{\nu / (1 - b_2^t) + \epsilon_{\mathrm{root}}} + \epsilon}
+ * \end{aligned}
+ * $$
  * Both `mu` and `nu` start at `initialAccumulatorValue` (not zero), and the
  * bias corrections are applied as in Adam.
  *
@@ -226,6 +234,10 @@ export const scaleByNovogradDefaults: OptionDefaults<ScaleByNovogradOptions> = O
  * Rescales updates by NovoGrad: the gradient of each leaf is normalized by a
  * running average of that leaf's squared l2 norm (one scalar per leaf, not per
  * element), weight decay is added, and the result is accumulated as momentum.
+ *
+ * $$
+ * \nu \leftarrow (1 - b_2) \lVert g \rVert^2 + b_2 \nu, \qquad \mu \leftarrow b_1 \mu + \frac{g}{\sqrt{\nu + \epsilon_{\mathrm{root}}} + \epsilon} + \lambda p, \qquad u = \mu
+ * $$
  *
  * Per leaf, with `n = ‖g‖²` over the whole leaf:
  * ```

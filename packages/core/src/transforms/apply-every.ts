@@ -10,9 +10,9 @@ import { checkInteger } from '../validate.js';
 /**
  * Accumulates the gradients over `k` steps and emits their sum on every
  * `k`-th step, zeros on the others. With `c = count mod k`:
- * ```
- * acc = [c ≠ 0] · acc + g          u = [c = k - 1] · acc
- * ```
+ * $$
+ * a \leftarrow [c \ne 0]\, a + g, \qquad u = [c = k - 1]\, a, \qquad c = \mathrm{count} \bmod k
+ * $$
  * (the selections are multiplications by 0 or 1, as in optax, so a
  * non-finite value in a discarded accumulator propagates as NaN exactly as
  * there). State `{ count, gradAcc }`; `count` counts every step (optax keeps

@@ -70,6 +70,10 @@ const f = Math.fround;
  * Shrinks the step along the incoming updates `d` until the objective
  * decreases enough (the Armijo condition), starting from the last accepted
  * step grown by `increaseFactor` (capped at `maxLearningRate`):
+ * $$
+ * f(p + \eta d) \le (1 + r)\, f(p) + c\, \eta\, \langle d, \nabla f(p) \rangle + a, \qquad u = \eta\, d
+ * $$
+ *
  * ```
  * η ← min(increaseFactor · η_prev, maxLearningRate)
  * while f(p + η d) > (1 + rtol) f(p) + slopeRtol · η · ⟨d, ∇f(p)⟩ + atol:  η ← decreaseFactor · η

@@ -16,6 +16,10 @@ import { checkFloatTree, checkStateKeys } from '../validate.js';
  * unchanged. Stateless (`{}`).
  * Reference: Yong et al., "Gradient Centralization: A New Optimization
  * Technique for Deep Neural Networks" (2020); optax `centralize`.
+ *
+ * $$
+ * u_i = g_i - \frac{1}{n} \sum_{j} g_{i,j}
+ * $$
  */
 export function centralize(): GradientTransformation<Record<string, never>> {
   return {

@@ -25,6 +25,10 @@ import { normOverAxes } from './unitwise.js';
  * Clips every element of the updates to `[-maxDelta, maxDelta]`:
  * `u = min(max(g, -maxDelta), maxDelta)` (NaN stays NaN). Stateless (`{}`).
  * `maxDelta` must be a finite number ≥ 0. Reference: optax `clip`.
+ *
+ * $$
+ * u = \min\big(\max(g, -\delta), \delta\big), \qquad \delta = \mathrm{maxDelta}
+ * $$
  */
 export function clip(maxDelta: number): GradientTransformation<ElementwiseState> {
   checkNonNegative('clip', 'maxDelta', maxDelta);
@@ -94,6 +98,10 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<Elemen
  * most `threshold`: `u = g / max(1, sqrt(mean(g²)) / threshold)`, the mean
  * taken over the leaf's elements. Stateless (`{}`). `threshold` must be a
  * finite number > 0. Reference: optax `clip_by_block_rms`.
+ *
+ * $$
+ * u = \frac{g}{\max\big(1, \mathrm{RMS}(g) / \tau\big)}, \qquad \mathrm{RMS}(g) = \sqrt{\operatorname{mean}(g^2)}, \quad \tau = \mathrm{threshold}
+ * $$
  */
 export function clipByBlockRms(threshold: number): GradientTransformation<ElementwiseState> {
   checkPositive('clipByBlockRms', 'threshold', threshold);
@@ -154,11 +162,12 @@ export const adaptiveGradClipDefaults: OptionDefaults<AdaptiveGradClipOptions, '
  * weights) of each leaf so that its update norm is at most `clipping` times
  * its param norm. With unit-wise l2 norms `‖g‖` and `‖p‖` (see
  * {@link AdaptiveGradClipOptions.axis}):
- * ```
- * maxNorm = clipping · max(‖p‖, eps)
- * u = g                                         if ‖g‖ < maxNorm
- * u = g · (maxNorm / max(‖g‖, 1e-6))            otherwise
- * ```
+ * $$
+ * \begin{aligned}
+ * m &= \mathrm{clipping} \cdot \max(\lVert p \rVert, \epsilon), \\
+ * u &= \begin{cases} g & \lVert g \rVert < m \\ g\, \dfrac{m}{\max(\lVert g \rVert, 10^{-6})} & \text{otherwise} \end{cases}
+ * \end{aligned}
+ * $$
  * Needs `params`. Stateless (`{}`). Defaults: `eps = 1e-3`, `axis` inferred
  * from each leaf's rank. `clipping` must be a finite number ≥ 0.
  * Reference: Brock et al., "High-Performance Large-Scale Image Recognition

@@ -16,6 +16,10 @@ import { checkFloatTree, checkStateKeys } from '../validate.js';
  * that is already negative is moved to zero). Put it last in a chain, after
  * the learning rate. Needs `params`. Stateless (`{}`).
  * Reference: optax `keep_params_nonnegative`.
+ *
+ * $$
+ * u = \begin{cases} -p & p + g < 0 \\ g & \text{otherwise} \end{cases}
+ * $$
  */
 export function keepParamsNonnegative(): GradientTransformation<ElementwiseState> {
   return elementwise({
@@ -46,6 +50,10 @@ export interface ZeroNansState {
  * the state `{ foundNan }` (see {@link ZeroNansState}); the state is only for
  * the caller to inspect, the transformation never reads it.
  * Reference: optax `zero_nans`.
+ *
+ * $$
+ * u = \begin{cases} 0 & g = \mathrm{NaN} \\ g & \text{otherwise} \end{cases}
+ * $$
  */
 export function zeroNans(): GradientTransformation<ZeroNansState> {
   const fn = 'zeroNans';

@@ -4,9 +4,15 @@
  * @module
  */
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
-import { type Mask, masked } from '../combinators/masked.js';
+import { type Mask, type MaskedState, masked } from '../combinators/masked.js';
 import { elementwise } from '../elementwise.js';
 import { checkFinite, checkScheduleValue, type OptionDefaults, resolveOptions } from '../validate.js';
+
+/**
+ * The state of {@link addDecayedWeights}: `{ count }` with a schedule, `{}`
+ * with a constant, inside a {@link MaskedState} when a mask is given.
+ */
+export type AddDecayedWeightsState = { count?: number } | MaskedState<{ count?: number }>;
 
 /** Options of {@link addDecayedWeights}. */
 export interface AddDecayedWeightsOptions {
@@ -26,9 +32,9 @@ export const addDecayedWeightsDefaults: OptionDefaults<AddDecayedWeightsOptions,
 /**
  * Adds the params scaled by a weight-decay rate to the updates (decoupled
  * weight decay, as in AdamW):
- * ```
- * u = g + weightDecay · p
- * ```
+ * $$
+ * u = g + \lambda\, p, \qquad \lambda = \mathrm{weightDecay}
+ * $$
  * `weightDecay` is a finite number (default 0) or a schedule
  * `(count) => number`. A constant gives a stateless transformation (`{}`); a schedule
  * gives state `{ count }`, and step `count` (0 at the first update) uses
@@ -43,7 +49,10 @@ export const addDecayedWeightsDefaults: OptionDefaults<AddDecayedWeightsOptions,
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function addDecayedWeights(weightDecay: ScalarOrSchedule = 0, options: AddDecayedWeightsOptions = {}): GradientTransformation {
+export function addDecayedWeights(
+  weightDecay: ScalarOrSchedule = 0,
+  options: AddDecayedWeightsOptions = {},
+): GradientTransformation<AddDecayedWeightsState> {
   const fn = 'addDecayedWeights';
   const o = resolveOptions(fn, options, addDecayedWeightsDefaults);
   const scheduled = typeof weightDecay === 'function';

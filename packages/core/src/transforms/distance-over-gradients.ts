@@ -50,6 +50,10 @@ const l2 = (x: tf.Tensor, y?: tf.Tensor): tf.Tensor => tf.sqrt(tf.sum(tf.square(
 /**
  * Scales each leaf's updates by its own distance-over-gradients step size
  * (layer-wise DoG, LDoG in the paper):
+ * $$
+ * \bar r \leftarrow \max(\bar r, \lVert p - p_0 \rVert), \qquad G \leftarrow G + \textstyle\sum g^2, \qquad u = s\, \frac{\bar r}{\sqrt{G + \epsilon}}\, g \quad \text{(per leaf)}
+ * $$
+ *
  * ```
  * maxDist = max(maxDist, ‖p - p0‖)          (init: repsRel · (1 + ‖p0‖))
  * G       = G + Σ g²                        (init: 0)

@@ -115,6 +115,10 @@ export const scaleByFactoredRmsDefaults: OptionDefaults<ScaleByFactoredRmsOption
  * largest, `d1` the second) are at least `minDimSizeToFactor` keeps only a row
  * and a column statistic; any other leaf keeps a full second moment.
  *
+ * $$
+ * \hat v = \frac{v_{\mathrm{row}}\, v_{\mathrm{col}}^{\top}}{\operatorname{mean}(v_{\mathrm{row}})}, \qquad u = \frac{g}{\sqrt{\hat v}} \qquad (\text{unfactored leaves: } u = g / \sqrt{v})
+ * $$
+ *
  * With `β = decayRateFn(count - stepOffset, decayRate)` and `G = g² + epsilon`:
  * ```
  * factored:  vRow = β vRow + (1 - β) mean(G, d0)      vCol = β vCol + (1 - β) mean(G, d1)

@@ -39,7 +39,7 @@ function solve(start: number[]): { params: number[]; value: number; steps: numbe
     norm.dispose();
     if (!small) {
       const [u, next] = tx.update(grad, state, params, { value, grad, valueFn: rosenbrock });
-      const p = applyUpdates(params, u);
+      const p: Params = applyUpdates(params, u);
       disposeTree([u, state, params]);
       state = next;
       params = p;

@@ -20,7 +20,7 @@ import {
   requireParams,
   resolveOptions,
 } from '../validate.js';
-import { scale, scaleByLearningRate } from './scaling.js';
+import { type ScaleByLearningRateState, scale, scaleByLearningRate } from './scaling.js';
 import { scaleByZoomLinesearch } from './zoom-linesearch.js';
 
 /** Options of {@link scaleByLbfgs}. */
@@ -58,6 +58,10 @@ const row = (stacked: tf.Tensor, index: number): tf.Tensor => tf.squeeze(tf.slic
  * Preconditions the updates by the L-BFGS estimate of the inverse Hessian
  * (the two-loop recursion over the last `memorySize` pairs
  * `Δp_i = p_i - p_{i-1}`, `Δg_i = g_i - g_{i-1}`, `ρ_i = 1 / ⟨Δg_i, Δp_i⟩`):
+ * $$
+ * u = H_t\, g, \qquad H_t \approx \big(\nabla^2 f(p)\big)^{-1} \text{ from the pairs } (\Delta p_i, \Delta g_i)
+ * $$
+ *
  * ```
  * q = g;  for i newest→oldest: α_i = ρ_i ⟨Δp_i, q⟩, q -= α_i Δg_i
  * q *= γ  (γ = ⟨Δg, Δp⟩ / ‖Δg‖² of the newest pair; min(1, 1/‖g‖) at the first step; 1 without scaleInitPrecond)
@@ -175,10 +179,21 @@ export interface LbfgsOptions extends ScaleByLbfgsOptions {
 export const lbfgsDefaults: OptionDefaults<LbfgsOptions, 'linesearch'> = Object.freeze({ ...scaleByLbfgsDefaults, linesearch: undefined });
 
 /**
+ * The state of {@link lbfgs}: `[scaleByLbfgs's state, the learning rate's
+ * (scaleByLearningRate's, or scale's without one), the line search's]`; the
+ * line search is any transformation, so its state is not known here.
+ */
+export type LbfgsAliasState = [LbfgsState, ScaleByLearningRateState, unknown];
+
+/**
  * L-BFGS with a line search:
  * `chain(scaleByLbfgs({ memorySize, scaleInitPrecond }), learningRate ? scaleByLearningRate(learningRate) : scale(-1), linesearch)`.
  * Each update needs `params` and the extra arguments `value`, `grad` and
  * `valueFn` (the objective) for the line search:
+ * $$
+ * u = -\eta_{\mathrm{ls}}\, \mathrm{lr}\; H_t\, g, \qquad H_t \approx \big(\nabla^2 f(p)\big)^{-1}
+ * $$
+ *
  * ```ts
  * const valueAndGrad = valueAndGradFromState(f);
  * const [value, grad] = valueAndGrad(params, state);
@@ -189,7 +204,7 @@ export const lbfgsDefaults: OptionDefaults<LbfgsOptions, 'linesearch'> = Object.
  * Reference: Liu & Nocedal, "On the Limited Memory BFGS Method for Large
  * Scale Optimization" (1989); optax `lbfgs`.
  */
-export function lbfgs(learningRate?: ScalarOrSchedule | null, options?: LbfgsOptions): GradientTransformation {
+export function lbfgs(learningRate?: ScalarOrSchedule | null, options?: LbfgsOptions): GradientTransformation<LbfgsAliasState> {
   const fn = 'lbfgs';
   const o = resolveOptions(fn, options, lbfgsDefaults);
   if (learningRate !== undefined && learningRate !== null) checkScalarOrSchedule(fn, 'learningRate', learningRate);

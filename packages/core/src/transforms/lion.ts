@@ -4,12 +4,19 @@
  * @module
  */
 
-import type { GradientTransformation, ParamsTree } from '../base.js';
+import type { Exact, GradientTransformation, NoOptions } from '../base.js';
 import { elementwise } from '../elementwise.js';
 import { updateMoment } from '../lang/moments.js';
 import { f32, type Ops } from '../lang/spec.js';
 import { checkDecay, checkFinite, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
-import { type MomentStorageOptions, momentStorageDefaults, slotStorages } from './state-dtype.js';
+import {
+  type DtypeOf,
+  type MomentStorageOptions,
+  momentStorageDefaults,
+  type StateDtype,
+  type StoredSlot,
+  slotStorages,
+} from './state-dtype.js';
 
 /**
  * `tanh(x)` from the ops the per-element language has, within a few float32
@@ -57,18 +64,22 @@ export const scaleByLionDefaults: OptionDefaults<ScaleByLionOptions> = Object.fr
   int8BlockSize: momentStorageDefaults.int8BlockSize,
 });
 
-/** The state of {@link scaleByLion} (optax's `ScaleByLionState`). */
-export interface ScaleByLionState {
+/** The state of {@link scaleByLion} (optax's `ScaleByLionState`), with the momentum stored as `D` (its `muDtype`). */
+export interface ScaleByLionState<D extends StateDtype = 'float32'> {
   /** The number of updates so far. */
   count: number;
-  /** The momentum, a tree with the params' structure. */
-  mu: ParamsTree;
+  /** The momentum: a tree with the params' structure, or its packed codes (see {@link StoredSlot}). */
+  mu: StoredSlot<D>;
 }
 
 /**
  * Rescales updates by Lion (EvoLved Sign Momentum): the sign of an
  * interpolation between the momentum and the current gradient, with the
  * momentum updated at a different rate afterwards.
+ *
+ * $$
+ * c = (1 - b_1)\, g + b_1 \mu, \qquad u = \operatorname{sign}(c), \qquad \mu \leftarrow (1 - b_2)\, g + b_2 \mu
+ * $$
  *
  * ```
  * c  = (1 - b1) g + b1 mu
@@ -88,7 +99,10 @@ export interface ScaleByLionState {
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<ScaleByLionState> {
+export function scaleByLion<const O extends ScaleByLionOptions = NoOptions>(
+  options?: Exact<O, ScaleByLionOptions>,
+): GradientTransformation<ScaleByLionState<DtypeOf<O, 'muDtype'>>>;
+export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<ScaleByLionState<StateDtype>> {
   const fn = 'scaleByLion';
   const o = resolveOptions(fn, options, scaleByLionDefaults);
   const storage = slotStorages(fn, { muDtype: [o.muDtype, true] }, o.int8BlockSize).muDtype;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type GradientTransformation, type ParamsTree, safeIncrement } from '../base.js';
+import { type Exact, type GradientTransformation, type NoOptions, safeIncrement } from '../base.js';
 import { elementwise } from '../elementwise.js';
 import { updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
@@ -18,7 +18,14 @@ import {
   resolveOptions,
   showValue,
 } from '../validate.js';
-import { type AccumulatorStorageOptions, accumulatorStorage, accumulatorStorageDefaults } from './state-dtype.js';
+import {
+  type AccumulatorStorageOptions,
+  accumulatorStorage,
+  accumulatorStorageDefaults,
+  type DtypeOf,
+  type StateDtype,
+  type StoredSlot,
+} from './state-dtype.js';
 
 /** Options of {@link trace}. */
 export interface TraceOptions extends AccumulatorStorageOptions {
@@ -35,19 +42,20 @@ export const traceDefaults: OptionDefaults<TraceOptions, 'decay'> = Object.freez
   ...accumulatorStorageDefaults,
 });
 
-/** The state of {@link trace} (optax's `TraceState`). */
-export interface TraceState {
-  /** The momentum trace, a tree with the params' structure. */
-  trace: ParamsTree;
+/**
+ * The state of {@link trace} (optax's `TraceState`), with the trace stored
+ * as `D` (its `accumulatorDtype`).
+ */
+export interface TraceState<D extends StateDtype = 'float32'> {
+  /** The momentum trace: a tree with the params' structure, or its packed codes (see {@link StoredSlot}). */
+  trace: StoredSlot<D>;
 }
 
 /**
  * Accumulates a decaying sum of past updates (heavy-ball momentum):
- * ```
- * trace = g + decay · trace
- * u     = trace                    (default)
- * u     = g + decay · trace        (nesterov, with the new trace)
- * ```
+ * $$
+ * m \leftarrow g + \beta m, \qquad u = \begin{cases} m & \text{default} \\ g + \beta m & \text{nesterov (with the new } m) \end{cases}
+ * $$
  * State `{ trace }`. `decay` has no default; `nesterov` defaults to false;
  * `accumulatorDtype` keeps the trace in bfloat16, float16 or block-wise int8
  * (see {@link AccumulatorStorageOptions}).
@@ -62,7 +70,10 @@ export interface TraceState {
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function trace(options: TraceOptions): GradientTransformation<TraceState> {
+export function trace<const O extends TraceOptions>(
+  options: Exact<O, TraceOptions>,
+): GradientTransformation<TraceState<DtypeOf<O, 'accumulatorDtype'>>>;
+export function trace(options: TraceOptions): GradientTransformation<TraceState<StateDtype>> {
   const fn = 'trace';
   if (options === null || typeof options !== 'object') {
     throw new Error(`${fn}: expected an options object { decay, nesterov? }, got ${showValue(options)}`);
@@ -95,29 +106,31 @@ export interface EmaOptions extends AccumulatorStorageOptions {
 /** The defaults of {@link ema}'s options (`undefined`: no default). */
 export const emaDefaults: OptionDefaults<EmaOptions> = Object.freeze({ debias: true, ...accumulatorStorageDefaults });
 
-/** The state of {@link ema} (optax's `EmaState`). */
-export interface EmaState {
+/** The state of {@link ema} (optax's `EmaState`), with the average stored as `D` (its `accumulatorDtype`). */
+export interface EmaState<D extends StateDtype = 'float32'> {
   /** The number of updates so far. */
   count: number;
-  /** The moving average, a tree with the params' structure. */
-  ema: ParamsTree;
+  /** The moving average: a tree with the params' structure, or its packed codes (see {@link StoredSlot}). */
+  ema: StoredSlot<D>;
 }
 
 /**
  * Keeps an exponential moving average of past updates and returns it.
  *
  * With `t = count + 1`:
- * ```
- * ema = (1 - decay) g + decay · ema
- * u   = ema / (1 - decay^t)      (debias)
- * u   = ema                      (otherwise)
- * ```
+ * $$
+ * e \leftarrow (1 - \beta)\, g + \beta e, \qquad u = \begin{cases} \dfrac{e}{1 - \beta^t} & \text{debias} \\ e & \text{otherwise} \end{cases}
+ * $$
  * State `{ count, ema }` (the count is kept even without `debias`, as in
  * optax); the state holds the average before debiasing. `decay` must be in
  * [0, 1) with `debias` and in [0, 1] without; `debias` defaults to true.
  * Reference: optax `ema`.
  */
-export function ema(decay: number, options: EmaOptions = {}): GradientTransformation<EmaState> {
+export function ema<const O extends EmaOptions = NoOptions>(
+  decay: number,
+  options?: Exact<O, EmaOptions>,
+): GradientTransformation<EmaState<DtypeOf<O, 'accumulatorDtype'>>>;
+export function ema(decay: number, options: EmaOptions = {}): GradientTransformation<EmaState<StateDtype>> {
   const fn = 'ema';
   const o = resolveOptions(fn, options, emaDefaults);
   const debias = checkBoolean(fn, 'debias', o.debias);

@@ -10,7 +10,7 @@ import type { GradientTransformation, Params, UpdateExtras, Updates } from '../b
 import { chain, stateless } from '../combine.js';
 import { isTensor, treeLeaves, treeMap } from '../tree.js';
 import { checkFloatTree, checkStateKeys, type OptionDefaults, resolveOptions } from '../validate.js';
-import { ema } from './momentum.js';
+import { type EmaState, ema } from './momentum.js';
 
 /** A measure: a function of the updates (or params) returning a tree of fresh tensors, e.g. `treeL2Norm`. */
 export type Measure = (updates: Updates) => unknown;
@@ -32,6 +32,10 @@ function checkMeasure(fn: string, measure: unknown): asserts measure is Measure 
  * `state.measurement[measureName]` (at `init`, `measure(params)`); the
  * updates pass through unchanged. Does not fuse (the measure is arbitrary).
  * Reference: optax `snapshot`.
+ *
+ * $$
+ * u = g, \qquad s = \mathrm{measure}(g)
+ * $$
  */
 export function snapshot(measureName: string, measure: Measure): GradientTransformation<{ measurement: Record<string, unknown> }> {
   const fn = 'snapshot';
@@ -60,6 +64,10 @@ export interface MonitorState {
  * updates are the measurement (e.g. {@link measureWithEma}), which then
  * receives the params and the extra arguments. The measurements are empty
  * after `init`. Does not fuse. Reference: optax `monitor`.
+ *
+ * $$
+ * u = g, \qquad s_{\mathrm{name}} = \mathrm{measure}_{\mathrm{name}}(g)
+ * $$
  */
 export function monitor(measures: Record<string, Measure | GradientTransformation>): GradientTransformation<MonitorState> {
   const fn = 'monitor';
@@ -98,14 +106,25 @@ export interface MeasureWithEmaOptions {
 /** The defaults of {@link measureWithEma}'s options. */
 export const measureWithEmaDefaults: OptionDefaults<MeasureWithEmaOptions> = Object.freeze({ debias: true });
 
+/** The state of {@link measureWithEma}: `[stateless's {}, the average's EmaState]` (the average shaped like the measurement). */
+export type MeasureWithEmaState = [Record<string, never>, EmaState];
+
 /**
  * A measurement smoothed by an exponential moving average:
  * `chain(stateless(measure), ema(decay, { debias }))`, with the average's
  * state shaped like `measure(params)`. Its output updates are the smoothed
  * measurement (use it inside {@link monitor}). Does not fuse (the measure is
  * arbitrary). Default `debias = true`. Reference: optax `measure_with_ema`.
+ *
+ * $$
+ * e \leftarrow (1 - \beta)\, \mathrm{measure}(g) + \beta e, \qquad u = \frac{e}{1 - \beta^t} \quad \text{(with debias)}
+ * $$
  */
-export function measureWithEma(measure: Measure, decay: number, options?: MeasureWithEmaOptions): GradientTransformation {
+export function measureWithEma(
+  measure: Measure,
+  decay: number,
+  options?: MeasureWithEmaOptions,
+): GradientTransformation<MeasureWithEmaState> {
   const fn = 'measureWithEma';
   checkMeasure(fn, measure);
   const o = resolveOptions(fn, options, measureWithEmaDefaults);

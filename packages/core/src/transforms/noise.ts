@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type GradientTransformation, safeIncrement } from '../base.js';
 import { f32 } from '../lang/spec.js';
+import { leafSeed, mix32 } from '../seeds.js';
 import { treeFlatten, treeUnflatten } from '../tree.js';
 import { checkFinite, checkFloatTree, checkInteger, checkNonNegative, checkStateKeys, showValue } from '../validate.js';
 
@@ -20,33 +21,16 @@ export interface AddNoiseState {
 /** The largest seed {@link addNoise} accepts (the key is an unsigned 32-bit integer). */
 const MAX_SEED = 2 ** 32 - 1;
 
-/** Scrambles an unsigned 32-bit integer (the murmur3 finaliser); a bijection on [0, 2^32). */
-function mix32(x: number): number {
-  let h = x >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /** Splits a key into the key kept for the next update and the key that seeds this update's noise. */
 function splitKey(key: number): [next: number, sample: number] {
   return [mix32((key ^ 0x243f6a88) >>> 0), mix32((key ^ 0x85a308d3) >>> 0)];
 }
 
 /**
- * The seed of leaf `index`'s noise for a sample key. tfjs' generator treats
- * a seed of 0 as "no seed", so the result is in [1, 2^32].
- */
-function leafSeed(sampleKey: number, index: number): number {
-  return mix32((sampleKey + Math.imul(index + 1, 0x9e3779b9)) >>> 0) + 1;
-}
-
-/**
  * Adds annealed Gaussian noise to the updates:
- * ```
- * t = count + 1
- * u = g + sqrt(eta / t^gamma) · N(0, 1)
- * ```
+ * $$
+ * u = g + \sqrt{\frac{\eta}{t^{\gamma}}}\; \xi, \qquad \xi \sim \mathcal{N}(0, 1), \quad t = \mathrm{count} + 1
+ * $$
  * so the noise variance is `eta / (count + 1)^gamma`. The standard deviation
  * is computed in float32, as in optax.
  *

@@ -29,18 +29,28 @@ export const optimisticAdamDefaults: OptionDefaults<OptimisticAdamOptions, 'opti
 });
 
 /**
+ * The state of {@link optimisticAdam} and {@link optimisticAdamV2}:
+ * `[scaleByAdam's, scaleByOptimisticGradient's, scaleByLearningRate's]`.
+ */
+export type OptimisticAdamState = [
+  import('./adam.js').ScaleByAdamState,
+  import('../elementwise.js').ElementwiseState,
+  import('./scaling.js').ScaleByLearningRateState,
+];
+
+/**
  * Optimistic Adam (optax's first interface, deprecated there in favour of
  * {@link optimisticAdamV2}): with `r_t` Adam's update (Nesterov by default),
- * ```
- * u_t = -lr · r_t - o · (r_t - r_{t-1})
- * ```
+ * $$
+ * u_t = -\mathrm{lr}\; r_t - o\, (r_t - r_{t-1})
+ * $$
  * i.e. `chain(scaleByAdam(...), scaleByOptimisticGradient({ alpha: lr, beta: o }), scaleByLearningRate(1))`.
  * `learningRate` must be a number (optax refuses schedules here). Fuses.
  * Defaults `optimism = learningRate, b1 = 0.9, b2 = 0.999, eps = 1e-8,
  * epsRoot = 0, nesterov = true`. Reference: Daskalakis et al., "Training GANs
  * with Optimism" (2018); optax `optimistic_adam`.
  */
-export function optimisticAdam(learningRate: number, options?: OptimisticAdamOptions): GradientTransformation {
+export function optimisticAdam(learningRate: number, options?: OptimisticAdamOptions): GradientTransformation<OptimisticAdamState> {
   const fn = 'optimisticAdam';
   if (typeof learningRate === 'function') {
     throw new Error(`${fn}: \`learningRate\` must be a number (this interface takes no schedule; optimisticAdamV2 does)`);
@@ -64,15 +74,18 @@ export const optimisticAdamV2Defaults: OptionDefaults<OptimisticAdamV2Options> =
 
 /**
  * Optimistic Adam: with `r_t` Adam's update (Nesterov by default),
- * ```
- * u_t = -lr · ((alpha + beta) r_t - beta r_{t-1})
- * ```
+ * $$
+ * u_t = -\mathrm{lr} \big( (\alpha + \beta)\, r_t - \beta\, r_{t-1} \big)
+ * $$
  * i.e. `chain(scaleByAdam(...), scaleByOptimisticGradient({ alpha, beta }), scaleByLearningRate(lr))`.
  * Fuses. Defaults `alpha = 1, beta = 1, b1 = 0.9, b2 = 0.999, eps = 1e-8,
  * epsRoot = 0, nesterov = true`. Reference: Daskalakis et al., "Training GANs
  * with Optimism" (2018); optax `optimistic_adam_v2`.
  */
-export function optimisticAdamV2(learningRate: ScalarOrSchedule, options?: OptimisticAdamV2Options): GradientTransformation {
+export function optimisticAdamV2(
+  learningRate: ScalarOrSchedule,
+  options?: OptimisticAdamV2Options,
+): GradientTransformation<OptimisticAdamState> {
   const fn = 'optimisticAdamV2';
   checkScalarOrSchedule(fn, 'learningRate', learningRate);
   const o = resolveOptions(fn, options, optimisticAdamV2Defaults);

@@ -22,9 +22,9 @@ export const scaleByOptimisticGradientDefaults: OptionDefaults<ScaleByOptimistic
 /**
  * Extrapolates from the previous gradient (optimistic / negative-momentum
  * gradient descent, for min-max games):
- * ```
- * u = (alpha + beta) · g_t - beta · g_{t-1}
- * ```
+ * $$
+ * u = (\alpha + \beta)\, g_t - \beta\, g_{t-1}
+ * $$
  * At the first update there is no previous gradient and `g_{t-1} = g_t`, so
  * `u = alpha · g` (optax issue #1082). State `{ count, previousGradient }`:
  * optax keeps an `is_initial_step` flag, which here is `count === 0`.

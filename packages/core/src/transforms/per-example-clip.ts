@@ -41,6 +41,10 @@ function clipLeaves(leaves: tf.Tensor[], clip: number): [tf.Tensor[], tf.Tensor]
 /**
  * Clips each example's gradient to global norm `l2NormClip` and sums over
  * the batch: with `n_i = ‖(g_i)‖` over every leaf of example `i`,
+ * $$
+ * m_i = \min\!\Big(\frac{C}{n_i}, 1\Big), \qquad \mathrm{out} = \sum_i m_i\, g_i, \qquad C = \mathrm{l2NormClip}
+ * $$
+ *
  * ```
  * m_i = min(l2NormClip / n_i, 1)   (1 where that is NaN)
  * out = Σ_i m_i g_i,   numClipped = #{i : m_i < 1}
@@ -69,6 +73,10 @@ export function perExampleGlobalNormClip<T>(grads: T, l2NormClip: number): [unkn
  * `{ uniform }`. Returns `[sums, numClipped]`, two trees
  * with the structure of `grads` (int32 scalars in the second). Reference:
  * optax `per_example_layer_norm_clip`.
+ *
+ * $$
+ * \mathrm{out}_\ell = \sum_i \min\!\Big(\frac{C_\ell}{\lVert g_{i,\ell} \rVert}, 1\Big)\, g_{i,\ell}, \qquad C_\ell = C \sqrt{1 / L} \;\; \text{or} \;\; C \sqrt{s_\ell / S}
+ * $$
  */
 export function perExampleLayerNormClip<T>(
   grads: T,

@@ -18,7 +18,7 @@ import {
   requireExtra,
   resolveOptions,
 } from '../validate.js';
-import { scaleByLearningRate } from './scaling.js';
+import { type ScaleByLearningRateState, scaleByLearningRate } from './scaling.js';
 
 /** The variants of {@link scaleByPolyak}: `'sps'` as published, `'sps+'` with the gap clipped at 0. */
 export type PolyakVariant = 'sps' | 'sps+';
@@ -49,6 +49,10 @@ const FLOAT64_EPS = 2 ** -52;
 /**
  * Scales the updates by Polyak's step size, from the loss `value` passed in
  * the update's extra arguments (`tx.update(g, s, p, { value })`):
+ * $$
+ * u = \min\!\left( \frac{f - f^\star}{\lVert g \rVert^2 + \epsilon}, \eta_{\max} \right) g
+ * $$
+ *
  * ```
  * gap  = value - fMin                 ('sps+': max(gap, 0))
  * step = ‖g‖² + eps <= 2^-52 ? 0 : min(gap / (‖g‖² + eps), maxLearningRate)
@@ -100,6 +104,9 @@ export interface PolyakSgdOptions extends ScaleByPolyakOptions {
 /** The defaults of {@link polyakSgd}'s options. */
 export const polyakSgdDefaults: OptionDefaults<PolyakSgdOptions> = Object.freeze({ ...scaleByPolyakDefaults, scaling: 1 });
 
+/** The state of {@link polyakSgd}: `[scaleByLearningRate's state, scaleByPolyak's state]`. */
+export type PolyakSgdState = [ScaleByLearningRateState, Record<string, never>];
+
 /**
  * SGD with Polyak's step size:
  * `u = -s · min((f - f*) / (‖s g‖² + eps), maxLearningRate) · g`, i.e.
@@ -109,8 +116,12 @@ export const polyakSgdDefaults: OptionDefaults<PolyakSgdOptions> = Object.freeze
  * Defaults `maxLearningRate = 1, scaling = 1, fMin = 0, eps = 0,
  * variant = 'sps'`. Reference: Loizou et al. (2021); Berrada et al.,
  * "Training Neural Networks for and by Interpolation" (2020); optax `polyak_sgd`.
+ *
+ * $$
+ * u = -s\, \min\!\left( \frac{f - f^\star}{\lVert s\, g \rVert^2 + \epsilon}, \eta_{\max} \right) g
+ * $$
  */
-export function polyakSgd(options?: PolyakSgdOptions): GradientTransformation {
+export function polyakSgd(options?: PolyakSgdOptions): GradientTransformation<PolyakSgdState> {
   const fn = 'polyakSgd';
   const o = resolveOptions(fn, options, polyakSgdDefaults);
   checkScalarOrSchedule(fn, 'scaling', o.scaling);

@@ -45,6 +45,10 @@ export interface ScaleByRmsState {
 /**
  * Rescales updates by the root of an exponential moving average of their squares.
  *
+ * $$
+ * \nu \leftarrow (1 - \rho)\, g^2 + \rho \nu, \qquad u = \frac{g}{\sqrt{\nu + \epsilon}}
+ * $$
+ *
  * With `t = count + 1`:
  * ```
  * nu = (1 - decay) g² + decay nu       nû = nu / (1 - decay^t)   (only with biasCorrection)
@@ -108,6 +112,10 @@ export const scaleByStddevDefaults: OptionDefaults<ScaleByStddevOptions> = Objec
  * Rescales updates by the root of the centered (variance-like) moving average
  * of their squares.
  *
+ * $$
+ * \mu \leftarrow (1 - \rho)\, g + \rho \mu, \qquad \nu \leftarrow (1 - \rho)\, g^2 + \rho \nu, \qquad u = \frac{g}{\sqrt{\nu - \mu^2 + \epsilon}}
+ * $$
+ *
  * With `t = count + 1`:
  * ```
  * mu = (1 - decay) g + decay mu        nu = (1 - decay) g² + decay nu
@@ -166,10 +174,9 @@ export interface ScaleByRssState {
 /**
  * Rescales updates by the root of the sum of all squared updates so far
  * (Adagrad's preconditioner):
- * ```
- * s = s + g²
- * u = g / sqrt(s + eps)   where s > 0, else 0
- * ```
+ * $$
+ * s \leftarrow s + g^2, \qquad u = \begin{cases} \dfrac{g}{\sqrt{s + \epsilon}} & s > 0 \\ 0 & \text{otherwise} \end{cases}
+ * $$
  * State `{ sumOfSquares }`. Defaults: `initialAccumulatorValue = 0.1, eps = 1e-7`.
  * Reference: Duchi et al., "Adaptive Subgradient Methods for Online Learning
  * and Stochastic Optimization" (2011); optax `scale_by_rss`.

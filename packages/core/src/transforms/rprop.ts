@@ -32,6 +32,10 @@ export const scaleByRpropDefaults: OptionDefaults<ScaleByRpropOptions> = Object.
  * `etaPlus` while the gradient keeps its sign and shrunk by `etaMinus` when
  * it flips; the update is the step size times the sign of the gradient.
  *
+ * $$
+ * \Delta \leftarrow \operatorname{clip}\big(\Delta \cdot \eta_\pm, \Delta_{\min}, \Delta_{\max}\big), \qquad u = \begin{cases} 0 & g\, u_{\mathrm{prev}} < 0 \\ u_{\mathrm{prev}} & \text{otherwise} \end{cases}
+ * $$
+ *
  * With `prev` the stored previous update and `s = g · prev`:
  * ```
  * stepSizes = stepSizes                                                   where s = 0

@@ -20,6 +20,10 @@ import {
 /**
  * Multiplies updates by a constant: `u = stepSize · g`. Stateless.
  * Reference: optax `scale`.
+ *
+ * $$
+ * u = \alpha\, g, \qquad \alpha = \mathrm{stepSize}
+ * $$
  */
 export function scale(stepSize: number): GradientTransformation<ElementwiseState> {
   checkFinite('scale', 'stepSize', stepSize);
@@ -38,6 +42,10 @@ export function scale(stepSize: number): GradientTransformation<ElementwiseState
  * Multiplies updates by a schedule's value at the step count:
  * `u = stepSizeFn(count) · g`. State `{ count }`.
  * Reference: optax `scale_by_schedule`.
+ *
+ * $$
+ * u = \alpha(\mathrm{count})\, g
+ * $$
  */
 export function scaleBySchedule(stepSizeFn: Schedule): GradientTransformation<ElementwiseState> {
   if (typeof stepSizeFn !== 'function') {
@@ -74,6 +82,10 @@ export const scaleByLearningRateDefaults: OptionDefaults<ScaleByLearningRateOpti
  * is false). A constant becomes {@link scale} (stateless); a schedule becomes
  * {@link scaleBySchedule} (state `{ count }`). The learning rate must be a
  * finite number ≥ 0. Reference: optax `scale_by_learning_rate`.
+ *
+ * $$
+ * u = -\eta_t\, g \qquad (+\eta_t\, g \text{ with } \texttt{flipSign: false})
+ * $$
  *
  * @example
  * ```ts

@@ -11,6 +11,10 @@ import { type ElementwiseState, elementwise } from '../elementwise.js';
  * 1 (NaN stays NaN). Stateless (`{}`). Used by signSGD.
  * Reference: Bernstein et al., "signSGD: Compressed Optimisation for
  * Non-Convex Problems" (2018); optax `scale_by_sign`.
+ *
+ * $$
+ * u = \operatorname{sign}(g)
+ * $$
  */
 export function scaleBySign(): GradientTransformation<ElementwiseState> {
   return elementwise({

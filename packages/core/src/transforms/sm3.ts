@@ -52,6 +52,10 @@ export const scaleBySm3Defaults: OptionDefaults<ScaleBySm3Options> = Object.free
  * Rescales updates with SM3's memory-efficient second moments: for a leaf of
  * rank `r`, one accumulator per axis (`r` vectors instead of a full tensor).
  * Per element, with `c = (b2 == 1 ? 1 : 1 - b2)`:
+ * $$
+ * a = c\, g^2 + b_2 \min_i \mu_i, \qquad \nu \leftarrow (1 - b_1) \frac{g}{\sqrt{a + \epsilon}} + b_1 \nu, \qquad u = \nu
+ * $$
+ *
  * ```
  * v    = min over axes i of mu[i] (broadcast along the other axes)   (rank 1: mu[0])
  * acc  = c · g² + b2 · v

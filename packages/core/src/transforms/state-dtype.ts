@@ -14,6 +14,7 @@
  *
  * @module
  */
+import type { PackedTree, ParamsTree } from '../base.js';
 import { DEFAULT_BLOCK_SIZE } from '../lang/storage/blockwise.js';
 import { type SlotStorage, STORAGE_DTYPES, type StateDtype } from '../lang/storage/slot-storage.js';
 import { type OptionDefaults, showValue } from '../validate.js';
@@ -37,6 +38,50 @@ export interface AccumulatorStorageOptions {
   /** Elements per block of `'int8'` storage (default 256): a positive multiple of 4. */
   int8BlockSize?: number;
 }
+
+/**
+ * The value of a slot stored in `'bfloat16'` or `'float16'`: two 16-bit
+ * codes per int32 word, `codes` a tree with the params' structure of 1-D
+ * int32 tensors of `ceil(n / 2)` words.
+ */
+export interface PackedSlot16 {
+  dtype: 'bfloat16' | 'float16';
+  codes: PackedTree;
+}
+
+/**
+ * The value of a slot stored in `'int8'`: four 8-bit codes per int32 word
+ * (`codes`, 1-D int32 tensors of `ceil(n / 4)` words) and one float32 absmax
+ * scale per block of `blockSize` elements (`scales`, 1-D tensors of
+ * `ceil(n / blockSize)`), both trees with the params' structure.
+ */
+export interface PackedSlot8 {
+  dtype: 'int8';
+  blockSize: number;
+  codes: PackedTree;
+  scales: PackedTree;
+}
+
+/**
+ * The value a slot stored as `D` holds in a state: a tree with the params'
+ * structure for `'float32'`, a {@link PackedSlot16} or {@link PackedSlot8}
+ * otherwise (a union of these when `D` is not known).
+ */
+export type StoredSlot<D extends StateDtype = 'float32'> = D extends 'float32' ? ParamsTree : D extends 'int8' ? PackedSlot8 : PackedSlot16;
+
+/**
+ * The storage dtype that options `O` select with their key `K`: the literal
+ * given, `'float32'` when the key is absent, and every possible one for an
+ * options type whose key is an optional {@link StateDtype}.
+ */
+export type DtypeOf<O, K extends PropertyKey> = K extends keyof O
+  ? (Exclude<O[K], undefined> & StateDtype) | (undefined extends O[K] ? 'float32' : never)
+  : 'float32';
+
+/** State `S` with each slot named in `M` holding the {@link StoredSlot} of its dtype. */
+export type WithStorage<S, M extends { readonly [K in keyof S]?: StateDtype }> = {
+  [K in keyof S]: K extends keyof M ? StoredSlot<NonNullable<M[K]> & StateDtype> : S[K];
+};
 
 /** The defaults of {@link MomentStorageOptions}. */
 export const momentStorageDefaults: OptionDefaults<MomentStorageOptions> = Object.freeze({

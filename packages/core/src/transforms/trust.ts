@@ -36,6 +36,10 @@ export const scaleByTrustRatioDefaults: OptionDefaults<ScaleByTrustRatioOptions>
  * Scales each leaf's update by its trust ratio, the ratio of the leaf's param
  * norm to its update norm (LARS, LAMB, Fromage). Per leaf, with l2 norms over
  * the whole leaf floored at `minNorm` (`‖x‖ ≤ minNorm` gives `minNorm`):
+ * $$
+ * u = \begin{cases} g & \lVert p \rVert = 0 \text{ or } \lVert g \rVert = 0 \\ g\, \dfrac{c\, \lVert p \rVert}{\lVert g \rVert + \epsilon} & \text{otherwise} \end{cases}
+ * $$
+ *
  * ```
  * ratio = trustCoefficient · ‖p‖ / (‖g‖ + eps)
  * u = g · (‖p‖ = 0 or ‖g‖ = 0 ? 1 : ratio)
@@ -85,6 +89,10 @@ export const scaleByParamBlockNormDefaults: OptionDefaults<ScaleByParamBlockNorm
  * `u = g · (‖p‖ ≤ minScale ? minScale : ‖p‖)`, the norm over the whole leaf.
  * Needs `params`. Stateless (`{}`). Default `minScale = 1e-3`.
  * Reference: optax `scale_by_param_block_norm`.
+ *
+ * $$
+ * u = g\, \max(\lVert p \rVert, s_{\min}), \qquad s_{\min} = \mathrm{minScale}
+ * $$
  */
 export function scaleByParamBlockNorm(options: ScaleByParamBlockNormOptions = {}): GradientTransformation<ElementwiseState> {
   return scaleByParamBlock(
@@ -110,6 +118,10 @@ export const scaleByParamBlockRmsDefaults: OptionDefaults<ScaleByParamBlockRmsOp
  * `u = g · (rms ≤ minScale ? minScale : rms)` with `rms = sqrt(mean(p²))`
  * over the whole leaf. Needs `params`. Stateless (`{}`). Default
  * `minScale = 1e-3`. Reference: optax `scale_by_param_block_rms`.
+ *
+ * $$
+ * u = g\, \max\!\big(\mathrm{RMS}(p), s_{\min}\big), \qquad \mathrm{RMS}(p) = \sqrt{\operatorname{mean}(p^2)}
+ * $$
  */
 export function scaleByParamBlockRms(options: ScaleByParamBlockRmsOptions = {}): GradientTransformation<ElementwiseState> {
   return scaleByParamBlock(
@@ -163,6 +175,10 @@ export const normalizeByUpdateNormDefaults: OptionDefaults<NormalizeByUpdateNorm
  * `u = g / ((‖g‖ + eps) / scaleFactor)`, the norm over every element of every
  * leaf. Stateless (`{}`). Defaults: `scaleFactor = 1, eps = 1e-6`.
  * Reference: optax `normalize_by_update_norm`.
+ *
+ * $$
+ * u = \frac{s\, g}{\lVert g \rVert + \epsilon}, \qquad s = \mathrm{scaleFactor}
+ * $$
  */
 export function normalizeByUpdateNorm(options: NormalizeByUpdateNormOptions = {}): GradientTransformation<ElementwiseState> {
   const fn = 'normalizeByUpdateNorm';

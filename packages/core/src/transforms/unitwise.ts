@@ -19,6 +19,10 @@ function checkTensor(fn: string, arg: string, x: unknown): tf.Tensor {
  * output column), axes 0-2 for rank 4 (HWIO kernels) and 0-3 for rank 5.
  * Reference: Brock et al., "High-Performance Large-Scale Image Recognition
  * Without Normalization" (2021); optax `unitwise_norm`.
+ *
+ * $$
+ * n = \sqrt{\textstyle\sum_{\text{axes of a unit}} x^2}
+ * $$
  */
 export function unitwiseNorm(x: tf.Tensor, axis?: number | number[] | null): tf.Tensor {
   const fn = 'unitwiseNorm';
@@ -49,6 +53,10 @@ export function normOverAxes(x: tf.Tensor, axes: number[] | null): tf.Tensor {
  * Clips `grad` unit-wise: where `gNorm < maxNorm` the gradient is kept, else
  * scaled to `grad · maxNorm / max(gNorm, divEps)`. The three tensors have the
  * same shape. Default `divEps = 1e-6`. Reference: optax `unitwise_clip`.
+ *
+ * $$
+ * u = \begin{cases} g & \lVert g \rVert < m \\ g\, \dfrac{m}{\max(\lVert g \rVert, \epsilon)} & \text{otherwise} \end{cases}
+ * $$
  */
 export function unitwiseClip(gNorm: tf.Tensor, maxNorm: tf.Tensor, grad: tf.Tensor, divEps = 1e-6): tf.Tensor {
   const fn = 'unitwiseClip';

@@ -56,6 +56,10 @@ export function evaluateWithGrad(fn: string, valueFn: ValueFn, params: Params): 
  * stored in the optimizer state (under the keys `value` and `grad`, as
  * {@link scaleByZoomLinesearch} keeps them) when the stored value is finite,
  * and computes them with `tf.valueAndGrads` otherwise (the first step):
+ * $$
+ * (f, \nabla f) = \begin{cases} (f_s, g_s) & f_s \text{ finite (stored by the line search)} \\ \big(f(p), \nabla f(p)\big) & \text{otherwise} \end{cases}
+ * $$
+ *
  * ```ts
  * const valueAndGrad = valueAndGradFromState(f);
  * const [value, grad] = valueAndGrad(params, state);

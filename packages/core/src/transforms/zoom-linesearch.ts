@@ -111,6 +111,10 @@ function quadMin(a: number, fa: number, fpa: number, b: number, fb: number): num
  * until an interval holding an acceptable step is bracketed, then shrink the
  * interval by cubic, quadratic or bisection steps. With `d` the updates,
  * `f0`, `s0 = ⟨∇f0, d⟩` the value and slope at the params:
+ * $$
+ * f(p + \eta d) \le f_0 + c_1\, \eta\, s_0, \qquad \big|\langle \nabla f(p + \eta d), d \rangle\big| \le c_2\, |s_0|, \qquad u = \eta\, d
+ * $$
+ *
  * ```
  * sufficient decrease:  f(p + η d) <= f0 + slopeRtol · η · s0
  *                       (or, within approxDecRtol · |f0|, the approximate condition of Hager & Zhang)

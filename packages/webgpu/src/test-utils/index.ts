@@ -7,11 +7,14 @@
  */
 import { readFileSync } from 'node:fs';
 import * as gradtx from '@gradtx/core';
-import { applyUpdates, createOptimizer, fusedUpdate, type GradientTransformation, isTensor, treeLeaves } from '@gradtx/core';
+import { applyUpdates, createOptimizer, fusedStats, fusedUpdate, type GradientTransformation, isTensor, treeLeaves } from '@gradtx/core';
 // One copy of the discovery, the PRNG, the array trees and the trace comparison: core's testing subpath.
 import {
   type ArrayTree,
+  build,
   compareTraces,
+  type Expr,
+  type FixtureModules,
   isArrayLeaf,
   randomArrays,
   type Shapes,
@@ -19,7 +22,6 @@ import {
   type Trace,
   toTensors,
 } from '@gradtx/core/testing';
-import * as schedules from '@gradtx/schedules';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import type { WebGpuBackendLike } from '../gpu.js';
@@ -131,6 +133,45 @@ export async function onBackend<T>(name: string, fn: () => Promise<T>): Promise<
  */
 export const GPU_TOL: Tol = { rtol: 1e-5, atol: 1e-6, leafScale: true };
 
+const MODES: Mode[] = ['pure', 'donate', 'optimizer'];
+
+/** Runs every mode on webgpu and checks each against `expected`, the fused path taken, no leaks, GPU memory back to baseline. */
+export async function checkAllModes(
+  name: string,
+  tx: GradientTransformation,
+  params: ArrayTree,
+  grads: ArrayTree[],
+  expected: Trace,
+  tol = GPU_TOL,
+) {
+  for (const mode of MODES) {
+    const tensors = tf.memory().numTensors;
+    const bytes = gpuBytes().used;
+    const before = fusedStats.fused + ((fusedStats as { fast?: number }).fast ?? 0);
+    const got = await expectNoGpuErrors(() => run(tx, params, grads, mode));
+    const fusedSteps = fusedStats.fused + ((fusedStats as { fast?: number }).fast ?? 0) - before;
+    expect(fusedSteps, `${name} [${mode}]: steps on the fused path`).toBe(grads.length);
+    expectTracesClose(got, expected, `${name} [${mode}]`, tol);
+    expect(tf.memory().numTensors, `${name} [${mode}]: leaked tensors`).toBe(tensors);
+    expect(gpuBytes().used, `${name} [${mode}]: GPU bytes in use after the run`).toBe(bytes);
+  }
+}
+
+/**
+ * Replays a fixture case on webgpu: every mode against the cpu reference path
+ * ({@link checkAllModes}), then the donated run against the fixture's params
+ * within `vsFixture`.
+ */
+export async function replayFixtureCase(c: FixtureCase, tx: GradientTransformation, vsFixture: Tol): Promise<void> {
+  const params = fixtureArrays(c.params);
+  const grads = c.grads.map(fixtureArrays);
+  const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
+  await checkAllModes(c.id, tx, params, grads, expected);
+  const got = await run(tx, params, grads, 'donate');
+  const fixture: Trace = { params: c.expected.map((e) => fixtureValues(e.params)), states: got.states };
+  expectTracesClose(got, fixture, `${c.id} vs the fixture`, vsFixture);
+}
+
 /** Asserts two traces agree leaf by leaf (core's check, `atol` scaled by each leaf's magnitude), naming the first difference. */
 export function expectTracesClose(actual: Trace, expected: Trace, label: string, tol: Tol = GPU_TOL): void {
   const difference = compareTraces(actual, expected, label, { leafScale: true, ...tol }, 'webgpu');
@@ -217,9 +258,9 @@ export interface FixtureCase {
   expected: { params: FixtureTree }[];
 }
 
-/** The cases of `packages/core/fixtures/<name>`, or null when the file is not there. */
-export function readFixture(name: string): FixtureCase[] | null {
-  const url = new URL(`../../../core/fixtures/${name}`, import.meta.url);
+/** The cases of `packages/<pkg>/fixtures/<name>` (core's by default), or null when the file is not there. */
+export function readFixture(name: string, pkg = 'core'): FixtureCase[] | null {
+  const url = new URL(`../../../${pkg}/fixtures/${name}`, import.meta.url);
   let text: string;
   try {
     text = readFileSync(url, 'utf8');
@@ -262,28 +303,10 @@ export function fixtureValues(tree: FixtureTree): unknown {
 }
 
 /**
- * Builds a value from the fixtures' gradtx expressions (`{ tx, args }` calls
- * a `@gradtx/core` export, `{ schedule, args }` a `@gradtx/schedules` one,
- * `{ factory }` is an uncalled export, `{ call, args }` calls what its
- * expression builds, `{ fn: 'const', value }` a constant function).
+ * Builds a value from the fixtures' gradtx expressions (core's `build`: `{ tx, args }`
+ * calls an export of `modules`, by default `@gradtx/core`'s, `{ schedule, args }` a
+ * `@gradtx/schedules` one, and so on).
  */
-export function buildFixture(expr: unknown): unknown {
-  if (Array.isArray(expr)) return expr.map(buildFixture);
-  if (expr === null || typeof expr !== 'object') return expr;
-  const e = expr as Record<string, unknown>;
-  const args = () => ((e.args as unknown[] | undefined) ?? []).map(buildFixture);
-  const fn = (mod: object, name: unknown) => {
-    const f = (mod as Record<string, unknown>)[name as string];
-    if (typeof f !== 'function') throw new Error(`fixture: no export ${String(name)}`);
-    return f as (...a: unknown[]) => unknown;
-  };
-  if ('tx' in e) return fn(gradtx, e.tx)(...args());
-  if ('schedule' in e) return fn(schedules, e.schedule)(...args());
-  if ('factory' in e) return fn(gradtx, e.factory);
-  if ('call' in e) return (buildFixture(e.call) as (...a: unknown[]) => unknown)(...args());
-  if ('fn' in e) {
-    const value = buildFixture(e.value);
-    return () => value;
-  }
-  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, buildFixture(v)]));
+export function buildFixture(expr: unknown, modules: FixtureModules = [gradtx as unknown as Record<string, unknown>]): unknown {
+  return build(expr as Expr, modules);
 }

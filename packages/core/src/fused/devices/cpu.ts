@@ -10,7 +10,10 @@
  *   are copied back. Copies of blocks that stay in cache cost little next to
  *   the loop, and the SIMD loop is several times faster than a JS loop that
  *   rounds every operation to float32. Small leaves are packed together, so a
- *   tree of many small tensors takes few kernel calls.
+ *   tree of many small tensors takes few kernel calls. From a launch's
+ *   second run (a replayed step) the arrays it writes are resident in an
+ *   arena (`cpu-arena.ts`): the kernel runs on them in place and copies in
+ *   only the arrays it merely reads.
  * - JS: the generated loop over the backend's arrays (when WebAssembly is
  *   unavailable or blocked, or the IR uses `exp`/`log`).
  *
@@ -28,6 +31,7 @@ import { LITTLE_ENDIAN } from '../../lang/storage/packing.js';
 import type { KernelIR } from '../../lang/trace.js';
 import { type Device, elementColumn, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
+import { ARENA_HEADER_BYTES, Arena, isResident } from './cpu-arena.js';
 import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
 import type { JsKernel, KernelArray } from './js-printer.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
@@ -48,15 +52,14 @@ const BLOCK = 16384;
 /** Most leaves packed into one kernel call. */
 const MAX_PACK = 256;
 
-/** A kernel instantiated on its own staging memory. */
+/** A kernel instantiated on a memory with its staging: scalars, the table of entries, one region per array. */
 interface Staged {
   readonly run: (table: number, count: number, scalars: number) => void;
   readonly f32: Float32Array;
   readonly i32: Int32Array;
   readonly workspace: WorkspaceLayout;
-  readonly tableAt: number;
-  /** Word offsets of each array's staging region (inputs, then outputs). */
-  readonly regions: readonly number[];
+  /** Whether only this kernel writes its memory (its int8 tables then stay there between runs). */
+  readonly owned: boolean;
   /**
    * Per array: elements per 4-byte word (1 for float32, 2 or 4 for packed
    * codes, the block size for int8 scales), and whether its words are
@@ -66,7 +69,27 @@ interface Staged {
   readonly codes: readonly boolean[];
   /** Elements a chunk of a leaf starts at a multiple of (and each leaf's region, within a batch). */
   readonly align: number;
+  readonly tableAt: number;
+  /** Word offsets of each array's staging region (inputs, then outputs). */
+  readonly regions: readonly number[];
   readonly stride: number;
+  /** Floats per region. */
+  readonly block: number;
+}
+
+/** Where the staging of `ir`'s kernel lies from byte 0 of a memory, with regions of `block` floats; and its size in bytes. */
+function stagingLayout(ir: KernelIR, block: number, owned: boolean): { layout: Omit<Staged, 'run' | 'f32' | 'i32'>; bytes: number } {
+  const arrays = [...ir.inputs, ...ir.outputs.map((o) => o.name)].map((name) => unitOf(ir, name));
+  const align = arrays.reduce((a, { unit }) => lcm(a, unit), 4);
+  const A = arrays.length;
+  const stride = entryBytes(ir);
+  const workspace = workspaceLayout(ir);
+  const tableAt = workspace.bytes;
+  const regionsAt = Math.ceil((tableAt + stride * MAX_PACK) / 16) * 16;
+  const regions = Array.from({ length: A }, (_, k) => regionsAt / 4 + k * block);
+  const units = arrays.map((a) => a.unit);
+  const codes = arrays.map((a) => a.codes);
+  return { layout: { workspace, owned, tableAt, regions, units, codes, align, stride, block }, bytes: regionsAt + A * block * 4 };
 }
 
 /** Elements per 4-byte word of an IR array, and whether it holds code words. */
@@ -82,6 +105,20 @@ function lcm(a: number, b: number): number {
   let y = b;
   while (y !== 0) [x, y] = [y, x % y];
   return (a / x) * b;
+}
+
+/** The kernel of `ir` on `arena` (staging in its header), or null when the header cannot hold a useful block. */
+function arenaKernel(ir: KernelIR, arena: Arena): Staged | null {
+  // packed arrays are staged in a private memory (see stagedKernel)
+  if (hasPacked(ir)) return null;
+  const mod = wasmModule(`k:${ir.signature}`, () => kernelModuleBytes(ir, false));
+  if (mod === null) return null;
+  const A = ir.inputs.length + ir.outputs.length;
+  const spare = ARENA_HEADER_BYTES - stagingLayout(ir, 0, false).bytes;
+  const block = Math.min(BLOCK, Math.floor(spare / (4 * A)) & ~3);
+  if (block < 1024) return null;
+  const { layout } = stagingLayout(ir, block, false);
+  return { ...layout, run: arena.instance(mod).run as Staged['run'], f32: arena.f32, i32: arena.i32 };
 }
 
 const staged = new Map<string, Staged | null>();
@@ -110,8 +147,6 @@ function stagedReducer(): { fns: Reducers; f32: Float32Array } | null {
 let stagedGeneration = codegenGeneration();
 
 function stagedKernel(ir: KernelIR): Staged | null {
-  // exp and log have no SIMD form
-  if (ir.transcendental) return null;
   if (stagedGeneration !== codegenGeneration()) {
     staged.clear();
     stagedGeneration = codegenGeneration();
@@ -120,30 +155,12 @@ function stagedKernel(ir: KernelIR): Staged | null {
   if (hit !== undefined) return hit;
   const mod = wasmModule(`k:${ir.signature}`, () => kernelModuleBytes(ir, false));
   let out: Staged | null = null;
-  const arrays = [...ir.inputs, ...ir.outputs.map((o) => o.name)].map((name) => unitOf(ir, name));
-  const align = arrays.reduce((a, { unit }) => lcm(a, unit), 4);
+  const { layout, bytes } = stagingLayout(ir, BLOCK, true);
   // a chunk holds whole int8 blocks; blocks larger than a staging region run as the JS loop
-  if (mod !== null && align <= BLOCK) {
-    const A = arrays.length;
-    const stride = entryBytes(ir);
-    const workspace = workspaceLayout(ir);
-    const tableAt = workspace.bytes;
-    const regionsAt = Math.ceil((tableAt + stride * MAX_PACK) / 16) * 16;
-    const bytes = regionsAt + A * BLOCK * 4;
+  if (mod !== null && layout.align <= BLOCK) {
     const mem = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
     const inst = new WebAssembly.Instance(mod, { env: { mem } });
-    out = {
-      run: inst.exports.run as Staged['run'],
-      f32: new Float32Array(mem.buffer),
-      i32: new Int32Array(mem.buffer),
-      workspace,
-      tableAt,
-      regions: Array.from({ length: A }, (_, k) => regionsAt / 4 + k * BLOCK),
-      units: arrays.map((a) => a.unit),
-      codes: arrays.map((a) => a.codes),
-      align,
-      stride,
-    };
+    out = { ...layout, run: inst.exports.run as Staged['run'], f32: new Float32Array(mem.buffer), i32: new Int32Array(mem.buffer) };
   }
   staged.set(ir.signature, out);
   return out;
@@ -151,7 +168,9 @@ function stagedKernel(ir: KernelIR): Staged | null {
 
 /**
  * Runs the staged SIMD kernel over `L` leaves; `cols[j][l]` is the array of
- * column `j` (inputs, then outputs) for leaf `l`.
+ * column `j` (inputs, then outputs) for leaf `l`. `resident[j][l]`, where
+ * given and not -1, is the float offset of that array in the kernel's own
+ * memory: it is read and written there, in place, and not copied.
  */
 function runStaged(
   k: Staged,
@@ -162,10 +181,11 @@ function runStaged(
   scalars: Float64Array,
   leafScalars: Float64Array,
   perLeafScalars: number,
+  resident: readonly Int32Array[] | null = null,
 ): void {
-  const { f32, i32, regions, stride, tableAt, units, codes, align } = k;
+  const { f32, i32, regions, stride, tableAt, units, codes, align, block } = k;
   const A = regions.length;
-  writeWorkspace(f32, 0, k.workspace, scalars, true);
+  writeWorkspace(f32, 0, k.workspace, scalars, k.owned);
   // the words of column j that hold elements [at, at + len) of a leaf, and where they are staged
   const view = (j: number) => (codes[j] ? i32 : f32);
   const words = (j: number, a: KernelArray, at: number, len: number) =>
@@ -187,6 +207,7 @@ function runStaged(
       const len = pendLen[q] as number;
       const fl = pendFill[q] as number;
       for (let j = nIn; j < A; j++) {
+        if (resident !== null && ((resident[j] as Int32Array)[l] as number) >= 0) continue;
         const dst = (cols[j] as KernelArray[])[l] as KernelArray;
         const base = staging(j, fl);
         const unit = units[j] as number;
@@ -204,7 +225,7 @@ function runStaged(
     const n = ns[l] as number;
     let at = 0;
     while (at < n) {
-      let len = Math.min(BLOCK - fill, n - at);
+      let len = Math.min(block - fill, n - at);
       // a chunk that does not end the leaf ends on a multiple of `align`
       if (len < n - at) len -= len % align;
       if (len === 0) {
@@ -212,13 +233,20 @@ function runStaged(
         continue;
       }
       const whole = at === 0 && len === n;
-      for (let j = 0; j < nIn; j++) {
+      const e = (tableAt + count * stride) / 4;
+      i32[e] = len;
+      for (let j = 0; j < A; j++) {
+        // an array resident in the arena (float32 only) is worked on in place
+        const r = resident === null ? -1 : ((resident[j] as Int32Array)[l] as number);
+        if (r >= 0) {
+          i32[e + 1 + j] = (r + at) * 4;
+          continue;
+        }
+        i32[e + 1 + j] = staging(j, fill) * 4;
+        if (j >= nIn) continue;
         const src = (cols[j] as KernelArray[])[l] as KernelArray;
         view(j).set(whole ? src : words(j, src, at, len), staging(j, fill));
       }
-      const e = (tableAt + count * stride) / 4;
-      i32[e] = len;
-      for (let j = 0; j < A; j++) i32[e + 1 + j] = staging(j, fill) * 4;
       for (let s = 0; s < perLeafScalars; s++) f32[e + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
       pendLeaf.push(l);
       pendAt.push(at);
@@ -227,7 +255,7 @@ function runStaged(
       count++;
       fill += Math.ceil(len / align) * align;
       at += len;
-      if (fill >= BLOCK || count === MAX_PACK) flush();
+      if (fill >= block || count === MAX_PACK) flush();
     }
   }
   flush();
@@ -267,11 +295,15 @@ export class CpuDevice implements Device {
     // a contiguous tf.slice on cpu shares its source's buffer: only a tensor
     // whose array spans its whole buffer owns it
     const v = d.values;
-    return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
+    return (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) || (v instanceof Float32Array && isResident(t.dataId, v));
   }
 
   dataRecord(t: tf.Tensor): { readonly refCount: number } | undefined {
     return this.b.data.get(t.dataId);
+  }
+
+  readScalar(t: tf.Tensor): number {
+    return this.values(t)[0] as number;
   }
 
   alloc(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
@@ -325,7 +357,7 @@ export class CpuDevice implements Device {
 
   prepare(ir: KernelIR): boolean {
     if (hasPacked(ir) && !LITTLE_ENDIAN) return false;
-    if (stagedKernel(ir) !== null) return true;
+    if (!ir.transcendental && stagedKernel(ir) !== null) return true;
     return jsKernel(ir) !== null;
   }
 
@@ -333,31 +365,159 @@ export class CpuDevice implements Device {
     return hostReducedLaunch(ir, columns, this.kernelLaunch(ir, columns), reductions, this);
   }
 
-  /** The kernel of `ir` bound to `columns`, without reductions: the staged SIMD kernel, or the JS loop. */
+  /**
+   * The kernel of `ir` bound to `columns`, without reductions: the staged
+   * SIMD kernel, or the JS loop (which works on the backend's arrays in
+   * place). A launch run a second time (a replayed step) makes the arrays it
+   * writes resident (see {@link ResidentColumns}), so the SIMD kernel works
+   * on them in place and copies only what it merely reads.
+   */
   kernelLaunch(ir: KernelIR, columns: readonly (readonly tf.Tensor[])[]): KernelLaunch {
-    const cols = columns.map((c) => c.map((t) => this.values(t)));
+    const records = columns.map((c) => c.map((t) => this.b.data.get(t.dataId) as CpuData));
+    const ids = columns.map((c) => c.map((t) => t.dataId as object));
+    const cols = records.map((c) => c.map((r) => r.values));
     const L = columns[0]?.length ?? 0;
     const perLeafScalars = leafScalarCount(ir);
     const nIn = ir.inputs.length;
-    const staged = stagedKernel(ir);
+    const staged = ir.transcendental ? null : stagedKernel(ir);
     const js = staged === null ? jsKernel(ir) : null;
     if (staged === null && js === null) throw new Error('gradtx: no kernel for this backend (code generation is blocked)');
     const ns = Int32Array.from(columns[elementColumn(ir)] ?? [], (t) => t.size);
+    // packed arrays are never made resident (the arena holds float32 arrays)
+    const resident = staged === null || hasPacked(ir) ? null : new ResidentColumns(ir, ids, records, cols as Float32Array[][]);
+    let runs = 0;
     return {
       setColumn: (j, tensors) => {
         const col = cols[j] as Float32Array[];
+        const recs = records[j] as CpuData[];
+        const colIds = ids[j] as object[];
         for (let l = 0; l < L; l++) {
           const t = tensors[l] as tf.Tensor;
           const d = this.b.data.get(t.dataId);
           if (d === undefined || !residentArray(d.values, t.dtype)) return false;
           col[l] = d.values as Float32Array;
+          recs[l] = d;
+          colIds[l] = t.dataId;
         }
+        resident?.rebound(j);
         return true;
       },
       run: (scalars, leafScalars) => {
-        if (staged !== null) runStaged(staged, nIn, cols, ns, L, scalars, leafScalars, perLeafScalars);
-        else (js as JsKernel)(L, ns, cols.slice(0, nIn), cols.slice(nIn), scalars, leafScalars);
+        runs++;
+        // an array may have been re-pointed since (a resident array adopted by another launch): read them again
+        let changed = false;
+        for (let j = 0; j < cols.length; j++) {
+          const col = cols[j] as Float32Array[];
+          const recs = records[j] as CpuData[];
+          for (let l = 0; l < L; l++) {
+            const v = (recs[l] as CpuData).values as Float32Array;
+            if (v !== col[l]) {
+              col[l] = v;
+              changed = true;
+            }
+          }
+        }
+        if (staged === null) {
+          (js as JsKernel)(L, ns, cols.slice(0, nIn), cols.slice(nIn), scalars, leafScalars);
+          return;
+        }
+        const inPlace = runs > 1 && resident !== null ? resident.ready(changed) : null;
+        if (inPlace === null) runStaged(staged, nIn, cols, ns, L, scalars, leafScalars, perLeafScalars);
+        else runStaged(inPlace, nIn, cols, ns, L, scalars, leafScalars, perLeafScalars, (resident as ResidentColumns).offsets);
       },
     };
+  }
+}
+
+/**
+ * The columns of a replayed cpu launch with the arrays it writes resident in
+ * an {@link Arena}: adopted at the launch's second run (into the arena that
+ * already holds them all, if one does, else a new one), and checked at every
+ * run, since another launch may have adopted one of them since (then its
+ * values are copied back into this arena's view). `cols` (the arrays the
+ * kernel reads and writes) and `offsets` (each array's float offset in the
+ * arena, or -1 for one that is staged) follow.
+ */
+class ResidentColumns {
+  private arena: Arena | null = null;
+  private kernel: Staged | null = null;
+  /** Whether the arena no longer fits the columns (an output column was rebound, or nothing adopted yet). */
+  private stale = true;
+  /** Whether adoption failed (too large, no room for staging): the launch keeps copying. */
+  private failed = false;
+  readonly offsets: Int32Array[];
+
+  constructor(
+    private readonly ir: KernelIR,
+    private readonly ids: readonly object[][],
+    private readonly records: readonly CpuData[][],
+    private readonly cols: Float32Array[][],
+  ) {
+    this.offsets = cols.map((c) => new Int32Array(c.length).fill(-1));
+  }
+
+  /** Column `j` was rebound to other tensors. */
+  rebound(j: number): void {
+    if (j >= this.ir.inputs.length) this.stale = true;
+    else if (this.arena !== null) this.locate(j);
+  }
+
+  /**
+   * The kernel on the arena with the written arrays resident, or null when
+   * the launch keeps copying; `changed` says whether an array of the columns
+   * was re-pointed since the last run (then a written one that left the
+   * arena is copied back into it, and every column is located again).
+   */
+  ready(changed: boolean): Staged | null {
+    if (this.failed) return null;
+    if (this.stale) return this.adopt();
+    if (!changed) return this.kernel;
+    const arena = this.arena as Arena;
+    for (let j = this.ir.inputs.length; j < this.records.length; j++) {
+      const recs = this.records[j] as CpuData[];
+      const colIds = this.ids[j] as object[];
+      for (let l = 0; l < recs.length; l++) {
+        const r = recs[l] as CpuData;
+        const id = colIds[l] as object;
+        if (!arena.holds(id, r.values) && !arena.settle(id, r)) return this.adopt();
+      }
+    }
+    for (let j = 0; j < this.cols.length; j++) this.locate(j);
+    return this.kernel;
+  }
+
+  /** Adopts the written arrays (into the arena holding them all, or a new one) and locates every column. */
+  private adopt(): Staged | null {
+    const nIn = this.ir.inputs.length;
+    const entries: [object, CpuData][] = [];
+    for (let j = nIn; j < this.records.length; j++)
+      (this.records[j] as CpuData[]).forEach((r, l) => {
+        entries.push([(this.ids[j] as object[])[l] as object, r]);
+      });
+    const held = entries.length > 0 ? Arena.holding(entries[0]?.[1].values) : null;
+    const arena = held !== null && entries.every(([id, r]) => held.holds(id, r.values)) ? held : Arena.adopt(entries);
+    const kernel = arena === null ? null : arenaKernel(this.ir, arena);
+    if (arena === null || kernel === null) {
+      this.failed = true;
+      return null;
+    }
+    this.arena = arena;
+    this.kernel = kernel;
+    this.stale = false;
+    for (let j = 0; j < this.cols.length; j++) this.locate(j);
+    return kernel;
+  }
+
+  /** Re-reads column `j`'s arrays from their records and where each lies in the arena (-1: not resident there). */
+  private locate(j: number): void {
+    const arena = this.arena as Arena;
+    const recs = this.records[j] as CpuData[];
+    const col = this.cols[j] as Float32Array[];
+    const at = this.offsets[j] as Int32Array;
+    for (let l = 0; l < recs.length; l++) {
+      const v = (recs[l] as CpuData).values as Float32Array;
+      col[l] = v;
+      at[l] = arena.holds((this.ids[j] as object[])[l] as object, v) ? v.byteOffset / 4 : -1;
+    }
   }
 }

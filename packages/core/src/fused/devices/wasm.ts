@@ -103,6 +103,10 @@ export class WasmDevice implements Device {
     return this.b.dataIdMap.get(t.dataId);
   }
 
+  readScalar(t: tf.Tensor): number {
+    return new Float32Array(this.memory.buffer, this.data(t).memoryOffset, 1)[0] as number;
+  }
+
   alloc(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
     const info = this.b.makeOutput(shape as number[], dtype);
     return tf.engine().makeTensorFromTensorInfo(info, this.backend);
