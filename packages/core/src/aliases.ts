@@ -71,7 +71,7 @@ import { type ScaleByRpropOptions, scaleByRprop, scaleByRpropDefaults } from './
 import { type ScaleByLearningRateState, scale, scaleByLearningRate } from './transforms/scaling.js';
 import { scaleBySign } from './transforms/sign.js';
 import { type ScaleBySm3State, scaleBySm3, scaleBySm3Defaults } from './transforms/sm3.js';
-import { type AccumulatorStorageOptions, accumulatorStorageDefaults, type DtypeOf, type WithStorage } from './transforms/state-dtype.js';
+import { type AccumulatorStorageOptions, accumulatorStorageDefaults, type DtypeOf } from './transforms/state-dtype.js';
 import { type ScaleByTrustRatioOptions, scaleByParamBlockRms, scaleByTrustRatio } from './transforms/trust.js';
 import {
   checkBoolean,
@@ -126,10 +126,7 @@ export type AdamState<O = NoOptions> = [ScaleByAdamStateFor<O>, ScaleByLearningR
 export type AdamwState<O = NoOptions> = [ScaleByAdamStateFor<O>, AddDecayedWeightsState, ScaleByLearningRateState];
 
 /** The state of {@link amsgrad}: `[scaleByAMSGrad's state, scaleByLearningRate's state]`, `nu` and `nuMax` stored as `nuDtype`. */
-export type AmsgradState<O = NoOptions> = [
-  ScaleByAMSGradStateFor<O>,
-  ScaleByLearningRateState,
-];
+export type AmsgradState<O = NoOptions> = [ScaleByAMSGradStateFor<O>, ScaleByLearningRateState];
 
 /** The state of {@link lion}: `[scaleByLion's, addDecayedWeights', scaleByLearningRate's]`. */
 export type LionState<O = NoOptions> = [ScaleByLionState<DtypeOf<O, 'muDtype'>>, AddDecayedWeightsState, ScaleByLearningRateState];

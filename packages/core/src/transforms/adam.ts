@@ -7,7 +7,7 @@
  */
 
 import { type Exact, type GradientTransformation, type NoOptions, type ParamsTree, safeIncrement } from '../base.js';
-import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { elementwise } from '../elementwise.js';
 import { adamMoments, adamUpdate, updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
@@ -17,8 +17,8 @@ import {
   type MomentStorageOptions,
   momentStorageDefaults,
   momentStorages,
-  type PackedSlot16,
   type PackedSlot8,
+  type PackedSlot16,
   type WithStorage,
 } from './state-dtype.js';
 
