@@ -166,6 +166,43 @@ function stagedKernel(ir: KernelIR): Staged | null {
   return out;
 }
 
+/** Output copies pending for a staged batch: leaf, offset in the leaf, length, offset in the regions. */
+interface PendingCopies {
+  readonly leaf: number[];
+  readonly at: number[];
+  readonly len: number[];
+  readonly fill: number[];
+}
+
+function pendingCopies(): PendingCopies {
+  return { leaf: [], at: [], len: [], fill: [] };
+}
+
+/** Copies a run batch's staged outputs back into their leaves' arrays (resident ones were written in place), then empties `pend`. */
+function copyOutputs(
+  k: Staged,
+  nIn: number,
+  cols: readonly KernelArray[][],
+  resident: readonly Int32Array[] | null,
+  pend: PendingCopies,
+): void {
+  const { f32, i32, regions, units, codes } = k;
+  for (let q = 0; q < pend.leaf.length; q++) {
+    const l = pend.leaf[q] as number;
+    const at = pend.at[q] as number;
+    const len = pend.len[q] as number;
+    const fl = pend.fill[q] as number;
+    for (let j = nIn; j < regions.length; j++) {
+      if (resident !== null && ((resident[j] as Int32Array)[l] as number) >= 0) continue;
+      const dst = (cols[j] as KernelArray[])[l] as KernelArray;
+      const unit = units[j] as number;
+      const base = (regions[j] as number) + fl / unit;
+      dst.set((codes[j] ? i32 : f32).subarray(base, base + Math.ceil((at + len) / unit) - at / unit), at / unit);
+    }
+  }
+  for (const list of [pend.leaf, pend.at, pend.len, pend.fill]) list.length = 0;
+}
+
 /**
  * Runs the staged SIMD kernel over `L` leaves; `cols[j][l]` is the array of
  * column `j` (inputs, then outputs) for leaf `l`. `resident[j][l]`, where
@@ -191,33 +228,13 @@ function runStaged(
   const words = (j: number, a: KernelArray, at: number, len: number) =>
     a.subarray(at / (units[j] as number), Math.ceil((at + len) / (units[j] as number)));
   const staging = (j: number, fl: number) => (regions[j] as number) + fl / (units[j] as number);
-  // output copies pending for the current batch: leaf, offset in the leaf, length, offset in the regions
-  const pendLeaf: number[] = [];
-  const pendAt: number[] = [];
-  const pendLen: number[] = [];
-  const pendFill: number[] = [];
+  const pend = pendingCopies();
   let fill = 0;
   let count = 0;
   const flush = (): void => {
     if (count === 0) return;
     k.run(tableAt, count, 0);
-    for (let q = 0; q < pendLeaf.length; q++) {
-      const l = pendLeaf[q] as number;
-      const at = pendAt[q] as number;
-      const len = pendLen[q] as number;
-      const fl = pendFill[q] as number;
-      for (let j = nIn; j < A; j++) {
-        if (resident !== null && ((resident[j] as Int32Array)[l] as number) >= 0) continue;
-        const dst = (cols[j] as KernelArray[])[l] as KernelArray;
-        const base = staging(j, fl);
-        const unit = units[j] as number;
-        dst.set(view(j).subarray(base, base + Math.ceil((at + len) / unit) - at / unit), at / unit);
-      }
-    }
-    pendLeaf.length = 0;
-    pendAt.length = 0;
-    pendLen.length = 0;
-    pendFill.length = 0;
+    copyOutputs(k, nIn, cols, resident, pend);
     fill = 0;
     count = 0;
   };
@@ -248,10 +265,10 @@ function runStaged(
         view(j).set(whole ? src : words(j, src, at, len), staging(j, fill));
       }
       for (let s = 0; s < perLeafScalars; s++) f32[e + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
-      pendLeaf.push(l);
-      pendAt.push(at);
-      pendLen.push(len);
-      pendFill.push(fill);
+      pend.leaf.push(l);
+      pend.at.push(at);
+      pend.len.push(len);
+      pend.fill.push(fill);
       count++;
       fill += Math.ceil(len / align) * align;
       at += len;
