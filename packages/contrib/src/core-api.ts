@@ -12,6 +12,7 @@ export {
   adamw,
   addDecayedWeights,
   applyUpdates,
+  type BodyOutputs,
   biasCorrection,
   chain,
   type ElementwiseSpec,
