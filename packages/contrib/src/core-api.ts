@@ -17,6 +17,7 @@ export {
   chain,
   type ElementwiseSpec,
   type ElementwiseState,
+  type ExpressionReduction,
   elementwise,
   type GradientTransformation,
   identity,

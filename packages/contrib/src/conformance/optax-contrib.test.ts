@@ -33,7 +33,16 @@ const MODULES = [contrib, core] as unknown as Record<string, unknown>[];
 /** The families whose optimizers do not fuse (they run on the reference path). */
 const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo', 'plateau', 'sam', 'muon', 'privacy', 'sophia', 'galore']);
 /** Methods of those families written as element-wise specs with scalar state: they fuse on cpu and wasm. */
-const FUSED_PARAMETER_FREE = new Set<string>(['prodigy', 'dadaptAdamw', 'scheduleFreeSgd', 'scheduleFreeAdamw']);
+const FUSED_PARAMETER_FREE = new Set<string>([
+  'prodigy',
+  'dadaptAdamw',
+  'scheduleFreeSgd',
+  'scheduleFreeAdamw',
+  'scaleByDog',
+  'dog',
+  'scaleByDowg',
+  'dowg',
+]);
 
 /**
  * The objective of the generator's `fn_target` cases, `f(x) = Σ 0.5 d² + 0.25 d⁴`
