@@ -150,8 +150,9 @@ export function scheduleFree(
 /**
  * The params to evaluate a schedule-free model at: the average
  * `x = (y - (1 - b1) z) / b1`, from the params `y` and a
- * {@link ScheduleFreeState} (found at the top of `state`, or as the
- * `scheduleFree` state anywhere inside a chain's state).
+ * {@link ScheduleFreeState} or a {@link ScheduleFreeSpecState} (of
+ * `scheduleFreeSgd` or `scheduleFreeAdamw`), found at the top of `state`, or
+ * anywhere inside a chain's state.
  * Reference: optax `contrib.schedule_free_eval_params`.
  *
  * $$
