@@ -1,7 +1,8 @@
 /**
  * Low-memory optimizer state: Adam's state bytes per parameter and the step
  * time with bfloat16, float16 and block-wise int8 moments, as ratios to the
- * float32 fused step measured in the same run (interleaved rounds, medians).
+ * float32 fused step measured in the same run (interleaved rounds, medians),
+ * with the path each step took (`fusedStats`: fused, replayed, or reference).
  *
  *   pnpm bench:memory               # 10M params (200 × 50k leaves), cpu and wasm
  *   pnpm bench:memory -- --quick    # 1M params, a smoke test
@@ -11,7 +12,7 @@
  * Results on stdout, progress on stderr.
  */
 import { createRequire } from 'node:module';
-import { adam, createOptimizer, type GradientTransformation, type StateDtype } from '@gradtx/core';
+import { adam, createOptimizer, fusedStats, type GradientTransformation, type StateDtype } from '@gradtx/core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,7 +23,7 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const LEAVES = quick ? 20 : 200;
 const LEAF = 50_000;
 const N = LEAVES * LEAF;
-const ROUNDS = quick ? 3 : 5;
+const ROUNDS = quick ? 5 : 7;
 const DTYPES: StateDtype[] = ['float32', 'bfloat16', 'float16', 'int8'];
 
 const txOf = (dtype: StateDtype): GradientTransformation => adam(1e-3, { muDtype: dtype, nuDtype: dtype });
@@ -44,22 +45,31 @@ function stateBytesPerParam(dtype: StateDtype): number {
   return bytes / N;
 }
 
-/** ms per fused step (median of interleaved rounds) of Adam with each storage, on the current backend. */
-function stepTimes(): number[] {
+/** The path a step took, from the counts of `fusedStats` around it. */
+function pathOf(before: { fast: number; fused: number; reference: number }): string {
+  if (fusedStats.reference > before.reference) return 'reference';
+  return fusedStats.fast > before.fast ? 'fused (replayed)' : 'fused';
+}
+
+/** ms per step (median of interleaved rounds) of Adam with each storage on the current backend, and the path of the last step. */
+function stepTimes(): { ms: number[]; paths: string[] } {
   const gs = tree(1000);
   const opts = DTYPES.map((d) => createOptimizer(txOf(d), tree(1)));
   for (const opt of opts) opt.step(gs); // warm-up: compiles the kernels
   const ts = DTYPES.map((): number[] => []);
+  const paths = DTYPES.map(() => '');
   for (let r = 0; r < ROUNDS; r++) {
     opts.forEach((opt, i) => {
+      const before = { ...fusedStats };
       const t0 = performance.now();
       opt.step(gs);
       (ts[i] as number[]).push(performance.now() - t0);
+      paths[i] = pathOf(before);
     });
   }
   for (const opt of opts) opt.dispose();
   tf.dispose(gs);
-  return ts.map(median);
+  return { ms: ts.map(median), paths };
 }
 
 async function main(): Promise<void> {
@@ -77,18 +87,19 @@ async function main(): Promise<void> {
   for (const backend of ['cpu', 'wasm'] as const) {
     await tf.setBackend(backend);
     log(`timing on ${backend} ...`);
-    const ms = stepTimes();
+    const { ms, paths } = stepTimes();
     console.log('');
-    console.log(`${backend}: createOptimizer(adam(1e-3, { muDtype, nuDtype })).step, ${ROUNDS} interleaved rounds`);
+    console.log(`${backend}: createOptimizer(adam(1e-3, { muDtype, nuDtype })).step, median of ${ROUNDS} interleaved rounds`);
     console.log('');
-    console.log('| storage | ms/step | ratio to float32 fused |');
-    console.log('| --- | ---: | ---: |');
+    console.log('| storage | path | ms/step | ratio to float32 fused |');
+    console.log('| --- | --- | ---: | ---: |');
     DTYPES.forEach((d, i) => {
-      console.log(`| ${d} | ${(ms[i] as number).toFixed(1)} | ${((ms[i] as number) / (ms[0] as number)).toFixed(2)}× |`);
+      const ratio = (ms[i] as number) / (ms[0] as number);
+      console.log(`| ${d} | ${paths[i]} | ${(ms[i] as number).toFixed(1)} | ${ratio.toFixed(2)}× |`);
     });
     console.log('');
     console.log(
-      '(a stage with packed moments runs on the reference path: decode, update in float32, encode; on cpu and wasm the codecs run on the host)',
+      '(packed moments are decoded on load and encoded on store inside the fused kernels: wasm SIMD, in place on wasm, staged on cpu)',
     );
   }
 }

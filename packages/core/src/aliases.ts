@@ -15,8 +15,9 @@ import {
   type ScaleByAdamaxOptions,
   type ScaleByAdamOptions,
   type ScaleByAdamState,
+  type ScaleByAdamStateFor,
   type ScaleByAMSGradOptions,
-  type ScaleByAMSGradState,
+  type ScaleByAMSGradStateFor,
   type ScaleByRAdamOptions,
   scaleByAdam,
   scaleByAdamax,
@@ -70,7 +71,7 @@ import { type ScaleByRpropOptions, scaleByRprop, scaleByRpropDefaults } from './
 import { type ScaleByLearningRateState, scale, scaleByLearningRate } from './transforms/scaling.js';
 import { scaleBySign } from './transforms/sign.js';
 import { type ScaleBySm3State, scaleBySm3, scaleBySm3Defaults } from './transforms/sm3.js';
-import { type AccumulatorStorageOptions, accumulatorStorageDefaults, type DtypeOf, type WithStorage } from './transforms/state-dtype.js';
+import { type AccumulatorStorageOptions, accumulatorStorageDefaults, type DtypeOf } from './transforms/state-dtype.js';
 import { type ScaleByTrustRatioOptions, scaleByParamBlockRms, scaleByTrustRatio } from './transforms/trust.js';
 import {
   checkBoolean,
@@ -115,13 +116,6 @@ export interface AdamOptions extends ScaleByAdamOptions {}
 export const adamDefaults: OptionDefaults<AdamOptions> = scaleByAdamDefaults;
 
 /**
- * {@link ScaleByAdamState} with its moments stored as options `O` say
- * (`muDtype`, `nuDtype`): trees with the params' structure in float32,
- * packed slots ({@link PackedSlot16}, {@link PackedSlot8}) otherwise.
- */
-export type ScaleByAdamStateFor<O = NoOptions> = WithStorage<ScaleByAdamState, { mu: DtypeOf<O, 'muDtype'>; nu: DtypeOf<O, 'nuDtype'> }>;
-
-/**
  * The state of {@link adam} and {@link nadam} with options `O`:
  * `[scaleByAdam's state, scaleByLearningRate's state]`, the moments stored as
  * `O` says.
@@ -132,10 +126,7 @@ export type AdamState<O = NoOptions> = [ScaleByAdamStateFor<O>, ScaleByLearningR
 export type AdamwState<O = NoOptions> = [ScaleByAdamStateFor<O>, AddDecayedWeightsState, ScaleByLearningRateState];
 
 /** The state of {@link amsgrad}: `[scaleByAMSGrad's state, scaleByLearningRate's state]`, `nu` and `nuMax` stored as `nuDtype`. */
-export type AmsgradState<O = NoOptions> = [
-  WithStorage<ScaleByAMSGradState, { mu: DtypeOf<O, 'muDtype'>; nu: DtypeOf<O, 'nuDtype'>; nuMax: DtypeOf<O, 'nuDtype'> }>,
-  ScaleByLearningRateState,
-];
+export type AmsgradState<O = NoOptions> = [ScaleByAMSGradStateFor<O>, ScaleByLearningRateState];
 
 /** The state of {@link lion}: `[scaleByLion's, addDecayedWeights', scaleByLearningRate's]`. */
 export type LionState<O = NoOptions> = [ScaleByLionState<DtypeOf<O, 'muDtype'>>, AddDecayedWeightsState, ScaleByLearningRateState];
@@ -151,7 +142,7 @@ function adamLike(
   learningRate: ScalarOrSchedule,
   options: AdamOptions | undefined,
   defaults: OptionDefaults<AdamOptions>,
-): GradientTransformation<AdamState> {
+): GradientTransformation<AdamState<AdamOptions>> {
   const o = checkAliasArgs(fn, learningRate, options, defaults);
   return chain(scaleByAdam(o), scaleByLearningRate(learningRate));
 }
@@ -221,7 +212,7 @@ function adamwLike(
   learningRate: ScalarOrSchedule,
   options: AdamwOptions | undefined,
   defaults: OptionDefaults<AdamwOptions, 'mask'>,
-): GradientTransformation<AdamwState> {
+): GradientTransformation<AdamwState<AdamwOptions>> {
   const o = checkAliasArgs(fn, learningRate, options, defaults);
   return chain(
     scaleByAdam(optionsFor(o, scaleByAdamDefaults)),

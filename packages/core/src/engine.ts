@@ -6,7 +6,9 @@
  *   every backend registers through ({@link registerFusedDevice}); the
  *   `cpu` and `wasm` devices of this package use it too.
  * - The kernel IR that devices print ({@link KernelIR}, {@link Node},
- *   {@link NodeOp}) and the plan of a transformation ({@link planOf}).
+ *   {@link NodeOp}), the storage of its packed arrays ({@link PackedStorage},
+ *   {@link storageOf}, {@link hasPacked}) and the plan of a transformation
+ *   ({@link planOf}).
  * - The one table of reductions ({@link REDUCTIONS}) that every target reads.
  * - For gradtx's own packages that add transformations (not documented,
  *   no stability promise): the validators every factory uses (`check*`,
@@ -21,6 +23,7 @@ export { initElementwiseState, referenceUpdate } from './elementwise.js';
 export { type Device, type DeviceReduction, type Launch, type LaunchReductions, leafScalarCount, writtenTensors } from './fused/device.js';
 export { type FusedSegment, type Plan, planOf, type Segment, type Stage, type StateLayout } from './fused/plan.js';
 export { currentDevice, registerFusedDevice } from './fused/registry.js';
+export { hasPacked, isScalesName, type PackedStorage, scalesName, storageOf } from './lang/packed-columns.js';
 export {
   type CombineOp,
   combineValues,

@@ -5,7 +5,7 @@ import { adagrad, adam, adamw, amsgrad, lion, rmsprop, sgd } from './aliases.js'
 import type { Params } from './base.js';
 import { chain } from './combine.js';
 import { createOptimizer } from './optimizer.js';
-import { scaleByAdam } from './transforms/adam.js';
+import { scaleByAdam, scaleByAdamax, scaleByAMSGrad, scaleByRAdam } from './transforms/adam.js';
 import { clipByGlobalNorm } from './transforms/clipping.js';
 import { ema, trace } from './transforms/momentum.js';
 import { scaleByRms } from './transforms/rms.js';
@@ -120,5 +120,27 @@ describe('types', () => {
     expectTypeOf(h.state[0].trace.scales.w).toEqualTypeOf<tf.Tensor1D>();
     for (const o of [q, t, h]) o.dispose();
     tf.dispose([params.w, params.b]);
+  });
+
+  it('the Adam-family transforms type their packed moments too, not only the aliases', () => {
+    const params = { w: tf.variable(tf.zeros([6])) };
+    const a = createOptimizer(scaleByAdam({ nuDtype: 'int8' }), params);
+    expectTypeOf(a.state.nu.scales.w).toEqualTypeOf<tf.Tensor1D>();
+    expectTypeOf(a.state.mu.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    // @ts-expect-error an int8 second moment is not a tree of the params' tensors
+    a.state.nu.w;
+    const m = createOptimizer(scaleByAMSGrad({ nuDtype: 'float16' }), params);
+    expectTypeOf(m.state.nuMax.dtype).toEqualTypeOf<'bfloat16' | 'float16'>();
+    const x = createOptimizer(chain(scaleByAdamax({ muDtype: 'bfloat16' }), scaleByRAdam()), params);
+    expectTypeOf(x.state[0].mu.codes.w).toEqualTypeOf<tf.Tensor1D>();
+    expectTypeOf(x.state[1].nu.w).toEqualTypeOf<tf.Tensor<tf.Rank>>();
+    // @ts-expect-error a misspelt option of a transform is a type error, as it is a run-time error
+    expect(() => scaleByAdam({ beta1: 0.5 })).toThrow(/unknown option `beta1`/);
+    // the types say what the state holds at run time
+    expect(a.state.nu.dtype).toBe('int8');
+    expect(m.state.nuMax.dtype).toBe('float16');
+    expect(x.state[0].mu.dtype).toBe('bfloat16');
+    for (const o of [a, m, x]) o.dispose();
+    params.w.dispose();
   });
 });

@@ -26,6 +26,7 @@
 import {
   type Device,
   type DeviceReduction,
+  hasPacked,
   type KernelIR,
   type Launch,
   type LaunchReductions,
@@ -226,6 +227,8 @@ export class WebGpuDevice implements Device {
   }
 
   prepare(ir: KernelIR): boolean {
+    // packed state (int32 code words) has no WGSL kernel: such a step takes the reference path
+    if (hasPacked(ir)) return false;
     // a kernel needs a binding per distinct array at most; it always fits, pooled if need be
     return ir.inputs.length + ir.outputs.length > 0;
   }

@@ -6,6 +6,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { isScalesName } from '../lang/packed-columns.js';
 import type { ReductionSpec } from '../lang/spec.js';
 import type { KernelIR } from '../lang/trace.js';
 
@@ -72,8 +73,12 @@ export interface Device {
   resident(t: tf.Tensor): boolean;
   /** Whether the tensor's buffer belongs to this tensor alone, so it may be overwritten when donated. */
   exclusive(t: tf.Tensor): boolean;
-  /** A new float32 tensor with unspecified contents. */
-  alloc(shape: readonly number[]): tf.Tensor;
+  /**
+   * A new tensor with unspecified contents: float32, or int32 for the code
+   * words of a packed slot (asked only of a device whose `prepare` accepted
+   * an IR with packed arrays, `KernelIR.packed`).
+   */
+  alloc(shape: readonly number[], dtype?: 'float32' | 'int32'): tf.Tensor;
   /** Compiles what a launch of `ir` needs; false when no code can be generated here (CSP). No side effects on tensors. */
   prepare(ir: KernelIR): boolean;
   /**
@@ -107,4 +112,14 @@ export function leafScalarCount(ir: KernelIR): number {
   let n = 0;
   for (const s of ir.scalars) if (s.source === 'leaf') n++;
   return n;
+}
+
+/**
+ * The column whose tensors have a leaf's element count: the first float32
+ * array among the IR's inputs and outputs (a packed array holds code words;
+ * the last output, `p` or `u`, is always float32).
+ */
+export function elementColumn(ir: KernelIR): number {
+  const names = [...ir.inputs, ...ir.outputs.map((o) => o.name)];
+  return names.findIndex((name) => !Object.hasOwn(ir.packed, name) && !isScalesName(name));
 }

@@ -20,8 +20,8 @@
  * @module
  */
 import type { GradientTransformation } from '../base.js';
+import { storageKey } from '../lang/packed-columns.js';
 import type { ElementwiseSpec, ReductionSpec } from '../lang/spec.js';
-import { isPacked } from '../lang/storage/slot-storage.js';
 import { type KernelIR, TraceError, traceRun } from '../lang/trace.js';
 import { preludeIR } from './scalar-prelude.js';
 
@@ -64,10 +64,11 @@ export interface Plan {
 const plans = new WeakMap<GradientTransformation, Plan>();
 const traces = new Map<string, KernelIR | TraceError>();
 
-/** Shape of a spec: everything but the hyperparameter values. */
+/** Shape of a spec: everything but the hyperparameter values (the slots' storage included). */
 function specShape(spec: ElementwiseSpec): string {
   const red = (spec.reductions ?? []).map((r) => `${r.name}/${r.of}/${r.op}/${r.scope}`).join(',');
-  return `${spec.key}\u0001${spec.slots.map((s) => s.name).join(',')}\u0001${spec.needsParams ? 'p' : ''}\u0001${red}`;
+  const slots = spec.slots.map((s) => `${s.name}/${storageKey(s.storage)}`).join(',');
+  return `${spec.key}\u0001${slots}\u0001${spec.needsParams ? 'p' : ''}\u0001${red}`;
 }
 
 /** The traced IR of a run of specs, cached by the run's shape. Throws {@link TraceError} for an untraceable body. */
@@ -104,9 +105,7 @@ function collectStages(tx: GradientTransformation, stages: Stage[]): StateLayout
     const array = f.children.every(([key]) => typeof key === 'number');
     return { kind: 'node', array, children: f.children.map(([key, child]) => [key, collectStages(child, stages)] as const) };
   }
-  // a slot in a narrow storage runs on the reference path (its kernels decode and encode in float32 there)
-  const packed = f?.kind === 'elementwise' && f.spec.slots.some((s) => isPacked(s.storage));
-  const spec = f?.kind === 'elementwise' && !packed && traceable(f.spec) ? f.spec : null;
+  const spec = f?.kind === 'elementwise' && traceable(f.spec) ? f.spec : null;
   stages.push({ tx, spec });
   return { kind: 'stage', stage: stages.length - 1 };
 }
@@ -151,7 +150,7 @@ export function planOf(tx: GradientTransformation): Plan {
 function sameShape(a: ElementwiseSpec, b: ElementwiseSpec): boolean {
   if (a === b) return true;
   if (a.key !== b.key || a.counted !== b.counted || a.needsParams !== b.needsParams || a.slots.length !== b.slots.length) return false;
-  if (!a.slots.every((s, i) => s.name === b.slots[i]?.name && !isPacked(s.storage) && !isPacked(b.slots[i]?.storage))) return false;
+  if (!a.slots.every((s, i) => s.name === b.slots[i]?.name && storageKey(s.storage) === storageKey(b.slots[i]?.storage))) return false;
   const ra = a.reductions ?? [];
   const rb = b.reductions ?? [];
   if (ra.length !== rb.length) return false;

@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MAX_COUNT, type Params, safeIncrement, type Updates } from '../base.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
+import { isPacked, isPackedSlot } from '../lang/storage/slot-storage.js';
 import { isNode, isPlainObject } from '../tree.js';
 import { FallBack } from './fall-back.js';
 import type { FusedSegment, Plan, StateLayout } from './plan.js';
@@ -147,7 +148,13 @@ export class ReplayedStep {
           out.push(undefined);
           continue;
         }
-        for (const slot of spec.slots) if (!this.read(st[slot.name], out)) out.push(undefined);
+        for (const slot of spec.slots) {
+          // a packed slot owns its code words (and an int8 slot its block scales), each a tree like the params
+          const v = st[slot.name];
+          const packed = isPacked(slot.storage) && isPackedSlot(v);
+          if (!this.read(packed ? v.codes : v, out)) out.push(undefined);
+          if (packed && v.dtype === 'int8' && !this.read(v.scales, out)) out.push(undefined);
+        }
         for (const name of spec.reductionsInState ?? []) out.push(st[name]);
         if (spec.counted && !validCount(st.count)) out.push(undefined);
       }

@@ -7,8 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { safeIncrement } from '../base.js';
+import { isScalesName, scaledName } from '../lang/packed-columns.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
-import { treeFlatten, treeUnflatten } from '../tree.js';
+import { isPacked, type PackedSlot } from '../lang/storage/slot-storage.js';
+import { treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
 import type { Device, LaunchReductions } from './device.js';
 import { isVariable } from './donation.js';
 import type { FusedSegment, Plan } from './plan.js';
@@ -16,10 +18,16 @@ import type { CapturedRun, StepRequest } from './request.js';
 import { runScalarPrelude, type ScalarPrelude } from './scalar-prelude.js';
 import { deviceReductions, segmentScalars, stateReduction } from './scalars.js';
 
-/** The state of an element-wise stage as a step reads it: its count, its slots' leaves, the state object itself. */
+/**
+ * The state of an element-wise stage as a step reads it: its count, its
+ * slots' leaves (a packed slot's code words), the block scales of its int8
+ * slots, the state object itself.
+ */
 export interface ElementwiseStageState {
   count: number;
   slots: tf.Tensor[][];
+  /** Per slot: its block scales (int8 slots), else undefined. */
+  scales: (tf.Tensor[] | undefined)[];
   /** The stage's state object, as the caller passed it. */
   state: Record<string, unknown>;
 }
@@ -51,19 +59,32 @@ function specOf(plan: Plan, stage: number): ElementwiseSpec {
   return plan.stages[stage]?.spec as ElementwiseSpec;
 }
 
-/** The tensors an IR input reads, one per leaf: the run's updates, the params, or a stage's slot. */
+/** The arrays of a stage's slots in its state: each slot's leaves (a packed slot's code words) and an int8 slot's block scales. */
+export function slotArrays(spec: ElementwiseSpec, st: Record<string, unknown>): Pick<ElementwiseStageState, 'slots' | 'scales'> {
+  const slots = spec.slots.map((s) => treeFlatten<tf.Tensor>(isPacked(s.storage) ? (st[s.name] as PackedSlot).codes : st[s.name]).leaves);
+  const scales = spec.slots.map((s) =>
+    s.storage?.dtype === 'int8' ? treeLeaves<tf.Tensor>((st[s.name] as { scales: unknown }).scales) : undefined,
+  );
+  return { slots, scales };
+}
+
+/** The tensors an IR input reads, one per leaf: the run's updates, the params, a stage's slot (or its block scales). */
 function inputColumn(name: string, seg: FusedSegment, plan: Plan, ctx: SegmentContext): tf.Tensor[] {
   if (name === 'u') return ctx.cur;
   if (name === 'p') return ctx.ps;
-  const colon = name.indexOf(':');
-  const i = seg.stages[Number(name.slice(1, colon))] as number;
-  const slot = name.slice(colon + 1);
-  return (ctx.stages[i] as ElementwiseStageState).slots[specOf(plan, i).slots.findIndex((s) => s.name === slot)] as tf.Tensor[];
+  const scales = isScalesName(name);
+  const slotName = scales ? scaledName(name) : name;
+  const colon = slotName.indexOf(':');
+  const i = seg.stages[Number(slotName.slice(1, colon))] as number;
+  const slot = slotName.slice(colon + 1);
+  const st = ctx.stages[i] as ElementwiseStageState;
+  const k = specOf(plan, i).slots.findIndex((s) => s.name === slot);
+  return (scales ? st.scales[k] : st.slots[k]) as tf.Tensor[];
 }
 
 /** A new tensor for `t` unless `t` may be overwritten; new ones are noted in `created`. */
 function destination(t: tf.Tensor, reuse: boolean, device: Device, ctx: SegmentContext, shape: readonly number[] = t.shape): tf.Tensor {
-  const out = reuse ? t : device.alloc(shape);
+  const out = reuse ? t : device.alloc(shape, t.dtype === 'int32' ? 'int32' : 'float32');
   if (out !== t) ctx.created.add(out);
   return out;
 }
@@ -116,7 +137,7 @@ function finalizer(req: StepRequest, device: Device, ctx: SegmentContext): (t: t
   return (t) => {
     if (req.reuse || ctx.created.has(t) || isVariable(t)) return t;
     device.backend.incRef(t.dataId);
-    const w = tf.engine().makeTensorFromDataId(t.dataId, t.shape, 'float32', device.backend);
+    const w = tf.engine().makeTensorFromDataId(t.dataId, t.shape, t.dtype, device.backend);
     ctx.created.add(w);
     return w;
   };
@@ -145,7 +166,22 @@ function nextStageStates(
         return c;
       };
       const leaves = k >= 0 ? (run.outs[k] as tf.Tensor[]) : (old.slots[si] as tf.Tensor[]).map(keep);
-      next[s.name] = treeUnflatten(treeFlatten(old.state[s.name]).treedef, leaves);
+      if (!isPacked(s.storage)) {
+        next[s.name] = treeUnflatten(treeFlatten(old.state[s.name]).treedef, leaves);
+        return;
+      }
+      // a packed slot is always an output (codes, then an int8 slot's scales)
+      const was = old.state[s.name] as PackedSlot;
+      const codes = treeUnflatten(treeFlatten(was.codes).treedef, leaves);
+      next[s.name] =
+        was.dtype === 'int8'
+          ? {
+              dtype: 'int8',
+              blockSize: was.blockSize,
+              codes,
+              scales: treeUnflatten(treeFlatten(was.scales).treedef, run.outs[k + 1] as tf.Tensor[]),
+            }
+          : { dtype: was.dtype, codes };
     });
     // a reduction kept in the state: the tensor the launch wrote it into
     for (const name of spec.reductionsInState ?? []) next[name] = finalize(run.targets.get(`${j}:${name}`) as tf.Tensor);

@@ -21,7 +21,7 @@ import { type Plan, planOf } from './plan.js';
 import { referenceStep } from './reference-step.js';
 import { currentDevice, isFusedEnabled } from './registry.js';
 import type { StepRequest } from './request.js';
-import { type ElementwiseStageState, runFusedSegment, type SegmentContext } from './segment.js';
+import { type ElementwiseStageState, runFusedSegment, type SegmentContext, slotArrays } from './segment.js';
 import { buildState, splitState } from './state-layout.js';
 import { fusedStats } from './stats.js';
 
@@ -69,9 +69,10 @@ function stageInputs(
 ): ElementwiseStageState | FallBack {
   const invalid = checkedOrFallBack(() => checkElementwiseInputs(spec, req.updates, st as never, req.params));
   if (invalid) return invalid;
-  const slots = spec.slots.map((s) => treeFlatten<tf.Tensor>(st[s.name]).leaves);
-  for (const leaves of slots)
-    for (const t of leaves) if (!device.resident(t)) return new FallBack(`${spec.name}: a slot does not live on the ${device.name} device`);
+  const { slots, scales } = slotArrays(spec, st);
+  for (const leaves of [...slots, ...scales])
+    for (const t of leaves ?? [])
+      if (!device.resident(t)) return new FallBack(`${spec.name}: a slot does not live on the ${device.name} device`);
   for (const name of spec.reductionsInState ?? []) {
     const t = st[name];
     if (!isTensor(t) || t.size !== 1 || t.dtype !== 'float32' || !device.resident(t)) {
@@ -83,7 +84,7 @@ function stageInputs(
     if (!device.resident(st[name] as tf.Tensor))
       return new FallBack(`${spec.name}: state.${name} does not live on the ${device.name} device`);
   }
-  return { count: spec.counted ? (st.count as number) : 0, slots, state: st };
+  return { count: spec.counted ? (st.count as number) : 0, slots, scales, state: st };
 }
 
 /** The checks that decide the path, before any side effect: the inputs, or why the step cannot run fused. */
@@ -123,7 +124,7 @@ function bufferUses(inputs: StepInputs, plan: Plan): Map<object, number> {
   plan.stages.forEach((stage, i) => {
     const s = inputs.stages[i];
     if (!s) return;
-    for (const leaves of s.slots) leaves.forEach(note);
+    for (const leaves of [...s.slots, ...s.scales]) leaves?.forEach(note);
     for (const name of stage.spec?.reductionsInState ?? []) note(s.state[name] as tf.Tensor);
   });
   return uses;

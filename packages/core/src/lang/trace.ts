@@ -10,7 +10,9 @@
  *
  * @module
  */
+import { isScalesName, type PackedStorage, scaledName, scalesName, storageKey } from './packed-columns.js';
 import type { ElementwiseSpec, Ops, ReductionSpec } from './spec.js';
+import { isPacked } from './storage/slot-storage.js';
 
 /**
  * The operations of the graph: every operation of {@link Ops} but the
@@ -64,6 +66,12 @@ export interface KernelIR {
   readonly scalars: readonly ScalarRef[];
   /** Outputs that a kernel computes (slots the body leaves unchanged are not listed). */
   readonly outputs: readonly OutputRef[];
+  /**
+   * The storage of each packed array among the inputs and outputs, by name
+   * (float32 arrays are absent); an int8 array is followed by its
+   * `#scales` array (see `packed-columns.ts`).
+   */
+  readonly packed: Readonly<Record<string, PackedStorage>>;
   /** Whether any node uses `exp` or `log` (which have no SIMD instruction). */
   readonly transcendental: boolean;
   readonly signature: string;
@@ -210,7 +218,9 @@ export function traceRun(specs: readonly ElementwiseSpec[], apply: boolean): Ker
   const m = symbolicOps(g);
   let u = g.input('u');
   const slotOut: [string, Expr][] = [];
+  const packed: Record<string, PackedStorage> = {};
   specs.forEach((spec, i) => {
+    for (const s of spec.slots) if (isPacked(s.storage)) packed[`s${i}:${s.name}`] = s.storage;
     const x: Record<string, Expr> = { u };
     if (spec.needsParams) x.p = g.input('p');
     for (const s of spec.slots) x[s.name] = g.input(`s${i}:${s.name}`);
@@ -237,11 +247,20 @@ export function traceRun(specs: readonly ElementwiseSpec[], apply: boolean): Ker
   });
   const outputs: [string, Expr][] = [...slotOut];
   outputs.push(apply ? ['p', m.add(g.input('p'), u)] : ['u', u]);
-  return finish(g, outputs);
+  return finish(g, outputs, packed);
 }
 
-/** Removes dead nodes, renumbers, drops unchanged slots from the outputs and builds the signature. */
-function finish(g: Graph, outs: readonly [string, Expr][]): KernelIR {
+/** The names with the `#scales` array of each int8 one right after it. */
+function withScales(names: readonly string[], packed: Readonly<Record<string, PackedStorage>>): string[] {
+  return names.flatMap((name) => (packed[name]?.dtype === 'int8' ? [name, scalesName(name)] : [name]));
+}
+
+/**
+ * Removes dead nodes, renumbers, drops unchanged float32 slots from the
+ * outputs (a packed slot is always written: decoded and encoded again, as
+ * on the reference path) and builds the signature.
+ */
+function finish(g: Graph, outs: readonly [string, Expr][], allPacked: Readonly<Record<string, PackedStorage>>): KernelIR {
   const live = new Uint8Array(g.nodes.length);
   const mark = (id: number): void => {
     if (live[id]) return;
@@ -251,7 +270,7 @@ function finish(g: Graph, outs: readonly [string, Expr][]): KernelIR {
   const kept: [string, number][] = [];
   for (const [name, e] of outs) {
     const n = g.nodes[e.id] as Node;
-    if (n.op === 'input' && g.inputs[n.index as number] === name) continue; // a slot the run leaves as it is
+    if (n.op === 'input' && g.inputs[n.index as number] === name && !(name in allPacked)) continue; // a slot the run leaves as it is
     kept.push([name, e.id]);
     mark(e.id);
   }
@@ -267,17 +286,31 @@ function finish(g: Graph, outs: readonly [string, Expr][]): KernelIR {
     if (n.op === 'scalar') node = { ...node, index: scalars.push(g.scalars[n.index as number] as ScalarRef) - 1 };
     remap[id] = nodes.push(node) - 1;
   });
-  const outputs = kept.map(([name, id]) => ({ name, node: remap[id] as number }));
+  const names = new Set([...inputs, ...kept.map(([name]) => name)]);
+  const packed: Record<string, PackedStorage> = {};
+  for (const [name, s] of Object.entries(allPacked)) if (names.has(name)) packed[name] = s;
+  // an int8 array's scales follow it; input nodes keep their indices among the other inputs
+  const columns = withScales(inputs, packed);
+  nodes.forEach((n, id) => {
+    if (n.op === 'input') nodes[id] = { ...n, index: columns.indexOf(inputs[n.index as number] as string) };
+  });
+  const node = new Map(kept.map(([name, id]) => [name, remap[id] as number]));
+  const outputs = withScales(
+    kept.map(([name]) => name),
+    packed,
+  ).map((name) => ({ name, node: node.get(isScalesName(name) ? scaledName(name) : name) as number }));
   const text = nodes.map((n) => {
     if (n.op === 'const') return `c${constKey(n.value as number)}`;
     if (n.op === 'input') return `i${n.index}`;
     if (n.op === 'scalar') return `k${n.index}${(scalars[n.index as number] as ScalarRef).source === 'leaf' ? 'L' : ''}`;
     return `${n.op}(${n.args.join(',')})`;
   });
-  const signature = `${text.join(';')}|${inputs.join(',')}|${outputs.map((o) => `${o.name}=${o.node}`).join(',')}`;
+  const storage = Object.entries(packed).map(([name, st]) => `${name}=${storageKey(st)}`);
+  const signature = `${text.join(';')}|${columns.join(',')}|${outputs.map((o) => `${o.name}=${o.node}`).join(',')}|${storage.join(',')}`;
   return {
     nodes,
-    inputs,
+    inputs: columns,
+    packed,
     scalars,
     outputs,
     transcendental: nodes.some((n) => n.op === 'exp' || n.op === 'log'),

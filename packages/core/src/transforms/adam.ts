@@ -6,13 +6,21 @@
  * @module
  */
 
-import { type GradientTransformation, type ParamsTree, safeIncrement } from '../base.js';
-import { type ElementwiseState, elementwise } from '../elementwise.js';
+import { type Exact, type GradientTransformation, type NoOptions, type ParamsTree, safeIncrement } from '../base.js';
+import { elementwise } from '../elementwise.js';
 import { adamMoments, adamUpdate, updateMoment } from '../lang/moments.js';
 import { biasCorrection, f32 } from '../lang/spec.js';
 import { checkBoolean, checkDecay, checkFinite, checkNonNegative, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import { adamScalars, momentSlots, resolveAdamOptions } from './adam-hyperparams.js';
-import { type MomentStorageOptions, momentStorageDefaults, momentStorages } from './state-dtype.js';
+import {
+  type DtypeOf,
+  type MomentStorageOptions,
+  momentStorageDefaults,
+  momentStorages,
+  type PackedSlot8,
+  type PackedSlot16,
+  type WithStorage,
+} from './state-dtype.js';
 
 /** Options of {@link scaleByAdam}. */
 export interface ScaleByAdamOptions extends MomentStorageOptions {
@@ -37,6 +45,13 @@ export interface ScaleByAdamState {
   /** The second moment (the EMA of the squared updates). */
   nu: ParamsTree;
 }
+
+/**
+ * {@link ScaleByAdamState} with its moments stored as options `O` say
+ * (`muDtype`, `nuDtype`): trees with the params' structure in float32,
+ * packed slots ({@link PackedSlot16}, {@link PackedSlot8}) otherwise.
+ */
+export type ScaleByAdamStateFor<O = NoOptions> = WithStorage<ScaleByAdamState, { mu: DtypeOf<O, 'muDtype'>; nu: DtypeOf<O, 'nuDtype'> }>;
 
 /** The defaults of {@link scaleByAdam}'s options (`undefined`: no default). */
 export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.freeze({
@@ -76,7 +91,10 @@ export const scaleByAdamDefaults: OptionDefaults<ScaleByAdamOptions> = Object.fr
  * for (const batch of data) opt.minimize((p) => loss(p, batch));
  * ```
  */
-export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> {
+export function scaleByAdam<const O extends ScaleByAdamOptions = NoOptions>(
+  options?: Exact<O, ScaleByAdamOptions>,
+): GradientTransformation<ScaleByAdamStateFor<O>>;
+export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamStateFor<ScaleByAdamOptions>> {
   const fn = 'scaleByAdam';
   const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByAdamDefaults);
   const nesterov = checkBoolean(fn, 'nesterov', o.nesterov);
@@ -150,6 +168,16 @@ export interface ScaleByAMSGradState {
 }
 
 /**
+ * {@link ScaleByAMSGradState} with its slots stored as options `O` say: `mu`
+ * as `muDtype`, `nu` and `nuMax` as `nuDtype` (float32 trees by default,
+ * packed slots otherwise).
+ */
+export type ScaleByAMSGradStateFor<O = NoOptions> = WithStorage<
+  ScaleByAMSGradState,
+  { mu: DtypeOf<O, 'muDtype'>; nu: DtypeOf<O, 'nuDtype'>; nuMax: DtypeOf<O, 'nuDtype'> }
+>;
+
+/**
  * Rescales updates like Adam, but divides by the running maximum of the
  * second moment rather than the second moment itself, so a coordinate's step
  * size does not grow back when its gradients become small (AMSGrad).
@@ -179,7 +207,10 @@ export interface ScaleByAMSGradState {
  * mode = 'optax'`. Reference: Reddi et al., "On the Convergence of Adam and
  * Beyond" (2018); optax `scale_by_amsgrad`.
  */
-export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ScaleByAMSGradState> {
+export function scaleByAMSGrad<const O extends ScaleByAMSGradOptions = NoOptions>(
+  options?: Exact<O, ScaleByAMSGradOptions>,
+): GradientTransformation<ScaleByAMSGradStateFor<O>>;
+export function scaleByAMSGrad(options: ScaleByAMSGradOptions = {}): GradientTransformation<ScaleByAMSGradStateFor<ScaleByAMSGradOptions>> {
   const fn = 'scaleByAMSGrad';
   const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByAMSGradDefaults);
   const { b1, b2, eps, epsRoot } = hyperparams;
@@ -260,7 +291,10 @@ export const scaleByAdamaxDefaults: OptionDefaults<ScaleByAdamaxOptions> = Objec
  * "Adam: A Method for Stochastic Optimization" (2015), section 7; optax
  * `scale_by_adamax`.
  */
-export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<ElementwiseState> {
+export function scaleByAdamax<const O extends ScaleByAdamaxOptions = NoOptions>(
+  options?: Exact<O, ScaleByAdamaxOptions>,
+): GradientTransformation<ScaleByAdamStateFor<O>>;
+export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<ScaleByAdamStateFor<ScaleByAdamaxOptions>> {
   const fn = 'scaleByAdamax';
   const o = resolveOptions(fn, options, scaleByAdamaxDefaults);
   const storage = momentStorages(fn, o);
@@ -376,7 +410,10 @@ export const scaleByRAdamDefaults: OptionDefaults<ScaleByRAdamOptions> = Object.
  * the Variance of the Adaptive Learning Rate and Beyond" (2020); optax
  * `scale_by_radam`.
  */
-export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ElementwiseState> {
+export function scaleByRAdam<const O extends ScaleByRAdamOptions = NoOptions>(
+  options?: Exact<O, ScaleByRAdamOptions>,
+): GradientTransformation<ScaleByAdamStateFor<O>>;
+export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation<ScaleByAdamStateFor<ScaleByRAdamOptions>> {
   const fn = 'scaleByRAdam';
   const { o, storage, hyperparams } = resolveAdamOptions(fn, options, scaleByRAdamDefaults);
   const threshold = checkFinite(fn, 'threshold', o.threshold);

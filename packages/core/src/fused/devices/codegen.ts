@@ -10,8 +10,10 @@
  *
  * @module
  */
+import { hasPacked } from '../../lang/packed-columns.js';
 import type { KernelIR } from '../../lang/trace.js';
 import { type JsKernel, jsKernelSource } from './js-printer.js';
+import { kernelCodecs } from './kernel-codecs.js';
 
 const warned = new Set<string>();
 
@@ -78,7 +80,7 @@ export function jsKernel(ir: KernelIR): JsKernel | null {
   if (!jsBlocked) {
     try {
       if (forceBlocked.js) throw new EvalError('Code generation from strings disallowed (simulated)');
-      k = new Function(jsKernelSource(ir))() as JsKernel;
+      k = new Function('X', jsKernelSource(ir))(hasPacked(ir) ? kernelCodecs() : undefined) as JsKernel;
     } catch (e) {
       jsBlocked = true;
       warnOnce(

@@ -25,23 +25,26 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasPacked, type Int8Storage, isScalesName, scaledName, storageOf } from '../../lang/packed-columns.js';
 import type { PartialOp } from '../../lang/reductions.js';
+import { LITTLE_ENDIAN } from '../../lang/storage/packing.js';
 import type { KernelIR } from '../../lang/trace.js';
-import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
+import { type Device, elementColumn, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
 import { ARENA_HEADER_BYTES, Arena, isResident } from './cpu-arena.js';
 import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
-import type { JsKernel } from './js-printer.js';
+import type { JsKernel, KernelArray } from './js-printer.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
+import { type WorkspaceLayout, workspaceLayout, writeWorkspace } from './wasm-storage.js';
 
 interface CpuData {
-  values: Float32Array;
+  values: KernelArray;
   refCount: number;
 }
 
 interface CpuBackendLike extends tf.KernelBackend {
   data: { get(dataId: object): CpuData | undefined; has(dataId: object): boolean };
-  write(values: Float32Array, shape: number[], dtype: string): object;
+  write(values: KernelArray, shape: number[], dtype: string): object;
 }
 
 /** Floats per staging region (64 KiB): the blocks of all arrays of a call stay in L2. */
@@ -54,9 +57,20 @@ interface Staged {
   readonly run: (table: number, count: number, scalars: number) => void;
   readonly f32: Float32Array;
   readonly i32: Int32Array;
-  readonly scalarsAt: number;
+  readonly workspace: WorkspaceLayout;
+  /** Whether only this kernel writes its memory (its int8 tables then stay there between runs). */
+  readonly owned: boolean;
+  /**
+   * Per array: elements per 4-byte word (1 for float32, 2 or 4 for packed
+   * codes, the block size for int8 scales), and whether its words are
+   * int32 code words.
+   */
+  readonly units: readonly number[];
+  readonly codes: readonly boolean[];
+  /** Elements a chunk of a leaf starts at a multiple of (and each leaf's region, within a batch). */
+  readonly align: number;
   readonly tableAt: number;
-  /** Float offsets of each array's staging region (inputs, then outputs). */
+  /** Word offsets of each array's staging region (inputs, then outputs). */
   readonly regions: readonly number[];
   readonly stride: number;
   /** Floats per region. */
@@ -64,24 +78,46 @@ interface Staged {
 }
 
 /** Where the staging of `ir`'s kernel lies from byte 0 of a memory, with regions of `block` floats; and its size in bytes. */
-function stagingLayout(ir: KernelIR, block: number): { layout: Omit<Staged, 'run' | 'f32' | 'i32'>; bytes: number } {
-  const A = ir.inputs.length + ir.outputs.length;
+function stagingLayout(ir: KernelIR, block: number, owned: boolean): { layout: Omit<Staged, 'run' | 'f32' | 'i32'>; bytes: number } {
+  const arrays = [...ir.inputs, ...ir.outputs.map((o) => o.name)].map((name) => unitOf(ir, name));
+  const align = arrays.reduce((a, { unit }) => lcm(a, unit), 4);
+  const A = arrays.length;
   const stride = entryBytes(ir);
-  const tableAt = Math.ceil((4 * ir.scalars.length) / 16) * 16;
+  const workspace = workspaceLayout(ir);
+  const tableAt = workspace.bytes;
   const regionsAt = Math.ceil((tableAt + stride * MAX_PACK) / 16) * 16;
   const regions = Array.from({ length: A }, (_, k) => regionsAt / 4 + k * block);
-  return { layout: { scalarsAt: 0, tableAt, regions, stride, block }, bytes: regionsAt + A * block * 4 };
+  const units = arrays.map((a) => a.unit);
+  const codes = arrays.map((a) => a.codes);
+  return { layout: { workspace, owned, tableAt, regions, units, codes, align, stride, block }, bytes: regionsAt + A * block * 4 };
+}
+
+/** Elements per 4-byte word of an IR array, and whether it holds code words. */
+function unitOf(ir: KernelIR, name: string): { unit: number; codes: boolean } {
+  if (isScalesName(name)) return { unit: (storageOf(ir, scaledName(name)) as Int8Storage).blockSize, codes: false };
+  const s = storageOf(ir, name);
+  if (s === undefined) return { unit: 1, codes: false };
+  return { unit: s.dtype === 'int8' ? 4 : 2, codes: true };
+}
+
+function lcm(a: number, b: number): number {
+  let x = a;
+  let y = b;
+  while (y !== 0) [x, y] = [y, x % y];
+  return (a / x) * b;
 }
 
 /** The kernel of `ir` on `arena` (staging in its header), or null when the header cannot hold a useful block. */
 function arenaKernel(ir: KernelIR, arena: Arena): Staged | null {
+  // packed arrays are staged in a private memory (see stagedKernel)
+  if (hasPacked(ir)) return null;
   const mod = wasmModule(`k:${ir.signature}`, () => kernelModuleBytes(ir, false));
   if (mod === null) return null;
   const A = ir.inputs.length + ir.outputs.length;
-  const spare = ARENA_HEADER_BYTES - stagingLayout(ir, 0).bytes;
+  const spare = ARENA_HEADER_BYTES - stagingLayout(ir, 0, false).bytes;
   const block = Math.min(BLOCK, Math.floor(spare / (4 * A)) & ~3);
   if (block < 1024) return null;
-  const { layout } = stagingLayout(ir, block);
+  const { layout } = stagingLayout(ir, block, false);
   return { ...layout, run: arena.instance(mod).run as Staged['run'], f32: arena.f32, i32: arena.i32 };
 }
 
@@ -119,8 +155,9 @@ function stagedKernel(ir: KernelIR): Staged | null {
   if (hit !== undefined) return hit;
   const mod = wasmModule(`k:${ir.signature}`, () => kernelModuleBytes(ir, false));
   let out: Staged | null = null;
-  if (mod !== null) {
-    const { layout, bytes } = stagingLayout(ir, BLOCK);
+  const { layout, bytes } = stagingLayout(ir, BLOCK, true);
+  // a chunk holds whole int8 blocks; blocks larger than a staging region run as the JS loop
+  if (mod !== null && layout.align <= BLOCK) {
     const mem = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
     const inst = new WebAssembly.Instance(mod, { env: { mem } });
     out = { ...layout, run: inst.exports.run as Staged['run'], f32: new Float32Array(mem.buffer), i32: new Int32Array(mem.buffer) };
@@ -138,16 +175,22 @@ function stagedKernel(ir: KernelIR): Staged | null {
 function runStaged(
   k: Staged,
   nIn: number,
-  cols: readonly Float32Array[][],
+  cols: readonly KernelArray[][],
+  ns: Int32Array,
   L: number,
   scalars: Float64Array,
   leafScalars: Float64Array,
   perLeafScalars: number,
   resident: readonly Int32Array[] | null = null,
 ): void {
-  const { f32, i32, regions, stride, tableAt, block } = k;
+  const { f32, i32, regions, stride, tableAt, units, codes, align, block } = k;
   const A = regions.length;
-  for (let s = 0; s < scalars.length; s++) f32[k.scalarsAt / 4 + s] = scalars[s] as number;
+  writeWorkspace(f32, 0, k.workspace, scalars, k.owned);
+  // the words of column j that hold elements [at, at + len) of a leaf, and where they are staged
+  const view = (j: number) => (codes[j] ? i32 : f32);
+  const words = (j: number, a: KernelArray, at: number, len: number) =>
+    a.subarray(at / (units[j] as number), Math.ceil((at + len) / (units[j] as number)));
+  const staging = (j: number, fl: number) => (regions[j] as number) + fl / (units[j] as number);
   // output copies pending for the current batch: leaf, offset in the leaf, length, offset in the regions
   const pendLeaf: number[] = [];
   const pendAt: number[] = [];
@@ -157,7 +200,7 @@ function runStaged(
   let count = 0;
   const flush = (): void => {
     if (count === 0) return;
-    k.run(tableAt, count, k.scalarsAt);
+    k.run(tableAt, count, 0);
     for (let q = 0; q < pendLeaf.length; q++) {
       const l = pendLeaf[q] as number;
       const at = pendAt[q] as number;
@@ -165,9 +208,10 @@ function runStaged(
       const fl = pendFill[q] as number;
       for (let j = nIn; j < A; j++) {
         if (resident !== null && ((resident[j] as Int32Array)[l] as number) >= 0) continue;
-        const base = (regions[j] as number) + fl;
-        const dst = (cols[j] as Float32Array[])[l] as Float32Array;
-        dst.set(f32.subarray(base, base + len), at);
+        const dst = (cols[j] as KernelArray[])[l] as KernelArray;
+        const base = staging(j, fl);
+        const unit = units[j] as number;
+        dst.set(view(j).subarray(base, base + Math.ceil((at + len) / unit) - at / unit), at / unit);
       }
     }
     pendLeaf.length = 0;
@@ -178,23 +222,30 @@ function runStaged(
     count = 0;
   };
   for (let l = 0; l < L; l++) {
-    const n = ((cols[0] as Float32Array[])[l] as Float32Array).length;
+    const n = ns[l] as number;
     let at = 0;
     while (at < n) {
-      const len = Math.min(block - fill, n - at);
+      let len = Math.min(block - fill, n - at);
+      // a chunk that does not end the leaf ends on a multiple of `align`
+      if (len < n - at) len -= len % align;
+      if (len === 0) {
+        flush();
+        continue;
+      }
       const whole = at === 0 && len === n;
       const e = (tableAt + count * stride) / 4;
       i32[e] = len;
       for (let j = 0; j < A; j++) {
+        // an array resident in the arena (float32 only) is worked on in place
         const r = resident === null ? -1 : ((resident[j] as Int32Array)[l] as number);
         if (r >= 0) {
           i32[e + 1 + j] = (r + at) * 4;
           continue;
         }
-        i32[e + 1 + j] = ((regions[j] as number) + fill) * 4;
+        i32[e + 1 + j] = staging(j, fill) * 4;
         if (j >= nIn) continue;
-        const src = (cols[j] as Float32Array[])[l] as Float32Array;
-        f32.set(whole ? src : src.subarray(at, at + len), (regions[j] as number) + fill);
+        const src = (cols[j] as KernelArray[])[l] as KernelArray;
+        view(j).set(whole ? src : words(j, src, at, len), staging(j, fill));
       }
       for (let s = 0; s < perLeafScalars; s++) f32[e + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
       pendLeaf.push(l);
@@ -202,12 +253,17 @@ function runStaged(
       pendLen.push(len);
       pendFill.push(fill);
       count++;
-      fill += (len + 3) & ~3;
+      fill += Math.ceil(len / align) * align;
       at += len;
       if (fill >= block || count === MAX_PACK) flush();
     }
   }
   flush();
+}
+
+/** Whether a backend array holds a tensor's data as a kernel reads it: float32, or int32 code words. */
+function residentArray(values: unknown, dtype: string): boolean {
+  return dtype === 'int32' ? values instanceof Int32Array : values instanceof Float32Array;
 }
 
 /** The fused device of a tfjs `cpu` backend, or `null` when its arrays cannot be reached (for {@link registerFusedDevice}). */
@@ -224,14 +280,13 @@ export class CpuDevice implements Device {
     this.b = backend as CpuBackendLike;
   }
 
-  /** The backend's array of a tensor. */
+  /** The backend's array of a tensor (float32, or the int32 code words of a packed slot). */
   values(t: tf.Tensor): Float32Array {
-    return (this.b.data.get(t.dataId) as CpuData).values;
+    return (this.b.data.get(t.dataId) as CpuData).values as Float32Array;
   }
 
   resident(t: tf.Tensor): boolean {
-    const d = this.b.data.get(t.dataId);
-    return d !== undefined && d.values instanceof Float32Array;
+    return residentArray(this.b.data.get(t.dataId)?.values, t.dtype);
   }
 
   exclusive(t: tf.Tensor): boolean {
@@ -240,7 +295,7 @@ export class CpuDevice implements Device {
     // a contiguous tf.slice on cpu shares its source's buffer: only a tensor
     // whose array spans its whole buffer owns it
     const v = d.values;
-    return (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) || isResident(t.dataId, v);
+    return (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) || (v instanceof Float32Array && isResident(t.dataId, v));
   }
 
   dataRecord(t: tf.Tensor): { readonly refCount: number } | undefined {
@@ -251,10 +306,11 @@ export class CpuDevice implements Device {
     return this.values(t)[0] as number;
   }
 
-  alloc(shape: readonly number[]): tf.Tensor {
-    const values = new Float32Array(tf.util.sizeFromShape(shape as number[]));
-    const dataId = this.b.write(values, shape as number[], 'float32');
-    return tf.engine().makeTensorFromDataId(dataId as never, shape as number[], 'float32', this.backend);
+  alloc(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
+    const size = tf.util.sizeFromShape(shape as number[]);
+    const values = dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+    const dataId = this.b.write(values, shape as number[], dtype);
+    return tf.engine().makeTensorFromDataId(dataId as never, shape as number[], dtype, this.backend);
   }
 
   partial(op: PartialOp, t: tf.Tensor): number {
@@ -300,6 +356,7 @@ export class CpuDevice implements Device {
   }
 
   prepare(ir: KernelIR): boolean {
+    if (hasPacked(ir) && !LITTLE_ENDIAN) return false;
     if (!ir.transcendental && stagedKernel(ir) !== null) return true;
     return jsKernel(ir) !== null;
   }
@@ -325,9 +382,9 @@ export class CpuDevice implements Device {
     const staged = ir.transcendental ? null : stagedKernel(ir);
     const js = staged === null ? jsKernel(ir) : null;
     if (staged === null && js === null) throw new Error('gradtx: no kernel for this backend (code generation is blocked)');
-    const ns = new Int32Array(L);
-    for (let l = 0; l < L; l++) ns[l] = ((cols[0] as Float32Array[])[l] as Float32Array).length;
-    const resident = staged === null ? null : new ResidentColumns(ir, ids, records, cols);
+    const ns = Int32Array.from(columns[elementColumn(ir)] ?? [], (t) => t.size);
+    // packed arrays are never made resident (the arena holds float32 arrays)
+    const resident = staged === null || hasPacked(ir) ? null : new ResidentColumns(ir, ids, records, cols as Float32Array[][]);
     let runs = 0;
     return {
       setColumn: (j, tensors) => {
@@ -337,8 +394,8 @@ export class CpuDevice implements Device {
         for (let l = 0; l < L; l++) {
           const t = tensors[l] as tf.Tensor;
           const d = this.b.data.get(t.dataId);
-          if (d === undefined || !(d.values instanceof Float32Array)) return false;
-          col[l] = d.values;
+          if (d === undefined || !residentArray(d.values, t.dtype)) return false;
+          col[l] = d.values as Float32Array;
           recs[l] = d;
           colIds[l] = t.dataId;
         }
@@ -353,7 +410,7 @@ export class CpuDevice implements Device {
           const col = cols[j] as Float32Array[];
           const recs = records[j] as CpuData[];
           for (let l = 0; l < L; l++) {
-            const v = (recs[l] as CpuData).values;
+            const v = (recs[l] as CpuData).values as Float32Array;
             if (v !== col[l]) {
               col[l] = v;
               changed = true;
@@ -364,9 +421,9 @@ export class CpuDevice implements Device {
           (js as JsKernel)(L, ns, cols.slice(0, nIn), cols.slice(nIn), scalars, leafScalars);
           return;
         }
-        const inPlace = runs > 1 ? (resident as ResidentColumns).ready(changed) : null;
-        if (inPlace === null) runStaged(staged, nIn, cols, L, scalars, leafScalars, perLeafScalars);
-        else runStaged(inPlace, nIn, cols, L, scalars, leafScalars, perLeafScalars, (resident as ResidentColumns).offsets);
+        const inPlace = runs > 1 && resident !== null ? resident.ready(changed) : null;
+        if (inPlace === null) runStaged(staged, nIn, cols, ns, L, scalars, leafScalars, perLeafScalars);
+        else runStaged(inPlace, nIn, cols, ns, L, scalars, leafScalars, perLeafScalars, (resident as ResidentColumns).offsets);
       },
     };
   }
@@ -458,7 +515,7 @@ class ResidentColumns {
     const col = this.cols[j] as Float32Array[];
     const at = this.offsets[j] as Int32Array;
     for (let l = 0; l < recs.length; l++) {
-      const v = (recs[l] as CpuData).values;
+      const v = (recs[l] as CpuData).values as Float32Array;
       col[l] = v;
       at[l] = arena.holds((this.ids[j] as object[])[l] as object, v) ? v.byteOffset / 4 : -1;
     }

@@ -19,8 +19,19 @@
  *
  * @module
  */
+import { type Int8Storage, int8Tile, isScalesName, type PackedStorage, storageOf } from '../../lang/packed-columns.js';
 import type { KernelIR, Node, NodeOp } from '../../lang/trace.js';
 import { assemble, Func, OP, SIMD, WT } from './wasm-assembler.js';
+import {
+  emitPackedLoad,
+  emitPackedStore,
+  emitQuantizeTile,
+  emitTileScales,
+  emitZeroPadding,
+  type StorageContext,
+  storageScratch,
+  workspaceLayout,
+} from './wasm-storage.js';
 
 /** Bytes per table entry of a kernel. */
 export function entryBytes(ir: KernelIR): number {
@@ -48,186 +59,170 @@ interface WasmContext {
   readonly arrays: number;
   /** IR scalar index → its position among the per-leaf scalars of an entry. */
   readonly leafSlot: ReadonlyMap<number, number>;
+  /** Per array (the IR's inputs, then its outputs): its storage where packed. */
+  readonly storage: readonly (PackedStorage | undefined)[];
+  /** What the packed loads and stores need. */
+  readonly sc: StorageContext;
+  /** The local holding the byte offset of the current tile's first element (kernels that write int8). */
+  readonly t0: number;
+}
+
+/** Loads IR input `nd` (`width` lanes): a float32 load, or the decoding of a packed array. */
+function emitInput(c: WasmContext, nd: Node, width: 1 | 4): void {
+  const j = nd.index as number;
+  const s = c.storage[j];
+  if (s !== undefined) {
+    emitPackedLoad(c.sc, width, s, c.ptr[j] as number, c.ptr[j + 1] as number);
+    return;
+  }
+  c.f
+    .get(c.ptr[j] as number)
+    .get(c.offset)
+    .op(OP.i32Add);
+  if (width === 4) c.f.simdMem(SIMD.v128Load);
+  else c.f.mem(OP.f32Load, 2);
 }
 
 /** Emits the code that leaves one node's value on the stack; `x` holds the locals of its arguments. */
 type Emit = (c: WasmContext, x: readonly number[], nd: Node) => void;
 
-const binary =
-  (code: number): Emit =>
-  ({ f }, [a, b]) => {
-    f.get(a as number)
-      .get(b as number)
-      .op(code);
-  };
-const unary =
-  (code: number): Emit =>
-  ({ f }, [a]) => {
-    f.get(a as number).op(code);
-  };
-const binarySimd =
-  (code: number): Emit =>
-  ({ f }, [a, b]) => {
-    f.get(a as number)
-      .get(b as number)
-      .simd(code);
-  };
-const unarySimd =
-  (code: number): Emit =>
-  ({ f }, [a]) => {
-    f.get(a as number).simd(code);
-  };
+/** An instruction at both widths: its scalar opcode (one f32 / i32 lane) and its SIMD opcode (four lanes in a v128). */
+type Pair = readonly [scalar: number, simd: number];
 
-/**
- * The scalar form of every op (one float32 lane; masks are i32 0/1), for
- * uniform nodes and the tail loop. `null`: the op has no wasm instruction
- * (`exp`, `log`: such an IR runs as a JS kernel).
- */
-const SCALAR: Readonly<Record<NodeOp, Emit | null>> = {
-  input: (c, _x, nd) => {
-    c.f
-      .get(c.ptr[nd.index as number] as number)
-      .get(c.offset)
-      .op(OP.i32Add)
-      .mem(OP.f32Load, 2);
-  },
-  scalar: (c, _x, nd) => {
-    const ls = c.leafSlot.get(nd.index as number);
-    if (ls === undefined) c.f.get(c.scalars).mem(OP.f32Load, 2, 4 * (nd.index as number));
-    else c.f.get(c.entry).mem(OP.f32Load, 2, 4 * (1 + c.arrays + ls));
-  },
-  const: ({ f }, _x, nd) => {
-    f.f32(nd.value as number);
-  },
-  add: binary(OP.f32Add),
-  sub: binary(OP.f32Sub),
-  mul: binary(OP.f32Mul),
-  div: binary(OP.f32Div),
-  max: binary(OP.f32Max),
-  min: binary(OP.f32Min),
-  neg: unary(OP.f32Neg),
-  abs: unary(OP.f32Abs),
-  sqrt: unary(OP.f32Sqrt),
-  square: ({ f }, [a]) => {
-    f.get(a as number)
-      .get(a as number)
-      .op(OP.f32Mul);
-  },
-  // (x > 0) - (x < 0): 0 for ±0; NaN stays NaN (as jnp.sign and the reference path)
-  sign: ({ f }, [a]) => {
-    const x = a as number;
-    f.get(x);
-    f.get(x).f32(0).op(OP.f32Gt).op(OP.f32ConvertI32U).get(x).f32(0).op(OP.f32Lt).op(OP.f32ConvertI32U).op(OP.f32Sub);
-    f.get(x).get(x).op(OP.f32Ne).op(OP.select);
-  },
-  exp: null,
-  log: null,
-  lt: binary(OP.f32Lt),
-  le: binary(OP.f32Le),
-  gt: binary(OP.f32Gt),
-  ge: binary(OP.f32Ge),
-  eq: binary(OP.f32Eq),
-  and: binary(OP.i32And),
-  or: binary(OP.i32Or),
-  not: unary(OP.i32Eqz),
-  isNaN: ({ f }, [a]) => {
-    f.get(a as number)
-      .get(a as number)
-      .op(OP.f32Ne);
-  },
-  isFinite: ({ f }, [a]) => {
-    f.get(a as number)
-      .op(OP.f32Abs)
-      .f32(Number.POSITIVE_INFINITY)
-      .op(OP.f32Lt);
-  },
-  select: ({ f }, [c, a, b]) => {
-    f.get(a as number)
-      .get(b as number)
-      .get(c as number)
-      .op(OP.select);
-  },
-  toFloat: unary(OP.f32ConvertI32U),
+/** The ops that are one instruction at each width. */
+const PAIRS = {
+  add: [OP.f32Add, SIMD.f32x4Add],
+  sub: [OP.f32Sub, SIMD.f32x4Sub],
+  mul: [OP.f32Mul, SIMD.f32x4Mul],
+  div: [OP.f32Div, SIMD.f32x4Div],
+  max: [OP.f32Max, SIMD.f32x4Max],
+  min: [OP.f32Min, SIMD.f32x4Min],
+  neg: [OP.f32Neg, SIMD.f32x4Neg],
+  abs: [OP.f32Abs, SIMD.f32x4Abs],
+  sqrt: [OP.f32Sqrt, SIMD.f32x4Sqrt],
+  lt: [OP.f32Lt, SIMD.f32x4Lt],
+  le: [OP.f32Le, SIMD.f32x4Le],
+  gt: [OP.f32Gt, SIMD.f32x4Gt],
+  ge: [OP.f32Ge, SIMD.f32x4Ge],
+  eq: [OP.f32Eq, SIMD.f32x4Eq],
+  ne: [OP.f32Ne, SIMD.f32x4Ne],
+  and: [OP.i32And, SIMD.v128And],
+  or: [OP.i32Or, SIMD.v128Or],
+  not: [OP.i32Eqz, SIMD.v128Not],
+  select: [OP.select, SIMD.v128Bitselect],
+} as const satisfies Record<string, Pair>;
+
+/** The scalar form of `sign`: (x > 0) - (x < 0), 0 for ±0; NaN stays NaN (as jnp.sign and the reference path). */
+const scalarSign: Emit = ({ f }, [a]) => {
+  const x = a as number;
+  f.get(x);
+  f.get(x).f32(0).op(OP.f32Gt).op(OP.f32ConvertI32U).get(x).f32(0).op(OP.f32Lt).op(OP.f32ConvertI32U).op(OP.f32Sub);
+  f.get(x).get(x).op(OP.f32Ne).op(OP.select);
+};
+
+/** The SIMD form of `sign`: (x > 0 ? 1 : 0) | (x < 0 ? -1 : 0) | (x is NaN ? x : 0), as lane masks. */
+const vectorSign: Emit = ({ f }, [a]) => {
+  const x = a as number;
+  f.get(x)
+    .simd(SIMD.v128Const, ...splatBytes(0))
+    .simd(SIMD.f32x4Gt)
+    .simd(SIMD.v128Const, ...splatBytes(1))
+    .simd(SIMD.v128And);
+  f.get(x)
+    .simd(SIMD.v128Const, ...splatBytes(0))
+    .simd(SIMD.f32x4Lt)
+    .simd(SIMD.v128Const, ...splatBytes(-1))
+    .simd(SIMD.v128And);
+  f.simd(SIMD.v128Or);
+  f.get(x).get(x).simd(SIMD.f32x4Ne).get(x).simd(SIMD.v128And).simd(SIMD.v128Or);
 };
 
 /**
- * The SIMD form of every op (four float32 lanes; masks are all-ones / zero
- * lanes), for the per-element nodes of the main loop. `null`: no SIMD form
- * (`exp`, `log`), or never per-element (`scalar`, `const` are uniform and
- * splatted from their scalar form).
+ * Every op at one width: `1`, the scalar form (one float32 lane; masks are
+ * i32 0/1), for uniform nodes and the tail loop; `4`, the SIMD form (four
+ * float32 lanes; masks are all-ones / zero lanes), for the per-element
+ * nodes of the main loop. `null`: the op has no wasm instruction (`exp`,
+ * `log`: such an IR runs as a JS kernel), or is never per-element at width
+ * 4 (`scalar`, `const` are uniform and splatted from their scalar form).
  */
-const VECTOR: Readonly<Record<NodeOp, Emit | null>> = {
-  input: (c, _x, nd) => {
-    c.f
-      .get(c.ptr[nd.index as number] as number)
-      .get(c.offset)
-      .op(OP.i32Add)
-      .simdMem(SIMD.v128Load);
-  },
-  scalar: null,
-  const: null,
-  add: binarySimd(SIMD.f32x4Add),
-  sub: binarySimd(SIMD.f32x4Sub),
-  mul: binarySimd(SIMD.f32x4Mul),
-  div: binarySimd(SIMD.f32x4Div),
-  max: binarySimd(SIMD.f32x4Max),
-  min: binarySimd(SIMD.f32x4Min),
-  neg: unarySimd(SIMD.f32x4Neg),
-  abs: unarySimd(SIMD.f32x4Abs),
-  sqrt: unarySimd(SIMD.f32x4Sqrt),
-  square: ({ f }, [a]) => {
-    f.get(a as number)
-      .get(a as number)
-      .simd(SIMD.f32x4Mul);
-  },
-  sign: ({ f }, [a]) => {
-    const x = a as number;
-    f.get(x)
-      .simd(SIMD.v128Const, ...splatBytes(0))
-      .simd(SIMD.f32x4Gt)
-      .simd(SIMD.v128Const, ...splatBytes(1))
-      .simd(SIMD.v128And);
-    f.get(x)
-      .simd(SIMD.v128Const, ...splatBytes(0))
-      .simd(SIMD.f32x4Lt)
-      .simd(SIMD.v128Const, ...splatBytes(-1))
-      .simd(SIMD.v128And);
-    f.simd(SIMD.v128Or);
-    f.get(x).get(x).simd(SIMD.f32x4Ne).get(x).simd(SIMD.v128And).simd(SIMD.v128Or);
-  },
-  exp: null,
-  log: null,
-  lt: binarySimd(SIMD.f32x4Lt),
-  le: binarySimd(SIMD.f32x4Le),
-  gt: binarySimd(SIMD.f32x4Gt),
-  ge: binarySimd(SIMD.f32x4Ge),
-  eq: binarySimd(SIMD.f32x4Eq),
-  and: binarySimd(SIMD.v128And),
-  or: binarySimd(SIMD.v128Or),
-  not: unarySimd(SIMD.v128Not),
-  isNaN: ({ f }, [a]) => {
-    f.get(a as number)
-      .get(a as number)
-      .simd(SIMD.f32x4Ne);
-  },
-  isFinite: ({ f }, [a]) => {
-    f.get(a as number)
-      .simd(SIMD.f32x4Abs)
-      .simd(SIMD.v128Const, ...splatBytes(Number.POSITIVE_INFINITY))
-      .simd(SIMD.f32x4Lt);
-  },
-  select: ({ f }, [c, a, b]) => {
-    f.get(a as number)
-      .get(b as number)
-      .get(c as number)
-      .simd(SIMD.v128Bitselect);
-  },
-  toFloat: ({ f }, [a]) => {
-    f.get(a as number)
-      .simd(SIMD.v128Const, ...splatBytes(1))
-      .simd(SIMD.v128And);
-  },
-};
+function opTable(width: 1 | 4): Readonly<Record<NodeOp, Emit | null>> {
+  const ins = (f: Func, [scalar, simd]: Pair): void => {
+    if (width === 4) f.simd(simd);
+    else f.op(scalar);
+  };
+  const float = (f: Func, x: number): void => {
+    if (width === 4) f.simd(SIMD.v128Const, ...splatBytes(x));
+    else f.f32(x);
+  };
+  const binary =
+    (p: Pair): Emit =>
+    ({ f }, [a, b]) => {
+      ins(f.get(a as number).get(b as number), p);
+    };
+  const unary =
+    (p: Pair): Emit =>
+    ({ f }, [a]) => {
+      ins(f.get(a as number), p);
+    };
+  return {
+    input: (c, _x, nd) => emitInput(c, nd, width),
+    scalar:
+      width === 4
+        ? null
+        : (c, _x, nd) => {
+            const ls = c.leafSlot.get(nd.index as number);
+            if (ls === undefined) c.f.get(c.scalars).mem(OP.f32Load, 2, 4 * (nd.index as number));
+            else c.f.get(c.entry).mem(OP.f32Load, 2, 4 * (1 + c.arrays + ls));
+          },
+    const: width === 4 ? null : ({ f }, _x, nd) => float(f, nd.value as number),
+    add: binary(PAIRS.add),
+    sub: binary(PAIRS.sub),
+    mul: binary(PAIRS.mul),
+    div: binary(PAIRS.div),
+    max: binary(PAIRS.max),
+    min: binary(PAIRS.min),
+    neg: unary(PAIRS.neg),
+    abs: unary(PAIRS.abs),
+    sqrt: unary(PAIRS.sqrt),
+    square: ({ f }, [a]) => ins(f.get(a as number).get(a as number), PAIRS.mul),
+    sign: width === 4 ? vectorSign : scalarSign,
+    exp: null,
+    log: null,
+    lt: binary(PAIRS.lt),
+    le: binary(PAIRS.le),
+    gt: binary(PAIRS.gt),
+    ge: binary(PAIRS.ge),
+    eq: binary(PAIRS.eq),
+    and: binary(PAIRS.and),
+    or: binary(PAIRS.or),
+    not: unary(PAIRS.not),
+    isNaN: ({ f }, [a]) => ins(f.get(a as number).get(a as number), PAIRS.ne),
+    isFinite: ({ f }, [a]) => {
+      ins(f.get(a as number), PAIRS.abs);
+      float(f, Number.POSITIVE_INFINITY);
+      ins(f, PAIRS.lt);
+    },
+    select: ({ f }, [c, a, b]) =>
+      ins(
+        f
+          .get(a as number)
+          .get(b as number)
+          .get(c as number),
+        PAIRS.select,
+      ),
+    // a mask as 1/0: i32 0/1 converted, or all-ones lanes and'ed with 1.0
+    toFloat: ({ f }, [a]) => {
+      f.get(a as number);
+      if (width === 4) f.simd(SIMD.v128Const, ...splatBytes(1)).simd(SIMD.v128And);
+      else f.op(OP.f32ConvertI32U);
+    },
+  };
+}
+
+/** The scalar table (see {@link opTable}). */
+const SCALAR = opTable(1);
+/** The SIMD table (see {@link opTable}). */
+const VECTOR = opTable(4);
 
 /** Emits node `id` from `table` into its local (`locals[id]`), its arguments read from `locals`. */
 function emitNode(
@@ -281,31 +276,97 @@ function emitUniforms(c: WasmContext, ir: KernelIR, sl: readonly number[], vl: r
   });
 }
 
-/**
- * One loop over the leaf's elements, `lanes` at a time (4: SIMD over the
- * elements that fill whole vectors; 1: the scalar tail), storing every output.
- */
-function emitLoop(c: WasmContext, ir: KernelIR, n: number, end: number, lanes: 4 | 1, locals: readonly number[]): void {
+/** Stores output `k`'s value (local `value`, `lanes` wide) at the current element: float32, encoded, or into an int8 tile buffer. */
+function emitStore(c: WasmContext, ir: KernelIR, k: number, value: number, lanes: 4 | 1): void {
   const { f } = c;
-  if (lanes === 4) f.get(n).i32(-4).op(OP.i32And).i32(2).op(OP.i32Shl).set(end);
-  else f.get(n).i32(2).op(OP.i32Shl).set(end);
+  const j = ir.inputs.length + k;
+  const s = c.storage[j];
+  if (s !== undefined) {
+    emitPackedStore(c.sc, lanes, s, c.ptr[j] as number, value, c.sc.layout.tiles[k] as number, c.t0);
+    return;
+  }
+  if (isScalesName((ir.outputs[k] as { name: string }).name)) return; // written by the tile's quantization
+  f.get(c.ptr[j] as number)
+    .get(c.offset)
+    .op(OP.i32Add)
+    .get(value);
+  if (lanes === 4) f.simdMem(SIMD.v128Store);
+  else f.mem(OP.f32Store, 2);
+}
+
+/**
+ * One loop over elements from the current `offset` to `end` (byte offsets,
+ * locals), `lanes` at a time (4: SIMD over the elements that fill whole
+ * vectors; 1: the scalar tail), storing every output.
+ */
+function emitLoop(c: WasmContext, ir: KernelIR, end: number, lanes: 4 | 1, locals: readonly number[]): void {
+  const { f } = c;
   f.begin('block').begin('loop');
   f.get(c.offset).get(end).op(OP.i32GeU).brIf(1);
   ir.nodes.forEach((nd, id) => {
     if (!nd.uniform) emitNode(c, lanes === 4 ? VECTOR : SCALAR, lanes === 4 ? 'vector' : 'scalar', nd, id, locals);
   });
   ir.outputs.forEach((out, k) => {
-    f.get(c.ptr[ir.inputs.length + k] as number)
-      .get(c.offset)
-      .op(OP.i32Add)
-      .get(locals[out.node] as number);
-    if (lanes === 4) f.simdMem(SIMD.v128Store);
-    else f.mem(OP.f32Store, 2);
+    emitStore(c, ir, k, locals[out.node] as number, lanes);
   });
   f.get(c.offset)
     .i32(4 * lanes)
     .op(OP.i32Add)
     .set(c.offset)
+    .br(0);
+  f.end().end();
+}
+
+/**
+ * The loops of a kernel that writes int8 arrays: tiles of `tile` elements
+ * (whole blocks of every int8 output), each the SIMD and scalar loops over
+ * its elements, then the quantization of its blocks.
+ */
+function emitTiles(
+  c: WasmContext,
+  ir: KernelIR,
+  at: { readonly n: number; readonly end: number; readonly tile: number },
+  sl: readonly number[],
+  vl: readonly number[],
+): void {
+  const { f, t0, offset } = c;
+  const { n, end, tile } = at;
+  const tEnd = f.local(WT.i32);
+  const nBytes = f.local(WT.i32);
+  f.get(n).i32(2).op(OP.i32Shl).set(nBytes);
+  f.begin('block').begin('loop');
+  f.get(t0).get(nBytes).op(OP.i32GeU).brIf(1);
+  // tEnd = min(t0 + 4 · tile, 4n)
+  f.get(t0)
+    .i32(4 * tile)
+    .op(OP.i32Add)
+    .get(nBytes)
+    .get(t0)
+    .i32(4 * tile)
+    .op(OP.i32Add)
+    .get(nBytes)
+    .op(OP.i32LtU)
+    .op(OP.select)
+    .set(tEnd);
+  f.get(t0).set(offset);
+  const int8Inputs = ir.inputs.flatMap((_name, j): [Int8Storage, number][] => {
+    const s = c.storage[j];
+    return s?.dtype === 'int8' ? [[s, c.ptr[j + 1] as number]] : [];
+  });
+  emitTileScales(c.sc, tile, t0, int8Inputs);
+  f.get(tEnd).get(t0).op(OP.i32Sub).i32(-16).op(OP.i32And).get(t0).op(OP.i32Add).set(end);
+  emitLoop(c, ir, end, 4, vl);
+  emitLoop(c, ir, tEnd, 1, sl);
+  ir.outputs.forEach((_o, k) => {
+    const s = c.storage[ir.inputs.length + k];
+    if (s?.dtype !== 'int8') return;
+    const ptrs = { codes: c.ptr[ir.inputs.length + k] as number, scales: c.ptr[ir.inputs.length + k + 1] as number };
+    emitQuantizeTile(c.sc, s, ptrs, c.sc.layout.tiles[k] as number, t0, tEnd);
+  });
+  f.get(t0)
+    .i32(4 * tile)
+    .op(OP.i32Add)
+    .set(t0)
     .br(0);
   f.end().end();
 }
@@ -333,13 +394,24 @@ export function kernelModuleBytes(ir: KernelIR, shared: boolean): Uint8Array | n
   ir.scalars.forEach((s, i) => {
     if (s.source === 'leaf') leafSlot.set(i, leafSlot.size);
   });
-  const c: WasmContext = { f, entry: 0, scalars: 1, ptr, offset, arrays, leafSlot };
+  const storage = [...ir.inputs, ...ir.outputs.map((o) => o.name)].map((name) => storageOf(ir, name));
+  const sc: StorageContext = { f, scalars: 1, offset, layout: workspaceLayout(ir), ...storageScratch(f) };
+  const c: WasmContext = { f, entry: 0, scalars: 1, ptr, offset, arrays, leafSlot, storage, sc, t0: f.local(WT.i32) };
   // scalar (f32 / i32 mask) and vector locals per node
   const sl = ir.nodes.map((nd) => f.local(nd.mask ? WT.i32 : WT.f32));
   const vl = ir.nodes.map(() => f.local(WT.v128));
   emitUniforms(c, ir, sl, vl);
-  emitLoop(c, ir, n, end, 4, vl);
-  emitLoop(c, ir, n, end, 1, sl);
+  const tile = int8Tile(ir);
+  if (tile === 0) {
+    f.get(n).i32(-4).op(OP.i32And).i32(2).op(OP.i32Shl).set(end);
+    emitLoop(c, ir, end, 4, vl);
+    f.get(n).i32(2).op(OP.i32Shl).set(end);
+    emitLoop(c, ir, end, 1, sl);
+  } else emitTiles(c, ir, { n, end, tile }, sl, vl);
+  ir.outputs.forEach((_o, k) => {
+    const s = storage[ir.inputs.length + k];
+    if (s !== undefined) emitZeroPadding(sc, s, ptr[ir.inputs.length + k] as number, n);
+  });
   return assemble({ shared }, [f, runFunction(entryBytes(ir))], { run: 1 });
 }
 

@@ -15,12 +15,15 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasPacked } from '../../lang/packed-columns.js';
 import type { PartialOp } from '../../lang/reductions.js';
+import { LITTLE_ENDIAN } from '../../lang/storage/packing.js';
 import type { KernelIR } from '../../lang/trace.js';
-import { type Device, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
+import { type Device, elementColumn, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
 import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
+import { workspaceLayout, writeWorkspace } from './wasm-storage.js';
 
 interface WasmData {
   id: number;
@@ -43,6 +46,11 @@ interface WasmBackendLike extends tf.KernelBackend {
 
 type Exports = { run: (table: number, count: number, scalars: number) => void };
 type Reducers = Record<PartialOp, (p: number, n: number) => number>;
+
+/** Whether the backend's record of a tensor's data is on the heap as a kernel reads it: float32, or int32 code words. */
+function kernelData(d: WasmData | undefined): d is WasmData {
+  return d !== undefined && (d.dtype === 'float32' || d.dtype === 'int32') && typeof d.memoryOffset === 'number';
+}
 
 /** The memory of a wasm backend, or `null` when it cannot be found (a tfjs version with another layout). */
 export function wasmMemoryOf(backend: tf.KernelBackend): WebAssembly.Memory | null {
@@ -84,8 +92,7 @@ export class WasmDevice implements Device {
   }
 
   resident(t: tf.Tensor): boolean {
-    const d = this.b.dataIdMap.get(t.dataId);
-    return d !== undefined && d.dtype === 'float32' && typeof d.memoryOffset === 'number';
+    return kernelData(this.b.dataIdMap.get(t.dataId));
   }
 
   exclusive(t: tf.Tensor): boolean {
@@ -100,8 +107,8 @@ export class WasmDevice implements Device {
     return new Float32Array(this.memory.buffer, this.data(t).memoryOffset, 1)[0] as number;
   }
 
-  alloc(shape: readonly number[]): tf.Tensor {
-    const info = this.b.makeOutput(shape as number[], 'float32');
+  alloc(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
+    const info = this.b.makeOutput(shape as number[], dtype);
     return tf.engine().makeTensorFromTensorInfo(info, this.backend);
   }
 
@@ -154,6 +161,7 @@ export class WasmDevice implements Device {
   }
 
   prepare(ir: KernelIR): boolean {
+    if (hasPacked(ir) && !LITTLE_ENDIAN) return false;
     if (this.instance(ir) !== null) return true;
     return jsKernel(ir) !== null;
   }
@@ -216,14 +224,16 @@ export class WasmDevice implements Device {
     if (inst === null) return this.jsLaunch(ir, columns);
     // the table, kept in JS and copied into the heap at each run
     const words = entryBytes(ir) / 4;
+    const layout = workspaceLayout(ir);
     const image = new Int32Array(L * words);
     const imageF = new Float32Array(image.buffer);
-    for (let l = 0; l < L; l++) image[l * words] = ((columns[0] as readonly tf.Tensor[])[l] as tf.Tensor).size;
+    const sized = columns[elementColumn(ir)] as readonly tf.Tensor[];
+    for (let l = 0; l < L; l++) image[l * words] = (sized[l] as tf.Tensor).size;
     const map = this.b.dataIdMap;
     const setColumn = (j: number, tensors: readonly tf.Tensor[]) => {
       for (let l = 0; l < L; l++) {
         const d = map.get((tensors[l] as tf.Tensor).dataId);
-        if (d === undefined || d.dtype !== 'float32') return false;
+        if (!kernelData(d)) return false;
         image[l * words + 1 + j] = d.memoryOffset;
       }
       return true;
@@ -236,14 +246,12 @@ export class WasmDevice implements Device {
       run: (scalars, leafScalars) => {
         for (let l = 0; l < L; l++)
           for (let s = 0; s < perLeafScalars; s++) imageF[l * words + 1 + A + s] = leafScalars[l * perLeafScalars + s] as number;
-        const scalBytes = Math.ceil((4 * scalars.length) / 16) * 16;
-        const base = this.scratchFor(scalBytes + image.byteLength);
+        const base = this.scratchFor(layout.bytes + image.byteLength);
         // views after the allocation (the heap may have grown)
         const buf = this.memory.buffer;
-        const f32 = new Float32Array(buf, base, scalars.length);
-        for (let s = 0; s < scalars.length; s++) f32[s] = scalars[s] as number;
-        new Int32Array(buf, base + scalBytes, image.length).set(image);
-        inst.run(base + scalBytes, L, base);
+        writeWorkspace(new Float32Array(buf), base, layout, scalars, false);
+        new Int32Array(buf, base + layout.bytes, image.length).set(image);
+        inst.run(base + layout.bytes, L, base);
       },
     };
   }
@@ -263,10 +271,12 @@ export class WasmDevice implements Device {
       },
       run: (scalars, leafScalars) => {
         const buf = this.memory.buffer;
-        const views = cols.map((c) => c.map((t) => new Float32Array(buf, this.data(t).memoryOffset, t.size)));
+        const views = cols.map((c) =>
+          c.map((t) => new (t.dtype === 'int32' ? Int32Array : Float32Array)(buf, this.data(t).memoryOffset, t.size)),
+        );
         js(
           L,
-          (cols[0] ?? []).map((t) => t.size),
+          (cols[elementColumn(ir)] ?? []).map((t) => t.size),
           views.slice(0, nIn),
           views.slice(nIn),
           scalars,

@@ -23,7 +23,8 @@ export interface StoredValues {
 /** Every 16-bit code's float32 value, per format (built on first use: 256 KiB each). */
 const decodeTables = new Map<string, Float32Array>();
 
-function decodeTable(dtype: 'bfloat16' | 'float16'): Float32Array {
+/** Every 16-bit code's float32 value in the format `dtype`: the decoding as a table (exact). */
+export function decodeTable(dtype: 'bfloat16' | 'float16'): Float32Array {
   let table = decodeTables.get(dtype);
   if (table === undefined) {
     const f = narrowFormatOf(dtype);
@@ -35,7 +36,7 @@ function decodeTable(dtype: 'bfloat16' | 'float16'): Float32Array {
 }
 
 /** The bfloat16 code of the float32 with bits `b`: round to nearest, ties to even, on the bits; NaN to the canonical quiet NaN. */
-function bfloat16Bits(b: number): number {
+export function bfloat16Bits(b: number): number {
   return (b & 0x7fffffff) > 0x7f800000 ? 0x7fc0 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
 }
 

@@ -22,7 +22,7 @@ export function packedWords(n: number, bits: CodeBits): number {
 }
 
 /** Whether this host stores integers little-endian (then packing is a copy through a narrow view). */
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+export const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** Packs `codes` (each in [0, 2^bits)) into int32 words. */
 export function packCodes(codes: ArrayLike<number>, bits: CodeBits): Int32Array {

@@ -1,0 +1,760 @@
+/**
+ * Packed state in the WebAssembly kernels: the code that decodes an element
+ * of a packed array where the kernel loads it and encodes it where the
+ * kernel stores it, one lane (the scalar tail) or four (SIMD), with the same
+ * bits as the host codecs (`lang/storage/`):
+ * - bfloat16: the code is the top half of the float32 bits; encoding rounds
+ *   to nearest, ties to even, on the bits (NaN to 0x7fc0);
+ * - float16: decoding and encoding on the bits, subnormals through one
+ *   float32 addition of 0.5 (which rounds to a multiple of 2^-24, ties to
+ *   even, exactly the float16 subnormal grid);
+ * - int8: decoding looks the code's value up in a table (per lane) and
+ *   multiplies by the block's scale; the kernel writes a tile's new values
+ *   to a float32 buffer, then each block's absmax scale and its codes
+ *   (a branchless binary search over the map's midpoints).
+ *
+ * The int8 tables and the tile buffers live in the kernel's workspace, the
+ * block of memory its `scalars` argument points to: the IR's scalars, then
+ * (for IRs with int8 arrays) the code values of both maps, their midpoints
+ * (padded with +Infinity to 128 and 256 entries), then one tile buffer per
+ * int8 output ({@link workspaceLayout}, written by {@link writeWorkspace}).
+ *
+ * @module
+ */
+import { int8Tile, type PackedStorage, storageOf } from '../../lang/packed-columns.js';
+import { SIGNED_DYNAMIC_MAP, UNSIGNED_DYNAMIC_MAP } from '../../lang/storage/dynamic-map.js';
+import type { KernelIR } from '../../lang/trace.js';
+import { kernelCodecs } from './kernel-codecs.js';
+import { type Func, OP, SIMD, WT } from './wasm-assembler.js';
+
+type Int8 = Extract<PackedStorage, { dtype: 'int8' }>;
+
+/** Where a kernel's workspace holds what, in bytes from its `scalars` pointer. */
+export interface WorkspaceLayout {
+  /** Code values of the signed and unsigned maps (256 float32 each), midpoints (128 and 256 float32), or -1 without int8. */
+  readonly tables: number;
+  /** Per IR output: its tile buffer (int8 outputs), else -1. */
+  readonly tiles: readonly number[];
+  readonly bytes: number;
+}
+
+/**
+ * Buckets of the int8 encoder: the floats in [0, 1] cut by their top 17
+ * bits (sign, exponent, 8 fraction bits: a relative width of at most
+ * 2^-8), from the bucket of a map's smallest midpoint up to that of 1.
+ * Consecutive midpoints are further apart than that (at least 0.7 % near 1,
+ * more below), so a bucket holds at most one: the number of midpoints
+ * below `a` is the count below its bucket plus one when the bucket's
+ * midpoint is below `a`.
+ */
+interface Buckets {
+  /** The bucket index of the smallest midpoint (`bits >> 15`); lower values go to bucket 0. */
+  readonly first: number;
+  readonly below: Int32Array;
+  readonly midpoint: Float32Array;
+}
+
+const bucketBits = new Uint32Array(1);
+const bucketFloat = new Float32Array(bucketBits.buffer);
+
+function bucketsOf(midpoints: Float32Array): Buckets {
+  bucketFloat[0] = midpoints[0] as number;
+  const first = (bucketBits[0] as number) >>> 15;
+  const count = (0x3f800000 >>> 15) - first + 1;
+  const below = new Int32Array(count);
+  const midpoint = new Float32Array(count).fill(Number.POSITIVE_INFINITY);
+  let m = 0;
+  for (let k = 0; k < count; k++) {
+    bucketBits[0] = (first + k + 1) << 15;
+    const end = bucketFloat[0] as number;
+    below[k] = m;
+    if (m < midpoints.length && (midpoints[m] as number) < end) midpoint[k] = midpoints[m++] as number;
+    if (m < midpoints.length && (midpoints[m] as number) < end) throw new Error('gradtx: internal error: two int8 midpoints in one bucket');
+  }
+  return { first, below, midpoint };
+}
+
+const SIGNED_BUCKETS = bucketsOf(SIGNED_DYNAMIC_MAP.midpoints);
+const UNSIGNED_BUCKETS = bucketsOf(UNSIGNED_DYNAMIC_MAP.midpoints);
+
+/** Float offsets in the int8 tables: code values, midpoints (padded), then each map's buckets (count and midpoint per bucket). */
+const AT = (() => {
+  const signedBuckets = 512 + 128 + 256;
+  const unsignedBuckets = signedBuckets + 2 * SIGNED_BUCKETS.below.length;
+  return { signedBuckets, unsignedBuckets, end: unsignedBuckets + 2 * UNSIGNED_BUCKETS.below.length };
+})();
+
+const TABLE_BYTES = Math.ceil((4 * AT.end) / 16) * 16;
+
+/** The layout of the workspace of `ir`'s kernel. */
+export function workspaceLayout(ir: KernelIR): WorkspaceLayout {
+  const scalarBytes = Math.ceil((4 * ir.scalars.length) / 16) * 16;
+  const names = [...ir.inputs, ...ir.outputs.map((o) => o.name)];
+  const int8 = names.some((name) => storageOf(ir, name)?.dtype === 'int8');
+  let at = scalarBytes + (int8 ? TABLE_BYTES : 0);
+  const tile = int8Tile(ir);
+  const tiles = ir.outputs.map((o) => {
+    if (storageOf(ir, o.name)?.dtype !== 'int8') return -1;
+    at += 4 * tile;
+    return at - 4 * tile;
+  });
+  return { tables: int8 ? scalarBytes : -1, tiles, bytes: at };
+}
+
+let tables: Float32Array | undefined;
+
+function int8Tables(): Float32Array {
+  if (tables === undefined) {
+    const codecs = kernelCodecs();
+    const t = new Float32Array(TABLE_BYTES / 4).fill(Number.POSITIVE_INFINITY);
+    t.set(codecs.int8Signed, 0);
+    t.set(codecs.int8Unsigned, 256);
+    t.set(SIGNED_DYNAMIC_MAP.midpoints, 512);
+    t.set(UNSIGNED_DYNAMIC_MAP.midpoints, 640);
+    for (const [b, at] of [
+      [SIGNED_BUCKETS, AT.signedBuckets],
+      [UNSIGNED_BUCKETS, AT.unsignedBuckets],
+    ] as const) {
+      // one 8-byte entry per bucket: the count below it (int32), its midpoint (float32)
+      const words = new Int32Array(t.buffer);
+      const mids = new Int32Array(b.midpoint.buffer);
+      for (let k = 0; k < b.below.length; k++) {
+        words[at + 2 * k] = b.below[k] as number;
+        words[at + 2 * k + 1] = mids[k] as number;
+      }
+    }
+    tables = t;
+  }
+  return tables;
+}
+
+/**
+ * Writes a kernel's workspace (laid out as `layout`) at byte `base` of `f32`
+ * (a view of its memory): the scalars and the int8 tables. With `owned`
+ * (a memory only this kernel writes, as the cpu device's staging memory),
+ * the tables (tens of KiB) are copied once; a memory that other kernels
+ * write too (the wasm device's scratch block) gets them at every run.
+ */
+export function writeWorkspace(f32: Float32Array, base: number, layout: WorkspaceLayout, scalars: Float64Array, owned: boolean): void {
+  for (let s = 0; s < scalars.length; s++) f32[base / 4 + s] = scalars[s] as number;
+  if (layout.tables < 0) return;
+  const at = (base + layout.tables) / 4;
+  if (owned && written.get(f32.buffer) === at) return;
+  f32.set(int8Tables(), at);
+  if (owned) written.set(f32.buffer, at);
+}
+
+/** Per memory buffer: where the int8 tables were last written (a float offset). */
+const written = new WeakMap<ArrayBufferLike, number>();
+
+/** Integer and float operations of one width: one i32/f32 lane, or four (i32x4/f32x4 in a v128). */
+interface Lanes {
+  readonly width: 1 | 4;
+  int(f: Func, x: number): void;
+  float(f: Func, x: number): void;
+  readonly and: (f: Func) => void;
+  readonly or: (f: Func) => void;
+  readonly add: (f: Func) => void;
+  readonly sub: (f: Func) => void;
+  readonly shl: (f: Func) => void;
+  readonly shrU: (f: Func) => void;
+  /** Comparisons of integers in [0, 2^31) (signed instructions: native on every SIMD target). */
+  readonly lt: (f: Func) => void;
+  readonly gt: (f: Func) => void;
+  readonly ge: (f: Func) => void;
+  /** `a b cond` → `cond ? a : b`. */
+  readonly select: (f: Func) => void;
+  /** The bits of a float as an integer, and back (nothing to do for vectors). */
+  readonly bits: (f: Func) => void;
+  readonly fromBits: (f: Func) => void;
+  readonly fadd: (f: Func) => void;
+  readonly fmul: (f: Func) => void;
+  /** An integer in [0, 2^31) to float32. */
+  readonly convert: (f: Func) => void;
+}
+
+function splat(x: number, float: boolean): number[] {
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  for (let i = 0; i < 4; i++) {
+    if (float) v.setFloat32(4 * i, x, true);
+    else v.setInt32(4 * i, x | 0, true);
+  }
+  return Array.from(b);
+}
+
+const op =
+  (code: number) =>
+  (f: Func): void => {
+    f.op(code);
+  };
+const simd =
+  (code: number) =>
+  (f: Func): void => {
+    f.simd(code);
+  };
+
+const ONE: Lanes = {
+  width: 1,
+  int: (f, x) => {
+    f.i32(x | 0);
+  },
+  float: (f, x) => {
+    f.f32(x);
+  },
+  and: op(OP.i32And),
+  or: op(OP.i32Or),
+  add: op(OP.i32Add),
+  sub: op(OP.i32Sub),
+  shl: op(OP.i32Shl),
+  shrU: op(OP.i32ShrU),
+  lt: op(OP.i32LtS),
+  gt: op(OP.i32GtS),
+  ge: op(OP.i32GeS),
+  select: op(OP.select),
+  bits: op(OP.i32ReinterpretF32),
+  fromBits: op(OP.f32ReinterpretI32),
+  fadd: op(OP.f32Add),
+  fmul: op(OP.f32Mul),
+  convert: op(OP.f32ConvertI32S),
+};
+
+const FOUR: Lanes = {
+  width: 4,
+  int: (f, x) => {
+    f.simd(SIMD.v128Const, ...splat(x, false));
+  },
+  float: (f, x) => {
+    f.simd(SIMD.v128Const, ...splat(x, true));
+  },
+  and: simd(SIMD.v128And),
+  or: simd(SIMD.v128Or),
+  add: simd(SIMD.i32x4Add),
+  sub: simd(SIMD.i32x4Sub),
+  shl: simd(SIMD.i32x4Shl),
+  shrU: simd(SIMD.i32x4ShrU),
+  lt: simd(SIMD.i32x4LtS),
+  gt: simd(SIMD.i32x4GtS),
+  ge: simd(SIMD.i32x4GeS),
+  select: simd(SIMD.v128Bitselect),
+  bits: () => {},
+  fromBits: () => {},
+  fadd: simd(SIMD.f32x4Add),
+  fmul: simd(SIMD.f32x4Mul),
+  convert: simd(SIMD.f32x4ConvertI32x4S),
+};
+
+/** The lane operations of a width. */
+export function lanesOf(width: 1 | 4): Lanes {
+  return width === 4 ? FOUR : ONE;
+}
+
+/** What the storage emitters need of a kernel function: its locals and layout. */
+export interface StorageContext {
+  readonly f: Func;
+  /** The local holding the workspace (`scalars`) pointer. */
+  readonly scalars: number;
+  /** The local holding the byte offset of the current element as a float32 array (4 per element). */
+  readonly offset: number;
+  readonly layout: WorkspaceLayout;
+  /** Scratch locals: four i32, three f32 and five v128. */
+  readonly i32: readonly number[];
+  readonly f32: readonly number[];
+  readonly v128: readonly number[];
+  /**
+   * Block scales loaded once per tile, by the local of their scales pointer:
+   * an int8 input whose block is the tile (the usual case: a slot read and
+   * written with one block size) reads its scale from this f32 local.
+   */
+  readonly tileScales: Map<number, number>;
+}
+
+/** Declares the scratch locals of a {@link StorageContext} in `f`. */
+export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v128' | 'tileScales'> {
+  return {
+    tileScales: new Map(),
+    i32: [f.local(WT.i32), f.local(WT.i32), f.local(WT.i32), f.local(WT.i32)],
+    f32: [f.local(WT.f32), f.local(WT.f32), f.local(WT.f32)],
+    v128: [f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128)],
+  };
+}
+
+/** Code that leaves one value on the stack. */
+type Emit = () => void;
+
+/** Small expression builders over the operations of one width. */
+function builders(c: StorageContext, L: Lanes) {
+  const { f } = c;
+  const bin =
+    (o: (f: Func) => void) =>
+    (a: Emit, b: Emit): Emit =>
+    () => {
+      a();
+      b();
+      o(f);
+    };
+  const un =
+    (o: (f: Func) => void) =>
+    (a: Emit): Emit =>
+    () => {
+      a();
+      o(f);
+    };
+  return {
+    int:
+      (x: number): Emit =>
+      () =>
+        L.int(f, x),
+    float:
+      (x: number): Emit =>
+      () =>
+        L.float(f, x),
+    get:
+      (local: number): Emit =>
+      () => {
+        f.get(local);
+      },
+    and: bin(L.and),
+    or: bin(L.or),
+    add: bin(L.add),
+    sub: bin(L.sub),
+    /** Shifts take an i32 count at every width. */
+    shl:
+      (a: Emit, n: number): Emit =>
+      () => {
+        a();
+        f.i32(n);
+        L.shl(f);
+      },
+    shr:
+      (a: Emit, n: number): Emit =>
+      () => {
+        a();
+        f.i32(n);
+        L.shrU(f);
+      },
+    lt: bin(L.lt),
+    gt: bin(L.gt),
+    ge: bin(L.ge),
+    fadd: bin(L.fadd),
+    fmul: bin(L.fmul),
+    bits: un(L.bits),
+    fromBits: un(L.fromBits),
+    convert: un(L.convert),
+    /** `cond ? a : b` */
+    sel:
+      (cond: Emit, a: Emit, b: Emit): Emit =>
+      () => {
+        a();
+        b();
+        cond();
+        L.select(f);
+      },
+  };
+}
+
+/** Scratch integer locals of a width: i32 for one lane, v128 for four. */
+function ints(c: StorageContext, L: Lanes): readonly number[] {
+  return L.width === 4 ? c.v128 : c.i32;
+}
+
+/** Pushes the address of the current element's code in an array at `ptr` (a local): `ptr + offset / (4 / bytes)`. */
+function codeAddress(c: StorageContext, ptr: number, bytes: 1 | 2): void {
+  c.f
+    .get(ptr)
+    .get(c.offset)
+    .i32(bytes === 2 ? 1 : 2)
+    .op(OP.i32ShrU)
+    .op(OP.i32Add);
+}
+
+/** The float32 bits of the float16 codes in local `h` (see the module comment). */
+function float16ToBits(c: StorageContext, L: Lanes, h: number): Emit {
+  const e = builders(c, L);
+  const m = ints(c, L)[1] as number;
+  const magnitude = e.get(m);
+  const sign = e.shl(e.and(e.get(h), e.int(0x8000)), 16);
+  const value = e.sel(
+    e.ge(magnitude, e.int(0x7c00)),
+    e.or(e.shl(magnitude, 13), e.int(0x7f800000)),
+    e.sel(
+      e.lt(magnitude, e.int(0x400)),
+      e.bits(e.fmul(e.convert(magnitude), e.float(2 ** -24))),
+      e.add(e.shl(magnitude, 13), e.int(0x38000000)),
+    ),
+  );
+  return () => {
+    e.and(e.get(h), e.int(0x7fff))();
+    c.f.set(m);
+    e.or(value, sign)();
+  };
+}
+
+/**
+ * Leaves the decoded value(s) of packed input `s` at the current element on
+ * the stack: `ptr` the local of its code words, `scalesPtr` that of its
+ * block scales (int8).
+ */
+export function emitPackedLoad(c: StorageContext, width: 1 | 4, s: PackedStorage, ptr: number, scalesPtr: number): void {
+  const L = lanesOf(width);
+  const { f } = c;
+  if (s.dtype === 'int8') emitInt8Load(c, L, s, ptr, scalesPtr);
+  else {
+    codeAddress(c, ptr, 2);
+    if (width === 4) f.simdMem(SIMD.v128Load16x4U);
+    else f.mem(OP.i32Load16U, 1);
+    if (s.dtype === 'bfloat16') {
+      f.i32(16);
+      L.shl(f);
+    } else {
+      const h = ints(c, L)[0] as number;
+      f.set(h);
+      float16ToBits(c, L, h)();
+    }
+    L.fromBits(f);
+  }
+  if (s.root) {
+    const t = width === 4 ? (c.v128[2] as number) : (c.f32[0] as number);
+    f.tee(t).get(t);
+    L.fmul(f);
+  }
+}
+
+/** Pushes the scale of the current element's block: `scales[offset / (4 · blockSize)]`. */
+function blockScale(c: StorageContext, s: Int8, scalesPtr: number): void {
+  c.f
+    .get(scalesPtr)
+    .get(c.offset)
+    .i32(4 * s.blockSize)
+    .op(OP.i32DivU)
+    .i32(2)
+    .op(OP.i32Shl)
+    .op(OP.i32Add)
+    .mem(OP.f32Load, 2);
+}
+
+/** Pushes the current element's block scale: the tile's, when loaded once per tile, else `scales[offset / (4 · blockSize)]`. */
+function scaleOf(c: StorageContext, s: Int8, scalesPtr: number): void {
+  const local = c.tileScales.get(scalesPtr);
+  if (local === undefined) blockScale(c, s, scalesPtr);
+  else c.f.get(local);
+}
+
+/**
+ * Loads, at the start of a tile of `tile` elements (its first element's
+ * byte offset in local `t0`), the scale of each int8 input whose block is
+ * the tile (`inputs`: its storage and the local of its scales pointer).
+ */
+export function emitTileScales(c: StorageContext, tile: number, t0: number, inputs: readonly [Int8, number][]): void {
+  for (const [s, scalesPtr] of inputs) {
+    if (s.blockSize !== tile) continue;
+    let local = c.tileScales.get(scalesPtr);
+    if (local === undefined) {
+      local = c.f.local(WT.f32);
+      c.tileScales.set(scalesPtr, local);
+    }
+    c.f
+      .get(scalesPtr)
+      .get(t0)
+      .i32(4 * tile)
+      .op(OP.i32DivU)
+      .i32(2)
+      .op(OP.i32Shl)
+      .op(OP.i32Add)
+      .mem(OP.f32Load, 2)
+      .set(local);
+  }
+}
+
+/** The value of the code at byte `lane` past the address in local `at`: a table lookup. */
+function codeValue(c: StorageContext, s: Int8, at: number, lane: number): void {
+  c.f
+    .get(at)
+    .mem(OP.i32Load8U, 0, lane)
+    .i32(2)
+    .op(OP.i32Shl)
+    .get(c.scalars)
+    .op(OP.i32Add)
+    .mem(OP.f32Load, 2, c.layout.tables + (s.signed ? 0 : 1024));
+}
+
+function emitInt8Load(c: StorageContext, L: Lanes, s: Int8, ptr: number, scalesPtr: number): void {
+  const { f } = c;
+  const at = c.i32[0] as number;
+  codeAddress(c, ptr, 1);
+  f.set(at);
+  codeValue(c, s, at, 0);
+  if (L.width === 4) {
+    f.simd(SIMD.f32x4Splat);
+    for (let lane = 1; lane < 4; lane++) {
+      codeValue(c, s, at, lane);
+      f.simd(SIMD.f32x4ReplaceLane, lane);
+    }
+    scaleOf(c, s, scalesPtr);
+    f.simd(SIMD.f32x4Splat).simd(SIMD.f32x4Mul);
+  } else {
+    scaleOf(c, s, scalesPtr);
+    f.op(OP.f32Mul);
+  }
+}
+
+/** The bfloat16 codes of the float32 bits in local `b`: round to nearest, ties to even; NaN to 0x7fc0. */
+function bfloat16Codes(c: StorageContext, L: Lanes, b: number): Emit {
+  const e = builders(c, L);
+  const x = e.get(b);
+  const rounded = e.shr(e.add(e.add(x, e.int(0x7fff)), e.and(e.shr(x, 16), e.int(1))), 16);
+  return e.sel(e.gt(e.and(x, e.int(0x7fffffff)), e.int(0x7f800000)), e.int(0x7fc0), rounded);
+}
+
+/** The float16 codes of the float32 bits in local `b`, as `float16Bits` computes them. */
+function float16Codes(c: StorageContext, L: Lanes, b: number): Emit {
+  const e = builders(c, L);
+  const abs = ints(c, L)[1] as number;
+  const a = e.get(abs);
+  const subnormal = e.sub(e.bits(e.fadd(e.fromBits(a), e.float(0.5))), e.int(0x3f000000));
+  const normal = e.sub(e.shr(e.add(e.add(a, e.int(0xfff)), e.and(e.shr(a, 13), e.int(1))), 13), e.int(0x1c000));
+  const finite = e.sel(e.lt(a, e.int(0x38800000)), subnormal, normal);
+  const magnitude = e.sel(e.ge(a, e.int(0x477ff000)), e.int(0x7c00), finite);
+  const signed = e.or(magnitude, e.and(e.shr(e.get(b), 16), e.int(0x8000)));
+  const code = e.sel(e.gt(a, e.int(0x7f800000)), e.int(0x7e00), signed);
+  return () => {
+    e.and(e.get(b), e.int(0x7fffffff))();
+    c.f.set(abs);
+    code();
+  };
+}
+
+/**
+ * Stores the value in local `value` as the current element of packed
+ * output `s` (codes at local `ptr`); an int8 output's value goes to its
+ * tile buffer (byte `tile` of the workspace) at `offset - t0` (local `t0`,
+ * the tile's first element as a byte offset).
+ */
+export function emitPackedStore(
+  c: StorageContext,
+  width: 1 | 4,
+  s: PackedStorage,
+  ptr: number,
+  value: number,
+  tile: number,
+  t0: number,
+): void {
+  const L = lanesOf(width);
+  const { f } = c;
+  const sqrt = () => {
+    if (!s.root) return;
+    if (width === 4) f.simd(SIMD.f32x4Sqrt);
+    else f.op(OP.f32Sqrt);
+  };
+  if (s.dtype === 'int8') {
+    f.get(c.scalars).get(c.offset).op(OP.i32Add).get(t0).op(OP.i32Sub).get(value);
+    sqrt();
+    if (width === 4) f.simdMem(SIMD.v128Store, tile);
+    else f.mem(OP.f32Store, 2, tile);
+    return;
+  }
+  codeAddress(c, ptr, 2);
+  const b = ints(c, L)[0] as number;
+  f.get(value);
+  sqrt();
+  L.bits(f);
+  f.set(b);
+  (s.dtype === 'bfloat16' ? bfloat16Codes(c, L, b) : float16Codes(c, L, b))();
+  if (width === 4) {
+    const t = c.v128[2] as number;
+    f.tee(t).get(t).simd(SIMD.i16x8NarrowI32x4U).simd(SIMD.i64x2ExtractLane, 0).mem(OP.i64Store, 0);
+  } else f.mem(OP.i32Store16, 1);
+}
+
+/** Pushes the code (an i32) of the normalised value in local `y`: a branchless search over the map's midpoints. */
+function int8Code(c: StorageContext, s: Int8, y: number): void {
+  const { f } = c;
+  const a = c.f32[2] as number;
+  const count = c.i32[3] as number;
+  f.get(y);
+  if (s.signed) f.op(OP.f32Abs);
+  f.set(a).i32(0).set(count);
+  const midpoints = c.layout.tables + (s.signed ? 2048 : 2560);
+  // count += step where midpoints[count + step - 1] < a, for step = 64 … 1 (signed) or 128 … 1: the midpoints below a
+  for (let step = s.signed ? 64 : 128; step >= 1; step >>= 1) {
+    f.get(count).i32(step).op(OP.i32Add).get(count);
+    f.get(count)
+      .i32(2)
+      .op(OP.i32Shl)
+      .get(c.scalars)
+      .op(OP.i32Add)
+      .mem(OP.f32Load, 2, midpoints + 4 * (step - 1));
+    f.get(a).op(OP.f32Lt).op(OP.select).set(count);
+  }
+  f.get(count);
+  // the sign bit of a negative value with a non-zero magnitude
+  if (s.signed) f.get(y).f32(0).op(OP.f32Lt).get(count).i32(0).op(OP.i32Ne).op(OP.i32And).i32(7).op(OP.i32Shl).op(OP.i32Or);
+}
+
+/** A loop of `body` while local `i` < local `end`, `i` stepping by `step`. */
+function loop(f: Func, i: number, end: number, step: number, body: () => void): void {
+  f.begin('block').begin('loop');
+  f.get(i).get(end).op(OP.i32GeU).brIf(1);
+  body();
+  f.get(i).i32(step).op(OP.i32Add).set(i).br(0);
+  f.end().end();
+}
+
+/**
+ * After the loops over a tile (byte offsets `t0` to `tEnd`, locals, 4 per
+ * element), writes each block's absmax scale (NaN when the block holds a
+ * NaN or an infinity) and codes (0 where the scale is 0 or NaN) of int8
+ * output `s` from its tile buffer (byte `tile` of the workspace), as
+ * `quantizeBlockwise` does.
+ */
+export function emitQuantizeTile(
+  c: StorageContext,
+  s: Int8,
+  ptrs: { readonly codes: number; readonly scales: number },
+  tile: number,
+  t0: number,
+  tEnd: number,
+): void {
+  const { f } = c;
+  const [b0, bEnd, i, vEnd] = c.i32 as [number, number, number, number];
+  const [scale, y] = [c.f32[0] as number, c.f32[1] as number];
+  const blockBytes = 4 * s.blockSize;
+  const address = () => f.get(c.scalars).get(i).op(OP.i32Add).get(t0).op(OP.i32Sub);
+  const element = () => address().mem(OP.f32Load, 2, tile);
+  f.get(t0).set(b0);
+  loop(f, b0, tEnd, blockBytes, () => {
+    f.get(b0).i32(blockBytes).op(OP.i32Add).get(tEnd).get(b0).i32(blockBytes).op(OP.i32Add).get(tEnd).op(OP.i32LtU).op(OP.select).set(bEnd);
+    // the whole vectors of the block, then its tail
+    f.get(bEnd).get(b0).op(OP.i32Sub).i32(-16).op(OP.i32And).get(b0).op(OP.i32Add).set(vEnd);
+    emitBlockScale(c, { i, b0, vEnd, bEnd, scale }, address, element, tile);
+    f.get(ptrs.scales).get(b0).i32(blockBytes).op(OP.i32DivU).i32(2).op(OP.i32Shl).op(OP.i32Add).get(scale).mem(OP.f32Store, 2);
+    f.get(b0).set(i);
+    // four codes at a time where the scale is positive, then one at a time (0 where the scale is 0 or NaN)
+    f.begin('block');
+    f.get(scale).f32(0).op(OP.f32Gt).op(OP.i32Eqz).brIf(0);
+    loop(f, i, vEnd, 16, () => emitFourCodes(c, s, ptrs.codes, address, tile, scale));
+    f.end();
+    loop(f, i, bEnd, 4, () => {
+      f.get(ptrs.codes).get(i).i32(2).op(OP.i32ShrU).op(OP.i32Add);
+      element();
+      f.get(scale).op(OP.f32Div).set(y);
+      int8Code(c, s, y);
+      f.i32(0).get(scale).f32(0).op(OP.f32Gt).op(OP.select).mem(OP.i32Store8, 0);
+    });
+  });
+}
+
+/** The block's scale into local `scale`: the largest |x| (four lanes, then the tail), NaN when it is not finite. */
+function emitBlockScale(
+  c: StorageContext,
+  at: { readonly i: number; readonly b0: number; readonly vEnd: number; readonly bEnd: number; readonly scale: number },
+  address: () => Func,
+  element: () => Func,
+  tile: number,
+): void {
+  const { f } = c;
+  const { i, scale } = at;
+  const acc = c.v128[0] as number;
+  f.simd(SIMD.v128Const, ...new Array(16).fill(0)).set(acc);
+  f.get(at.b0).set(i);
+  loop(f, i, at.vEnd, 16, () => {
+    f.get(acc);
+    address().simdMem(SIMD.v128Load, tile);
+    f.simd(SIMD.f32x4Abs).simd(SIMD.f32x4Max).set(acc);
+  });
+  f.f32(0).set(scale);
+  for (let lane = 0; lane < 4; lane++) f.get(scale).get(acc).simd(SIMD.f32x4ExtractLane, lane).op(OP.f32Max).set(scale);
+  loop(f, i, at.bEnd, 4, () => {
+    f.get(scale);
+    element();
+    f.op(OP.f32Abs).op(OP.f32Max).set(scale);
+  });
+  f.get(scale).f32(Number.NaN).get(scale).f32(Number.POSITIVE_INFINITY).op(OP.f32Lt).op(OP.select).set(scale);
+}
+
+/** Encodes four elements of the tile buffer at `i` (scale > 0) into four codes at `codes + i / 4`, through the map's buckets. */
+function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () => Func, tile: number, scale: number): void {
+  const { f } = c;
+  const [vy, va, vi, vc, vm] = c.v128 as [number, number, number, number, number];
+  const buckets = s.signed ? SIGNED_BUCKETS : UNSIGNED_BUCKETS;
+  const at = c.layout.tables + 4 * (s.signed ? AT.signedBuckets : AT.unsignedBuckets);
+  f.get(codes)
+    .get(c.i32[2] as number)
+    .i32(2)
+    .op(OP.i32ShrU)
+    .op(OP.i32Add);
+  address().simdMem(SIMD.v128Load, tile);
+  f.get(scale).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Div).tee(vy);
+  // a = |y| (signed) or max(y, 0); its bucket: max((bits >> 15) - first, 0)
+  if (s.signed) f.simd(SIMD.f32x4Abs);
+  else f.simd(SIMD.v128Const, ...new Array(16).fill(0)).simd(SIMD.f32x4Max);
+  f.tee(va).i32(15).simd(SIMD.i32x4ShrU);
+  FOUR.int(f, buckets.first);
+  f.simd(SIMD.i32x4Sub)
+    .simd(SIMD.v128Const, ...new Array(16).fill(0))
+    .simd(SIMD.i32x4MaxS)
+    .i32(3)
+    .simd(SIMD.i32x4Shl)
+    .set(vi);
+  // per lane, one 8-byte load: the count below the bucket and its midpoint; lanes 0, 1 into vc and 2, 3 into vm
+  for (const [out, first] of [
+    [vc, 0],
+    [vm, 2],
+  ] as const) {
+    for (const lane of [first, first + 1]) {
+      if (lane === first + 1) f.get(out);
+      f.get(vi).simd(SIMD.i32x4ExtractLane, lane).get(c.scalars).op(OP.i32Add).mem(OP.i64Load, 3, at);
+      if (lane === first) f.simd(SIMD.i64x2Splat);
+      else f.simd(SIMD.i64x2ReplaceLane, 1);
+      f.set(out);
+    }
+  }
+  // counts: the low words of the four entries; midpoints: the high words
+  const words = (high: number) => [0, 8, 16, 24].flatMap((b) => [b + high, b + high + 1, b + high + 2, b + high + 3]);
+  f.get(vc)
+    .get(vm)
+    .simd(SIMD.i8x16Shuffle, ...words(4));
+  f.get(vc)
+    .get(vm)
+    .simd(SIMD.i8x16Shuffle, ...words(0))
+    .set(vc)
+    .set(vm);
+  // code = below - (midpoint < a ? -1 : 0), and the sign bit of a negative value with a non-zero magnitude
+  f.get(vc).get(vm).get(va).simd(SIMD.f32x4Lt).simd(SIMD.i32x4Sub);
+  if (s.signed) {
+    f.tee(vc);
+    f.get(vy)
+      .simd(SIMD.v128Const, ...new Array(16).fill(0))
+      .simd(SIMD.f32x4Lt);
+    f.get(vc)
+      .simd(SIMD.v128Const, ...new Array(16).fill(0))
+      .simd(SIMD.i32x4Ne)
+      .simd(SIMD.v128And);
+    FOUR.int(f, 0x80);
+    f.simd(SIMD.v128And).simd(SIMD.v128Or);
+  }
+  f.tee(vc).get(vc).simd(SIMD.i16x8NarrowI32x4U).tee(vc).get(vc).simd(SIMD.i8x16NarrowI16x8U).simd(SIMD.i32x4ExtractLane, 0);
+  f.mem(OP.i32Store, 0);
+}
+
+/** Zeroes the unused codes of a leaf's last word of packed output `s` (codes at local `ptr`; `n` the local element count). */
+export function emitZeroPadding(c: StorageContext, s: PackedStorage, ptr: number, n: number): void {
+  const { f } = c;
+  const [i, end] = c.i32 as [number, number];
+  const per = s.dtype === 'int8' ? 4 : 2;
+  f.get(n)
+    .set(i)
+    .get(n)
+    .i32(per - 1)
+    .op(OP.i32Add)
+    .i32(-per)
+    .op(OP.i32And)
+    .set(end);
+  loop(f, i, end, 1, () => {
+    f.get(ptr).get(i);
+    if (per === 2) f.i32(1).op(OP.i32Shl);
+    f.op(OP.i32Add).i32(0);
+    if (per === 2) f.mem(OP.i32Store16, 1);
+    else f.mem(OP.i32Store8, 0);
+  });
+}
