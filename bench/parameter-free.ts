@@ -1,5 +1,6 @@
 /**
- * Prodigy and D-Adapt AdamW (element-wise specs with scalar state): a step of
+ * Prodigy, D-Adapt AdamW, schedule-free SGD and AdamW, DoG and DoWG
+ * (element-wise specs with scalar state): a step of
  * createOptimizer on the fused path against the same step on the reference
  * path (`fused: false`), on cpu and wasm, measured in the same run
  * (interleaved rounds, medians); printed as ms/step and the reference/fused
@@ -9,7 +10,7 @@
  *   pnpm --filter @gradtx/bench bench:parameter-free -- --quick
  */
 import { createRequire } from 'node:module';
-import { dadaptAdamw, prodigy } from '@gradtx/contrib';
+import { dadaptAdamw, dog, dowg, prodigy, scheduleFreeAdamw, scheduleFreeSgd } from '@gradtx/contrib';
 import { createOptimizer, type GradientTransformation } from '@gradtx/core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -67,6 +68,10 @@ async function main(): Promise<void> {
   const txs: [string, () => GradientTransformation][] = [
     ['prodigy()', () => prodigy()],
     ['dadaptAdamw()', () => dadaptAdamw()],
+    ['scheduleFreeSgd()', () => scheduleFreeSgd()],
+    ['scheduleFreeAdamw()', () => scheduleFreeAdamw()],
+    ['dog()', () => dog()],
+    ['dowg()', () => dowg()],
   ];
   console.log('| backend | shape | optimizer | fused ms/step | reference ms/step | reference / fused |');
   console.log('| --- | --- | --- | ---: | ---: | ---: |');

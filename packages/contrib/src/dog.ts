@@ -4,7 +4,7 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { WeightDecayOptions } from './alias.js';
 import {
   addDecayedWeights,
@@ -12,30 +12,29 @@ import {
   checkFinite,
   checkNonNegative,
   checkScalarOrSchedule,
-  checkStateKeys,
+  type ExpressionReduction,
+  elementwise,
   type GradientTransformation,
-  identity,
   type Params,
-  requireParams,
   resolveOptions,
   type ScalarOrSchedule,
   scaleByLearningRate,
-  treeFlatten,
-  treeMap,
-  type Updates,
 } from './core-api.js';
-import { treeDistSq, treeSumSq } from './tree-math.js';
 
 /** How DoG's first step is sized: `[kind, value]` (optax's `init_step`). */
 export type DogInitStep = readonly ['distance' | 'learning_rate' | 'heuristic', number];
 
 /** The state of {@link scaleByDog} (optax `DoGState`). */
 export interface DoGState {
-  /** Whether the next update is the first. */
-  isInitStep: boolean;
+  /** The number of updates so far (optax's `is_init_step` is `count === 0`). */
+  count: number;
   /** A copy of the params at `init`. */
   initParams: Params;
-  /** The largest distance from `initParams` so far, `r` (float32 scalar tensor). */
+  /**
+   * The largest distance from `initParams` so far, `r` (float32 scalar
+   * tensor). With `initStep: ['heuristic', a]` it is 0 until the first
+   * update, which starts from `a (1 + |initParams|)`.
+   */
   maxDist: tf.Scalar;
   /** The sum of the squared gradient norms so far (float32 scalar tensor). */
   sumSqNormGrads: tf.Scalar;
@@ -55,14 +54,14 @@ export interface ScaleByDogOptions {
 
 const DOG_DEFAULTS: Required<ScaleByDogOptions> = { initStep: ['heuristic', 1e-6], eps: 1e-8 };
 
-/** Flattened leaves of a tree of tensors. */
-const leavesOf = (tree: unknown): tf.Tensor[] => treeFlatten<tf.Tensor>(tree).leaves;
+/** `|x - x0|²` over the whole tree (optax's norms are tree-wide, not per layer). */
+const DIST_SQ: ExpressionReduction = { name: 'distSq', op: 'sumSq', value: (m, x) => m.sub(x.initParams, x.p) };
 
-/** `lr · g` for every leaf. */
-const scaled = (lr: tf.Tensor, updates: Updates): Updates => treeMap((g: tf.Tensor) => tf.mul(lr, g), updates);
+/** `|g|²` over the whole tree. */
+const GRAD_SQ: ExpressionReduction = { name: 'gradSq', op: 'sumSq', value: (_m, x) => x.u };
 
-/** A copy of the params. */
-const copyOf = (params: Params): Params => treeMap((p: tf.Tensor) => tf.clone(p), params);
+/** `|x0|²` over the whole tree (DoG's heuristic first step). */
+const INIT_SQ: ExpressionReduction = { name: 'initSq', op: 'sumSq', value: (_m, x) => x.initParams };
 
 /**
  * Rescales updates by DoG ("distance over gradients"): the step size is the
@@ -79,8 +78,11 @@ const copyOf = (params: Params): Params => treeMap((p: tf.Tensor) => tf.clone(p)
  * first update is `lr0 g`).
  *
  * State {@link DoGState}. Defaults: `initStep = ['heuristic', 1e-6],
- * eps = 1e-8`. Needs `params`. Runs on the reference path (tree-wide norms
- * feed the scalar state). Reference: Ivgi, Hinder & Carmon, "DoG is SGD's
+ * eps = 1e-8`. Needs `params`. The norms are tree-wide, as optax's (the
+ * paper's layer-wise L-DoG is not offered, by optax either). An element-wise
+ * spec with scalar state: on cpu and wasm it fuses (one kernel for the
+ * tree-wide sums, one for the step); on WebGPU it runs on the reference
+ * path. Reference: Ivgi, Hinder & Carmon, "DoG is SGD's
  * Best Friend: A Parameter-Free Dynamic Step Size Schedule" (ICML 2023);
  * optax `contrib.scale_by_dog`.
  */
@@ -89,28 +91,30 @@ export function scaleByDog(options?: ScaleByDogOptions): GradientTransformation<
   const o = resolveOptions(fn, options, DOG_DEFAULTS);
   const [kind, value] = checkInitStep(fn, o.initStep);
   const eps = checkNonNegative(fn, 'eps', o.eps);
-  return {
-    init(params) {
-      const r0 = tf.tidy(() => {
-        if (kind === 'distance') return tf.scalar(value);
-        if (kind === 'learning_rate') return tf.scalar(0);
-        return tf.mul(value, tf.add(1, tf.sqrt(treeSumSq(leavesOf(params)))));
-      });
-      return { isInitStep: true, initParams: copyOf(params), maxDist: r0 as tf.Scalar, sumSqNormGrads: tf.scalar(0) };
+  const heuristic = kind === 'heuristic';
+  return elementwise({
+    name: fn,
+    key: `${fn}:${kind}`,
+    slots: [{ name: 'initParams', init: 'params' }],
+    counted: true,
+    needsParams: true,
+    scalarState: [
+      { name: 'maxDist', init: kind === 'distance' ? value : 0, next: 'maxDistNext' },
+      { name: 'sumSqNormGrads', init: 0, next: 'sumSq' },
+    ],
+    // the heuristic's r0 = value (1 + |x0|) is taken at the first update, from the copy of the initial params
+    expressionReductions: [DIST_SQ, GRAD_SQ, ...(heuristic ? [INIT_SQ] : [])],
+    scalars: (count) => ({ first: count === 0 ? 1 : 0, value, eps }),
+    updateScalars(m, k) {
+      const first = m.gt(k.first, m.c(0));
+      const prev = heuristic ? m.select(first, m.mul(k.value, m.add(m.c(1), m.sqrt(k.initSq))), k.maxDist) : k.maxDist;
+      const maxDistNext = m.max(prev, m.sqrt(k.distSq));
+      const sumSq = m.add(k.sumSqNormGrads, k.gradSq);
+      const dogLr = m.div(maxDistNext, m.sqrt(m.add(sumSq, k.eps)));
+      return { maxDistNext, sumSq, lr: kind === 'learning_rate' ? m.select(first, k.value, dogLr) : dogLr };
     },
-    update(updates, state, params) {
-      requireParams(fn, params);
-      checkStateKeys(fn, state, ['isInitStep', 'initParams', 'maxDist', 'sumSqNormGrads']);
-      return tf.tidy(() => {
-        const dist = tf.sqrt(treeDistSq(leavesOf(state.initParams), leavesOf(params)));
-        const maxDist = tf.maximum(state.maxDist, dist) as tf.Scalar;
-        const sumSq = tf.add(state.sumSqNormGrads, treeSumSq(leavesOf(updates))) as tf.Scalar;
-        const lr = kind === 'learning_rate' && state.isInitStep ? tf.scalar(value) : tf.div(maxDist, tf.sqrt(tf.add(sumSq, eps)));
-        const next: DoGState = { isInitStep: false, initParams: copyOf(state.initParams), maxDist, sumSqNormGrads: sumSq };
-        return [scaled(lr, updates), next] as never;
-      }) as [Updates, DoGState];
-    },
-  };
+    body: (m, x, k) => ({ u: m.mul(k.lr, x.u) }),
+  }) as unknown as GradientTransformation<DoGState>;
 }
 
 function checkInitStep(fn: string, value: unknown): DogInitStep {
@@ -124,6 +128,20 @@ function checkInitStep(fn: string, value: unknown): DogInitStep {
 /** Options of {@link dog}: those of {@link scaleByDog}, and optional weight decay. */
 export type DogOptions = ScaleByDogOptions & { weightDecay?: number | null; mask?: WeightDecayOptions['mask'] };
 
+/**
+ * optax's `identity()` in the place of the weight decay, as an element-wise
+ * stage (state `{}`), so the whole chain fuses.
+ */
+const NO_DECAY: GradientTransformation = elementwise({
+  name: 'identity',
+  key: 'identity',
+  slots: [],
+  counted: false,
+  needsParams: false,
+  scalars: () => ({}),
+  body: (_m, x) => ({ u: x.u }),
+}) as GradientTransformation;
+
 /** `chain(addDecayedWeights(weightDecay, { mask }) or nothing, scaleBy, scaleByLearningRate(lr))`. */
 function withOptionalDecay(
   fn: string,
@@ -135,7 +153,7 @@ function withOptionalDecay(
   checkScalarOrSchedule(fn, 'learningRate', learningRate);
   const decay =
     weightDecay === null || weightDecay === undefined
-      ? identity()
+      ? NO_DECAY
       : addDecayedWeights(checkFinite(fn, 'weightDecay', weightDecay), { mask: mask ?? undefined });
   return chain(decay, scaleBy, scaleByLearningRate(learningRate));
 }
@@ -144,7 +162,8 @@ function withOptionalDecay(
  * DoG as an optimizer: `chain(addDecayedWeights(weightDecay, { mask }) (when
  * weightDecay is given), scaleByDog({ initStep, eps }), scaleByLearningRate(learningRate))`.
  * Defaults as {@link scaleByDog}, `learningRate = 1`, no weight decay.
- * Reference path. Reference: Ivgi et al. (2023); optax `contrib.dog`.
+ * Fuses on cpu and wasm as {@link scaleByDog} does (a weight-decay `mask`
+ * runs on the reference path between fused runs). Reference: Ivgi et al. (2023); optax `contrib.dog`.
  *
  * $$
  * \bar r \leftarrow \max(\bar r, \lVert p - p_0 \rVert), \qquad G \leftarrow G + \lVert g \rVert^2, \qquad u = -\eta\, \frac{\bar r}{\sqrt{G + \epsilon}}\, g
@@ -186,7 +205,9 @@ const DOWG_DEFAULTS: ScaleByDowgOptions = { initEstimSqDist: null, eps: 1e-4 };
  * ```
  *
  * State {@link DoWGState}. Defaults: `initEstimSqDist = eps, eps = 1e-4`.
- * Needs `params`. Runs on the reference path. Reference: Khaled, Mishchenko
+ * Needs `params`. Tree-wide norms, as optax's. An element-wise spec with
+ * scalar state: on cpu and wasm it fuses (one kernel for the tree-wide sums,
+ * one for the step); on WebGPU it runs on the reference path. Reference: Khaled, Mishchenko
  * & Jin, "DoWG Unleashed: An Efficient Universal Parameter-Free
  * Gradient Descent Method" (NeurIPS 2023); optax `contrib.scale_by_dowg`.
  */
@@ -196,20 +217,25 @@ export function scaleByDowg(options?: ScaleByDowgOptions): GradientTransformatio
   const eps = checkNonNegative(fn, 'eps', o.eps as number);
   const r0 =
     o.initEstimSqDist === null || o.initEstimSqDist === undefined ? eps : checkNonNegative(fn, 'initEstimSqDist', o.initEstimSqDist);
-  return {
-    init: (params) => ({ initParams: copyOf(params), weightedSqNormGrads: tf.scalar(0), estimSqDist: tf.scalar(r0) }),
-    update(updates, state, params) {
-      requireParams(fn, params);
-      checkStateKeys(fn, state, ['initParams', 'weightedSqNormGrads', 'estimSqDist']);
-      return tf.tidy(() => {
-        const est = tf.maximum(state.estimSqDist, treeDistSq(leavesOf(state.initParams), leavesOf(params))) as tf.Scalar;
-        const weighted = tf.add(tf.mul(est, treeSumSq(leavesOf(updates))), state.weightedSqNormGrads) as tf.Scalar;
-        const lr = tf.div(est, tf.add(tf.sqrt(weighted), eps));
-        const next: DoWGState = { initParams: copyOf(state.initParams), weightedSqNormGrads: weighted, estimSqDist: est };
-        return [scaled(lr, updates), next] as never;
-      }) as [Updates, DoWGState];
+  return elementwise({
+    name: fn,
+    key: fn,
+    slots: [{ name: 'initParams', init: 'params' }],
+    counted: false,
+    needsParams: true,
+    scalarState: [
+      { name: 'weightedSqNormGrads', init: 0, next: 'weighted' },
+      { name: 'estimSqDist', init: r0, next: 'est' },
+    ],
+    expressionReductions: [DIST_SQ, GRAD_SQ],
+    scalars: () => ({ eps }),
+    updateScalars(m, k) {
+      const est = m.max(k.estimSqDist, k.distSq);
+      const weighted = m.add(m.mul(est, k.gradSq), k.weightedSqNormGrads);
+      return { est, weighted, lr: m.div(est, m.add(m.sqrt(weighted), k.eps)) };
     },
-  };
+    body: (m, x, k) => ({ u: m.mul(k.lr, x.u) }),
+  }) as unknown as GradientTransformation<DoWGState>;
 }
 
 /** Options of {@link dowg}: those of {@link scaleByDowg}, and optional weight decay. */
@@ -219,7 +245,8 @@ export type DowgOptions = ScaleByDowgOptions & { weightDecay?: number | null; ma
  * DoWG as an optimizer: `chain(addDecayedWeights(weightDecay, { mask }) (when
  * weightDecay is given), scaleByDowg({ initEstimSqDist, eps }), scaleByLearningRate(learningRate))`.
  * Defaults as {@link scaleByDowg}, `learningRate = 1`, no weight decay.
- * Reference path. Reference: Khaled et al. (2023); optax `contrib.dowg`.
+ * Fuses on cpu and wasm as {@link scaleByDowg} does (a weight-decay `mask`
+ * runs on the reference path between fused runs). Reference: Khaled et al. (2023); optax `contrib.dowg`.
  *
  * $$
  * \bar r^2 \leftarrow \max(\bar r^2, \lVert p - p_0 \rVert^2), \qquad v \leftarrow v + \bar r^2 \lVert g \rVert^2, \qquad u = -\eta\, \frac{\bar r^2}{\sqrt{v} + \epsilon}\, g

@@ -71,6 +71,7 @@ export {
   scheduleFreeEvalParams,
   scheduleFreeSgd,
 } from './schedule-free.js';
+export type { ScheduleFreeSpecState } from './schedule-free-spec.js';
 export {
   type ScaleBySimplifiedAdemamixOptions,
   type SimplifiedAdemamixOptions,

@@ -9,8 +9,6 @@
 import { scheduleWarmupConstant } from '@gradtx/schedules';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  addDecayedWeights,
-  chain,
   checkDecay,
   checkFinite,
   checkInteger,
@@ -26,12 +24,10 @@ import {
   resolveOptions,
   type ScalarOrSchedule,
   safeIncrement,
-  scaleByLearningRate,
-  scaleByRms,
-  sgd,
   treeMap,
   type Updates,
 } from './core-api.js';
+import { type ScheduleFreeSpecState, scheduleFreeSpec } from './schedule-free-spec.js';
 
 /** The state of {@link scheduleFree} (optax `ScheduleFreeState`). */
 export interface ScheduleFreeState {
@@ -66,6 +62,14 @@ function averagingWeight(weight: number, total: number): number {
   return Number.isNaN(c) ? 0 : c;
 }
 
+/** The options of {@link scheduleFree}, resolved and checked. */
+function checkScheduleFreeOptions(fn: string, options: ScheduleFreeOptions | undefined): Required<ScheduleFreeOptions> {
+  const o = resolveOptions(fn, options, DEFAULTS);
+  const b1 = checkDecay(fn, 'b1', o.b1);
+  if (b1 === 0) throw new Error(`${fn}: \`b1\` must be > 0 (the params are divided by it), got 0`);
+  return { b1, weightLrPower: checkFinite(fn, 'weightLrPower', o.weightLrPower) };
+}
+
 /**
  * Schedule-free wrapper around a base optimizer: the base optimizer steps a
  * sequence `z`, the params `y` are an interpolation between `z` and the
@@ -89,7 +93,8 @@ function averagingWeight(weight: number, total: number): number {
  *
  * State {@link ScheduleFreeState}. Defaults: `b1 = 0.9, weightLrPower = 2`.
  * Needs `params`. Runs on the reference path (it does not fuse; the base
- * optimizer runs inside it). Reference: Defazio et al., "The Road Less
+ * optimizer runs inside it; {@link scheduleFreeSgd} and
+ * {@link scheduleFreeAdamw} fuse). Reference: Defazio et al., "The Road Less
  * Scheduled" (2024); optax `contrib.schedule_free` (`state_dtype` is not
  * offered: state is float32).
  */
@@ -101,10 +106,7 @@ export function scheduleFree(
   const fn = 'scheduleFree';
   checkTransformation(fn, '`baseOptimizer`', baseOptimizer);
   checkScalarOrSchedule(fn, 'learningRate', learningRate);
-  const o = resolveOptions(fn, options, DEFAULTS);
-  const b1 = checkDecay(fn, 'b1', o.b1);
-  if (b1 === 0) throw new Error(`${fn}: \`b1\` must be > 0 (the params are divided by it), got 0`);
-  const power = checkFinite(fn, 'weightLrPower', o.weightLrPower);
+  const { b1, weightLrPower: power } = checkScheduleFreeOptions(fn, options);
   const [b1f, omb1] = [f32(b1), f32(1 - b1)];
   return {
     init: (params) => ({
@@ -148,8 +150,9 @@ export function scheduleFree(
 /**
  * The params to evaluate a schedule-free model at: the average
  * `x = (y - (1 - b1) z) / b1`, from the params `y` and a
- * {@link ScheduleFreeState} (found at the top of `state`, or as the
- * `scheduleFree` state anywhere inside a chain's state).
+ * {@link ScheduleFreeState} or a {@link ScheduleFreeSpecState} (of
+ * `scheduleFreeSgd` or `scheduleFreeAdamw`), found at the top of `state`, or
+ * anywhere inside a chain's state.
  * Reference: optax `contrib.schedule_free_eval_params`.
  *
  * $$
@@ -162,17 +165,23 @@ export function scheduleFreeEvalParams(state: unknown, params: Params): Params {
   if (sf === undefined)
     throw new Error(`${fn}: needs the state of a scheduleFree optimizer (with \`b1\` and \`z\`), got ${describe(state)}`);
   return tf.tidy(() => {
-    const b1 = tf.scalar(sf.b1);
-    const omb1 = tf.scalar(f32(1 - sf.b1));
+    // a tensor b1 (the aliases' state) is a float32 scalar: 1 - b1 in float32 is f32(1 - b1)
+    const b1 = typeof sf.b1 === 'number' ? tf.scalar(sf.b1) : sf.b1;
+    const omb1 = typeof sf.b1 === 'number' ? tf.scalar(f32(1 - sf.b1)) : tf.sub(1, sf.b1);
     return treeMap((yi: tf.Tensor, zi: tf.Tensor) => tf.div(tf.sub(yi, tf.mul(omb1, zi)), b1), params, [sf.z]) as never;
   }) as Params;
 }
 
-function isScheduleFreeState(x: unknown): x is ScheduleFreeState {
-  return x !== null && typeof x === 'object' && typeof (x as ScheduleFreeState).b1 === 'number' && 'z' in (x as object);
+/** What {@link scheduleFreeEvalParams} reads: `b1` (a number, or a scalar tensor in the aliases' state) and `z`. */
+type EvalState = { readonly b1: number | tf.Scalar; readonly z: Params };
+
+function isScheduleFreeState(x: unknown): x is EvalState {
+  if (x === null || typeof x !== 'object' || !('z' in x)) return false;
+  const { b1 } = x as EvalState;
+  return typeof b1 === 'number' || (b1 instanceof tf.Tensor && b1.rank === 0);
 }
 
-function findScheduleFreeState(state: unknown): ScheduleFreeState | undefined {
+function findScheduleFreeState(state: unknown): EvalState | undefined {
   if (isScheduleFreeState(state)) return state;
   if (Array.isArray(state)) return state.map(findScheduleFreeState).find((s) => s !== undefined);
   return undefined;
@@ -209,22 +218,22 @@ const SGD_DEFAULTS: ScheduleFreeSgdOptions = { ...DEFAULTS, warmupSteps: null, w
  * `chain(addDecayedWeights(weightDecay), sgd(lr))` as the base when
  * `weightDecay` is given, and `lr` warmed up over `warmupSteps` when given.
  * Defaults: `learningRate = 1, b1 = 0.9, weightLrPower = 2`, no warmup, no
- * weight decay. Reference path. Reference: Defazio et al. (2024); optax
- * `contrib.schedule_free_sgd`.
+ * weight decay. State {@link ScheduleFreeSpecState} (the base's state
+ * flattened in; `scheduleFreeEvalParams` reads it). An element-wise spec
+ * with scalar state: on cpu and wasm the whole step fuses into one kernel;
+ * on WebGPU it runs on the reference path. Reference: Defazio et al. (2024);
+ * optax `contrib.schedule_free_sgd`.
  *
  * $$
  * z' = z - \eta_t\, (g + \lambda y), \qquad x' = (1 - c_t)\, x + c_t z', \qquad y' = b_1 x' + (1 - b_1)\, z'
  * $$
  */
-export function scheduleFreeSgd(learningRate = 1, options?: ScheduleFreeSgdOptions): GradientTransformation<ScheduleFreeState> {
+export function scheduleFreeSgd(learningRate = 1, options?: ScheduleFreeSgdOptions): GradientTransformation<ScheduleFreeSpecState> {
   const fn = 'scheduleFreeSgd';
   const { warmupSteps, weightDecay, ...sf } = resolveOptions(fn, options, SGD_DEFAULTS);
   const lr = warmedUp(fn, learningRate, warmupSteps);
-  const base =
-    weightDecay === null || weightDecay === undefined
-      ? sgd(lr)
-      : chain(addDecayedWeights(checkFinite(fn, 'weightDecay', weightDecay)), sgd(lr));
-  return scheduleFree(base, lr, sf);
+  const wd = weightDecay === null || weightDecay === undefined ? null : checkFinite(fn, 'weightDecay', weightDecay);
+  return scheduleFreeSpec({ fn, learningRate: lr, ...checkScheduleFreeOptions(fn, sf), weightDecay: wd, base: { kind: 'sgd' } });
 }
 
 /** Options of {@link scheduleFreeAdamw}. */
@@ -245,21 +254,23 @@ const ADAMW_DEFAULTS: ScheduleFreeAdamwOptions = { ...DEFAULTS, warmupSteps: nul
  * addDecayedWeights(weightDecay), scaleByLearningRate(lr))`, with `lr`
  * warmed up over `warmupSteps` when given. Defaults: `learningRate = 0.0025,
  * b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0, weightLrPower = 2`, no
- * warmup. Reference path. Reference: Defazio et al. (2024); optax
- * `contrib.schedule_free_adamw`.
+ * warmup. State {@link ScheduleFreeSpecState} (`nu` is the base's second
+ * moment). An element-wise spec with scalar state: on cpu and wasm the
+ * whole step fuses into one kernel; on WebGPU it runs on the reference
+ * path. Reference: Defazio et al. (2024); optax `contrib.schedule_free_adamw`.
  *
  * $$
  * z' = z - \eta_t \left( \frac{g}{\sqrt{\hat\nu} + \epsilon} + \lambda y \right), \qquad x' = (1 - c_t)\, x + c_t z', \qquad y' = b_1 x' + (1 - b_1)\, z'
  * $$
  */
-export function scheduleFreeAdamw(learningRate = 0.0025, options?: ScheduleFreeAdamwOptions): GradientTransformation<ScheduleFreeState> {
+export function scheduleFreeAdamw(
+  learningRate = 0.0025,
+  options?: ScheduleFreeAdamwOptions,
+): GradientTransformation<ScheduleFreeSpecState> {
   const fn = 'scheduleFreeAdamw';
   const { warmupSteps, b2, eps, weightDecay, ...sf } = resolveOptions(fn, options, ADAMW_DEFAULTS);
   const lr = warmedUp(fn, learningRate, warmupSteps);
-  const base = chain(
-    scaleByRms({ decay: b2, eps, epsInSqrt: false, biasCorrection: true }),
-    addDecayedWeights(weightDecay),
-    scaleByLearningRate(lr),
-  );
-  return scheduleFree(base, lr, sf);
+  const base = { kind: 'adamw', b2: checkDecay(fn, 'b2', b2 as number), eps: checkNonNegative(fn, 'eps', eps as number) } as const;
+  const wd = checkFinite(fn, 'weightDecay', weightDecay as number);
+  return scheduleFreeSpec({ fn, learningRate: lr, ...checkScheduleFreeOptions(fn, sf), weightDecay: wd, base });
 }

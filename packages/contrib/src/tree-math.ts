@@ -26,8 +26,3 @@ export function treeL1(a: readonly tf.Tensor[]): tf.Scalar {
 export function treeSumSq(a: readonly tf.Tensor[]): tf.Scalar {
   return addInOrder(a.map((x) => tf.sum(tf.square(x))));
 }
-
-/** `Σ_leaves Σ (a - b)²`, optax `tree.norm(tree.sub(a, b), squared=True)`. */
-export function treeDistSq(a: readonly tf.Tensor[], b: readonly tf.Tensor[]): tf.Scalar {
-  return treeSumSq(a.map((x, i) => tf.sub(x, b[i] as tf.Tensor)));
-}

@@ -64,18 +64,23 @@ describe('@gradtx/contrib argument checks', () => {
 
   it('checks the schedule-free arguments', () => {
     expect(() => contrib.scheduleFree({} as never, 0.1)).toThrow(/scheduleFree: `baseOptimizer` is not a gradient transformation/);
-    expect(() => contrib.scheduleFreeAdamw(0.1, { b1: 0 })).toThrow('scheduleFree: `b1` must be > 0');
+    expect(() => contrib.scheduleFreeAdamw(0.1, { b1: 0 })).toThrow('scheduleFreeAdamw: `b1` must be > 0');
     expect(() => contrib.scheduleFreeSgd(0.1, { warmupSteps: 1.5 })).toThrow(
       'scheduleFreeSgd: `warmupSteps` must be an integer >= 0, got 1.5',
     );
     expect(() => contrib.scheduleFreeEvalParams({ count: 0 }, {})).toThrow(
       /scheduleFreeEvalParams: needs the state of a scheduleFree optimizer/,
     );
-    const tx = contrib.scheduleFreeSgd(0.1);
     const p = { w: tf.ones([2]) };
-    const s = tx.init(p);
-    expect(() => tx.update(p, s)).toThrow(/scheduleFree: this transformation needs `params`/);
-    tf.dispose([p, s.z] as never);
+    for (const [tx, fn] of [
+      [contrib.scheduleFree(sgd(0.1), 0.1), 'scheduleFree'],
+      [contrib.scheduleFreeSgd(0.1), 'scheduleFreeSgd'],
+    ] as const) {
+      const s = tx.init(p);
+      expect(() => tx.update(p, s as never)).toThrow(`${fn}: this transformation needs \`params\``);
+      tf.dispose(s as never);
+    }
+    tf.dispose(p);
   });
 
   it('checks betas as a two-element array of decays', () => {

@@ -32,8 +32,17 @@ const fixture = readFixture<ObjectiveCase>('optax-contrib.json', new URL('../../
 const MODULES = [contrib, core] as unknown as Record<string, unknown>[];
 /** The families whose optimizers do not fuse (they run on the reference path). */
 const REFERENCE_ONLY = new Set<string>(['scheduleFree', 'parameterFree', 'momo', 'plateau', 'sam', 'muon', 'privacy', 'sophia', 'galore']);
-/** Parameter-free methods written as element-wise specs with scalar state: they fuse on cpu and wasm. */
-const FUSED_PARAMETER_FREE = new Set<string>(['prodigy', 'dadaptAdamw']);
+/** Methods of those families written as element-wise specs with scalar state: they fuse on cpu and wasm. */
+const FUSED_PARAMETER_FREE = new Set<string>([
+  'prodigy',
+  'dadaptAdamw',
+  'scheduleFreeSgd',
+  'scheduleFreeAdamw',
+  'scaleByDog',
+  'dog',
+  'scaleByDowg',
+  'dowg',
+]);
 
 /**
  * The objective of the generator's `fn_target` cases, `f(x) = Σ 0.5 d² + 0.25 d⁴`
