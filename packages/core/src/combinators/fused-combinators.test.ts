@@ -217,6 +217,11 @@ describe('multiSteps on the fused engine', () => {
     agree(multiSteps(adamw(0.05), 3), 'multiSteps(adamw, 3) on -0', { params, grads: finite, fastSteps: 4 });
   });
 
+  it('an inner chain with packed slots (bfloat16, int8 moments): the frozen chain writes their codes back as it read them, bit for bit', () => {
+    for (const muDtype of ['bfloat16', 'int8'] as const)
+      agree(multiSteps(adamw(0.05, { muDtype }), 3), `multiSteps(adamw(${muDtype} mu), 3)`, { steps: 7 });
+  });
+
   it('a skip decision (shouldSkipUpdateFn) is not lowered: multiSteps runs as its own update (an opaque stage), never replayed', () => {
     agree(multiSteps(adamw(0.05), 2, { shouldSkipUpdateFn: skipNotFinite }), 'multiSteps(adamw, 2, skipNotFinite)', {
       steps: 4,
