@@ -542,21 +542,30 @@ class ResidentColumns {
   /**
    * Adopts the written arrays, with the arrays it reads that another launch
    * made resident, into the arena holding them all, or else into a new one
-   * that merges every arena holding one of them; then locates every column.
+   * that merges every arena holding one of them (or, when those do not fit
+   * one arena, a new one of the written arrays alone); then locates every
+   * column.
    */
   private adopt(): Staged | null {
     const nIn = this.ir.inputs.length;
-    const entries: [object, CpuData][] = [];
+    const written: [object, CpuData][] = [];
+    const read: [object, CpuData][] = [];
     const from = new Set<Arena>();
     for (let j = 0; j < this.records.length; j++)
       (this.records[j] as CpuData[]).forEach((r, l) => {
         const id = (this.ids[j] as object[])[l] as object;
         const held = Arena.holding(r.values);
-        if (held?.holds(id, r.values)) from.add(held);
-        if (j >= nIn || held?.holds(id, r.values)) entries.push([id, r]);
+        const resident = held?.holds(id, r.values) === true;
+        if (resident) from.add(held as Arena);
+        if (j >= nIn) written.push([id, r]);
+        else if (resident) read.push([id, r]);
       });
+    const entries = [...written, ...read];
     const first = from.size === 1 ? [...from][0] : undefined;
-    const arena = first !== undefined && entries.every(([id, r]) => first.holds(id, r.values)) ? first : Arena.adopt(entries, from);
+    const arena =
+      first !== undefined && entries.every(([id, r]) => first.holds(id, r.values))
+        ? first
+        : (Arena.adopt(entries, from) ?? Arena.adopt(written));
     if (arena === null || !this.use(arena)) {
       this.failed = true;
       return null;
