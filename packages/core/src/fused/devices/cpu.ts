@@ -124,11 +124,17 @@ function arenaKernel(ir: KernelIR, arena: Arena): Staged | null {
 const staged = new Map<string, Staged | null>();
 
 type Reducers = Record<PartialOp, (ptr: number, n: number) => number>;
-let reducer: { fns: Reducers; f32: Float32Array } | null | undefined;
+/** The reduction module, and its instance on a private staging memory of one block. */
+interface Reducer {
+  readonly mod: WebAssembly.Module;
+  readonly fns: Reducers;
+  readonly f32: Float32Array;
+}
+let reducer: Reducer | null | undefined;
 let reducerGeneration = -1;
 
 /** The reduction module on a private staging memory of one block. */
-function stagedReducer(): { fns: Reducers; f32: Float32Array } | null {
+function stagedReducer(): Reducer | null {
   if (reducerGeneration !== codegenGeneration()) {
     reducer = undefined;
     reducerGeneration = codegenGeneration();
@@ -138,7 +144,7 @@ function stagedReducer(): { fns: Reducers; f32: Float32Array } | null {
     if (mod === null) reducer = null;
     else {
       const mem = new WebAssembly.Memory({ initial: Math.ceil((BLOCK * 4) / 65536) });
-      reducer = { fns: new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as Reducers, f32: new Float32Array(mem.buffer) };
+      reducer = { mod, fns: new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as Reducers, f32: new Float32Array(mem.buffer) };
     }
   }
   return reducer;
@@ -335,12 +341,16 @@ export class CpuDevice implements Device {
     const n = a.length;
     const r = stagedReducer();
     if (r !== null) {
-      // block by block through the SIMD reduction (float64 sums, as tfjs's Sum; another order)
+      // block by block through the SIMD reduction (float64 sums, as tfjs's Sum; another order),
+      // in place where the array is resident in an arena, else copied into the staging block
+      const arena = Arena.holding(a);
+      const inPlace = arena?.holds(t.dataId, a) === true ? (arena as Arena).instance(r.mod) : null;
+      const fns = inPlace === null ? r.fns : (inPlace as unknown as Reducers);
       let acc = 0;
       for (let at = 0; at < n; at += BLOCK) {
         const len = Math.min(BLOCK, n - at);
-        r.f32.set(at === 0 && len === n ? a : a.subarray(at, at + len), 0);
-        const v = r.fns[op](0, len);
+        if (inPlace === null) r.f32.set(at === 0 && len === n ? a : a.subarray(at, at + len), 0);
+        const v = fns[op](inPlace === null ? 0 : a.byteOffset + 4 * at, len);
         acc = op === 'maxAbs' ? (Number.isNaN(v) || v > acc ? v : acc) : acc + v;
       }
       return Math.fround(acc);
