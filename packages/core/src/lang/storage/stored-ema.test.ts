@@ -8,6 +8,7 @@
 // cannot follow its own small changes either, and moves with its block's
 // scale instead.
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../test-utils/fused.js';
 import { decodeValues, encodeValues } from './host-codec.js';
 import type { SlotStorage } from './slot-storage.js';
 
@@ -23,19 +24,11 @@ function storedEmaStep(stored: Float32Array, x: ArrayLike<number>, b: number, st
 /** Values as `storage` stores them (decoded). */
 const roundTrip = (values: Float32Array, storage: Narrow) => decodeValues(encodeValues(values, storage), values.length, storage);
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 describe('an EMA with b = 0.999 stored in bfloat16 (round to nearest even)', () => {
   const storage: Narrow = { dtype: 'bfloat16' };
 
   it('never decreases, whatever the new values below it', () => {
-    const r = lcg(1);
+    const r = rng(1);
     const v0 = roundTrip(
       Float32Array.from({ length: 512 }, () => 10 ** (-8 + 6 * r())),
       storage,
@@ -105,7 +98,7 @@ describe('an EMA with b = 0.999 stored in int8 (block-wise, as a square root)', 
   it("moves an element that is not the block's largest with the block's scale, not with its own inputs", () => {
     const storage: Narrow = { dtype: 'int8', signed: false, blockSize: 256, root: true };
     // element 0 is the block's largest; the others hold values from 1e-4 to 1e-1 of it
-    const r = lcg(2);
+    const r = rng(2);
     const v0 = roundTrip(
       Float32Array.from({ length: 256 }, (_, i) => (i === 0 ? 1 : 10 ** (-4 + 3 * r()))),
       storage,
