@@ -17,8 +17,8 @@ import type { GradientTransformation, LoweredStep } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { chain, namedChain } from '../combine.js';
 import { elementwise } from '../elementwise.js';
-import { isPacked } from '../lang/storage/slot-storage.js';
 import type { BodyInputs, BodyOutputs, ElementwiseSpec, Ops } from '../lang/spec.js';
+import { isPacked } from '../lang/storage/slot-storage.js';
 import { isPlainObject } from '../tree.js';
 
 /** What one mini-step needs, read from the state on the host. */

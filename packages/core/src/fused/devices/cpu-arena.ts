@@ -59,8 +59,7 @@ export class Arena {
    */
   static adopt(adopted: readonly (readonly [object, ArrayRecord])[], from: Iterable<Arena> = []): Arena | null {
     const entries = [...adopted];
-    for (const old of from)
-      for (const [id, r] of old.records) if (r.refCount > 0 && old.holds(id, r.values)) entries.push([id, r]);
+    for (const old of from) for (const [id, r] of old.records) if (r.refCount > 0 && old.holds(id, r.values)) entries.push([id, r]);
     let bytes = ARENA_HEADER_BYTES;
     const seen = new Set<object>();
     for (const [id, r] of entries) {

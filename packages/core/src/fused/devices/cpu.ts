@@ -144,7 +144,11 @@ function stagedReducer(): Reducer | null {
     if (mod === null) reducer = null;
     else {
       const mem = new WebAssembly.Memory({ initial: Math.ceil((BLOCK * 4) / 65536) });
-      reducer = { mod, fns: new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as Reducers, f32: new Float32Array(mem.buffer) };
+      reducer = {
+        mod,
+        fns: new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as Reducers,
+        f32: new Float32Array(mem.buffer),
+      };
     }
   }
   return reducer;
