@@ -7,7 +7,9 @@
  * fails with); and the conformance harness for packages built on gradtx
  * (fixtures of real optax runs replayed through `tx.update` and
  * `createOptimizer`), its float32 tolerances, and the tree assertions the
- * tests use (these need `vitest` and `@gradtx/schedules`). For tests only.
+ * tests use (these need `vitest` and `@gradtx/schedules`); the host codecs
+ * of packed state, the definition every device's codecs are tested against.
+ * For tests only.
  *
  * @module
  */
@@ -38,6 +40,7 @@ export {
   type Tolerance,
 } from './conformance/loader.js';
 export { OPTAX_STEPS, optaxTolerance } from './conformance/tolerances.js';
+export { decodeValues, encodeValues, type StoredValues } from './lang/storage/host-codec.js';
 export { disposeTree, expectNoLeaks, expectTreeClose, F32 } from './test-utils/index.js';
 
 /** A small deterministic PRNG (mulberry32): a function returning uniform numbers in [0, 1). */
