@@ -8,7 +8,17 @@
 // tensor, GPU memory back to its baseline, every step fused.
 import * as gx from '@gradtx/core';
 import type { PackedStorage } from '@gradtx/core/engine';
-import { type ArrayLeaf, decodeValues, encodeValues } from '@gradtx/core/testing';
+import {
+  decodeValues,
+  edgeGradients,
+  encodeValues,
+  PACKED_CASES,
+  PACKED_EDGE_VALUES,
+  PACKED_SHAPES,
+  packedArrays,
+  packedGradients,
+  storeEachUpdate,
+} from '@gradtx/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installWebGpu, type WebGpuDevice, webGpuDeviceOf } from './index.js';
@@ -34,42 +44,6 @@ function bits(x: Float32Array): number[] {
   return Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
 }
 
-const CODEC_EDGES = [
-  0,
-  -0,
-  1e-45,
-  -1e-45,
-  1.1754942e-38,
-  -1.1754942e-38,
-  1.17549435e-38,
-  2 ** -25,
-  2 ** -24,
-  3 * 2 ** -25,
-  2 ** -14,
-  2 ** -14 * (1 - 2 ** -11),
-  6.1e-5,
-  65504,
-  65519.99,
-  65520,
-  -65520,
-  3.4028234e38,
-  -3.4028234e38,
-  1 + 2 ** -8,
-  1 + 3 * 2 ** -8,
-  1 + 2 ** -11,
-  1 + 3 * 2 ** -11,
-  Number.NaN,
-  Number.POSITIVE_INFINITY,
-  Number.NEGATIVE_INFINITY,
-  1e30,
-  1e-30,
-  0.5,
-  -0.25,
-  1e-7,
-  -1e-6,
-  5e-7,
-];
-
 const STORAGES: PackedStorage[] = [
   { dtype: 'bfloat16' },
   { dtype: 'float16' },
@@ -84,63 +58,18 @@ const STORAGES: PackedStorage[] = [
 /** Bit for bit: equal numbers (NaN equal to NaN). */
 const EXACT: Tol = { rtol: 0, atol: 0 };
 
-// 300: a partial second block of 44 at 256 and of 44 at 64; 15 and 1: partial words; 0: an empty leaf
-const SHAPES: Record<string, number[]> = { w: [300], m: [3, 5], s: [], z: [0], v: [130] };
-
-function arrays(seed: number, scale = 1, shapes = SHAPES): Record<string, ArrayLeaf> {
-  const r = rng(seed);
-  const leaf = (shape: number[]): ArrayLeaf => ({
-    shape,
-    values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (r() - 0.5) * 2 * scale),
-  });
-  return Object.fromEntries(Object.entries(shapes).map(([k, shape]) => [k, leaf(shape)]));
-}
-
-/** Gradients of four steps: ordinary ones, tiny ones, and (with `nonFinite`) a NaN in one block and an Inf in another leaf. */
-function gradients(nonFinite: boolean, shapes = SHAPES): Record<string, ArrayLeaf>[] {
-  const [a, b, c, d] = [arrays(2, 1, shapes), arrays(3, 1e-3, shapes), arrays(4, 10, shapes), arrays(5, 1, shapes)];
-  if (nonFinite) {
-    (b.w as ArrayLeaf).values[270] = Number.NaN;
-    (c.v as ArrayLeaf).values[3] = Number.POSITIVE_INFINITY;
-  }
-  return [a, b, c, d];
-}
-
 /** Every mode on webgpu against the cpu reference path, bit for bit. */
-async function checkExact(name: string, tx: gx.GradientTransformation, grads: ArrayTree[], shapes = SHAPES): Promise<void> {
-  const params = arrays(1, 1, shapes);
+async function checkExact(name: string, tx: gx.GradientTransformation, grads: ArrayTree[], shapes = PACKED_SHAPES): Promise<void> {
+  const params = packedArrays(1, 1, shapes);
   const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
   await checkAllModes(name, tx, params, grads, expected, EXACT);
 }
 
-const CASES: [string, () => gx.GradientTransformation][] = [
-  ['adam bfloat16/bfloat16', () => gx.adam(1e-2, { muDtype: 'bfloat16', nuDtype: 'bfloat16' })],
-  ['adam float16/float16', () => gx.adam(1e-2, { muDtype: 'float16', nuDtype: 'float16' })],
-  ['adam int8/int8', () => gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'int8' })],
-  ['adam int8 (blocks of 64)/float32', () => gx.adam(1e-2, { muDtype: 'int8', int8BlockSize: 64 })],
-  ['adam bfloat16/int8', () => gx.adam(1e-2, { muDtype: 'bfloat16', nuDtype: 'int8' })],
-  ['adamw float16/int8 (params read)', () => gx.adamw(1e-2, { muDtype: 'float16', nuDtype: 'int8' })],
-  ['lion int8', () => gx.lion(1e-3, { muDtype: 'int8' })],
-  ['sgd momentum bfloat16 (trace)', () => gx.sgd(1e-2, { momentum: 0.9, accumulatorDtype: 'bfloat16' })],
-  ['trace int8 (blocks of 64), nesterov', () => gx.trace({ decay: 0.9, nesterov: true, accumulatorDtype: 'int8', int8BlockSize: 64 })],
-  ['ema float16', () => gx.ema(0.9, { accumulatorDtype: 'float16' })],
-  [
-    'clip + adam int8 (64) + trace int8 (256): two block sizes and a global norm in one step',
-    () =>
-      gx.chain(
-        gx.clipByGlobalNorm(1),
-        gx.scaleByAdam({ muDtype: 'int8', nuDtype: 'int8', int8BlockSize: 64 }),
-        gx.trace({ decay: 0.5, accumulatorDtype: 'int8' }),
-        gx.scale(-1e-2),
-      ),
-  ],
-];
-
 describe('narrow state on the webgpu fused path', () => {
-  for (const [name, make] of CASES) {
+  for (const [name, make] of PACKED_CASES) {
     for (const nonFinite of [false, true]) {
       const label = `${name}${nonFinite ? ', NaN and Inf in the gradients' : ''}`;
-      it(`${label}: bit for bit the cpu reference path, fused, no leak`, () => checkExact(label, make(), gradients(nonFinite)));
+      it(`${label}: bit for bit the cpu reference path, fused, no leak`, () => checkExact(label, make(), packedGradients(nonFinite)));
     }
   }
 
@@ -149,57 +78,16 @@ describe('narrow state on the webgpu fused path', () => {
       big: [40_003],
       ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`l${i}`, [i * 7 + 1]])),
     };
-    const grads = [5, 6, 7].map((seed) => arrays(seed, 1, shapes));
+    const grads = [5, 6, 7].map((seed) => packedArrays(seed, 1, shapes));
     await checkExact('int8 / 100', gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'int8', int8BlockSize: 100 }), grads, shapes);
     await checkExact('bfloat16 / float16', gx.adam(1e-2, { muDtype: 'bfloat16', nuDtype: 'float16' }), grads, shapes);
   });
 
   it('edge values (±0, subnormals, the largest finite, rounding boundaries, NaN, ±Inf, a huge value in a block) encode and decode as on the host', async () => {
-    // an EMA with decay 0 stores the incoming update itself: every edge value goes through the encoder, and is decoded at the next
-    // step. float32 subnormals are left to the codec test below: the GPU's float arithmetic may flush them (WGSL allows it)
-    const edges = [
-      0,
-      -0,
-      2 ** -25,
-      2 ** -24,
-      3 * 2 ** -25,
-      2 ** -14,
-      2 ** -14 * (1 - 2 ** -11),
-      6.1e-5,
-      65504,
-      65519.99,
-      65520,
-      -65520,
-      3.4028234e38,
-      -3.4028234e38,
-      1 + 2 ** -8,
-      1 + 3 * 2 ** -8,
-      1 + 2 ** -11,
-      1 + 3 * 2 ** -11,
-      Number.NaN,
-      Number.POSITIVE_INFINITY,
-      Number.NEGATIVE_INFINITY,
-      1e30,
-      1e-30,
-      0.5,
-      -0.25,
-      1e-7,
-      -1e-6,
-      5e-7,
-    ];
-    const shapes: Record<string, number[]> = { e: [edges.length], f: [9], g: [64] };
-    const leaf = (values: number[]): ArrayLeaf => ({ shape: [values.length], values: Float32Array.from(values) });
-    const r = rng(9);
-    const grads: ArrayTree[] = [
-      { e: leaf(edges), f: leaf([1e30, 1, -1, 1e-3, 0, 0, 0, 0, 2]), g: leaf(Array.from({ length: 64 }, () => r() - 0.5)) },
-      { e: leaf([...edges].reverse()), f: leaf([0, 0, 0, 0, 0, 0, 0, 0, 0]), g: leaf(Array.from({ length: 64 }, () => r() * 1e-6)) },
-      { e: leaf(edges.map((x) => -x)), f: leaf([-1, 2, -3, 4, -5, 6, -7, 8, Number.NaN]), g: leaf(Array.from({ length: 64 }, () => 1)) },
-    ];
+    // float32 subnormals are left to the codec test below: the GPU's float arithmetic may flush them (WGSL allows it)
+    const { shapes, grads } = edgeGradients(PACKED_EDGE_VALUES.filter((x) => !(Math.abs(x) > 0 && Math.abs(x) < 2 ** -126)));
     for (const dtype of ['bfloat16', 'float16', 'int8'] as const) {
-      const tx = gx.chain(
-        gx.ema(0, { debias: false, accumulatorDtype: dtype, ...(dtype === 'int8' ? { int8BlockSize: 8 } : {}) }),
-        gx.scale(-1),
-      );
+      const tx = storeEachUpdate(dtype);
       await checkExact(`edges, ${dtype}`, tx, grads, shapes);
     }
   });
@@ -207,7 +95,9 @@ describe('narrow state on the webgpu fused path', () => {
   it('the codecs on their own: every storage, edge values and float32 subnormals, bit for bit the host codecs', async () => {
     const r = rng(11);
     const values = Float32Array.from([
-      ...CODEC_EDGES,
+      ...PACKED_EDGE_VALUES,
+      1.1754942e-38,
+      -1.1754942e-38,
       ...Array.from({ length: 300 }, (_, i) => (r() - 0.5) * 10 ** ((i % 13) - 8)),
       ...new Array(100).fill(0),
       ...Array.from({ length: 37 }, () => r() * 1e-40),
@@ -241,8 +131,8 @@ describe('narrow state on the webgpu fused path', () => {
 
   it('the reference path on webgpu (init, update) uses the WGSL codecs: the same bits as on cpu', async () => {
     const tx = gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'bfloat16' });
-    const params = arrays(1);
-    const grads = gradients(true);
+    const params = packedArrays(1);
+    const grads = packedGradients(true);
     const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
     const before = tf.memory().numTensors;
     const got = await expectNoGpuErrors(() => run(tx, params, grads, 'reference'));
