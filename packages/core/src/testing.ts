@@ -42,15 +42,7 @@ export {
 export { OPTAX_STEPS, optaxTolerance } from './conformance/tolerances.js';
 export { decodeValues, encodeValues, type StoredValues } from './lang/storage/host-codec.js';
 export { disposeTree, expectNoLeaks, expectTreeClose, F32 } from './test-utils/index.js';
-export {
-  edgeGradients,
-  PACKED_CASES,
-  PACKED_EDGE_VALUES,
-  PACKED_SHAPES,
-  packedArrays,
-  packedGradients,
-  storeEachUpdate,
-} from './test-utils/packed-cases.js';
+export * as packedState from './test-utils/packed-cases.js';
 
 /** A small deterministic PRNG (mulberry32): a function returning uniform numbers in [0, 1). */
 export function rng(seed: number): () => number {

@@ -8,17 +8,7 @@
 // tensor, GPU memory back to its baseline, every step fused.
 import * as gx from '@gradtx/core';
 import type { PackedStorage } from '@gradtx/core/engine';
-import {
-  decodeValues,
-  edgeGradients,
-  encodeValues,
-  PACKED_CASES,
-  PACKED_EDGE_VALUES,
-  PACKED_SHAPES,
-  packedArrays,
-  packedGradients,
-  storeEachUpdate,
-} from '@gradtx/core/testing';
+import { decodeValues, encodeValues, packedState } from '@gradtx/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installWebGpu, type WebGpuDevice, webGpuDeviceOf } from './index.js';
@@ -59,17 +49,17 @@ const STORAGES: PackedStorage[] = [
 const EXACT: Tol = { rtol: 0, atol: 0 };
 
 /** Every mode on webgpu against the cpu reference path, bit for bit. */
-async function checkExact(name: string, tx: gx.GradientTransformation, grads: ArrayTree[], shapes = PACKED_SHAPES): Promise<void> {
-  const params = packedArrays(1, 1, shapes);
+async function checkExact(name: string, tx: gx.GradientTransformation, grads: ArrayTree[], shapes = packedState.SHAPES): Promise<void> {
+  const params = packedState.arrays(1, 1, shapes);
   const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
   await checkAllModes(name, tx, params, grads, expected, EXACT);
 }
 
 describe('narrow state on the webgpu fused path', () => {
-  for (const [name, make] of PACKED_CASES) {
+  for (const [name, make] of packedState.CASES) {
     for (const nonFinite of [false, true]) {
       const label = `${name}${nonFinite ? ', NaN and Inf in the gradients' : ''}`;
-      it(`${label}: bit for bit the cpu reference path, fused, no leak`, () => checkExact(label, make(), packedGradients(nonFinite)));
+      it(`${label}: bit for bit the cpu reference path, fused, no leak`, () => checkExact(label, make(), packedState.gradients(nonFinite)));
     }
   }
 
@@ -78,16 +68,18 @@ describe('narrow state on the webgpu fused path', () => {
       big: [40_003],
       ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`l${i}`, [i * 7 + 1]])),
     };
-    const grads = [5, 6, 7].map((seed) => packedArrays(seed, 1, shapes));
+    const grads = [5, 6, 7].map((seed) => packedState.arrays(seed, 1, shapes));
     await checkExact('int8 / 100', gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'int8', int8BlockSize: 100 }), grads, shapes);
     await checkExact('bfloat16 / float16', gx.adam(1e-2, { muDtype: 'bfloat16', nuDtype: 'float16' }), grads, shapes);
   });
 
   it('edge values (±0, subnormals, the largest finite, rounding boundaries, NaN, ±Inf, a huge value in a block) encode and decode as on the host', async () => {
     // float32 subnormals are left to the codec test below: the GPU's float arithmetic may flush them (WGSL allows it)
-    const { shapes, grads } = edgeGradients(PACKED_EDGE_VALUES.filter((x) => !(Math.abs(x) > 0 && Math.abs(x) < 2 ** -126)));
+    const { shapes, grads } = packedState.edgeGradients(
+      packedState.EDGE_VALUES.filter((x) => !(Math.abs(x) > 0 && Math.abs(x) < 2 ** -126)),
+    );
     for (const dtype of ['bfloat16', 'float16', 'int8'] as const) {
-      const tx = storeEachUpdate(dtype);
+      const tx = packedState.storeEachUpdate(dtype);
       await checkExact(`edges, ${dtype}`, tx, grads, shapes);
     }
   });
@@ -95,7 +87,7 @@ describe('narrow state on the webgpu fused path', () => {
   it('the codecs on their own: every storage, edge values and float32 subnormals, bit for bit the host codecs', async () => {
     const r = rng(11);
     const values = Float32Array.from([
-      ...PACKED_EDGE_VALUES,
+      ...packedState.EDGE_VALUES,
       1.1754942e-38,
       -1.1754942e-38,
       ...Array.from({ length: 300 }, (_, i) => (r() - 0.5) * 10 ** ((i % 13) - 8)),
@@ -131,8 +123,8 @@ describe('narrow state on the webgpu fused path', () => {
 
   it('the reference path on webgpu (init, update) uses the WGSL codecs: the same bits as on cpu', async () => {
     const tx = gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'bfloat16' });
-    const params = packedArrays(1);
-    const grads = packedGradients(true);
+    const params = packedState.arrays(1);
+    const grads = packedState.gradients(true);
     const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
     const before = tf.memory().numTensors;
     const got = await expectNoGpuErrors(() => run(tx, params, grads, 'reference'));

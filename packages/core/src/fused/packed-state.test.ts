@@ -10,23 +10,15 @@ import type { GradientTransformation } from '../base.js';
 import * as gx from '../index.js';
 import { type ArrayTree, snapshot, toTensors } from '../test-utils/fused.js';
 import { locateWasmFiles } from '../test-utils/wasm.js';
-import {
-  edgeGradients,
-  PACKED_CASES,
-  PACKED_EDGE_VALUES,
-  PACKED_SHAPES,
-  packedArrays,
-  packedGradients,
-  storeEachUpdate,
-} from '../testing.js';
+import { packedState } from '../testing.js';
 import { isTensor, treeLeaves } from '../tree.js';
 import { simulateCodegenBlocked } from './devices/codegen.js';
 import { fusedStats } from './stats.js';
 import { fusedUpdate } from './step.js';
 
-const SHAPES = PACKED_SHAPES;
-const arrays = packedArrays;
-const gradients = packedGradients;
+const SHAPES = packedState.SHAPES;
+const arrays = packedState.arrays;
+const gradients = packedState.gradients;
 
 type Mode = 'reference' | 'pure' | 'donate' | 'optimizer';
 
@@ -83,7 +75,7 @@ function firstDifference(a: unknown, b: unknown, path = ''): string | null {
   return Object.is(a, b) ? null : `${path}: ${String(a)} vs ${String(b)}`;
 }
 
-const CASES = PACKED_CASES;
+const CASES = packedState.CASES;
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`packed state on the fused path (${backend})`, () => {
@@ -155,9 +147,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     it('edge values (±0, subnormals, the largest finite, rounding boundaries, NaN, ±Inf, a huge value in a block) encode and decode as on the reference path', () => {
       // an EMA with decay 0 stores the incoming update itself: every edge value goes through the encoder, and is decoded at the next step
-      const { shapes, grads } = edgeGradients(PACKED_EDGE_VALUES);
+      const { shapes, grads } = packedState.edgeGradients(packedState.EDGE_VALUES);
       for (const dtype of ['bfloat16', 'float16', 'int8'] as const) {
-        const tx = storeEachUpdate(dtype);
+        const tx = packedState.storeEachUpdate(dtype);
         const reference = run(tx, grads, 'reference', shapes);
         const counts = { ...fusedStats };
         for (const mode of ['pure', 'optimizer'] as const) {

@@ -4,16 +4,18 @@
  * partial last words and blocks, gradients with NaN and Inf in a block,
  * and edge values for the codecs. A device's test runs them on its backend
  * against the reference path, bit for bit.
+ *
+ * @module
  */
 import type { GradientTransformation } from '../base.js';
 import * as gx from '../index.js';
 import { type ArrayLeaf, rng } from '../testing.js';
 
 /** Leaves of 300 (a partial second block of 44 at 256 and at 64), 15 and 1 (partial words), 0 (empty), a scalar and 130. */
-export const PACKED_SHAPES: Readonly<Record<string, number[]>> = { w: [300], m: [3, 5], s: [], z: [0], v: [130] };
+export const SHAPES: Readonly<Record<string, number[]>> = { w: [300], m: [3, 5], s: [], z: [0], v: [130] };
 
 /** Random values in `(-scale, scale)` for `shapes`. */
-export function packedArrays(seed: number, scale = 1, shapes = PACKED_SHAPES): Record<string, ArrayLeaf> {
+export function arrays(seed: number, scale = 1, shapes = SHAPES): Record<string, ArrayLeaf> {
   const r = rng(seed);
   const leaf = (shape: number[]): ArrayLeaf => ({
     shape,
@@ -23,8 +25,8 @@ export function packedArrays(seed: number, scale = 1, shapes = PACKED_SHAPES): R
 }
 
 /** Gradients of four steps: ordinary ones, tiny ones, and (with `nonFinite`) a NaN in one block and an Inf in another leaf. */
-export function packedGradients(nonFinite: boolean): Record<string, ArrayLeaf>[] {
-  const [a, b, c, d] = [packedArrays(2), packedArrays(3, 1e-3), packedArrays(4, 10), packedArrays(5)];
+export function gradients(nonFinite: boolean): Record<string, ArrayLeaf>[] {
+  const [a, b, c, d] = [arrays(2), arrays(3, 1e-3), arrays(4, 10), arrays(5)];
   if (nonFinite) {
     (b.w as ArrayLeaf).values[270] = Number.NaN;
     (c.v as ArrayLeaf).values[3] = Number.POSITIVE_INFINITY;
@@ -33,7 +35,7 @@ export function packedGradients(nonFinite: boolean): Record<string, ArrayLeaf>[]
 }
 
 /** Transformations with narrow state: every storage, options and combinations, by name. */
-export const PACKED_CASES: readonly [string, () => GradientTransformation][] = [
+export const CASES: readonly [string, () => GradientTransformation][] = [
   ['adam bfloat16/bfloat16', () => gx.adam(1e-2, { muDtype: 'bfloat16', nuDtype: 'bfloat16' })],
   ['adam float16/float16', () => gx.adam(1e-2, { muDtype: 'float16', nuDtype: 'float16' })],
   ['adam int8/int8', () => gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'int8' })],
@@ -63,7 +65,7 @@ export const PACKED_CASES: readonly [string, () => GradientTransformation][] = [
 ];
 
 /** Edge values of the codecs: ±0, float32 subnormals, float16's subnormal and rounding boundaries, the largest finite, NaN, ±Inf. */
-export const PACKED_EDGE_VALUES: readonly number[] = [
+export const EDGE_VALUES: readonly number[] = [
   0,
   -0,
   1e-45,
