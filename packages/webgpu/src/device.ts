@@ -588,6 +588,7 @@ export class WebGpuDevice implements Device {
         values[`t${c}`] = at;
       });
       for (const [k, { at }] of pt.blocks) values[`q${k}`] = at;
+      values.tm = pt.mapsAt;
       const P = run.place.pools.length;
       const bindings = this.poolBindings(run.place.pools, new Set(shader.pools));
       if (shader.results) bindings.push({ binding: P + 1, resource: { buffer: run.tables.results as GpuBuffer } });

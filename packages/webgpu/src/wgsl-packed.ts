@@ -144,8 +144,8 @@ function stored(s: PackedStorage | undefined, v: string): string {
   return s?.root ? `sqrt_rn(${v})` : v;
 }
 
-/** The statements of the main pass that store element `e`'s value `v` of output `k` (a code into its word in registers). */
-function storeOf(p: Printer, k: number, v: string): string[] {
+/** The statements of the main pass that store the value `v` of output `k` for element `e = e0 + j` (a code into its word in registers). */
+function storeOf(p: Printer, k: number, v: string, j: number): string[] {
   const name = (p.ir.outputs[k] as { name: string }).name;
   const kind = kindOf(p.ir, name);
   if (kind.kind === 'scales') return [];
@@ -153,8 +153,8 @@ function storeOf(p: Printer, k: number, v: string): string[] {
   const s = kind.storage;
   const x = stored(s, v);
   const scale = s.dtype === 'int8' ? `, Q[S.q${k} + ${start(p, { kind: 'scales', blockSize: s.blockSize })} + e / ${s.blockSize}u]` : '';
-  const slot = `c${k}[j / ${kind.per}u]`;
-  return [`${slot} = ${slot} | (${encoderOf(s)}(${x}${scale}) << ((e & ${kind.per - 1}u) * ${32 / kind.per}u));`];
+  const word = `c${k}_${Math.floor(j / kind.per)}`;
+  return [`${word} = ${word} | (${encoderOf(s)}(${x}${scale}) << ${(j % kind.per) * (32 / kind.per)}u);`];
 }
 
 /** The word registers of the packed outputs, and their stores after the unit's loop. */
@@ -165,10 +165,10 @@ function wordsOf(p: Printer, G: number): { decls: string[]; writes: string[] } {
     const kind = kindOf(p.ir, o.name);
     if (kind.kind !== 'codes') return;
     const W = G / kind.per;
-    decls.push(`  var c${k} = array<u32, ${W}>();`);
     for (let q = 0; q < W; q++) {
+      decls.push(`  var c${k}_${q} = 0u;`);
       const at = `S.w${k} + ${start(p, kind)} + e0 / ${kind.per}u + ${q}u`;
-      writes.push(`  if (e0 + ${q * kind.per}u < n) { P${p.layout.outPool[k]}[${at}] = c${k}[${q}u]; }`);
+      writes.push(`  if (e0 + ${q * kind.per}u < n) { P${p.layout.outPool[k]}[${at}] = c${k}_${q}; }`);
     }
   });
   return { decls, writes };
@@ -236,6 +236,7 @@ function packedFields(ir: KernelIR, cols: readonly string[]): UniformField[] {
     fields.push({ name: `t${c}`, type: 'u32' });
   });
   for (const k of int8Outputs(ir)) fields.push({ name: `q${k}`, type: 'u32' });
+  if (Object.values(ir.packed).some((s) => s.dtype === 'int8')) fields.push({ name: 'tm', type: 'u32' });
   return fields;
 }
 
@@ -270,7 +271,7 @@ function scalesBody(p: Printer, ids: readonly number[], c: WgslContext): string[
   return lines;
 }
 
-/** The body of the main pass: one invocation per unit of `G` elements of a leaf. */
+/** The body of the main pass: one invocation per unit of `G` elements of a leaf, the body unrolled once per element. */
 function mainBody(p: Printer, G: number, c: WgslContext): string[] {
   const { decls, writes } = wordsOf(p, G);
   const lines = [
@@ -279,17 +280,18 @@ function mainBody(p: Printer, G: number, c: WgslContext): string[] {
     '  let n = M[S.t0 + leaf + 1u] - M[S.t0 + leaf];',
     `  let e0 = (i - M[S.t1 + leaf]) * ${G}u;`,
     ...decls,
-    `  for (var j = 0u; j < ${G}u; j = j + 1u) {`,
-    '    let e = e0 + j;',
-    '    if (e >= n) { break; }',
   ];
-  p.ir.nodes.forEach((_, id) => {
-    lines.push(nodeLine(p, id, c, '    '));
-  });
-  p.ir.outputs.forEach((o, k) => {
-    for (const st of storeOf(p, k, `v${o.node}`)) lines.push(`    ${st}`);
-  });
-  lines.push('  }', ...writes);
+  for (let j = 0; j < G; j++) {
+    lines.push(`  if (e0 + ${j}u < n) {`, `    let e = e0 + ${j}u;`);
+    p.ir.nodes.forEach((_, id) => {
+      lines.push(nodeLine(p, id, c, '    '));
+    });
+    p.ir.outputs.forEach((o, k) => {
+      for (const st of storeOf(p, k, `v${o.node}`, j)) lines.push(`    ${st}`);
+    });
+    lines.push('  }');
+  }
+  lines.push(...writes);
   return lines;
 }
 

@@ -25,10 +25,27 @@
 import { dynamicMapOf, type PackedStorage } from '@gradtx/core/engine';
 import { f32Bits } from './wgsl-codegen.js';
 
-/** The WGSL array constant of the bit patterns of `values`. */
-function bitsArray(name: string, values: Float32Array): string {
-  const body = Array.from(values, (v) => `0x${f32Bits(v).toString(16)}u`).join(', ');
-  return `const ${name} = array<u32, ${values.length}>(${body});`;
+/** Where each int8 map's magnitudes and midpoints start in {@link int8MapTable}. */
+const MAP_AT = { MAG_S: 0, MID_S: 128, MAG_U: 255, MID_U: 511 } as const;
+
+/**
+ * The bit patterns of both int8 maps' magnitudes and midpoints, one array
+ * (766 words): the kernels read them from their table buffer `M` at
+ * `S.tm` (a storage read; a runtime index into a WGSL constant array may be
+ * copied to private memory at each use).
+ */
+export function int8MapTable(): Uint32Array {
+  const parts = [dynamicMapOf(true), dynamicMapOf(false)].flatMap((m) => [m.magnitudes, m.midpoints]);
+  const out = new Uint32Array(MAP_AT.MID_U + 255);
+  [MAP_AT.MAG_S, MAP_AT.MID_S, MAP_AT.MAG_U, MAP_AT.MID_U].forEach((at, i) => {
+    out.set(Array.from(parts[i] as Float32Array, f32Bits), at);
+  });
+  return out;
+}
+
+/** The map entry `name[index]` (bits) in the table `M`. */
+function mapAt(name: keyof typeof MAP_AT, index: string): string {
+  return `M[S.tm + ${MAP_AT[name]}u + (${index})]`;
 }
 
 const BFLOAT16 = `fn dec_b(c: u32) -> f32 { return bitcast<f32>(c << 16u); }
@@ -151,16 +168,15 @@ function int8Map(signed: boolean): string {
   var hi = ${map.midpoints.length}u;
   while (lo < hi) {
     let mid = (lo + hi) / 2u;
-    if (MID_${t.toUpperCase()}[mid] < y) { lo = mid + 1u; } else { hi = mid; }
+    if (${mapAt(signed ? 'MID_S' : 'MID_U', 'mid')} < y) { lo = mid + 1u; } else { hi = mid; }
   }
   return lo;
 }
 `;
-  const mags = `${bitsArray(`MAG_${t.toUpperCase()}`, map.magnitudes)}\n${bitsArray(`MID_${t.toUpperCase()}`, map.midpoints)}\n`;
   if (signed) {
-    return `${mags}${field}fn dec_8s(c: u32, s: f32) -> f32 {
+    return `${field}fn dec_8s(c: u32, s: f32) -> f32 {
   if (is_nan(s)) { return s; }
-  return bitcast<f32>(MAG_S[c & 0x7fu] | ((c & 0x80u) << 24u)) * s;
+  return bitcast<f32>(${mapAt('MAG_S', 'c & 0x7fu')} | ((c & 0x80u) << 24u)) * s;
 }
 fn enc_8s(x: f32, s: u32) -> u32 {
   if (!scale_ok(s)) { return 0u; }
@@ -169,9 +185,9 @@ fn enc_8s(x: f32, s: u32) -> u32 {
 }
 `;
   }
-  return `${mags}${field}fn dec_8u(c: u32, s: f32) -> f32 {
+  return `${field}fn dec_8u(c: u32, s: f32) -> f32 {
   if (is_nan(s)) { return s; }
-  return bitcast<f32>(MAG_U[c]) * s;
+  return bitcast<f32>(${mapAt('MAG_U', 'c')}) * s;
 }
 fn enc_8u(x: f32, s: u32) -> u32 {
   let b = bitcast<u32>(x);
