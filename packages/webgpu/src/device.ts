@@ -582,7 +582,7 @@ export class WebGpuDevice implements Device {
     for (const which of passes) {
       const key = `pk|${which}|${run.ir.signature}|${JSON.stringify(layout)}`;
       const shader = this.shader(key, () => packedKernelWgsl(run.ir, layout, which)) as PackedShader;
-      const n = which === 'main' ? pt.units : run.N;
+      const n = which === 'main' ? pt.units : pt.runs;
       const values = this.kernelValues(run, n);
       pt.colAt.forEach((at, c) => {
         values[`t${c}`] = at;

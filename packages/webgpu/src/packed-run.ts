@@ -23,6 +23,8 @@ export interface PackedTables {
   readonly mapsAt: number;
   /** Units of the main pass over all leaves. */
   readonly units: number;
+  /** Runs of the scales pass over all leaves. */
+  readonly runs: number;
   /** Per int8 output index: the offset and the number of its blocks in the scratch. */
   readonly blocks: ReadonlyMap<number, { readonly at: number; readonly count: number }>;
   /** Buffers to give back after the submission. */
@@ -57,7 +59,17 @@ export function packedTables(b: WebGpuBackendLike, ir: KernelIR, ns: readonly nu
   }
   const scratch = blocks.size > 0 ? b.bufferManager.acquireBuffer(Math.max(total, 1) * 4, SCRATCH) : null;
   const units = table[(colAt[1] as number) + L] as number;
-  return { table: tableBuffer, scratch, colAt, mapsAt, units, blocks, buffers: scratch === null ? [tableBuffer] : [tableBuffer, scratch] };
+  const runs = table[(colAt[2] as number) + L] as number;
+  return {
+    table: tableBuffer,
+    scratch,
+    colAt,
+    mapsAt,
+    units,
+    runs,
+    blocks,
+    buffers: scratch === null ? [tableBuffer] : [tableBuffer, scratch],
+  };
 }
 
 /** Copies each int8 output's new scales from the scratch over its scales output (`k + 1`) at `placeOf(k + 1)`. */

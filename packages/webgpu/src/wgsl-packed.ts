@@ -85,13 +85,16 @@ export function unitElements(ir: KernelIR): number {
   return g;
 }
 
+/** Elements per invocation of the scales pass (each folds its run into one `atomicMax` per block it touches). */
+export const SCALES_RUN = 16;
+
 /**
  * The columns of the table `M`, each `L + 1` leaf starts: `e` elements, `g`
- * units of the main pass, `w2` / `w4` words of 16- / 8-bit codes, `b<size>`
- * blocks of int8 scales.
+ * units of the main pass, `r` runs of the scales pass, `w2` / `w4` words of
+ * 16- / 8-bit codes, `b<size>` blocks of int8 scales.
  */
 export function packedColumns(ir: KernelIR): string[] {
-  const cols = ['e', 'g'];
+  const cols = ['e', 'g', 'r'];
   for (const name of [...ir.inputs, ...ir.outputs.map((o) => o.name)]) {
     const c = columnOf(kindOf(ir, name));
     if (!cols.includes(c)) cols.push(c);
@@ -103,6 +106,7 @@ export function packedColumns(ir: KernelIR): string[] {
 export function columnSize(column: string, n: number, G: number): number {
   if (column === 'e') return n;
   if (column === 'g') return Math.ceil(n / G);
+  if (column === 'r') return Math.ceil(n / SCALES_RUN);
   return Math.ceil(n / Number(column.slice(1)));
 }
 
@@ -258,16 +262,37 @@ function readsResults(ir: KernelIR, ids: readonly number[]): boolean {
   });
 }
 
-/** The body of the scales pass: one invocation per element, each int8 output's value folded into its block's scale. */
+/**
+ * The body of the scales pass: one invocation per run of {@link SCALES_RUN}
+ * elements of a leaf, each int8 output's values folded into a running
+ * maximum per block, one `atomicMax` per block the run touches.
+ */
 function scalesBody(p: Printer, ids: readonly number[], c: WgslContext): string[] {
-  const lines = ['  if (i >= S.n) { return; }', '  let leaf = find_leaf(S.t0, i);', '  let e = i - M[S.t0 + leaf];'];
-  for (const id of ids) lines.push(nodeLine(p, id, c, '  '));
-  for (const k of int8Outputs(p.ir)) {
+  const lines = [
+    '  if (i >= S.n) { return; }',
+    '  let leaf = find_leaf(S.t2, i);',
+    '  let n = M[S.t0 + leaf + 1u] - M[S.t0 + leaf];',
+    `  let e0 = (i - M[S.t2 + leaf]) * ${SCALES_RUN}u;`,
+  ];
+  const outs = int8Outputs(p.ir);
+  for (const k of outs) lines.push(`  var a${k} = 0u;`, `  var b${k} = 0xffffffffu;`);
+  lines.push(`  for (var j = 0u; j < ${SCALES_RUN}u; j = j + 1u) {`, '    let e = e0 + j;', '    if (e >= n) { break; }');
+  for (const id of ids) lines.push(nodeLine(p, id, c, '    '));
+  for (const k of outs) {
     const o = p.ir.outputs[k] as { name: string; node: number };
     const s = storageOf(p.ir, o.name) as Extract<PackedStorage, { dtype: 'int8' }>;
-    const at = `S.q${k} + ${start(p, { kind: 'scales', blockSize: s.blockSize })} + e / ${s.blockSize}u`;
-    lines.push(`  atomicMax(&Q[${at}], scale_bits(${stored(s, `v${o.node}`)}));`);
+    lines.push(
+      `    let blk${k} = ${start(p, { kind: 'scales', blockSize: s.blockSize })} + e / ${s.blockSize}u;`,
+      `    if (blk${k} != b${k}) {`,
+      `      if (b${k} != 0xffffffffu) { atomicMax(&Q[S.q${k} + b${k}], a${k}); }`,
+      `      b${k} = blk${k};`,
+      `      a${k} = 0u;`,
+      '    }',
+      `    a${k} = max(a${k}, scale_bits(${stored(s, `v${o.node}`)}));`,
+    );
   }
+  lines.push('  }');
+  for (const k of outs) lines.push(`  if (b${k} != 0xffffffffu) { atomicMax(&Q[S.q${k} + b${k}], a${k}); }`);
   return lines;
 }
 

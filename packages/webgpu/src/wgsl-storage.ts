@@ -11,8 +11,8 @@
  * - int8 (Dettmers et al., block-wise dynamic quantization): the block scale
  *   is the largest `|x|` as a maximum of the magnitudes' bit patterns (which
  *   order non-negative floats), NaN for a block holding a NaN or ±Infinity;
- *   `x / scale` is rounded to nearest even by integer long division (WGSL's
- *   `/` may be 2.5 ulp off), and its code is the number of the map's
+ *   `x / scale` is rounded to nearest even by a float32 estimate corrected
+ *   with exact integer products (WGSL's `/` may be 2.5 ulp off), and its code is the number of the map's
  *   midpoints strictly below it, by binary search on their bit patterns.
  *   Decoding is `value(code) · scale`, one float32 product (NaN where the
  *   scale is NaN).
@@ -92,26 +92,29 @@ fn sig_exp(b: u32) -> vec2<i32> {
   let z = countLeadingZeros(m) - 8u;
   return vec2<i32>(i32(m << z), 1 - i32(z));
 }
-// the bits of a / s rounded to nearest, ties to even, for bits 0 <= a <= s of finite s > 0; 0 below 2^-126
+// the bits of a / s rounded to nearest, ties to even, for bits 0 <= a <= s of finite s > 0; 0 below 2^-126:
+// a float32 estimate of the significand corrected by exact 64-bit comparisons
 fn div_rn(a: u32, s: u32) -> u32 {
   if (a == 0u) { return 0u; }
   let x = sig_exp(a);
   let y = sig_exp(s);
   var e = x.y - y.y;
-  var r = u32(x.x);
+  var n = u32(x.x);
   let d = u32(y.x);
-  if (r < d) { r = r << 1u; e = e - 1; }
-  var q = 0u;
-  for (var k = 0u; k < 25u; k = k + 1u) {
-    q = q << 1u;
-    if (r >= d) { r = r - d; q = q | 1u; }
-    r = r << 1u;
+  if (n < d) { n = n << 1u; e = e - 1; }
+  // the significand q = n / d · 2^23 rounded; t = n · 2^24 = 2 d q when exact
+  let t = vec2<u32>(n >> 8u, n << 24u);
+  var q = u32(f32(n) / f32(d) * 8388608.0);
+  for (var k = 0; k < 4; k = k + 1) {
+    let up = mul64(2u * q + 1u, d);
+    if (lt64(up, t) || (eq64(up, t) && (q & 1u) == 1u)) { q = q + 1u; continue; }
+    let down = mul64(2u * q - 1u, d);
+    if (lt64(t, down) || (eq64(down, t) && (q & 1u) == 1u)) { q = q - 1u; continue; }
+    break;
   }
-  var m = q >> 1u;
-  if ((q & 1u) == 1u && (r != 0u || (m & 1u) == 1u)) { m = m + 1u; }
-  if (m == 0x1000000u) { m = 0x800000u; e = e + 1; }
+  if (q == 0x1000000u) { q = 0x800000u; e = e + 1; }
   if (e < -126) { return 0u; }
-  return (u32(e + 127) << 23u) | (m & 0x7fffffu);
+  return (u32(e + 127) << 23u) | (q & 0x7fffffu);
 }
 fn scale_ok(s: u32) -> bool { return s != 0u && s < 0x7f800000u; }
 // a block scale's contribution of one value: |x|'s bits, the canonical NaN for NaN and Infinity
@@ -121,12 +124,29 @@ fn scale_bits(x: f32) -> u32 {
 }
 `;
 
+/** Exact 64-bit products and comparisons on u32 pairs `(hi, lo)`, for the exactly rounded division and square root. */
+const WIDE = `fn mul64(a: u32, b: u32) -> vec2<u32> {
+  let a0 = a & 0xffffu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xffffu;
+  let b1 = b >> 16u;
+  let p00 = a0 * b0;
+  let p01 = a0 * b1;
+  let p10 = a1 * b0;
+  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+  return vec2<u32>(a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u), (p00 & 0xffffu) | (mid << 16u));
+}
+fn lt64(x: vec2<u32>, y: vec2<u32>) -> bool { return x.x < y.x || (x.x == y.x && x.y < y.y); }
+fn eq64(x: vec2<u32>, y: vec2<u32>) -> bool { return x.x == y.x && x.y == y.y; }
+`;
+
 /**
  * The square root of a `root` storage, rounded to nearest on the bits (as
  * the host's float32 `Math.sqrt`; WGSL's `sqrt` may be 2.5 ulp off and may
  * flush subnormals): `x = m · 2^e` with `m` made 48 or 49 bits long so that
- * the exponent is even, its integer square root digit by digit (25 bits:
- * the significand and a round bit, the remainder the sticky bit).
+ * the exponent is even, a float32 estimate of the root's significand `r`
+ * from the normalised `m`, corrected until `(2r - 1)² ≤ m < (2r + 1)²`
+ * (exact 64-bit products; a root is never halfway).
  */
 const ROOT = `fn sqrt_rn(v: f32) -> f32 {
   let b = bitcast<u32>(v);
@@ -140,22 +160,16 @@ const ROOT = `fn sqrt_rn(v: f32) -> f32 {
     e = -149 - i32(z);
   } else { m = m | 0x800000u; }
   let k = select(26u, 25u, (e & 1) != 0);
-  let hi = m >> (32u - k);
-  let lo = m << k;
-  var rem = 0u;
-  var root = 0u;
-  for (var t = 0u; t < 32u; t = t + 1u) {
-    let pair = select((lo >> (62u - 2u * t)) & 3u, (hi >> (30u - 2u * t)) & 3u, t < 16u);
-    rem = (rem << 2u) | pair;
-    let trial = (root << 2u) | 1u;
-    root = root << 1u;
-    if (rem >= trial) { rem = rem - trial; root = root | 1u; }
+  let big = vec2<u32>(m >> (32u - k), m << k);
+  var r = u32(sqrt(bitcast<f32>(((102u + k) << 23u) | (m & 0x7fffffu))) * 8388608.0);
+  for (var t = 0; t < 4; t = t + 1) {
+    if (!lt64(big, mul64(2u * r + 1u, 2u * r + 1u))) { r = r + 1u; continue; }
+    if (lt64(big, mul64(2u * r - 1u, 2u * r - 1u))) { r = r - 1u; continue; }
+    break;
   }
-  var sig = root >> 1u;
   var ex = (e - i32(k)) / 2 + 151;
-  if ((root & 1u) == 1u && (rem != 0u || (sig & 1u) == 1u)) { sig = sig + 1u; }
-  if (sig == 0x1000000u) { sig = 0x800000u; ex = ex + 1; }
-  return bitcast<f32>((u32(ex) << 23u) | (sig & 0x7fffffu));
+  if (r == 0x1000000u) { r = 0x800000u; ex = ex + 1; }
+  return bitcast<f32>((u32(ex) << 23u) | (r & 0x7fffffu));
 }
 `;
 
@@ -200,10 +214,11 @@ fn enc_8u(x: f32, s: u32) -> u32 {
 /** The WGSL codec functions that kernels of arrays in `storages` call (each format's once). */
 export function storageWgsl(storages: readonly PackedStorage[]): string {
   const parts: string[] = [];
+  const int8 = storages.filter((s) => s.dtype === 'int8');
+  if (storages.some((s) => s.root) || int8.length > 0) parts.push(WIDE);
   if (storages.some((s) => s.root)) parts.push(ROOT);
   if (storages.some((s) => s.dtype === 'bfloat16')) parts.push(BFLOAT16);
   if (storages.some((s) => s.dtype === 'float16')) parts.push(FLOAT16);
-  const int8 = storages.filter((s) => s.dtype === 'int8');
   if (int8.length > 0) parts.push(INT8_COMMON);
   for (const signed of [true, false]) if (int8.some((s) => s.signed === signed)) parts.push(int8Map(signed));
   return parts.join('');
