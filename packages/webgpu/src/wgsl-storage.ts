@@ -104,7 +104,7 @@ fn div_rn(a: u32, s: u32) -> u32 {
   if (n < d) { n = n << 1u; e = e - 1; }
   // the significand q = n / d · 2^23 rounded; t = n · 2^24 = 2 d q when exact
   let t = vec2<u32>(n >> 8u, n << 24u);
-  var q = u32(f32(n) / f32(d) * 8388608.0);
+  var q = est_div(n, d);
   for (var k = 0; k < 4; k = k + 1) {
     let up = mul64(2u * q + 1u, d);
     if (lt64(up, t) || (eq64(up, t) && (q & 1u) == 1u)) { q = q + 1u; continue; }
@@ -136,6 +136,9 @@ const WIDE = `fn mul64(a: u32, b: u32) -> vec2<u32> {
   let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
   return vec2<u32>(a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u), (p00 & 0xffffu) | (mid << 16u));
 }
+// float32 estimates of a significand, within a few units (what WGSL's / and sqrt promise); corrected exactly by the callers
+fn est_div(n: u32, d: u32) -> u32 { return u32(f32(n) / f32(d) * 8388608.0); }
+fn est_sqrt(y: f32) -> u32 { return u32(sqrt(y) * 8388608.0); }
 fn lt64(x: vec2<u32>, y: vec2<u32>) -> bool { return x.x < y.x || (x.x == y.x && x.y < y.y); }
 fn eq64(x: vec2<u32>, y: vec2<u32>) -> bool { return x.x == y.x && x.y == y.y; }
 `;
@@ -161,7 +164,7 @@ const ROOT = `fn sqrt_rn(v: f32) -> f32 {
   } else { m = m | 0x800000u; }
   let k = select(26u, 25u, (e & 1) != 0);
   let big = vec2<u32>(m >> (32u - k), m << k);
-  var r = u32(sqrt(bitcast<f32>(((102u + k) << 23u) | (m & 0x7fffffu))) * 8388608.0);
+  var r = est_sqrt(bitcast<f32>(((102u + k) << 23u) | (m & 0x7fffffu)));
   for (var t = 0; t < 4; t = t + 1) {
     if (!lt64(big, mul64(2u * r + 1u, 2u * r + 1u))) { r = r + 1u; continue; }
     if (lt64(big, mul64(2u * r - 1u, 2u * r - 1u))) { r = r - 1u; continue; }
