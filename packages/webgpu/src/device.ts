@@ -15,7 +15,9 @@
  * - reductions (global norms, per-leaf norms) run first as two small
  *   dispatches: per-chunk partials, then per-leaf and global values, written
  *   to a small result buffer that the kernel reads. Nothing is read back to
- *   JavaScript: a step is at most three dispatches whatever the tree.
+ *   JavaScript: a step is at most three dispatches whatever the tree (four
+ *   with block-wise int8 state, whose block scales take a pass of their own;
+ *   see `wgsl-packed.ts`).
  *
  * Per-step scalars are written into a uniform buffer, one field each.
  * Pipelines are cached by their WGSL text, which depends only on the run's
@@ -200,6 +202,34 @@ function evenChunks(N: number): { chunkStarts: number[]; segStarts: Uint32Array;
   return { chunkStarts, segStarts, segChunk };
 }
 
+/**
+ * Regions (of `sizes` elements) to pools: one each when `maxPools` allows,
+ * else round-robin, end to end in each pool; throws where a pool would
+ * exceed the device's buffer limits.
+ */
+function poolRegions(
+  sizes: readonly number[],
+  maxPools: number,
+  limits: { readonly maxStorageBufferBindingSize: number; readonly maxBufferSize: number },
+): { regionPool: number[]; regionOffset: number[]; poolElems: number[] } {
+  const P = Math.min(sizes.length, maxPools);
+  const regionPool = sizes.map((_, r) => r % P);
+  const poolElems = Array.from({ length: P }, () => 0);
+  const regionOffset = sizes.map((size, r) => {
+    const at = poolElems[r % P] as number;
+    poolElems[r % P] = at + size;
+    return at;
+  });
+  for (const elems of poolElems) {
+    if (elems * 4 > limits.maxStorageBufferBindingSize || elems * 4 > limits.maxBufferSize) {
+      throw new Error(
+        `gradtx/webgpu: a flat buffer of ${elems * 4} bytes exceeds the device's limits (maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize})`,
+      );
+    }
+  }
+  return { regionPool, regionOffset, poolElems };
+}
+
 /** The fused device of a tfjs `webgpu` backend. */
 export class WebGpuDevice implements Device {
   readonly name = 'webgpu';
@@ -311,20 +341,22 @@ export class WebGpuDevice implements Device {
     const direct = L === 1 && N > 0 && this.directFits(jobs[0] as LeafJob, red.sourceTensors, maxPools);
     const place = direct ? this.placeDirect(jobs[0] as LeafJob, red) : this.placeFlat(ir, jobs, red, N, maxPools);
     const tables = this.tables(ir, red, offsets, N);
-    const pt = packed
-      ? packedTables(
-          b,
-          ir,
-          jobs.map((j) => j.n),
-        )
-      : null;
+    const ns = jobs.map((j) => j.n);
     const run: Run = { ir, jobs, offsets, N, scalars, reductions, red, place, tables };
-    // ---- record: gathers, the passes, scatters, reduction targets; then submit
+    this.record(run, packed ? packedTables(b, ir, ns) : null);
+    this.stats.runs++;
+    for (const j of jobs) for (const t of j.outs) this.written(t);
+    for (const r of reductions) if (r.target) this.written(r.target);
+  }
+
+  /** Records a run on the backend's command encoder (gathers, the passes, scatters, reduction targets) and submits it. */
+  private record(run: Run, pt: PackedTables | null): void {
+    const b = this.b;
     b.ensureCommandEncoderReady();
     b.endComputePassEncoder();
     const enc = b.commandEncoder;
     if (enc === null) throw new Error('gradtx/webgpu: the backend has no command encoder');
-    if (!place.direct) this.gather(enc, run);
+    if (!run.place.direct) this.gather(enc, run);
     if (pt?.scratch) enc.clearBuffer(pt.scratch);
     const pass = enc.beginComputePass();
     this.dispatchReductions(pass, run);
@@ -332,14 +364,11 @@ export class WebGpuDevice implements Device {
     else this.dispatchPacked(pass, run, pt);
     pass.end();
     if (pt !== null) this.stats.copies += copyScales(enc, pt, (k) => this.outputAt(run, k));
-    if (!place.direct) this.scatter(enc, run);
+    if (!run.place.direct) this.scatter(enc, run);
     this.copyTargets(enc, run);
     // the scratch buffers go back to the pool once the commands are submitted
-    b.uniformPendingDisposal.push(...place.scratch, ...run.tables.scratch, ...(pt?.buffers ?? []));
+    b.uniformPendingDisposal.push(...run.place.scratch, ...run.tables.scratch, ...(pt?.buffers ?? []));
     b.submitQueue();
-    this.stats.runs++;
-    for (const j of jobs) for (const t of j.outs) this.written(t);
-    for (const r of reductions) if (r.target) this.written(r.target);
   }
 
   /** Every tensor of the run on the GPU, owned by the command queue. */
@@ -377,15 +406,14 @@ export class WebGpuDevice implements Device {
   }
 
   /**
-   * Flat placement: one region of `N` elements per IR input in pooled scratch
-   * buffers (an output of the same name reuses its input's region, in place in
-   * the scratch; a reduction source that is also a kernel input shares it).
+   * Flat placement: one region per IR input in pooled scratch buffers, its
+   * leaves end to end (`N` elements, or the words / blocks of a packed
+   * array); an output of the same name reuses its input's region, in place
+   * in the scratch; a reduction source that is also a kernel input shares it.
    */
   private placeFlat(ir: KernelIR, jobs: readonly LeafJob[], red: ReductionPlan, N: number, maxPools: number): Placements {
-    const limits = this.b.device.limits;
     const regions: string[] = [];
     const sizes: number[] = [];
-    // a region holds its array's leaves end to end: N elements, or the words / blocks of a packed array
     const regionOf = (name: string, size: number): number => {
       let r = regions.indexOf(name);
       if (r < 0) r = regions.push(name) - 1;
@@ -401,22 +429,7 @@ export class WebGpuDevice implements Device {
     });
     const srcRegion = red.sourceNames.map((name, j) => regionOf(srcShared[j] ? name : `#${name}`, N));
     const written = new Set(outRegion);
-    // regions to pools: one each when the limit allows, else round-robin
-    const P = Math.min(regions.length, maxPools);
-    const regionPool = regions.map((_, r) => r % P);
-    const poolElems = Array.from({ length: P }, () => 0);
-    const regionOffset = regions.map((_, r) => {
-      const at = poolElems[r % P] as number;
-      poolElems[r % P] = at + (sizes[r] as number);
-      return at;
-    });
-    for (const elems of poolElems) {
-      if (elems * 4 > limits.maxStorageBufferBindingSize || elems * 4 > limits.maxBufferSize) {
-        throw new Error(
-          `gradtx/webgpu: a flat buffer of ${elems * 4} bytes exceeds the device's limits (maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize})`,
-        );
-      }
-    }
+    const { regionPool, regionOffset, poolElems } = poolRegions(sizes, maxPools, this.b.device.limits);
     const pools = poolElems.map((elems) => this.b.bufferManager.acquireBuffer(elems * 4, STORAGE));
     const poolWrite = pools.map((_, p) => regions.some((_, r) => regionPool[r] === p && written.has(r)));
     const at = (r: number): Placement => ({ pool: regionPool[r] as number, offset: regionOffset[r] as number });
