@@ -22,7 +22,9 @@ import {
   onBackend,
   rng,
   run,
+  snapshot,
   type Tol,
+  toTensors,
 } from './test-utils/index.js';
 
 beforeAll(() => {
@@ -131,6 +133,29 @@ describe('narrow state on the webgpu fused path', () => {
     // the reference path's own arithmetic (tfjs-webgpu kernels) is WGSL's: params and moments agree within its accuracy
     expectTracesClose(got, expected, 'reference on webgpu', { rtol: 1e-5, atol: 1e-6, leafScale: true });
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a checkpoint of packed state made on webgpu round-trips bit for bit, and the loaded state steps as the original', async () => {
+    const tx = gx.adamw(1e-2, { muDtype: 'bfloat16', nuDtype: 'int8' });
+    const params = toTensors(packedState.arrays(1));
+    const before = tf.memory().numTensors;
+    const opt = gx.createOptimizer(tx, toTensors(packedState.arrays(1)));
+    for (const g of packedState.gradients(true).slice(0, 2)) {
+      const gt = toTensors(g);
+      opt.step(gt);
+      disposeTree(gt);
+    }
+    const loaded = gx.loadState(await gx.saveState(opt.state), tx, params);
+    expect(await snapshot(loaded)).toEqual(await snapshot(opt.state));
+    const g = toTensors(packedState.gradients(false)[2] as ArrayTree);
+    const [p1, s1] = gx.fusedUpdate(tx, g, opt.state, opt.params);
+    const [p2, s2] = gx.fusedUpdate(tx, g, loaded, opt.params);
+    expect(await snapshot([p2, s2])).toEqual(await snapshot([p1, s1]));
+    const last = opt.params;
+    opt.dispose();
+    disposeTree([last, loaded, g, p1, s1, p2, s2]);
+    expect(tf.memory().numTensors).toBe(before);
+    disposeTree(params);
   });
 
   it('a state made on cpu steps on webgpu, and one step is one dispatch (bfloat16) or two (int8)', async () => {
