@@ -42,8 +42,9 @@ type Narrow = Exclude<SlotStorage, { dtype: 'float32' }>;
 
 /**
  * Whether the current backend reads tensors synchronously and cheaply (cpu,
- * wasm): there the codecs run on the host, elsewhere (webgpu, webgl) with
- * tfjs ops. Both give the same bits.
+ * wasm): there the codecs run on the host; elsewhere with the fused
+ * device's own codecs where it has them (webgpu: WGSL kernels), else with
+ * tfjs ops (tensorflow). All give the same bits.
  */
 function codecOnHost(): boolean {
   if (hostCodecs !== 'auto') return hostCodecs;
@@ -55,7 +56,8 @@ let hostCodecs: boolean | 'auto' = 'auto';
 /**
  * Backends whose int32 tensor arithmetic is exact, where the tfjs-op codecs
  * (which pack codes into int32 words with int32 products and sums) are
- * right. tfjs-webgpu and tfjs-webgl compute int32 operations in float32.
+ * right. tfjs-webgpu and tfjs-webgl compute int32 operations in float32
+ * (on webgpu the device's codecs take over; webgl has none).
  */
 const EXACT_INT32_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
 
