@@ -135,6 +135,19 @@ describe('narrow state on the webgpu fused path', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("multiSteps' packed accumulator (encoded around the inner transformation) works on webgpu, close to cpu", async () => {
+    for (const dtype of ['bfloat16', 'float16', 'int8'] as const) {
+      const tx = gx.multiSteps(gx.adam(1e-2), 2, { accumulatorDtype: dtype });
+      const params = packedState.arrays(1);
+      const grads = packedState.gradients(false);
+      const expected = await onBackend('cpu', () => run(tx, params, grads, 'reference'));
+      const before = tf.memory().numTensors;
+      const got = await expectNoGpuErrors(() => run(tx, params, grads, 'optimizer'));
+      expectTracesClose(got, expected, `multiSteps, ${dtype}`, { rtol: 1e-5, atol: 1e-6, leafScale: true });
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
   it('a checkpoint of packed state made on webgpu round-trips bit for bit, and the loaded state steps as the original', async () => {
     const tx = gx.adamw(1e-2, { muDtype: 'bfloat16', nuDtype: 'int8' });
     const params = toTensors(packedState.arrays(1));
