@@ -6,10 +6,13 @@
  * comparison returns the first difference as a message, which the caller
  * fails with); and the conformance harness for packages built on gradtx
  * (fixtures of real optax runs replayed through `tx.update` and
- * `createOptimizer`), its float32 tolerances, and the tree assertions the
- * tests use (these need `vitest` and `@gradtx/schedules`); the host codecs
- * of packed state, the definition every device's codecs are tested against.
- * For tests only.
+ * `createOptimizer`), its float32 tolerances, the tree assertions the
+ * tests use and `runBlockOn`, which runs a `describe` block on the cpu or
+ * wasm backend (these need `vitest` and `@gradtx/schedules`; the wasm
+ * backend also `@tensorflow/tfjs-backend-wasm`); the host codecs of packed
+ * state, the definition every device's codecs are tested against, and the
+ * packed-state cases every device's tests share (`packedState`). For tests
+ * only.
  *
  * @module
  */
@@ -41,6 +44,7 @@ export {
 } from './conformance/loader.js';
 export { OPTAX_STEPS, optaxTolerance } from './conformance/tolerances.js';
 export { decodeValues, encodeValues, type StoredValues } from './lang/storage/host-codec.js';
+export { runBlockOn } from './test-utils/backend-block.js';
 export { disposeTree, expectNoLeaks, expectTreeClose, F32 } from './test-utils/index.js';
 export * as packedState from './test-utils/packed-cases.js';
 
