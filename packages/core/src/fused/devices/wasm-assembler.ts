@@ -108,6 +108,7 @@ export const SIMD = {
   i8x16NarrowI16x8U: 0x66,
   i16x8NarrowI32x4U: 0x86,
   i32x4Ne: 0x38,
+  i32x4MinS: 0xb6,
   i32x4MaxS: 0xb8,
   i32x4LtS: 0x39,
   i32x4GtS: 0x3b,

@@ -25,6 +25,7 @@ import { assemble, Func, OP, SIMD, WT } from './wasm-assembler.js';
 import {
   emitPackedLoad,
   emitPackedStore,
+  emitPoolLocals,
   emitQuantizeTile,
   emitTileScales,
   emitZeroPadding,
@@ -400,6 +401,7 @@ export function kernelModuleBytes(ir: KernelIR, shared: boolean): Uint8Array | n
   // scalar (f32 / i32 mask) and vector locals per node
   const sl = ir.nodes.map((nd) => f.local(nd.mask ? WT.i32 : WT.f32));
   const vl = ir.nodes.map(() => f.local(WT.v128));
+  emitPoolLocals(sc);
   emitUniforms(c, ir, sl, vl);
   const tile = int8Tile(ir);
   if (tile === 0) {

@@ -31,6 +31,8 @@ type Int8 = Extract<PackedStorage, { dtype: 'int8' }>;
 
 /** Where a kernel's workspace holds what, in bytes from its `scalars` pointer. */
 export interface WorkspaceLayout {
+  /** The codecs' vector constants ({@link POOL}, 16 bytes each), or -1 without packed arrays. */
+  readonly constants: number;
   /** Code values of the signed and unsigned maps (256 float32 each), midpoints (128 and 256 float32), or -1 without int8. */
   readonly tables: number;
   /** Per IR output: its tile buffer (int8 outputs), else -1. */
@@ -86,19 +88,44 @@ const AT = (() => {
 
 const TABLE_BYTES = Math.ceil((4 * AT.end) / 16) * 16;
 
+/** The integer (and float bit) constants of the codecs' four-lane code, kept splatted in the workspace (see {@link emitPoolLocals}). */
+const POOL: readonly number[] = [
+  0x7fff,
+  1,
+  0x7fffffff,
+  0x7f800000,
+  0x7fc0,
+  0x8000,
+  0x7bff,
+  0x77800000,
+  0x3f000000,
+  0xfff - 0x38000000,
+  0x38800000,
+  0x7c00,
+  0x7e00,
+  0x80,
+  SIGNED_BUCKETS.first,
+  UNSIGNED_BUCKETS.first,
+].map((x) => x | 0);
+
+const POOL_BYTES = 16 * POOL.length;
+
 /** The layout of the workspace of `ir`'s kernel. */
 export function workspaceLayout(ir: KernelIR): WorkspaceLayout {
   const scalarBytes = Math.ceil((4 * ir.scalars.length) / 16) * 16;
   const names = [...ir.inputs, ...ir.outputs.map((o) => o.name)];
+  const packed = names.some((name) => storageOf(ir, name) !== undefined);
   const int8 = names.some((name) => storageOf(ir, name)?.dtype === 'int8');
-  let at = scalarBytes + (int8 ? TABLE_BYTES : 0);
+  const constants = packed ? scalarBytes : -1;
+  const tablesAt = scalarBytes + (packed ? POOL_BYTES : 0);
+  let at = tablesAt + (int8 ? TABLE_BYTES : 0);
   const tile = int8Tile(ir);
   const tiles = ir.outputs.map((o) => {
     if (storageOf(ir, o.name)?.dtype !== 'int8') return -1;
     at += 4 * tile;
     return at - 4 * tile;
   });
-  return { tables: int8 ? scalarBytes : -1, tiles, bytes: at };
+  return { constants, tables: int8 ? tablesAt : -1, tiles, bytes: at };
 }
 
 let tables: Float32Array | undefined;
@@ -137,11 +164,20 @@ function int8Tables(): Float32Array {
  */
 export function writeWorkspace(f32: Float32Array, base: number, layout: WorkspaceLayout, scalars: Float64Array, owned: boolean): void {
   for (let s = 0; s < scalars.length; s++) f32[base / 4 + s] = scalars[s] as number;
+  if (layout.constants >= 0) writePool(f32, (base + layout.constants) / 4);
   if (layout.tables < 0) return;
   const at = (base + layout.tables) / 4;
   if (owned && written.get(f32.buffer) === at) return;
   f32.set(int8Tables(), at);
   if (owned) written.set(f32.buffer, at);
+}
+
+/** Writes the {@link POOL} constants, each four times, from float `at` of `f32`. */
+function writePool(f32: Float32Array, at: number): void {
+  const i32 = new Int32Array(f32.buffer, f32.byteOffset + 4 * at, 4 * POOL.length);
+  POOL.forEach((x, k) => {
+    i32.fill(x, 4 * k, 4 * k + 4);
+  });
 }
 
 /** Per memory buffer: where the int8 tables were last written (a float offset). */
@@ -162,6 +198,8 @@ interface Lanes {
   readonly lt: (f: Func) => void;
   readonly gt: (f: Func) => void;
   readonly ge: (f: Func) => void;
+  /** The smaller of two integers (four lanes only: one lane takes a select). */
+  readonly min: ((f: Func) => void) | null;
   /** `a b cond` → `cond ? a : b`. */
   readonly select: (f: Func) => void;
   /** The bits of a float as an integer, and back (nothing to do for vectors). */
@@ -211,6 +249,7 @@ const ONE: Lanes = {
   lt: op(OP.i32LtS),
   gt: op(OP.i32GtS),
   ge: op(OP.i32GeS),
+  min: null,
   select: op(OP.select),
   bits: op(OP.i32ReinterpretF32),
   fromBits: op(OP.f32ReinterpretI32),
@@ -236,6 +275,7 @@ const FOUR: Lanes = {
   lt: simd(SIMD.i32x4LtS),
   gt: simd(SIMD.i32x4GtS),
   ge: simd(SIMD.i32x4GeS),
+  min: simd(SIMD.i32x4MinS),
   select: simd(SIMD.v128Bitselect),
   bits: () => {},
   fromBits: () => {},
@@ -267,12 +307,15 @@ export interface StorageContext {
    * written with one block size) reads its scale from this f32 local.
    */
   readonly tileScales: Map<number, number>;
+  /** The local holding each {@link POOL} constant (by its bits), once {@link emitPoolLocals} loaded them. */
+  readonly pool: Map<number, number>;
 }
 
 /** Declares the scratch locals of a {@link StorageContext} in `f`. */
-export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v128' | 'tileScales'> {
+export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v128' | 'tileScales' | 'pool'> {
   return {
     tileScales: new Map(),
+    pool: new Map(),
     i32: [f.local(WT.i32), f.local(WT.i32), f.local(WT.i32), f.local(WT.i32)],
     f32: [f.local(WT.f32), f.local(WT.f32), f.local(WT.f32)],
     v128: [f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128)],
@@ -282,9 +325,52 @@ export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v
 /** Code that leaves one value on the stack. */
 type Emit = () => void;
 
+/**
+ * Loads the {@link POOL} constants from the workspace into locals, at the
+ * start of a leaf (before its loops) of a kernel with packed arrays: V8
+ * keeps a loaded value in a register or spills it (a load where it is
+ * used), where a `v128.const` in a loop is rebuilt from immediates at every
+ * use (three instructions).
+ */
+export function emitPoolLocals(c: StorageContext): void {
+  if (c.layout.constants < 0) return;
+  POOL.forEach((x, k) => {
+    const local = c.f.local(WT.v128);
+    c.f
+      .get(c.scalars)
+      .simdMem(SIMD.v128Load, c.layout.constants + 16 * k)
+      .set(local);
+    c.pool.set(x, local);
+  });
+}
+
+/** Pushes the constant with the bits `x` at four lanes: its pool local where it has one, else a `v128.const`. */
+function vectorConstant(c: StorageContext, x: number): void {
+  const local = c.pool.get(x | 0);
+  if (local === undefined) FOUR.int(c.f, x);
+  else c.f.get(local);
+}
+
+const floatBits = new Float32Array(1);
+const floatWord = new Int32Array(floatBits.buffer);
+
 /** Small expression builders over the operations of one width. */
 function builders(c: StorageContext, L: Lanes) {
   const { f } = c;
+  const sel =
+    (cond: Emit, a: Emit, b: Emit): Emit =>
+    () => {
+      a();
+      b();
+      cond();
+      L.select(f);
+    };
+  const int =
+    (x: number): Emit =>
+    () => {
+      if (L.width === 4) vectorConstant(c, x);
+      else L.int(f, x);
+    };
   const bin =
     (o: (f: Func) => void) =>
     (a: Emit, b: Emit): Emit =>
@@ -301,14 +387,14 @@ function builders(c: StorageContext, L: Lanes) {
       o(f);
     };
   return {
-    int:
-      (x: number): Emit =>
-      () =>
-        L.int(f, x),
+    int,
     float:
       (x: number): Emit =>
-      () =>
-        L.float(f, x),
+      () => {
+        if (L.width === 1) return L.float(f, x);
+        floatBits[0] = x;
+        vectorConstant(c, floatWord[0] as number);
+      },
     get:
       (local: number): Emit =>
       () => {
@@ -342,14 +428,11 @@ function builders(c: StorageContext, L: Lanes) {
     fromBits: un(L.fromBits),
     convert: un(L.convert),
     /** `cond ? a : b` */
-    sel:
-      (cond: Emit, a: Emit, b: Emit): Emit =>
-      () => {
-        a();
-        b();
-        cond();
-        L.select(f);
-      },
+    sel,
+    /** `cond ? a : 0`: an and with the lane masks, a select for one lane. */
+    when: (cond: Emit, a: Emit): Emit => (L.width === 4 ? bin(L.and)(cond, a) : sel(cond, a, int(0))),
+    /** The smaller of two integers in [0, 2^31). */
+    min: (a: Emit, b: Emit): Emit => (L.min === null ? sel(bin(L.lt)(a, b), a, b) : bin(L.min)(a, b)),
   };
 }
 
@@ -368,21 +451,19 @@ function codeAddress(c: StorageContext, ptr: number, bytes: 1 | 2): void {
     .op(OP.i32Add);
 }
 
-/** The float32 bits of the float16 codes in local `h` (see the module comment). */
+/**
+ * The float32 bits of the float16 codes in local `h`: the magnitude's bits
+ * shifted into place are a float32 2^112 times too small (a subnormal one
+ * for a subnormal code), so one multiplication rebiases the exponent
+ * exactly; Inf and NaN then get the all-ones exponent.
+ */
 function float16ToBits(c: StorageContext, L: Lanes, h: number): Emit {
   const e = builders(c, L);
   const m = ints(c, L)[1] as number;
   const magnitude = e.get(m);
   const sign = e.shl(e.and(e.get(h), e.int(0x8000)), 16);
-  const value = e.sel(
-    e.ge(magnitude, e.int(0x7c00)),
-    e.or(e.shl(magnitude, 13), e.int(0x7f800000)),
-    e.sel(
-      e.lt(magnitude, e.int(0x400)),
-      e.bits(e.fmul(e.convert(magnitude), e.float(2 ** -24))),
-      e.add(e.shl(magnitude, 13), e.int(0x38000000)),
-    ),
-  );
+  const rebiased = e.bits(e.fmul(e.fromBits(e.shl(magnitude, 13)), e.float(2 ** 112)));
+  const value = e.or(rebiased, e.when(e.gt(magnitude, e.int(0x7bff)), e.int(0x7f800000)));
   return () => {
     e.and(e.get(h), e.int(0x7fff))();
     c.f.set(m);
@@ -506,15 +587,22 @@ function bfloat16Codes(c: StorageContext, L: Lanes, b: number): Emit {
   return e.sel(e.gt(e.and(x, e.int(0x7fffffff)), e.int(0x7f800000)), e.int(0x7fc0), rounded);
 }
 
-/** The float16 codes of the float32 bits in local `b`, as `float16Bits` computes them. */
+/**
+ * The float16 codes of the float32 bits in local `b`, as `float16Bits`
+ * computes them: a normal code rebiases the exponent and rounds the 13
+ * dropped bits to nearest, ties to even, on the bits; a subnormal one is
+ * the bits of `|x| + 0.5` past 0.5's. The normal codes grow with `|x|` and
+ * reach 0x7c00 (Inf) at the rounding boundary of 65504, so a minimum clamps
+ * the overflow.
+ */
 function float16Codes(c: StorageContext, L: Lanes, b: number): Emit {
   const e = builders(c, L);
   const abs = ints(c, L)[1] as number;
   const a = e.get(abs);
   const subnormal = e.sub(e.bits(e.fadd(e.fromBits(a), e.float(0.5))), e.int(0x3f000000));
-  const normal = e.sub(e.shr(e.add(e.add(a, e.int(0xfff)), e.and(e.shr(a, 13), e.int(1))), 13), e.int(0x1c000));
+  const normal = e.shr(e.add(e.add(a, e.int(0xfff - 0x38000000)), e.and(e.shr(a, 13), e.int(1))), 13);
   const finite = e.sel(e.lt(a, e.int(0x38800000)), subnormal, normal);
-  const magnitude = e.sel(e.ge(a, e.int(0x477ff000)), e.int(0x7c00), finite);
+  const magnitude = e.min(finite, e.int(0x7c00));
   const signed = e.or(magnitude, e.and(e.shr(e.get(b), 16), e.int(0x8000)));
   const code = e.sel(e.gt(a, e.int(0x7f800000)), e.int(0x7e00), signed);
   return () => {
@@ -689,7 +777,7 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
   if (s.signed) f.simd(SIMD.f32x4Abs);
   else f.simd(SIMD.v128Const, ...new Array(16).fill(0)).simd(SIMD.f32x4Max);
   f.tee(va).i32(15).simd(SIMD.i32x4ShrU);
-  FOUR.int(f, buckets.first);
+  vectorConstant(c, buckets.first);
   f.simd(SIMD.i32x4Sub)
     .simd(SIMD.v128Const, ...new Array(16).fill(0))
     .simd(SIMD.i32x4MaxS)
@@ -730,7 +818,7 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
       .simd(SIMD.v128Const, ...new Array(16).fill(0))
       .simd(SIMD.i32x4Ne)
       .simd(SIMD.v128And);
-    FOUR.int(f, 0x80);
+    vectorConstant(c, 0x80);
     f.simd(SIMD.v128And).simd(SIMD.v128Or);
   }
   f.tee(vc).get(vc).simd(SIMD.i16x8NarrowI32x4U).tee(vc).get(vc).simd(SIMD.i8x16NarrowI16x8U).simd(SIMD.i32x4ExtractLane, 0);
