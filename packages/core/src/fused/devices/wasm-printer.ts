@@ -261,11 +261,17 @@ function leafPrologue(f: Func, arrays: number): { n: number; offset: number; end
   return { n, offset, end, ptr };
 }
 
-/** Uniform nodes once per leaf, in scalar form, then splatted into their vector locals. */
+/**
+ * Uniform nodes once per leaf, in scalar form, then splatted into their
+ * vector locals through the workspace (a store and a load): V8 would
+ * otherwise splat them again at every use inside the loops.
+ */
 function emitUniforms(c: WasmContext, ir: KernelIR, sl: readonly number[], vl: readonly number[]): void {
+  const slot = (id: number) => c.sc.layout.uniforms + 16 * id;
   ir.nodes.forEach((nd, id) => {
     if (!nd.uniform) return;
     emitNode(c, SCALAR, 'scalar', nd, id, sl);
+    c.f.get(c.scalars);
     if (nd.mask)
       c.f
         .i32(0)
@@ -273,7 +279,11 @@ function emitUniforms(c: WasmContext, ir: KernelIR, sl: readonly number[], vl: r
         .op(OP.i32Sub)
         .simd(SIMD.i32x4Splat);
     else c.f.get(sl[id] as number).simd(SIMD.f32x4Splat);
-    c.f.set(vl[id] as number);
+    c.f.simdMem(SIMD.v128Store, slot(id));
+    c.f
+      .get(c.scalars)
+      .simdMem(SIMD.v128Load, slot(id))
+      .set(vl[id] as number);
   });
 }
 

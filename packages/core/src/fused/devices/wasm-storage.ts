@@ -37,6 +37,8 @@ export interface WorkspaceLayout {
   readonly tables: number;
   /** Per IR output: its tile buffer (int8 outputs), else -1. */
   readonly tiles: readonly number[];
+  /** A 16-byte slot per IR node: the four-lane value of a uniform node, stored once per leaf (see `emitUniforms`). */
+  readonly uniforms: number;
   readonly bytes: number;
 }
 
@@ -125,7 +127,7 @@ export function workspaceLayout(ir: KernelIR): WorkspaceLayout {
     at += 4 * tile;
     return at - 4 * tile;
   });
-  return { constants, tables: int8 ? tablesAt : -1, tiles, bytes: at };
+  return { constants, tables: int8 ? tablesAt : -1, tiles, uniforms: at, bytes: at + 16 * ir.nodes.length };
 }
 
 let tables: Float32Array | undefined;
