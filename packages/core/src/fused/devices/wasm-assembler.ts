@@ -83,6 +83,11 @@ export const SIMD = {
   v128Load16x4U: 0x04,
   v128Store: 0x0b,
   v128Const: 0x0c,
+  /** One 32-bit or 64-bit value from memory into a lane of a vector (the other lanes kept), or into lane 0 of a zero vector. */
+  v128Load32Lane: 0x56,
+  v128Load64Lane: 0x57,
+  v128Load32Zero: 0x5c,
+  v128Load64Zero: 0x5d,
   i8x16Shuffle: 0x0d,
   i32x4Splat: 0x11,
   i64x2Splat: 0x12,
@@ -259,6 +264,12 @@ export class Func {
   /** `v128.load` / `v128.store` with a constant offset. */
   simdMem(op: number, offset = 0): this {
     this.code.byte(0xfd).u32(op).u32(0).u32(offset);
+    return this;
+  }
+
+  /** `v128.loadN_lane`: a memory access with a constant offset, then the lane index. */
+  simdMemLane(op: number, offset: number, lane: number): this {
+    this.code.byte(0xfd).u32(op).u32(0).u32(offset).byte(lane);
     return this;
   }
 

@@ -549,33 +549,31 @@ export function emitTileScales(c: StorageContext, tile: number, t0: number, inpu
   }
 }
 
-/** The value of the code at byte `lane` past the address in local `at`: a table lookup. */
-function codeValue(c: StorageContext, s: Int8, at: number, lane: number): void {
-  c.f
-    .get(at)
-    .mem(OP.i32Load8U, 0, lane)
-    .i32(2)
-    .op(OP.i32Shl)
-    .get(c.scalars)
-    .op(OP.i32Add)
-    .mem(OP.f32Load, 2, c.layout.tables + (s.signed ? 0 : 1024));
+/** Pushes the address of the table entry (less the table's offset) of the code at byte `lane` past the address in local `at`. */
+function codeEntry(c: StorageContext, at: number, lane: number): void {
+  c.f.get(at).mem(OP.i32Load8U, 0, lane).i32(2).op(OP.i32Shl).get(c.scalars).op(OP.i32Add);
 }
 
+/** The code values of the current element(s): a table lookup per lane (loaded straight into its lane). */
 function emitInt8Load(c: StorageContext, L: Lanes, s: Int8, ptr: number, scalesPtr: number): void {
   const { f } = c;
   const at = c.i32[0] as number;
+  const table = c.layout.tables + (s.signed ? 0 : 1024);
   codeAddress(c, ptr, 1);
   f.set(at);
-  codeValue(c, s, at, 0);
+  codeEntry(c, at, 0);
   if (L.width === 4) {
-    f.simd(SIMD.f32x4Splat);
+    const v = c.v128[3] as number;
+    f.simdMem(SIMD.v128Load32Zero, table);
     for (let lane = 1; lane < 4; lane++) {
-      codeValue(c, s, at, lane);
-      f.simd(SIMD.f32x4ReplaceLane, lane);
+      f.set(v);
+      codeEntry(c, at, lane);
+      f.get(v).simdMemLane(SIMD.v128Load32Lane, table, lane);
     }
     scaleOf(c, s, scalesPtr);
     f.simd(SIMD.f32x4Splat).simd(SIMD.f32x4Mul);
   } else {
+    f.mem(OP.f32Load, 2, table);
     scaleOf(c, s, scalesPtr);
     f.op(OP.f32Mul);
   }
@@ -749,8 +747,10 @@ function emitBlockScale(
   f.get(at.b0).set(i);
   loop(f, i, at.vEnd, 16, () => {
     f.get(acc);
+    // |x| as bits: ordered as integers like the magnitudes, and every NaN above +Infinity (a V8 f32x4.max is seven instructions)
     address().simdMem(SIMD.v128Load, tile);
-    f.simd(SIMD.f32x4Abs).simd(SIMD.f32x4Max).set(acc);
+    vectorConstant(c, 0x7fffffff);
+    f.simd(SIMD.v128And).simd(SIMD.i32x4MaxS).set(acc);
   });
   f.f32(0).set(scale);
   for (let lane = 0; lane < 4; lane++) f.get(scale).get(acc).simd(SIMD.f32x4ExtractLane, lane).op(OP.f32Max).set(scale);
@@ -775,9 +775,11 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
     .op(OP.i32Add);
   address().simdMem(SIMD.v128Load, tile);
   f.get(scale).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Div).tee(vy);
-  // a = |y| (signed) or max(y, 0); its bucket: max((bits >> 15) - first, 0)
-  if (s.signed) f.simd(SIMD.f32x4Abs);
-  else f.simd(SIMD.v128Const, ...new Array(16).fill(0)).simd(SIMD.f32x4Max);
+  // a = |y| (signed) or max(y, 0); the address of its bucket's entry: scalars + 8 · max((bits >> 15) - first, 0)
+  if (s.signed) {
+    vectorConstant(c, 0x7fffffff);
+    f.simd(SIMD.v128And);
+  } else f.simd(SIMD.v128Const, ...new Array(16).fill(0)).simd(SIMD.i32x4MaxS); // y is finite: max on the bits, -0 to +0
   f.tee(va).i32(15).simd(SIMD.i32x4ShrU);
   vectorConstant(c, buckets.first);
   f.simd(SIMD.i32x4Sub)
@@ -785,19 +787,21 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
     .simd(SIMD.i32x4MaxS)
     .i32(3)
     .simd(SIMD.i32x4Shl)
+    .get(c.scalars)
+    .simd(SIMD.i32x4Splat)
+    .simd(SIMD.i32x4Add)
     .set(vi);
-  // per lane, one 8-byte load: the count below the bucket and its midpoint; lanes 0, 1 into vc and 2, 3 into vm
+  // per lane, one 8-byte load into its lane: the count below the bucket and its midpoint; lanes 0, 1 into vc and 2, 3 into vm
   for (const [out, first] of [
     [vc, 0],
     [vm, 2],
   ] as const) {
-    for (const lane of [first, first + 1]) {
-      if (lane === first + 1) f.get(out);
-      f.get(vi).simd(SIMD.i32x4ExtractLane, lane).get(c.scalars).op(OP.i32Add).mem(OP.i64Load, 3, at);
-      if (lane === first) f.simd(SIMD.i64x2Splat);
-      else f.simd(SIMD.i64x2ReplaceLane, 1);
-      f.set(out);
-    }
+    f.get(vi).simd(SIMD.i32x4ExtractLane, first).simdMem(SIMD.v128Load64Zero, at).set(out);
+    f.get(vi)
+      .simd(SIMD.i32x4ExtractLane, first + 1)
+      .get(out)
+      .simdMemLane(SIMD.v128Load64Lane, at, 1)
+      .set(out);
   }
   // counts: the low words of the four entries; midpoints: the high words
   const words = (high: number) => [0, 8, 16, 24].flatMap((b) => [b + high, b + high + 1, b + high + 2, b + high + 3]);
@@ -818,7 +822,7 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
       .simd(SIMD.f32x4Lt);
     f.get(vc)
       .simd(SIMD.v128Const, ...new Array(16).fill(0))
-      .simd(SIMD.i32x4Ne)
+      .simd(SIMD.i32x4GtS)
       .simd(SIMD.v128And);
     vectorConstant(c, 0x80);
     f.simd(SIMD.v128And).simd(SIMD.v128Or);
