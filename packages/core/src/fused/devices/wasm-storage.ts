@@ -23,6 +23,7 @@
  */
 import { int8Tile, type PackedStorage, storageOf } from '../../lang/packed-columns.js';
 import { SIGNED_DYNAMIC_MAP, UNSIGNED_DYNAMIC_MAP } from '../../lang/storage/dynamic-map.js';
+import { SIGNED_BUCKETS, UNSIGNED_BUCKETS } from '../../lang/storage/map-buckets.js';
 import type { KernelIR } from '../../lang/trace.js';
 import { kernelCodecs } from './kernel-codecs.js';
 import { type Func, OP, SIMD, WT } from './wasm-assembler.js';
@@ -41,45 +42,6 @@ export interface WorkspaceLayout {
   readonly uniforms: number;
   readonly bytes: number;
 }
-
-/**
- * Buckets of the int8 encoder: the floats in [0, 1] cut by their top 17
- * bits (sign, exponent, 8 fraction bits: a relative width of at most
- * 2^-8), from the bucket of a map's smallest midpoint up to that of 1.
- * Consecutive midpoints are further apart than that (at least 0.7 % near 1,
- * more below), so a bucket holds at most one: the number of midpoints
- * below `a` is the count below its bucket plus one when the bucket's
- * midpoint is below `a`.
- */
-interface Buckets {
-  /** The bucket index of the smallest midpoint (`bits >> 15`); lower values go to bucket 0. */
-  readonly first: number;
-  readonly below: Int32Array;
-  readonly midpoint: Float32Array;
-}
-
-const bucketBits = new Uint32Array(1);
-const bucketFloat = new Float32Array(bucketBits.buffer);
-
-function bucketsOf(midpoints: Float32Array): Buckets {
-  bucketFloat[0] = midpoints[0] as number;
-  const first = (bucketBits[0] as number) >>> 15;
-  const count = (0x3f800000 >>> 15) - first + 1;
-  const below = new Int32Array(count);
-  const midpoint = new Float32Array(count).fill(Number.POSITIVE_INFINITY);
-  let m = 0;
-  for (let k = 0; k < count; k++) {
-    bucketBits[0] = (first + k + 1) << 15;
-    const end = bucketFloat[0] as number;
-    below[k] = m;
-    if (m < midpoints.length && (midpoints[m] as number) < end) midpoint[k] = midpoints[m++] as number;
-    if (m < midpoints.length && (midpoints[m] as number) < end) throw new Error('gradtx: internal error: two int8 midpoints in one bucket');
-  }
-  return { first, below, midpoint };
-}
-
-const SIGNED_BUCKETS = bucketsOf(SIGNED_DYNAMIC_MAP.midpoints);
-const UNSIGNED_BUCKETS = bucketsOf(UNSIGNED_DYNAMIC_MAP.midpoints);
 
 /** Float offsets in the int8 tables: code values, midpoints (padded), then each map's buckets (count and midpoint per bucket). */
 const AT = (() => {
@@ -199,7 +161,6 @@ interface Lanes {
   /** Comparisons of integers in [0, 2^31) (signed instructions: native on every SIMD target). */
   readonly lt: (f: Func) => void;
   readonly gt: (f: Func) => void;
-  readonly ge: (f: Func) => void;
   /** The smaller of two integers (four lanes only: one lane takes a select). */
   readonly min: ((f: Func) => void) | null;
   /** `a b cond` → `cond ? a : b`. */
@@ -209,8 +170,6 @@ interface Lanes {
   readonly fromBits: (f: Func) => void;
   readonly fadd: (f: Func) => void;
   readonly fmul: (f: Func) => void;
-  /** An integer in [0, 2^31) to float32. */
-  readonly convert: (f: Func) => void;
 }
 
 function splat(x: number, float: boolean): number[] {
@@ -250,14 +209,12 @@ const ONE: Lanes = {
   shrU: op(OP.i32ShrU),
   lt: op(OP.i32LtS),
   gt: op(OP.i32GtS),
-  ge: op(OP.i32GeS),
   min: null,
   select: op(OP.select),
   bits: op(OP.i32ReinterpretF32),
   fromBits: op(OP.f32ReinterpretI32),
   fadd: op(OP.f32Add),
   fmul: op(OP.f32Mul),
-  convert: op(OP.f32ConvertI32S),
 };
 
 const FOUR: Lanes = {
@@ -276,14 +233,12 @@ const FOUR: Lanes = {
   shrU: simd(SIMD.i32x4ShrU),
   lt: simd(SIMD.i32x4LtS),
   gt: simd(SIMD.i32x4GtS),
-  ge: simd(SIMD.i32x4GeS),
   min: simd(SIMD.i32x4MinS),
   select: simd(SIMD.v128Bitselect),
   bits: () => {},
   fromBits: () => {},
   fadd: simd(SIMD.f32x4Add),
   fmul: simd(SIMD.f32x4Mul),
-  convert: simd(SIMD.f32x4ConvertI32x4S),
 };
 
 /** The lane operations of a width. */
@@ -356,9 +311,29 @@ function vectorConstant(c: StorageContext, x: number): void {
 const floatBits = new Float32Array(1);
 const floatWord = new Int32Array(floatBits.buffer);
 
+/** Constants at one width: an integer (or the bits of a float), from the pool at four lanes. */
+function constants(c: StorageContext, L: Lanes) {
+  return {
+    int:
+      (x: number): Emit =>
+      () => {
+        if (L.width === 4) vectorConstant(c, x);
+        else L.int(c.f, x);
+      },
+    float:
+      (x: number): Emit =>
+      () => {
+        if (L.width === 1) return L.float(c.f, x);
+        floatBits[0] = x;
+        vectorConstant(c, floatWord[0] as number);
+      },
+  };
+}
+
 /** Small expression builders over the operations of one width. */
 function builders(c: StorageContext, L: Lanes) {
   const { f } = c;
+  const { int, float } = constants(c, L);
   const sel =
     (cond: Emit, a: Emit, b: Emit): Emit =>
     () => {
@@ -366,12 +341,6 @@ function builders(c: StorageContext, L: Lanes) {
       b();
       cond();
       L.select(f);
-    };
-  const int =
-    (x: number): Emit =>
-    () => {
-      if (L.width === 4) vectorConstant(c, x);
-      else L.int(f, x);
     };
   const bin =
     (o: (f: Func) => void) =>
@@ -390,13 +359,7 @@ function builders(c: StorageContext, L: Lanes) {
     };
   return {
     int,
-    float:
-      (x: number): Emit =>
-      () => {
-        if (L.width === 1) return L.float(f, x);
-        floatBits[0] = x;
-        vectorConstant(c, floatWord[0] as number);
-      },
+    float,
     get:
       (local: number): Emit =>
       () => {
@@ -423,12 +386,10 @@ function builders(c: StorageContext, L: Lanes) {
       },
     lt: bin(L.lt),
     gt: bin(L.gt),
-    ge: bin(L.ge),
     fadd: bin(L.fadd),
     fmul: bin(L.fmul),
     bits: un(L.bits),
     fromBits: un(L.fromBits),
-    convert: un(L.convert),
     /** `cond ? a : b` */
     sel,
     /** `cond ? a : 0`: an and with the lane masks, a select for one lane. */
@@ -762,6 +723,36 @@ function emitBlockScale(
   f.get(scale).f32(Number.NaN).get(scale).f32(Number.POSITIVE_INFINITY).op(OP.f32Lt).op(OP.select).set(scale);
 }
 
+/**
+ * Gathers the bucket entries at the four addresses in local `vi` (less
+ * `at`): the counts below the buckets into local `vc`, their midpoints
+ * into `vm`. One 8-byte load per lane, straight into a lane (lanes 0, 1
+ * into `vc` and 2, 3 into `vm`), then two shuffles split the words.
+ */
+function emitBucketEntries(f: Func, at: number, vi: number, vc: number, vm: number): void {
+  for (const [out, first] of [
+    [vc, 0],
+    [vm, 2],
+  ] as const) {
+    f.get(vi).simd(SIMD.i32x4ExtractLane, first).simdMem(SIMD.v128Load64Zero, at).set(out);
+    f.get(vi)
+      .simd(SIMD.i32x4ExtractLane, first + 1)
+      .get(out)
+      .simdMemLane(SIMD.v128Load64Lane, at, 1)
+      .set(out);
+  }
+  // counts: the low words of the four entries; midpoints: the high words
+  const words = (high: number) => [0, 8, 16, 24].flatMap((b) => [b + high, b + high + 1, b + high + 2, b + high + 3]);
+  f.get(vc)
+    .get(vm)
+    .simd(SIMD.i8x16Shuffle, ...words(4));
+  f.get(vc)
+    .get(vm)
+    .simd(SIMD.i8x16Shuffle, ...words(0))
+    .set(vc)
+    .set(vm);
+}
+
 /** Encodes four elements of the tile buffer at `i` (scale > 0) into four codes at `codes + i / 4`, through the map's buckets. */
 function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () => Func, tile: number, scale: number): void {
   const { f } = c;
@@ -791,28 +782,7 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
     .simd(SIMD.i32x4Splat)
     .simd(SIMD.i32x4Add)
     .set(vi);
-  // per lane, one 8-byte load into its lane: the count below the bucket and its midpoint; lanes 0, 1 into vc and 2, 3 into vm
-  for (const [out, first] of [
-    [vc, 0],
-    [vm, 2],
-  ] as const) {
-    f.get(vi).simd(SIMD.i32x4ExtractLane, first).simdMem(SIMD.v128Load64Zero, at).set(out);
-    f.get(vi)
-      .simd(SIMD.i32x4ExtractLane, first + 1)
-      .get(out)
-      .simdMemLane(SIMD.v128Load64Lane, at, 1)
-      .set(out);
-  }
-  // counts: the low words of the four entries; midpoints: the high words
-  const words = (high: number) => [0, 8, 16, 24].flatMap((b) => [b + high, b + high + 1, b + high + 2, b + high + 3]);
-  f.get(vc)
-    .get(vm)
-    .simd(SIMD.i8x16Shuffle, ...words(4));
-  f.get(vc)
-    .get(vm)
-    .simd(SIMD.i8x16Shuffle, ...words(0))
-    .set(vc)
-    .set(vm);
+  emitBucketEntries(c.f, at, vi, vc, vm);
   // code = below - (midpoint < a ? -1 : 0), and the sign bit of a negative value with a non-zero magnitude
   f.get(vc).get(vm).get(va).simd(SIMD.f32x4Lt).simd(SIMD.i32x4Sub);
   if (s.signed) {
