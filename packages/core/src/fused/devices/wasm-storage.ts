@@ -5,19 +5,27 @@
  * bits as the host codecs (`lang/storage/`):
  * - bfloat16: the code is the top half of the float32 bits; encoding rounds
  *   to nearest, ties to even, on the bits (NaN to 0x7fc0);
- * - float16: decoding and encoding on the bits, subnormals through one
- *   float32 addition of 0.5 (which rounds to a multiple of 2^-24, ties to
- *   even, exactly the float16 subnormal grid);
- * - int8: decoding looks the code's value up in a table (per lane) and
- *   multiplies by the block's scale; the kernel writes a tile's new values
- *   to a float32 buffer, then each block's absmax scale and its codes
- *   (a branchless binary search over the map's midpoints).
+ * - float16: decoding shifts the code's magnitude into place and multiplies
+ *   by 2^112 (an exact rebias of the exponent, subnormals included);
+ *   encoding rounds on the bits, subnormals through one float32 addition of
+ *   0.5 (which rounds to a multiple of 2^-24, ties to even, exactly the
+ *   float16 subnormal grid);
+ * - int8: decoding looks the code's value up in a table (per lane, loaded
+ *   straight into its lane) and multiplies by the block's scale; the kernel
+ *   writes a tile's new values to a float32 buffer, then each block's
+ *   absmax scale and its codes (through the map's buckets,
+ *   `lang/storage/map-buckets.ts`: one 8-byte lookup per lane and one
+ *   comparison).
  *
- * The int8 tables and the tile buffers live in the kernel's workspace, the
- * block of memory its `scalars` argument points to: the IR's scalars, then
- * (for IRs with int8 arrays) the code values of both maps, their midpoints
- * (padded with +Infinity to 128 and 256 entries), then one tile buffer per
- * int8 output ({@link workspaceLayout}, written by {@link writeWorkspace}).
+ * The workspace is the block of memory the kernel's `scalars` argument
+ * points to: the IR's scalars, then (for IRs with packed arrays) the
+ * codecs' vector constants, (with int8 arrays) the code values of both
+ * maps, their midpoints (padded with +Infinity to 128 and 256 entries) and
+ * buckets, one tile buffer per int8 output, and a slot per node for the
+ * splatted uniform values ({@link workspaceLayout}, written by
+ * {@link writeWorkspace}). Constants and uniforms go through memory because
+ * V8 rebuilds a `v128.const` or a splat at every use inside a loop, where a
+ * value loaded before the loop stays in a register (or is one load).
  *
  * @module
  */
