@@ -86,6 +86,8 @@ export const SIMD = {
   /** One 32-bit or 64-bit value from memory into a lane of a vector (the other lanes kept), or into lane 0 of a zero vector. */
   v128Load32Lane: 0x56,
   v128Load64Lane: 0x57,
+  /** The low 64 bits of a vector (lane 0 of i64x2) to memory. */
+  v128Store64Lane: 0x5b,
   v128Load32Zero: 0x5c,
   v128Load64Zero: 0x5d,
   i8x16Shuffle: 0x0d,

@@ -178,6 +178,8 @@ interface Lanes {
   readonly fromBits: (f: Func) => void;
   readonly fadd: (f: Func) => void;
   readonly fmul: (f: Func) => void;
+  /** Float inequality (true for a NaN against itself). */
+  readonly fne: (f: Func) => void;
 }
 
 function splat(x: number, float: boolean): number[] {
@@ -223,6 +225,7 @@ const ONE: Lanes = {
   fromBits: op(OP.f32ReinterpretI32),
   fadd: op(OP.f32Add),
   fmul: op(OP.f32Mul),
+  fne: op(OP.f32Ne),
 };
 
 const FOUR: Lanes = {
@@ -247,6 +250,7 @@ const FOUR: Lanes = {
   fromBits: () => {},
   fadd: simd(SIMD.f32x4Add),
   fmul: simd(SIMD.f32x4Mul),
+  fne: simd(SIMD.f32x4Ne),
 };
 
 /** The lane operations of a width. */
@@ -396,6 +400,7 @@ function builders(c: StorageContext, L: Lanes) {
     gt: bin(L.gt),
     fadd: bin(L.fadd),
     fmul: bin(L.fmul),
+    fne: bin(L.fne),
     bits: un(L.bits),
     fromBits: un(L.fromBits),
     /** `cond ? a : b` */
@@ -553,7 +558,8 @@ function bfloat16Codes(c: StorageContext, L: Lanes, b: number): Emit {
   const e = builders(c, L);
   const x = e.get(b);
   const rounded = e.shr(e.add(e.add(x, e.int(0x7fff)), e.and(e.shr(x, 16), e.int(1))), 16);
-  return e.sel(e.gt(e.and(x, e.int(0x7fffffff)), e.int(0x7f800000)), e.int(0x7fc0), rounded);
+  const nan = e.fne(e.fromBits(x), e.fromBits(x));
+  return e.sel(nan, e.int(0x7fc0), rounded);
 }
 
 /**
@@ -619,7 +625,7 @@ export function emitPackedStore(
   (s.dtype === 'bfloat16' ? bfloat16Codes(c, L, b) : float16Codes(c, L, b))();
   if (width === 4) {
     const t = c.v128[2] as number;
-    f.tee(t).get(t).simd(SIMD.i16x8NarrowI32x4U).simd(SIMD.i64x2ExtractLane, 0).mem(OP.i64Store, 0);
+    f.tee(t).get(t).simd(SIMD.i16x8NarrowI32x4U).simdMemLane(SIMD.v128Store64Lane, 0, 0);
   } else f.mem(OP.i32Store16, 1);
 }
 
