@@ -68,7 +68,7 @@ const POOL: readonly number[] = [
   0x7f800000,
   0x7fc0,
   0x8000,
-  0x7bff,
+  0x7bff << 13,
   0x77800000,
   0x3f000000,
   0xfff - 0x38000000,
@@ -436,12 +436,13 @@ function codeAddress(c: StorageContext, ptr: number, bytes: 1 | 2): void {
 function float16ToBits(c: StorageContext, L: Lanes, h: number): Emit {
   const e = builders(c, L);
   const m = ints(c, L)[1] as number;
-  const magnitude = e.get(m);
-  const sign = e.shl(e.and(e.get(h), e.int(0x8000)), 16);
-  const rebiased = e.bits(e.fmul(e.fromBits(e.shl(magnitude, 13)), e.float(2 ** 112)));
-  const value = e.or(rebiased, e.when(e.gt(magnitude, e.int(0x7bff)), e.int(0x7f800000)));
+  // the magnitude in place, (h & 0x7fff) << 13, and the sign bit, by shifts (fewer constants live in the loop)
+  const shifted = e.get(m);
+  const sign = e.shl(e.shr(e.get(h), 15), 31);
+  const rebiased = e.bits(e.fmul(e.fromBits(shifted), e.float(2 ** 112)));
+  const value = e.or(rebiased, e.when(e.gt(shifted, e.int(0x7bff << 13)), e.int(0x7f800000)));
   return () => {
-    e.and(e.get(h), e.int(0x7fff))();
+    e.shr(e.shl(e.get(h), 17), 4)();
     c.f.set(m);
     e.or(value, sign)();
   };
