@@ -27,6 +27,7 @@ import {
   emitPackedStore,
   emitPoolLocals,
   emitQuantizeTile,
+  emitTileMaxima,
   emitTileScales,
   emitZeroPadding,
   type StorageContext,
@@ -328,6 +329,16 @@ function emitLoop(c: WasmContext, ir: KernelIR, end: number, lanes: 4 | 1, local
   f.end().end();
 }
 
+/** The int8 arrays among `count` arrays from `first` (the IR's inputs, or its outputs), each with `of(index among them)`. */
+function int8Arrays(c: WasmContext, first: number, count: number, of: (k: number) => number): [Int8Storage, number][] {
+  const out: [Int8Storage, number][] = [];
+  for (let k = 0; k < count; k++) {
+    const s = c.storage[first + k];
+    if (s?.dtype === 'int8') out.push([s, of(k)]);
+  }
+  return out;
+}
+
 /**
  * The loops of a kernel that writes int8 arrays: tiles of `tile` elements
  * (whole blocks of every int8 output), each the SIMD and scalar loops over
@@ -351,29 +362,27 @@ function emitTiles(
   f.get(t0)
     .i32(4 * tile)
     .op(OP.i32Add)
-    .get(nBytes)
-    .get(t0)
-    .i32(4 * tile)
-    .op(OP.i32Add)
-    .get(nBytes)
-    .op(OP.i32LtU)
-    .op(OP.select)
     .set(tEnd);
+  f.get(tEnd).get(nBytes).get(tEnd).get(nBytes).op(OP.i32LtU).op(OP.select).set(tEnd);
   f.get(t0).set(offset);
-  const int8Inputs = ir.inputs.flatMap((_name, j): [Int8Storage, number][] => {
-    const s = c.storage[j];
-    return s?.dtype === 'int8' ? [[s, c.ptr[j + 1] as number]] : [];
-  });
-  emitTileScales(c.sc, tile, t0, int8Inputs);
+  emitTileScales(
+    c.sc,
+    tile,
+    t0,
+    int8Arrays(c, 0, ir.inputs.length, (j) => c.ptr[j + 1] as number),
+  );
+  emitTileMaxima(
+    c.sc,
+    tile,
+    int8Arrays(c, ir.inputs.length, ir.outputs.length, (k) => c.sc.layout.tiles[k] as number),
+  );
   f.get(tEnd).get(t0).op(OP.i32Sub).i32(-16).op(OP.i32And).get(t0).op(OP.i32Add).set(end);
   emitLoop(c, ir, end, 4, vl);
   emitLoop(c, ir, tEnd, 1, sl);
-  ir.outputs.forEach((_o, k) => {
-    const s = c.storage[ir.inputs.length + k];
-    if (s?.dtype !== 'int8') return;
-    const ptrs = { codes: c.ptr[ir.inputs.length + k] as number, scales: c.ptr[ir.inputs.length + k + 1] as number };
-    emitQuantizeTile(c.sc, s, ptrs, c.sc.layout.tiles[k] as number, t0, tEnd);
-  });
+  for (const [s, j] of int8Arrays(c, ir.inputs.length, ir.outputs.length, (k) => ir.inputs.length + k)) {
+    const ptrs = { codes: c.ptr[j] as number, scales: c.ptr[j + 1] as number };
+    emitQuantizeTile(c.sc, s, ptrs, c.sc.layout.tiles[j - ir.inputs.length] as number, t0, tEnd);
+  }
   f.get(t0)
     .i32(4 * tile)
     .op(OP.i32Add)

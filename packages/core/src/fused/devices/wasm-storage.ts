@@ -276,14 +276,22 @@ export interface StorageContext {
    * written with one block size) reads its scale from this f32 local.
    */
   readonly tileScales: Map<number, number>;
+  /**
+   * The running maximum of |x| (as bits) of the four-lane stores into an int8
+   * output's tile buffer, by the buffer's offset: an output whose block is
+   * the tile gets its block's absmax from the SIMD loop itself (see
+   * {@link emitTileMaxima}), only the scalar tail read again.
+   */
+  readonly tileMax: Map<number, number>;
   /** The local holding each {@link POOL} constant (by its bits), once {@link emitPoolLocals} loaded them. */
   readonly pool: Map<number, number>;
 }
 
 /** Declares the scratch locals of a {@link StorageContext} in `f`. */
-export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v128' | 'tileScales' | 'pool'> {
+export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v128' | 'tileScales' | 'tileMax' | 'pool'> {
   return {
     tileScales: new Map(),
+    tileMax: new Map(),
     pool: new Map(),
     i32: [f.local(WT.i32), f.local(WT.i32), f.local(WT.i32), f.local(WT.i32)],
     f32: [f.local(WT.f32), f.local(WT.f32), f.local(WT.f32)],
@@ -524,6 +532,23 @@ export function emitTileScales(c: StorageContext, tile: number, t0: number, inpu
   }
 }
 
+/**
+ * Zeroes, at the start of a tile of `tile` elements, the running maximum of
+ * each int8 output whose block is the tile (`outputs`: its storage and the
+ * offset of its tile buffer).
+ */
+export function emitTileMaxima(c: StorageContext, tile: number, outputs: readonly [Int8, number][]): void {
+  for (const [s, buffer] of outputs) {
+    if (s.blockSize !== tile) continue;
+    let local = c.tileMax.get(buffer);
+    if (local === undefined) {
+      local = c.f.local(WT.v128);
+      c.tileMax.set(buffer, local);
+    }
+    c.f.simd(SIMD.v128Const, ...new Array(16).fill(0)).set(local);
+  }
+}
+
 /** Pushes the address of the table entry (less the table's offset) of the code at byte `lane` past the address in local `at`. */
 function codeEntry(c: StorageContext, at: number, lane: number): void {
   c.f.get(at).mem(OP.i32Load8U, 0, lane).i32(2).op(OP.i32Shl).get(c.scalars).op(OP.i32Add);
@@ -613,8 +638,15 @@ export function emitPackedStore(
   if (s.dtype === 'int8') {
     f.get(c.scalars).get(c.offset).op(OP.i32Add).get(t0).op(OP.i32Sub).get(value);
     sqrt();
+    const max = width === 4 ? c.tileMax.get(tile) : undefined;
+    if (max !== undefined) f.tee(c.v128[4] as number);
     if (width === 4) f.simdMem(SIMD.v128Store, tile);
     else f.mem(OP.f32Store, 2, tile);
+    if (max !== undefined) {
+      f.get(max).get(c.v128[4] as number);
+      vectorConstant(c, 0x7fffffff);
+      f.simd(SIMD.v128And).simd(SIMD.i32x4MaxS).set(max);
+    }
     return;
   }
   codeAddress(c, ptr, 2);
@@ -718,9 +750,11 @@ function emitBlockScale(
 ): void {
   const { f } = c;
   const { i, scale } = at;
-  const acc = c.v128[0] as number;
-  f.simd(SIMD.v128Const, ...new Array(16).fill(0)).set(acc);
-  f.get(at.b0).set(i);
+  // the block is the tile, whose SIMD loop kept its maximum: only the tail is read again
+  const kept = c.tileMax.get(tile);
+  const acc = kept ?? (c.v128[0] as number);
+  if (kept === undefined) f.simd(SIMD.v128Const, ...new Array(16).fill(0)).set(acc);
+  f.get(kept === undefined ? at.b0 : at.vEnd).set(i);
   loop(f, i, at.vEnd, 16, () => {
     f.get(acc);
     // |x| as bits: ordered as integers like the magnitudes, and every NaN above +Infinity (a V8 f32x4.max is seven instructions)
