@@ -17,8 +17,9 @@ import type { GradientTransformation, LoweredStep } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { chain, namedChain } from '../combine.js';
 import { elementwise } from '../elementwise.js';
+import { storageKey } from '../lang/packed-columns.js';
 import type { BodyInputs, BodyOutputs, ElementwiseSpec, Ops } from '../lang/spec.js';
-import { isPacked } from '../lang/storage/slot-storage.js';
+import { isPacked, type SlotStorage } from '../lang/storage/slot-storage.js';
 import { isPlainObject } from '../tree.js';
 
 /** What one mini-step needs, read from the state on the host. */
@@ -29,23 +30,25 @@ export interface MiniStep {
   readonly accGrads: unknown;
   readonly innerOptState: unknown;
   readonly useGradMean: boolean;
+  /** How `accGrads` is stored (a packed accumulator is decoded and encoded in the accumulation stage, as any packed slot). */
+  readonly storage: SlotStorage;
   /** The inner transformation's step, lowered (a plain chain of stages) on its state. */
   readonly inner: LoweredStep;
 }
 
 /**
- * The accumulation stage: outputs the new accumulator as the update and
- * keeps it (`0 · acc` when emitting). The mean's `(g − acc) / n` is a
- * multiplication by `1 / n` when `n` is a power of two: both are the
- * correctly rounded value of the same exact quotient, so the bits are
- * optax's, without a division per element on most mini-steps.
+ * The accumulation stage: outputs the new accumulator as the update
+ * (float32) and keeps it in `storage` (`0 · acc` when emitting). The mean's
+ * `(g − acc) / n` is a multiplication by `1 / n` when `n` is a power of
+ * two: both are the correctly rounded value of the same exact quotient, so
+ * the bits are optax's, without a division per element on most mini-steps.
  */
-function accumulateSpec(mean: boolean, n: number, emit: number): ElementwiseSpec {
+function accumulateSpec(mean: boolean, n: number, emit: number, storage: SlotStorage): ElementwiseSpec {
   const byReciprocal = mean && Number.isInteger(Math.log2(n));
   return {
     name: 'multiSteps',
-    key: `multiSteps.${mean ? (byReciprocal ? 'mean/pow2' : 'mean') : 'sum'}${emit ? '/emit' : ''}`,
-    slots: [{ name: 'accGrads', init: 0 }],
+    key: `multiSteps.${mean ? (byReciprocal ? 'mean/pow2' : 'mean') : 'sum'}${emit ? '/emit' : ''}${storageKey(storage)}`,
+    slots: [{ name: 'accGrads', init: 0, storage }],
     counted: false,
     needsParams: false,
     scalars: (): Record<string, number> => (byReciprocal ? { r: 1 / n } : { n }),
@@ -156,17 +159,18 @@ const MAX_CACHED = 64;
  * or the frozen inner chain and the output times 0; null when the inner
  * chain cannot be frozen.
  */
-function miniStepChain(inner: GradientTransformation, mean: boolean, n: number, emit: number): GradientTransformation | null {
+function miniStepChain(inner: GradientTransformation, s: MiniStep, n: number, emit: number): GradientTransformation | null {
+  const mean = s.useGradMean;
   let byStep = loweredChains.get(inner);
   if (byStep === undefined) {
     byStep = new Map();
     loweredChains.set(inner, byStep);
   }
-  const key = `${mean}/${n}/${emit}`;
+  const key = `${mean}/${n}/${emit}/${storageKey(s.storage)}`;
   let tx = byStep.get(key);
   if (tx === undefined) {
     const frozen = frozenChain(inner);
-    const accumulate = elementwise(accumulateSpec(mean, n, emit));
+    const accumulate = elementwise(accumulateSpec(mean, n, emit, s.storage));
     tx = frozen === null ? null : emit === 1 ? chain(accumulate, inner) : chain(accumulate, frozen, elementwise(timesZero));
     if (byStep.size < MAX_CACHED) byStep.set(key, tx);
   }
@@ -187,7 +191,7 @@ function withTensorsOf(old: unknown, fresh: unknown): unknown {
 /** One mini-step of `multiSteps` as a step of a chain of element-wise stages; null when the inner chain cannot be frozen. */
 export function lowerMiniStep(s: MiniStep): LoweredStep | null {
   const emit = s.miniStep === s.kSteps - 1 ? 1 : 0;
-  const tx = miniStepChain(s.inner.tx, s.useGradMean, s.miniStep + 1, emit);
+  const tx = miniStepChain(s.inner.tx, s, s.miniStep + 1, emit);
   if (tx === null) return null;
   const inner: FrozenState = emit ? { view: s.inner.state, restore: (st) => st } : frozenState(s.inner.tx, s.inner.state);
   return {
