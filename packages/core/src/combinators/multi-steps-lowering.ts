@@ -51,12 +51,13 @@ function accumulateSpec(mean: boolean, n: number, emit: number, storage: SlotSto
     slots: [{ name: 'accGrads', init: 0, storage }],
     counted: false,
     needsParams: false,
-    scalars: (): Record<string, number> => (byReciprocal ? { r: 1 / n } : { n }),
+    // (0 as a scalar, not a constant: a shader compiler may fold `x * 0.0` to 0, losing optax's NaN and -0)
+    scalars: (): Record<string, number> => ({ ...(byReciprocal ? { r: 1 / n } : { n }), zero: 0 }),
     body<V>(m: Ops<V>, x: BodyInputs<V>, k: Readonly<Record<string, V>>) {
       const a = x.accGrads as V;
       const d = (): V => m.sub(x.u, a);
       const acc = !mean ? m.add(x.u, a) : m.add(a, byReciprocal ? m.mul(d(), k.r as V) : m.div(d(), k.n as V));
-      return { u: acc, accGrads: emit ? m.mul(acc, m.c(0)) : acc };
+      return { u: acc, accGrads: emit ? m.mul(acc, k.zero as V) : acc };
     },
   };
 }
@@ -68,8 +69,9 @@ const timesZero: ElementwiseSpec = {
   slots: [],
   counted: false,
   needsParams: false,
-  scalars: () => ({}),
-  body: <V>(m: Ops<V>, x: BodyInputs<V>) => ({ u: m.mul(x.u, m.c(0)) }),
+  // (0 as a scalar, not a constant: a shader compiler may fold `x * 0.0` to 0, losing optax's NaN and -0)
+  scalars: () => ({ zero: 0 }),
+  body: <V>(m: Ops<V>, x: BodyInputs<V>, k: Readonly<Record<string, V>>) => ({ u: m.mul(x.u, k.zero as V) }),
 };
 
 /**
