@@ -154,8 +154,22 @@ export type Fusion =
        * changes nothing and may throw on bad state (the reference path then
        * raises the canonical error).
        */
-      lower(state: any, extraArgs?: UpdateExtras): LoweredStep | null;
+      lower(state: any, extraArgs?: UpdateExtras, inputs?: LoweringInputs): LoweredStep | null;
     };
+
+/**
+ * What a lowering may read of the step's inputs besides the state: the
+ * incoming updates (a callable mask is evaluated on them) and whether they
+ * are all finite (`applyIfFinite` decides its step by it). Absent when the
+ * combinator's inner transformation does not see the step's updates (inside
+ * `multiSteps`, it sees the accumulator).
+ */
+export interface LoweringInputs {
+  /** The step's incoming updates. */
+  readonly updates: Updates;
+  /** Whether every element of the updates is finite (computed at most once per step, on the host). */
+  allFinite(): boolean;
+}
 
 /**
  * One step of a combinator as a step of a plain transformation: running

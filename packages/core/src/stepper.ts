@@ -10,7 +10,7 @@ import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.
 import { planLike } from './fused/plan.js';
 import { currentDevice, isFusedEnabled } from './fused/registry.js';
 import { ReplayedStep } from './fused/replay.js';
-import { runStep } from './fused/step.js';
+import { deviceLoweringInputs, runStep } from './fused/step.js';
 import { lowerStep } from './lowering.js';
 import { reportedStep, type StepHook } from './step-report.js';
 
@@ -108,7 +108,7 @@ export class DonatingStepper<S> {
   private replay(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, unknown] | null {
     const tx = this.tx as GradientTransformation;
     const device = currentDevice();
-    const low = lowerStep(tx, state, extraArgs);
+    const low = device === null ? null : lowerStep(tx, state, extraArgs, deviceLoweringInputs(grads, device));
     const first = this.replays[0] as ReplayedStep;
     const plan = low === null ? null : low.tx === tx ? first.plan : planLike(low.tx, first.plan);
     const replayed = plan === null ? undefined : this.replays.find((r) => r.on(device) && r.accepts(plan));

@@ -8,11 +8,11 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
+import type { ExtraArgs, GradientTransformation, LoweringInputs, Params, Updates } from '../base.js';
 import { checkElementwiseInputs } from '../elementwise.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
-import { lowerStep } from '../lowering.js';
-import { isTensor, treeFlatten, treeUnflatten } from '../tree.js';
+import { loweringInputs, lowerStep } from '../lowering.js';
+import { isTensor, treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
 import { checkFloatTree } from '../validate.js';
 import type { Device } from './device.js';
 import { consume, type DonateOptions, donation, settleParam, tensorLeaves } from './donation.js';
@@ -299,10 +299,17 @@ export function fusedStep(req: StepRequest, device: Device, plan: Plan): [Params
  * optimizer replays it through the lowering of each later step.
  */
 function loweredFusedStep(req: StepRequest, device: Device): [Params, unknown] | FallBack {
-  const low = lowerStep(req.tx, req.state, req.extraArgs);
+  const low = lowerStep(req.tx, req.state, req.extraArgs, deviceLoweringInputs(req.updates, device));
   if (low === null || low.tx === req.tx) return fusedStep(req, device, planOf(req.tx));
   const out = fusedStep({ ...req, tx: low.tx, state: low.state }, device, planOf(low.tx));
   return out instanceof FallBack ? out : [out[0], low.finish(out[1], req.donate.state)];
+}
+
+/** The lowering inputs of a step on `device`: finiteness from the device's own reduction where every leaf lives there. */
+export function deviceLoweringInputs(updates: Updates, device: Device): LoweringInputs {
+  const partial = device.partial?.bind(device);
+  const host = partial !== undefined && treeLeaves(updates).every((t) => !isTensor(t) || device.resident(t));
+  return loweringInputs(updates, host ? (t) => partial('maxAbs', t) : undefined);
 }
 
 /** Why a step cannot run fused before any input is looked at, or null. */
