@@ -155,7 +155,46 @@ export type Fusion =
        * raises the canonical error).
        */
       lower(state: any, extraArgs?: UpdateExtras, inputs?: LoweringInputs): LoweredStep | null;
+    }
+  | {
+      /**
+       * A combinator that applies a transformation of its own to each group
+       * of leaves (`masked`, `partition`): each step is split, on the host,
+       * into one step per group on the updates and params with the other
+       * groups' subtrees `null` (see {@link GroupedStep}), each taken by the
+       * fused engine as a step of its own.
+       */
+      readonly kind: 'groups';
+      /**
+       * This step, for `state` and the step's inputs, split by groups of
+       * leaves; `null` when it cannot be (the step then runs as the
+       * combinator's own `update`). Pure; may throw on bad state.
+       */
+      split(state: any, extraArgs: UpdateExtras | undefined, inputs: LoweringInputs): GroupedStep | null;
     };
+
+/** One group of a {@link GroupedStep}: a transformation stepped on some of the leaves. */
+export interface LeafGroup {
+  readonly tx: GradientTransformation;
+  /** Its state (a view of the combinator's state). */
+  readonly state: unknown;
+  /** A tree of the params' structure with every leaf outside the group replaced by `null`. */
+  select(tree: unknown): unknown;
+  /** The extra arguments its update sees. */
+  readonly extraArgs?: UpdateExtras;
+}
+
+/**
+ * One step of a combinator as independent steps of its groups of leaves
+ * (every leaf in exactly one group): stepping each group's transformation
+ * on its leaves and then `finish` on the groups' new states (in order)
+ * gives exactly what the combinator's own `update` and `applyUpdates` give.
+ */
+export interface GroupedStep {
+  readonly groups: readonly LeafGroup[];
+  /** The combinator's new state from its groups' (`donated` as in {@link LoweredStep.finish}). */
+  finish(states: readonly unknown[], donated: boolean): unknown;
+}
 
 /**
  * What a lowering may read of the step's inputs besides the state: the

@@ -4,7 +4,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
+import type { ExtraArgs, GradientTransformation, GroupedStep, LoweringInputs, Params, Updates } from '../base.js';
+import { chain } from '../combine.js';
 import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions } from '../validate.js';
 import { cloneTree, mapPrefix, maskExtraArgs, maskKind, maskTree } from './prefix-tree.js';
 
@@ -99,8 +100,32 @@ export function masked<S = unknown>(
         return [out, { innerState }] as never;
       }) as unknown as [Updates, MaskedState<S>];
     },
+    fusion: {
+      kind: 'groups',
+      split(state: MaskedState<S>, extraArgs: ExtraArgs | undefined, inputs: LoweringInputs): GroupedStep {
+        checkStateKeys(fn, state, ['innerState']);
+        const m = resolveMask(mask, inputs.updates);
+        const outside = mapPrefix(kind, m, m, 'mask', (keep: boolean) => !keep);
+        return {
+          groups: [
+            {
+              tx: inner as GradientTransformation,
+              state: state.innerState,
+              select: (tree) => maskTree(kind, m, tree, 'updates'),
+              extraArgs: maskExtraArgs(kind, extraArgs, inputs.updates, m, maskCompatible),
+            },
+            // the masked-out leaves: their updates as they are (p + u)
+            { tx: passThrough, state: [], select: (tree) => maskTree(kind, outside, tree, 'updates') },
+          ],
+          finish: ([innerState]) => ({ innerState }),
+        };
+      },
+    },
   };
 }
+
+/** The transformation of the leaves `masked` leaves out: their updates pass through (the empty chain). */
+const passThrough = chain();
 
 /** Another name of {@link masked} (API.md lists both). */
 export const maskedTx = masked;

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
+import type { ExtraArgs, GradientTransformation, GroupedStep, LoweringInputs, Params, Updates } from '../base.js';
 import { formatPath, type PathKey } from '../tree.js';
 import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import type { MaskedState } from './masked.js';
@@ -142,6 +142,23 @@ export function partition(
         );
         return [out, { innerStates }] as never;
       }) as unknown as [Updates, PartitionState];
+    },
+    fusion: {
+      kind: 'groups',
+      split(state: PartitionState, extraArgs: ExtraArgs | undefined, inputs: LoweringInputs): GroupedStep {
+        checkStateKeys(fn, state, ['innerStates']);
+        if (groups.some((g) => state.innerStates?.[g] === undefined)) throw new Error(`${fn}: the state has no inner state for a label`);
+        const labels = labelsFor(inputs.updates as Params, 'updates');
+        return {
+          groups: groups.map((g) => ({
+            tx: transforms[g] as GradientTransformation,
+            state: state.innerStates[g]?.innerState,
+            select: (tree: unknown) => only(labels, g, tree, 'updates'),
+            extraArgs: maskExtraArgs(mKind, extraArgs, inputs.updates, maskOf(labels, g), maskCompatible),
+          })),
+          finish: (states) => ({ innerStates: Object.fromEntries(groups.map((g, i) => [g, { innerState: states[i] }])) }),
+        };
+      },
     },
   };
 }

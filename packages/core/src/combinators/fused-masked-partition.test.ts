@@ -1,0 +1,102 @@
+// masked and partition on the fused engine: each step is split by groups of
+// leaves (masked: the masked-in leaves through the inner transformation, the
+// others passed through; partition: one group per label), and each group
+// takes a fused step of its own on its leaves, replayed by createOptimizer
+// group by group. Compared bit for bit with the reference path on cpu,
+// within float32 rounding on wasm.
+import { createRequire } from 'node:module';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chain } from '../combine.js';
+import { fusedStats } from '../fused/stats.js';
+import { adamw, sgd } from '../index.js';
+import { FUSED_TOL } from '../test-utils/fused.js';
+import { agree } from '../test-utils/fused-agree.js';
+import { randomArrays, rng, runFused } from '../testing.js';
+import { clipByGlobalNorm } from '../transforms/clipping.js';
+import { addDecayedWeights } from '../transforms/decay.js';
+import { applyIfFinite } from './apply-if-finite.js';
+import { injectHyperparams } from './inject-hyperparams.js';
+import { masked } from './masked.js';
+import { multiTransform, partition } from './partition.js';
+
+const byRank = (p: unknown) => Object.fromEntries(Object.entries(p as Record<string, tf.Tensor>).map(([k, t]) => [k, t.rank > 1]));
+
+function suite(tol?: typeof FUSED_TOL): void {
+  it('masked(adamw) with a tree mask: both groups fused, each replayed from its second step', () => {
+    agree(masked(adamw(0.05, { weightDecay: 0.1 }), { a: true, b: false, d: true, e: false }), 'masked(adamw, tree)', {
+      fastSteps: 2 * 5,
+      tol,
+    });
+  });
+
+  it('masked with a callable mask (called with the updates), and masked(chain(clip, adamw)): the clip norm over the masked-in leaves', () => {
+    agree(masked(adamw(0.05), byRank), 'masked(adamw, fn)', { fastSteps: 2 * 5, tol });
+    agree(masked(chain(clipByGlobalNorm(0.5), adamw(0.05)), { a: true, b: true, d: false, e: true }), 'masked(chain(clip, adamw))', {
+      tol,
+    });
+  });
+
+  it('masks that take every leaf or none (the inner transformation on an empty tree keeps counting), a needsParams inner', () => {
+    agree(masked(adamw(0.05), true), 'masked(adamw, true)', { tol });
+    agree(masked(adamw(0.05), { a: false, b: false, d: false, e: false }), 'masked(adamw, all false)', { tol });
+    agree(masked(addDecayedWeights(0.1), { a: false, b: true, d: true, e: false }), 'masked(addDecayedWeights)', { tol });
+  });
+
+  it('partition with two labels, with three (one of them injectHyperparams with a schedule), multiTransform with a label function', () => {
+    const labels = { a: 'a', b: 'b', d: 'a', e: 'b' };
+    agree(partition({ a: adamw(0.05), b: sgd(0.1) }, labels), 'partition({a: adamw, b: sgd})', { fastSteps: 2 * 5, tol });
+    const three = partition(
+      { a: adamw(0.05), b: sgd(0.1, { momentum: 0.9 }), c: injectHyperparams(adamw)((c: number) => 0.05 / (c + 1)) },
+      { a: 'a', b: 'c', d: 'b', e: 'c' },
+    );
+    agree(three, 'partition(3 labels)', { fastSteps: 3 * 5, tol });
+    agree(
+      multiTransform({ big: adamw(0.05), small: sgd(0.1) }, (p) =>
+        Object.fromEntries(Object.entries(byRank(p)).map(([k, big]) => [k, big ? 'big' : 'small'])),
+      ),
+      'multiTransform(fn)',
+      { tol },
+    );
+  });
+
+  it('zero-size leaves in a group, and applyIfFinite(partition(...)) with a non-finite step', () => {
+    const shapes = { a: [7], z: [0], d: [4, 4], e: [0, 3] };
+    agree(masked(adamw(0.05), { a: true, z: true, d: false, e: false }), 'masked with zero-size leaves', { shapes, tol });
+    const r = rng(9);
+    const grads = Array.from({ length: 5 }, () => randomArrays(r, { a: [7], b: [2, 3], d: [4, 4], e: [9] }));
+    ((grads[2] as Record<string, { values: Float32Array }>).b as { values: Float32Array }).values[1] = Number.NaN;
+    const tx = applyIfFinite(partition({ a: adamw(0.05), b: sgd(0.1) }, { a: 'a', b: 'b', d: 'a', e: 'b' }), 1);
+    agree(tx, 'applyIfFinite(partition)', { grads: grads as never, tol });
+  });
+}
+
+describe('masked and partition fused on cpu (bit for bit)', () => {
+  suite();
+
+  it('a step whose updates do not fit the mask raises the reference error, and leaks nothing', () => {
+    const before = tf.memory().numTensors;
+    const tx = masked(adamw(0.05), { a: true, b: false });
+    const params = { a: { shape: [2], values: new Float32Array([1, 2]) }, c: { shape: [1], values: new Float32Array([3]) } };
+    const stats = { ...fusedStats };
+    expect(() => runFused(tx, params, [params], 'optimizer')).toThrow(/masked/);
+    expect(fusedStats.reference - stats.reference).toBeGreaterThanOrEqual(0);
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 4);
+  });
+});
+
+describe('masked and partition fused on wasm (within float32 rounding)', () => {
+  beforeAll(async () => {
+    setWasmPaths(
+      createRequire(import.meta.url)
+        .resolve('@tensorflow/tfjs-backend-wasm')
+        .replace(/[^/\\]*$/, ''),
+    );
+    await tf.setBackend('wasm');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  suite(FUSED_TOL);
+});
