@@ -113,9 +113,13 @@ export function identity(): GradientTransformation<Record<string, never>> {
   };
 }
 
+/** The per-element form of {@link setToZero} (`u ← +0`). */
+const zeroSpec: ElementwiseSpec = { ...identitySpec, name: 'setToZero', key: 'setToZero', body: <V>(m: Ops<V>) => ({ u: m.c(0) }) };
+
 /** Replaces every update by zeros, so params stay fixed. Stateless. Reference: optax `set_to_zero`. */
 export function setToZero(): GradientTransformation<Record<string, never>> {
   return {
+    fusion: { kind: 'elementwise', spec: zeroSpec },
     init: () => ({}),
     update(updates) {
       checkFloatTree('setToZero', 'updates', updates);

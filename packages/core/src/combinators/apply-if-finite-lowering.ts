@@ -14,8 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, LoweredStep, LoweringInputs } from '../base.js';
 import { safeIncrement } from '../base.js';
-import { elementwise } from '../elementwise.js';
-import type { BodyInputs, Ops } from '../lang/spec.js';
+import { setToZero } from '../combine.js';
 import { lowerStep } from '../lowering.js';
 import { isTensor } from '../tree.js';
 import { cloneTree } from './prefix-tree.js';
@@ -33,15 +32,7 @@ export interface ApplyIfFiniteState<S = unknown> {
 }
 
 /** The step of a dropped update: zero updates (optax's `where(False, u, 0)`, +0 everywhere), no state. */
-const dropped: GradientTransformation = elementwise({
-  name: 'applyIfFinite',
-  key: 'applyIfFinite.dropped',
-  slots: [],
-  counted: false,
-  needsParams: false,
-  scalars: () => ({}),
-  body: <V>(m: Ops<V>, _x: BodyInputs<V>) => ({ u: m.c(0) }),
-});
+const dropped: GradientTransformation = setToZero();
 
 /** The value of a scalar counter of the state (an int32 scalar tensor); throws on anything else (the reference path then raises). */
 function readCount(t: unknown, name: string): number {
