@@ -37,24 +37,23 @@ export function lowerStep(tx: GradientTransformation, state: unknown, extraArgs?
 
 /**
  * The {@link LoweringInputs} of a step on `updates`: finiteness from
- * `maxAbs(leaf)` (the largest |x|, NaN-propagating: finite iff every element
- * is), a device's own reduction over its memory when given, else tfjs ops
- * read back once; computed at most once.
+ * `finite(leaf)` (a device's own check of its memory) when given, else tfjs
+ * ops read back once; computed at most once.
  */
-export function loweringInputs(updates: Updates, maxAbs?: (t: tf.Tensor) => number): LoweringInputs {
-  let finite: boolean | undefined;
-  const leaves = () => treeLeaves(updates).filter(isTensor);
+export function loweringInputs(updates: Updates, finite?: (t: tf.Tensor) => boolean): LoweringInputs {
+  let all: boolean | undefined;
   const check = (): boolean => {
-    if (maxAbs !== undefined) return leaves().every((t) => Number.isFinite(maxAbs(t)));
-    const ts = leaves().filter((t) => t.size > 0); // (tfjs's `all` of nothing is false)
+    const leaves = treeLeaves(updates).filter(isTensor);
+    if (finite !== undefined) return leaves.every(finite);
+    const ts = leaves.filter((t) => t.size > 0); // (tfjs's `all` of nothing is false)
     if (ts.length === 0) return true;
     return tf.tidy(() => tf.all(tf.stack(ts.map((t) => tf.all(tf.isFinite(t))))).dataSync()[0] === 1);
   };
   return {
     updates,
     allFinite: () => {
-      finite ??= check();
-      return finite;
+      all ??= check();
+      return all;
     },
   };
 }

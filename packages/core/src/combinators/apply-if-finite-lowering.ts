@@ -34,36 +34,44 @@ export interface ApplyIfFiniteState<S = unknown> {
 /** The step of a dropped update: zero updates (optax's `where(False, u, 0)`, +0 everywhere), no state. */
 const dropped: GradientTransformation = setToZero();
 
-/** The value of a scalar counter of the state (an int32 scalar tensor); throws on anything else (the reference path then raises). */
-function readCount(t: unknown, name: string): number {
-  if (!isTensor(t) || t.size !== 1 || t.dtype !== 'int32') throw new Error(`applyIfFinite: state.${name} is not an int32 scalar`);
-  return t.dataSync()[0] as number;
+/** The values of the counters this module made (so a step reads none back: its counters are the last step's). */
+const made = new WeakMap<tf.Tensor, number>();
+
+/** The value of a scalar counter of the state (an int32 or bool scalar tensor); throws on anything else (the reference path then raises). */
+function counter(t: unknown, name: string, dtype: 'int32' | 'bool'): number {
+  if (!isTensor(t) || t.size !== 1 || t.dtype !== dtype || t.isDisposed)
+    throw new Error(`applyIfFinite: state.${name} is not a ${dtype} scalar`);
+  let v = made.get(t);
+  if (v === undefined) {
+    v = t.dataSync()[0] as number;
+    made.set(t, v);
+  }
+  return v;
 }
 
 /**
- * The counters after the step, as new scalar tensors (kept past an enclosing
- * `tf.tidy` when the state was donated, whose old counters are then freed);
- * `totalNotfinite` is the old tensor itself when it does not change and the
- * state was donated.
+ * A counter after the step: the old tensor when its value does not change
+ * and the state was donated, else a new scalar tensor (kept past an
+ * enclosing `tf.tidy` when donated, the old one then freed).
  */
+function nextCounter(old: tf.Tensor, value: number, dtype: 'int32' | 'bool', donated: boolean): tf.Tensor {
+  if (donated && made.get(old) === value) return old;
+  const t = tf.scalar(dtype === 'bool' ? value === 1 : value, dtype);
+  made.set(t, value);
+  if (!donated) return t;
+  old.dispose();
+  return tf.keep(t);
+}
+
+/** The counters after a step (as the reference path sets them, from the finiteness and the new consecutive count). */
 function nextCounters(state: ApplyIfFiniteState, finite: boolean, count: number, donated: boolean): Omit<ApplyIfFiniteState, 'innerState'> {
-  const made = (t: tf.Tensor) => (donated ? tf.keep(t) : t);
-  const total = finite
-    ? donated
-      ? state.totalNotfinite
-      : made(tf.clone(state.totalNotfinite))
-    : made(tf.scalar(safeIncrement(readCount(state.totalNotfinite, 'totalNotfinite')), 'int32'));
-  const next = {
-    notfiniteCount: made(tf.scalar(count, 'int32')),
-    lastFinite: made(tf.scalar(finite, 'bool')),
-    totalNotfinite: total,
+  const total = counter(state.totalNotfinite, 'totalNotfinite', 'int32');
+  counter(state.lastFinite, 'lastFinite', 'bool');
+  return {
+    notfiniteCount: nextCounter(state.notfiniteCount, count, 'int32', donated),
+    lastFinite: nextCounter(state.lastFinite, finite ? 1 : 0, 'bool', donated),
+    totalNotfinite: nextCounter(state.totalNotfinite, finite ? total : safeIncrement(total), 'int32', donated),
   };
-  if (donated) {
-    state.notfiniteCount.dispose();
-    state.lastFinite.dispose();
-    if (total !== state.totalNotfinite) state.totalNotfinite.dispose();
-  }
-  return next;
 }
 
 /**
@@ -81,8 +89,10 @@ export function lowerApplyIfFinite(
 ): LoweredStep | null {
   if (inputs === undefined) return null;
   const finite = inputs.allFinite();
-  const count = finite ? 0 : safeIncrement(readCount(state.notfiniteCount, 'notfiniteCount'));
-  if (!isTensor(state.lastFinite) || !isTensor(state.totalNotfinite)) throw new Error('applyIfFinite: the state has no counters');
+  const count = finite ? 0 : safeIncrement(counter(state.notfiniteCount, 'notfiniteCount', 'int32'));
+  counter(state.lastFinite, 'lastFinite', 'bool');
+  counter(state.totalNotfinite, 'totalNotfinite', 'int32');
+  if (state.notfiniteCount === state.totalNotfinite) throw new Error('applyIfFinite: the two counts share a tensor');
   if (finite || count > maxConsecutiveErrors) {
     const low = lowerStep(inner, state.innerState, extraArgs, inputs);
     if (low === null) return null;

@@ -8,6 +8,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chain } from '../combine.js';
+import type { Device } from '../fused/device.js';
+import { currentDevice } from '../fused/registry.js';
 import { fusedStats } from '../fused/stats.js';
 import { adamw } from '../index.js';
 import { createOptimizer } from '../optimizer.js';
@@ -33,6 +35,28 @@ function gradsWith(steps: number, bad: Record<number, number>, shapes: Record<st
 const BAD = { 1: Number.NaN, 2: Number.POSITIVE_INFINITY, 3: Number.NaN, 4: Number.NEGATIVE_INFINITY, 7: Number.NaN };
 
 function suite(tol?: typeof FUSED_TOL): void {
+  it("the device's finiteness check: every size (SIMD body and tail, several blocks), NaN and ±Inf anywhere, huge finite values", () => {
+    const device = currentDevice() as Device;
+    expect(device.allFinite).toBeDefined();
+    const check = (a: Float32Array) => {
+      const t = tf.tensor1d(a);
+      const got = (device.allFinite as (t: tf.Tensor) => boolean)(t);
+      t.dispose();
+      return got;
+    };
+    for (const n of [0, 1, 3, 4, 5, 17, 70_001]) {
+      const a = new Float32Array(n).fill(3e38);
+      expect(check(a), `n ${n}`).toBe(true);
+      for (const at of n === 0 ? [] : [0, n >> 1, n - 1]) {
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+          const b = Float32Array.from(a);
+          b[at] = bad;
+          expect(check(b), `n ${n}, ${bad} at ${at}`).toBe(false);
+        }
+      }
+    }
+  });
+
   it('applyIfFinite(adamw, 2): dropped, accepted and forced steps fused, replayed (two shapes: accepted, dropped)', () => {
     const tx = applyIfFinite(adamw(0.05, { weightDecay: 0.1 }), 2);
     // step 0 captures the accepted shape and step 1 the dropped one; the other 7 replay

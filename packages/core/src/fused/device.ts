@@ -7,7 +7,6 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { isScalesName } from '../lang/packed-columns.js';
-import type { PartialOp } from '../lang/reductions.js';
 import type { ReductionSpec } from '../lang/spec.js';
 import type { KernelIR } from '../lang/trace.js';
 
@@ -100,12 +99,12 @@ export interface Device {
    */
   readScalar?(t: tf.Tensor): number;
   /**
-   * One leaf's partial reduction read on the host (the host devices reduce
-   * their memory): the float32 sum of squares, the sum, or the largest |x|
-   * (NaN-propagating). A lowering that decides its step by the updates
-   * (`applyIfFinite`'s finiteness) reads it; without it, tfjs ops decide.
+   * Whether every element of a float32 tensor on this device is finite,
+   * read on the host (the host devices check their memory in one pass). A
+   * lowering that decides its step by it (`applyIfFinite`) reads it; without
+   * it, tfjs ops decide.
    */
-  partial?(op: PartialOp, t: tf.Tensor): number;
+  allFinite?(t: tf.Tensor): boolean;
 }
 
 /** The tensors a launch of `ir` writes: its output columns, then the targets of its reductions. */

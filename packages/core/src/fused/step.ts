@@ -305,11 +305,11 @@ function loweredFusedStep(req: StepRequest, device: Device, low: LoweredStep | n
   return out instanceof FallBack ? out : [out[0], low.finish(out[1], req.donate.state)];
 }
 
-/** The lowering inputs of a step on `device`: finiteness from the device's own reduction where every leaf lives there. */
+/** The lowering inputs of a step on `device`: finiteness checked by the device where every leaf lives there. */
 export function deviceLoweringInputs(updates: Updates, device: Device): LoweringInputs {
-  const partial = device.partial?.bind(device);
-  const host = partial !== undefined && treeLeaves(updates).every((t) => !isTensor(t) || device.resident(t));
-  return loweringInputs(updates, host ? (t) => partial('maxAbs', t) : undefined);
+  const finite = device.allFinite?.bind(device);
+  const host = finite !== undefined && treeLeaves(updates).every((t) => !isTensor(t) || (t.dtype === 'float32' && device.resident(t)));
+  return loweringInputs(updates, host ? finite : undefined);
 }
 
 /** Why a step cannot run fused before any input is looked at, or null. */
