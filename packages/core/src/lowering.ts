@@ -37,14 +37,16 @@ export function lowerStep(tx: GradientTransformation, state: unknown, extraArgs?
 
 /**
  * The {@link LoweringInputs} of a step on `updates`: finiteness from
- * `finite(leaf)` (a device's own check of its memory) when given, else tfjs
- * ops read back once; computed at most once.
+ * `finite(leaves)` (a device's own check of its memory; null when it cannot
+ * check these leaves) when given, else tfjs ops read back once; computed at
+ * most once, when a lowering asks.
  */
-export function loweringInputs(updates: Updates, finite?: (t: tf.Tensor) => boolean): LoweringInputs {
+export function loweringInputs(updates: Updates, finite?: (leaves: readonly tf.Tensor[]) => boolean | null): LoweringInputs {
   let all: boolean | undefined;
   const check = (): boolean => {
     const leaves = treeLeaves(updates).filter(isTensor);
-    if (finite !== undefined) return leaves.every(finite);
+    const got = finite?.(leaves) ?? null;
+    if (got !== null) return got;
     const ts = leaves.filter((t) => t.size > 0); // (tfjs's `all` of nothing is false)
     if (ts.length === 0) return true;
     return tf.tidy(() => tf.all(tf.stack(ts.map((t) => tf.all(tf.isFinite(t))))).dataSync()[0] === 1);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, GroupedStep, LoweringInputs, Params, Updates } from '../base.js';
 import { chain } from '../combine.js';
 import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions } from '../validate.js';
-import { cloneTree, mapPrefix, maskExtraArgs, maskKind, maskTree } from './prefix-tree.js';
+import { cloneTree, mapPrefix, maskExtraArgs, maskKind, maskTree, type PrefixKind } from './prefix-tree.js';
 
 /**
  * A mask: booleans in a tree with the params' structure, or a prefix of it
@@ -105,7 +105,7 @@ export function masked<S = unknown>(
       split(state: MaskedState<S>, extraArgs: ExtraArgs | undefined, inputs: LoweringInputs): GroupedStep {
         checkStateKeys(fn, state, ['innerState']);
         const m = resolveMask(mask, inputs.updates);
-        const outside = mapPrefix(kind, m, m, 'mask', (keep: boolean) => !keep);
+        const outside = complement(kind, m);
         return {
           groups: [
             {
@@ -122,6 +122,20 @@ export function masked<S = unknown>(
       },
     },
   };
+}
+
+/** The complements of the masks seen, so a constant mask is inverted once. */
+const complements = new WeakMap<object, MaskTree>();
+
+/** The mask that takes exactly the leaves `m` leaves out. */
+function complement(kind: PrefixKind, m: MaskTree): MaskTree {
+  if (typeof m !== 'object' || m === null) return mapPrefix(kind, m, m, 'mask', (keep: boolean) => !keep) as MaskTree;
+  let c = complements.get(m);
+  if (c === undefined) {
+    c = mapPrefix(kind, m, m, 'mask', (keep: boolean) => !keep) as MaskTree;
+    complements.set(m, c);
+  }
+  return c;
 }
 
 /** The transformation of the leaves `masked` leaves out: their updates pass through (the empty chain). */

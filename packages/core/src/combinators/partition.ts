@@ -148,13 +148,14 @@ export function partition(
       split(state: PartitionState, extraArgs: ExtraArgs | undefined, inputs: LoweringInputs): GroupedStep {
         checkStateKeys(fn, state, ['innerStates']);
         if (groups.some((g) => state.innerStates?.[g] === undefined)) throw new Error(`${fn}: the state has no inner state for a label`);
-        const labels = labelsFor(inputs.updates as Params, 'updates');
+        // (a label without a transformation leaves its leaves in no group: the step is not split, and update raises)
+        const labels = typeof paramLabels === 'function' ? paramLabels(inputs.updates as Params) : paramLabels;
         return {
           groups: groups.map((g) => ({
             tx: transforms[g] as GradientTransformation,
             state: state.innerStates[g]?.innerState,
             select: (tree: unknown) => only(labels, g, tree, 'updates'),
-            extraArgs: maskExtraArgs(mKind, extraArgs, inputs.updates, maskOf(labels, g), maskCompatible),
+            extraArgs: maskCompatible ? maskExtraArgs(mKind, extraArgs, inputs.updates, maskOf(labels, g), true) : extraArgs,
           })),
           finish: (states) => ({ innerStates: Object.fromEntries(groups.map((g, i) => [g, { innerState: states[i] }])) }),
         };

@@ -12,7 +12,7 @@ import type { ExtraArgs, GradientTransformation, LoweredStep, LoweringInputs, Pa
 import { checkElementwiseInputs } from '../elementwise.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
 import { loweringInputs, lowerStep } from '../lowering.js';
-import { isTensor, treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
+import { isTensor, treeFlatten, treeUnflatten } from '../tree.js';
 import { checkFloatTree } from '../validate.js';
 import type { Device } from './device.js';
 import { consume, type DonateOptions, donation, settleParam, tensorLeaves } from './donation.js';
@@ -308,8 +308,10 @@ function loweredFusedStep(req: StepRequest, device: Device, low: LoweredStep | n
 /** The lowering inputs of a step on `device`: finiteness checked by the device where every leaf lives there. */
 export function deviceLoweringInputs(updates: Updates, device: Device): LoweringInputs {
   const finite = device.allFinite?.bind(device);
-  const host = finite !== undefined && treeLeaves(updates).every((t) => !isTensor(t) || (t.dtype === 'float32' && device.resident(t)));
-  return loweringInputs(updates, host ? finite : undefined);
+  if (finite === undefined) return loweringInputs(updates);
+  return loweringInputs(updates, (leaves) =>
+    leaves.every((t) => t.dtype === 'float32' && device.resident(t)) ? leaves.every(finite) : null,
+  );
 }
 
 /** Why a step cannot run fused before any input is looked at, or null. */
