@@ -3,10 +3,8 @@
 // and runs as the inner chain's fused step (accepted) or as a zero update
 // (dropped), replayed in place by createOptimizer; compared bit for bit with
 // the reference path on cpu, within float32 rounding on wasm.
-import { createRequire } from 'node:module';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chain } from '../combine.js';
 import type { Device } from '../fused/device.js';
 import { currentDevice } from '../fused/registry.js';
@@ -15,6 +13,7 @@ import { adamw } from '../index.js';
 import { createOptimizer } from '../optimizer.js';
 import { FUSED_TOL } from '../test-utils/fused.js';
 import { agree, COMBINATOR_SHAPES } from '../test-utils/fused-agree.js';
+import { runBlockOn } from '../test-utils/wasm.js';
 import { type ArrayTree, randomArrays, rng } from '../testing.js';
 import { clipByGlobalNorm } from '../transforms/clipping.js';
 import { applyIfFinite } from './apply-if-finite.js';
@@ -118,16 +117,6 @@ describe('applyIfFinite fused on cpu (bit for bit)', () => {
 });
 
 describe('applyIfFinite fused on wasm (within float32 rounding)', () => {
-  beforeAll(async () => {
-    setWasmPaths(
-      createRequire(import.meta.url)
-        .resolve('@tensorflow/tfjs-backend-wasm')
-        .replace(/[^/\\]*$/, ''),
-    );
-    await tf.setBackend('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  runBlockOn('wasm');
   suite(FUSED_TOL);
 });

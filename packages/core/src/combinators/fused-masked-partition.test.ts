@@ -4,15 +4,14 @@
 // takes a fused step of its own on its leaves, replayed by createOptimizer
 // group by group. Compared bit for bit with the reference path on cpu,
 // within float32 rounding on wasm.
-import { createRequire } from 'node:module';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chain } from '../combine.js';
 import { fusedStats } from '../fused/stats.js';
 import { adamw, sgd } from '../index.js';
 import { FUSED_TOL } from '../test-utils/fused.js';
 import { agree } from '../test-utils/fused-agree.js';
+import { runBlockOn } from '../test-utils/wasm.js';
 import { randomArrays, rng, runFused } from '../testing.js';
 import { clipByGlobalNorm } from '../transforms/clipping.js';
 import { addDecayedWeights } from '../transforms/decay.js';
@@ -87,16 +86,6 @@ describe('masked and partition fused on cpu (bit for bit)', () => {
 });
 
 describe('masked and partition fused on wasm (within float32 rounding)', () => {
-  beforeAll(async () => {
-    setWasmPaths(
-      createRequire(import.meta.url)
-        .resolve('@tensorflow/tfjs-backend-wasm')
-        .replace(/[^/\\]*$/, ''),
-    );
-    await tf.setBackend('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  runBlockOn('wasm');
   suite(FUSED_TOL);
 });
