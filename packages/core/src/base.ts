@@ -192,6 +192,8 @@ export interface LeafGroup {
  */
 export interface GroupedStep {
   readonly groups: readonly LeafGroup[];
+  /** Whether the groups were chosen from the values of the updates (a callable mask or labels), not from the combinator's arguments alone. */
+  readonly readsUpdates: boolean;
   /** The combinator's new state from its groups' (`donated` as in {@link LoweredStep.finish}). */
   finish(states: readonly unknown[], donated: boolean): unknown;
 }

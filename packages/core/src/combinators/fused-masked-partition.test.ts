@@ -13,8 +13,10 @@ import { FUSED_TOL } from '../test-utils/fused.js';
 import { agree } from '../test-utils/fused-agree.js';
 import { runBlockOn } from '../test-utils/wasm.js';
 import { randomArrays, rng, runFused } from '../testing.js';
+import { scaleByAdam } from '../transforms/adam.js';
 import { clipByGlobalNorm } from '../transforms/clipping.js';
 import { addDecayedWeights } from '../transforms/decay.js';
+import { scale } from '../transforms/scaling.js';
 import { applyIfFinite } from './apply-if-finite.js';
 import { injectHyperparams } from './inject-hyperparams.js';
 import { masked } from './masked.js';
@@ -58,6 +60,23 @@ function suite(tol?: typeof FUSED_TOL): void {
       'multiTransform(fn)',
       { tol },
     );
+  });
+
+  it('inside a chain of leaf-wise stages: adamw with a mask tree, partition after scaleByAdam, a callable mask first in the chain', () => {
+    const mask = { a: true, b: false, d: true, e: false };
+    agree(adamw(0.05, { weightDecay: 0.1, mask }), 'adamw({ mask })', { fastSteps: 2 * 5, tol });
+    const labels = { a: 'x', b: 'y', d: 'y', e: 'x' };
+    agree(
+      chain(scaleByAdam(), partition({ x: scale(-0.1), y: chain(clipByGlobalNorm(0.3), scale(-0.02)) }, labels)),
+      'chain(adam, partition)',
+      {
+        fastSteps: 2 * 5,
+        tol,
+      },
+    );
+    agree(chain(masked(scaleByAdam(), byRank), scale(-0.05)), 'chain(masked(adam, fn), scale)', { fastSteps: 2 * 5, tol });
+    // a callable mask after another stage would see that stage's output: that chain is not split (masked runs as its own update)
+    agree(adamw(0.05, { weightDecay: 0.1, mask: byRank }), 'adamw({ mask: fn })', { tol });
   });
 
   it('zero-size leaves in a group, and applyIfFinite(partition(...)) with a non-finite step', () => {

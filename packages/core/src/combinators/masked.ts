@@ -107,6 +107,7 @@ export function masked<S = unknown>(
         const m = resolveMask(mask, inputs.updates);
         const outside = complement(kind, m);
         return {
+          readsUpdates: typeof mask === 'function',
           groups: [
             {
               tx: inner as GradientTransformation,
@@ -115,7 +116,7 @@ export function masked<S = unknown>(
               extraArgs: maskExtraArgs(kind, extraArgs, inputs.updates, m, maskCompatible),
             },
             // the masked-out leaves: their updates as they are (p + u)
-            { tx: passThrough, state: [], select: (tree) => maskTree(kind, outside, tree, 'updates') },
+            { tx: passThrough, state: [], select: (tree) => maskTree(kind, outside, tree, 'updates'), extraArgs },
           ],
           finish: ([innerState]) => ({ innerState }),
         };

@@ -151,6 +151,7 @@ export function partition(
         // (a label without a transformation leaves its leaves in no group: the step is not split, and update raises)
         const labels = typeof paramLabels === 'function' ? paramLabels(inputs.updates as Params) : paramLabels;
         return {
+          readsUpdates: typeof paramLabels === 'function',
           groups: groups.map((g) => ({
             tx: transforms[g] as GradientTransformation,
             state: state.innerStates[g]?.innerState,

@@ -10,6 +10,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, GroupedStep, LeafGroup, LoweringInputs, Params, Updates } from '../base.js';
 import { isTensor, treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
+import { splitChain } from './chain-groups.js';
 
 /** A group of a step with the trees it steps on and where its params go among the step's leaves. */
 export interface PreparedGroup {
@@ -30,7 +31,8 @@ export interface PreparedSplit {
 
 /**
  * The step of `tx` on `state` split by groups of leaves, with each group's
- * trees; null when `tx` is not a grouping combinator or its step cannot be
+ * trees; null when `tx` is not a grouping combinator (or a chain with one,
+ * see `splitChain`) or its step cannot be
  * split so (a mask or labels that do not fit the trees, a param leaf given
  * twice, a leaf in no group or in two: the combinator's own `update` then
  * runs, and raises the canonical error). Nothing is stepped yet.
@@ -43,9 +45,9 @@ export function prepareSplit(
   inputs: LoweringInputs,
 ): PreparedSplit | null {
   const f = tx.fusion;
-  if (f?.kind !== 'groups') return null;
+  if (f?.kind !== 'groups' && f?.kind !== 'chain') return null;
   try {
-    const split = f.split(state, extraArgs, inputs);
+    const split = f.kind === 'groups' ? f.split(state, extraArgs, inputs) : splitChain(tx, state, extraArgs, inputs);
     if (split === null) return null;
     const { leaves, treedef } = treeFlatten<tf.Tensor>(params);
     const index = new Map<unknown, number>(leaves.map((t, i) => [t, i]));
