@@ -6,13 +6,15 @@
 // within float32 rounding on wasm.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import type { GradientTransformation } from '../base.js';
 import { chain } from '../combine.js';
 import { fusedStats } from '../fused/stats.js';
 import { adamw, sgd } from '../index.js';
+import { createOptimizer } from '../optimizer.js';
 import { FUSED_TOL } from '../test-utils/fused.js';
 import { agree } from '../test-utils/fused-agree.js';
 import { runBlockOn } from '../test-utils/wasm.js';
-import { randomArrays, rng, runFused } from '../testing.js';
+import { randomArrays, rng, runFused, toTensors } from '../testing.js';
 import { scaleByAdam } from '../transforms/adam.js';
 import { clipByGlobalNorm } from '../transforms/clipping.js';
 import { addDecayedWeights } from '../transforms/decay.js';
@@ -92,6 +94,37 @@ function suite(tol?: typeof FUSED_TOL): void {
 
 describe('masked and partition fused on cpu (bit for bit)', () => {
   suite();
+
+  it('inside tf.tidy: applyIfFinite(partition) and adamw({ mask }) through createOptimizer keep tf.memory() flat', () => {
+    const r = rng(4);
+    const shapes = { a: [7], b: [2, 3], d: [4, 4], e: [9] };
+    for (const tx of [
+      applyIfFinite(partition({ a: adamw(0.05), b: sgd(0.1) }, { a: 'a', b: 'b', d: 'a', e: 'b' }), 1),
+      adamw(0.05, { mask: { a: true, b: false, d: true, e: false } }),
+    ] as GradientTransformation[]) {
+      const before = tf.memory().numTensors;
+      const opt = createOptimizer(tx, toTensors(randomArrays(r, shapes) as never) as never);
+      const grads = toTensors(randomArrays(r, shapes) as never);
+      const nan = toTensors(randomArrays(r, shapes) as never) as Record<string, tf.Tensor>;
+      const bad = { ...nan, a: tf.fill([7], Number.NaN) };
+      const stats = { ...fusedStats };
+      tf.tidy(() => opt.step(grads));
+      const during = tf.memory().numTensors;
+      for (let i = 0; i < 4; i++) tf.tidy(() => opt.step(i === 2 ? bad : grads));
+      expect(tf.memory().numTensors).toBe(during);
+      expect(fusedStats.reference - stats.reference).toBe(0);
+      expect(fusedStats.fast - stats.fast).toBeGreaterThan(4);
+      const p = opt.params;
+      opt.dispose();
+      tf.dispose([
+        ...Object.values(p as Record<string, tf.Tensor>),
+        ...Object.values(grads as Record<string, tf.Tensor>),
+        ...Object.values(bad),
+      ]);
+      (nan.a as tf.Tensor).dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
 
   it('a step whose updates do not fit the mask raises the reference error, and leaks nothing', () => {
     const before = tf.memory().numTensors;
