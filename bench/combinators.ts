@@ -99,6 +99,11 @@ const CASES: Case[] = [
     base: 'adamw',
   },
   {
+    name: 'adamw with a mask (weight decay on 49 of 50 leaves)',
+    tx: () => adamw(1e-3, { weightDecay: 1e-2, mask: Array.from({ length: LEAVES }, (_, i) => i > 0) }),
+    base: 'adamw',
+  },
+  {
     name: 'partition({a: adamw, b: sgd}), 25 + 25 leaves',
     tx: () =>
       partition(
