@@ -81,6 +81,14 @@ function suite(tol?: typeof FUSED_TOL): void {
     agree(adamw(0.05, { weightDecay: 0.1, mask: byRank }), 'adamw({ mask: fn })', { tol });
   });
 
+  it('a label that no leaf carries: its transformation steps on an empty tree (its count advances, as on the reference path)', () => {
+    // the empty group takes a general fused step each time (nothing to replay); the other two replay
+    agree(partition({ a: adamw(0.05), b: sgd(0.1), unused: adamw(0.01) }, { a: 'a', b: 'b', d: 'a', e: 'b' }), 'partition(unused label)', {
+      fastSteps: 2 * 5,
+      tol,
+    });
+  });
+
   it('zero-size leaves in a group, and applyIfFinite(partition(...)) with a non-finite step', () => {
     const shapes = { a: [7], z: [0], d: [4, 4], e: [0, 3] };
     agree(masked(adamw(0.05), { a: true, z: true, d: false, e: false }), 'masked with zero-size leaves', { shapes, tol });
