@@ -56,17 +56,21 @@ function chainState(members: Members, value: (key: number | string, i: number) =
 }
 
 /** The slot trees of stage states of the groups put back together: each slot's leaves at their places in the whole tree. */
-function mergeSlots(spec: ElementwiseSpec, states: readonly Record<string, unknown>[], at: readonly number[][], updates: unknown) {
-  const { leaves, treedef } = treeFlatten(updates);
+function mergeSlots(
+  spec: ElementwiseSpec,
+  states: readonly Record<string, unknown>[],
+  at: readonly number[][],
+  whole: { readonly treedef: ReturnType<typeof treeFlatten>['treedef']; readonly leaves: number },
+) {
   const out: Record<string, unknown> = { ...states[0] };
   for (const slot of spec.slots) {
-    const merged: unknown[] = new Array(leaves.length);
+    const merged: unknown[] = new Array(whole.leaves);
     states.forEach((st, g) => {
       treeLeaves(st[slot.name]).forEach((t, k) => {
         merged[(at[g] as number[])[k] as number] = t;
       });
     });
-    out[slot.name] = treeUnflatten(treedef, merged as never[]);
+    out[slot.name] = treeUnflatten(whole.treedef, merged as never[]);
   }
   return out;
 }
@@ -117,7 +121,7 @@ export function splitChain(
       return chainState(members, (k, i) => {
         const parts = byGroup.map((s) => s[k]);
         if (i === at) return split.finish(parts, donated);
-        return mergeSlots(specs[i] as ElementwiseSpec, parts as Record<string, unknown>[], places, inputs.updates);
+        return mergeSlots(specs[i] as ElementwiseSpec, parts as Record<string, unknown>[], places, { treedef, leaves: leaves.length });
       });
     },
   };
