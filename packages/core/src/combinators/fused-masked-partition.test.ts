@@ -2,7 +2,7 @@
 // leaves (masked: the masked-in leaves through the inner transformation, the
 // others passed through; partition: one group per label), and each group
 // takes a fused step of its own on its leaves, replayed by createOptimizer
-// group by group. Compared bit for bit with the reference path on cpu,
+// group by group (the whole counted as one step in fusedStats). Compared bit for bit with the reference path on cpu,
 // within float32 rounding on wasm.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -29,13 +29,13 @@ const byRank = (p: unknown) => Object.fromEntries(Object.entries(p as Record<str
 function suite(tol?: typeof FUSED_TOL): void {
   it('masked(adamw) with a tree mask: both groups fused, each replayed from its second step', () => {
     agree(masked(adamw(0.05, { weightDecay: 0.1 }), { a: true, b: false, d: true, e: false }), 'masked(adamw, tree)', {
-      fastSteps: 2 * 5,
+      fastSteps: 5,
       tol,
     });
   });
 
   it('masked with a callable mask (called with the updates), and masked(chain(clip, adamw)): the clip norm over the masked-in leaves', () => {
-    agree(masked(adamw(0.05), byRank), 'masked(adamw, fn)', { fastSteps: 2 * 5, tol });
+    agree(masked(adamw(0.05), byRank), 'masked(adamw, fn)', { fastSteps: 5, tol });
     agree(masked(chain(clipByGlobalNorm(0.5), adamw(0.05)), { a: true, b: true, d: false, e: true }), 'masked(chain(clip, adamw))', {
       tol,
     });
@@ -49,12 +49,12 @@ function suite(tol?: typeof FUSED_TOL): void {
 
   it('partition with two labels, with three (one of them injectHyperparams with a schedule), multiTransform with a label function', () => {
     const labels = { a: 'a', b: 'b', d: 'a', e: 'b' };
-    agree(partition({ a: adamw(0.05), b: sgd(0.1) }, labels), 'partition({a: adamw, b: sgd})', { fastSteps: 2 * 5, tol });
+    agree(partition({ a: adamw(0.05), b: sgd(0.1) }, labels), 'partition({a: adamw, b: sgd})', { fastSteps: 5, tol });
     const three = partition(
       { a: adamw(0.05), b: sgd(0.1, { momentum: 0.9 }), c: injectHyperparams(adamw)((c: number) => 0.05 / (c + 1)) },
       { a: 'a', b: 'c', d: 'b', e: 'c' },
     );
-    agree(three, 'partition(3 labels)', { fastSteps: 3 * 5, tol });
+    agree(three, 'partition(3 labels)', { fastSteps: 5, tol });
     agree(
       multiTransform({ big: adamw(0.05), small: sgd(0.1) }, (p) =>
         Object.fromEntries(Object.entries(byRank(p)).map(([k, big]) => [k, big ? 'big' : 'small'])),
@@ -66,25 +66,25 @@ function suite(tol?: typeof FUSED_TOL): void {
 
   it('inside a chain of leaf-wise stages: adamw with a mask tree, partition after scaleByAdam, a callable mask first in the chain', () => {
     const mask = { a: true, b: false, d: true, e: false };
-    agree(adamw(0.05, { weightDecay: 0.1, mask }), 'adamw({ mask })', { fastSteps: 2 * 5, tol });
+    agree(adamw(0.05, { weightDecay: 0.1, mask }), 'adamw({ mask })', { fastSteps: 5, tol });
     const labels = { a: 'x', b: 'y', d: 'y', e: 'x' };
     agree(
       chain(scaleByAdam(), partition({ x: scale(-0.1), y: chain(clipByGlobalNorm(0.3), scale(-0.02)) }, labels)),
       'chain(adam, partition)',
       {
-        fastSteps: 2 * 5,
+        fastSteps: 5,
         tol,
       },
     );
-    agree(chain(masked(scaleByAdam(), byRank), scale(-0.05)), 'chain(masked(adam, fn), scale)', { fastSteps: 2 * 5, tol });
+    agree(chain(masked(scaleByAdam(), byRank), scale(-0.05)), 'chain(masked(adam, fn), scale)', { fastSteps: 5, tol });
     // a callable mask after another stage would see that stage's output: that chain is not split (masked runs as its own update)
     agree(adamw(0.05, { weightDecay: 0.1, mask: byRank }), 'adamw({ mask: fn })', { tol });
   });
 
   it('a label that no leaf carries: its transformation steps on an empty tree (its count advances, as on the reference path)', () => {
-    // the empty group takes a general fused step each time (nothing to replay); the other two replay
+    // the empty group takes a general fused step each time (nothing to replay), so no step counts as replayed
     agree(partition({ a: adamw(0.05), b: sgd(0.1), unused: adamw(0.01) }, { a: 'a', b: 'b', d: 'a', e: 'b' }), 'partition(unused label)', {
-      fastSteps: 2 * 5,
+      fastSteps: 0,
       tol,
     });
   });
@@ -121,7 +121,9 @@ describe('masked and partition fused on cpu (bit for bit)', () => {
       for (let i = 0; i < 4; i++) tf.tidy(() => opt.step(i === 2 ? bad : grads));
       expect(tf.memory().numTensors).toBe(during);
       expect(fusedStats.reference - stats.reference).toBe(0);
-      expect(fusedStats.fast - stats.fast).toBeGreaterThan(4);
+      // (the first step captures; so does the dropped non-finite step of applyIfFinite)
+      expect(fusedStats.fast - stats.fast).toBeGreaterThanOrEqual(3);
+      expect(fusedStats.fast + fusedStats.fused - stats.fast - stats.fused).toBe(5);
       const p = opt.params;
       opt.dispose();
       tf.dispose([

@@ -11,6 +11,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, GroupedStep, LeafGroup, LoweringInputs, Params, Updates } from '../base.js';
 import { isTensor, treeFlatten, treeLeaves, treeUnflatten } from '../tree.js';
 import { splitChain } from './chain-groups.js';
+import { fusedStats } from './stats.js';
 
 /** A group of a step with the trees it steps on and where its params go among the step's leaves. */
 export interface PreparedGroup {
@@ -68,13 +69,16 @@ export function prepareSplit(
 /**
  * Runs each group of `prepared` with `stepGroup` (which returns the group's
  * new params and state, as a step does), then rebuilds the params of the
- * whole tree and finishes the combinator's state.
+ * whole tree and finishes the combinator's state. `fusedStats` counts the
+ * whole as one step: `reference` if a group ran there, else `fused` if a
+ * group took the general fused path, else `fast` (every group replayed).
  */
 export function runGroups(
   prepared: PreparedSplit,
   donated: boolean,
   stepGroup: (g: PreparedGroup, index: number) => [Params, unknown],
 ): [Params, unknown] {
+  const before = { fused: fusedStats.fused, fast: fusedStats.fast, reference: fusedStats.reference };
   const out: unknown[] = new Array(prepared.leaves);
   const states = prepared.groups.map((g, i) => {
     const [params, state] = stepGroup(g, i);
@@ -83,5 +87,8 @@ export function runGroups(
     });
     return state;
   });
+  const path = fusedStats.reference > before.reference ? 'reference' : fusedStats.fused > before.fused ? 'fused' : 'fast';
+  Object.assign(fusedStats, before);
+  fusedStats[path]++;
   return [treeUnflatten<Params>(prepared.treedef, out as tf.Tensor[]), prepared.split.finish(states, donated)];
 }
