@@ -150,6 +150,12 @@ export interface TrainRun {
   lr: number;
   /** Training loss on the whole training set before training (index 0) and after each epoch. */
   trainLoss: number[];
+  /**
+   * Per epoch, the mean of its minibatches' losses (each taken before that
+   * minibatch's step): the training loss over the epoch, which covers the
+   * whole training set once. `epochLoss[e - 1]` is epoch `e`'s.
+   */
+  epochLoss: number[];
   testAccuracy: number;
   seconds: number;
 }
@@ -191,10 +197,18 @@ export function train(
     tf.dispose(at as unknown as tf.TensorContainer);
     return out;
   };
-  const run: TrainRun = { name, lr, trainLoss: [measure((p) => meanLoss(model, p, data.train))], testAccuracy: 0, seconds: 0 };
+  const run: TrainRun = {
+    name,
+    lr,
+    trainLoss: [measure((p) => meanLoss(model, p, data.train))],
+    epochLoss: [],
+    testAccuracy: 0,
+    seconds: 0,
+  };
   const order = mulberry32(seed + 1);
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const perm = permutation(data.train.count, order);
+    let summed = 0;
     for (let start = 0; start < data.train.count; start += batch) {
       const idx = tf.tensor1d(perm.subarray(start, start + batch), 'int32');
       const xb = tf.gather(data.train.x, idx) as tf.Tensor2D;
@@ -204,8 +218,10 @@ export function train(
         tf.losses.softmaxCrossEntropy(yb, model.logits(treeUnflatten<Params>(treedef, ps), xb)),
       )(leaves);
       loop.step(treeUnflatten<Params>(treedef, grads));
+      summed += (value.dataSync()[0] as number) * idx.size;
       tf.dispose([idx, xb, yb, value, ...grads]);
     }
+    run.epochLoss.push(summed / data.train.count);
     run.trainLoss.push(measure((p) => meanLoss(model, p, data.train)));
   }
   run.testAccuracy = measure((p) => accuracy(model, p, data.test));

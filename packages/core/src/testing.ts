@@ -6,8 +6,10 @@
  * comparison returns the first difference as a message, which the caller
  * fails with); and the conformance harness for packages built on gradtx
  * (fixtures of real optax runs replayed through `tx.update` and
- * `createOptimizer`), its float32 tolerances, and the tree assertions the
- * tests use (these need `vitest` and `@gradtx/schedules`). For tests only.
+ * `createOptimizer`), its float32 tolerances, the tree assertions the
+ * tests use and `runBlockOn`, which runs a `describe` block on the cpu or
+ * wasm backend (these need `vitest` and `@gradtx/schedules`; the wasm
+ * backend also `@tensorflow/tfjs-backend-wasm`). For tests only.
  *
  * @module
  */
@@ -38,6 +40,7 @@ export {
   type Tolerance,
 } from './conformance/loader.js';
 export { OPTAX_STEPS, optaxTolerance } from './conformance/tolerances.js';
+export { runBlockOn } from './test-utils/backend-block.js';
 export { disposeTree, expectNoLeaks, expectTreeClose, F32 } from './test-utils/index.js';
 
 /** A small deterministic PRNG (mulberry32): a function returning uniform numbers in [0, 1). */

@@ -5,7 +5,6 @@
 // `createOptimizer(tx, params)` + `opt.step` on the tfjs cpu and wasm
 // backends (params at every step), where element-wise transforms run fused.
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { createRequire } from 'node:module';
 import * as core from '@gradtx/core';
 import { fusedStats } from '@gradtx/core';
 import {
@@ -17,11 +16,11 @@ import {
   readFixture,
   replay,
   replayOptimizer,
+  runBlockOn,
   type StepCase,
 } from '@gradtx/core/testing';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as contrib from '../index.js';
 import { contribTolerance } from './tolerances.js';
 
@@ -251,20 +250,7 @@ describe.runIf(complexCases.length > 0)('optax.contrib conformance: splitRealAnd
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`optax.contrib conformance: createOptimizer on ${backend}`, () => {
-    beforeAll(async () => {
-      if (backend === 'wasm') {
-        setWasmPaths(
-          createRequire(import.meta.url)
-            .resolve('@tensorflow/tfjs-backend-wasm')
-            .replace(/[^/\\]*$/, ''),
-        );
-      }
-      await tf.setBackend(backend);
-      expect(tf.getBackend()).toBe(backend);
-    });
-    afterAll(async () => {
-      await tf.setBackend('cpu');
-    });
+    runBlockOn(backend);
     for (const c of fixture.cases) {
       const fuses = FUSED_PARAMETER_FREE.has((c.gradtx as { tx: string }).tx) || !REFERENCE_ONLY.has(c.family);
       it(`${c.id}${fuses ? ' (fused)' : ''}`, () => {

@@ -1,7 +1,6 @@
 // Test support (not built): element-wise specs with scalar state on the fused path against their reference
 // path, bit for bit, after every step, through fusedUpdate (pure and donated) and createOptimizer, on cpu and
 // wasm; every step fused; no leaked tensors.
-import { createRequire } from 'node:module';
 import { fusedStats, type GradientTransformation } from '@gradtx/core';
 import {
   type ArrayTree,
@@ -9,14 +8,14 @@ import {
   type RunGradients,
   randomArrays,
   rng,
+  runBlockOn,
   runFused,
   runReference,
   type Trace,
   toTensors,
 } from '@gradtx/core/testing';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const SHAPES: Record<string, number[]> = { a: [7], b: [2, 3], c: [], d: [33] };
 
@@ -54,18 +53,7 @@ export function describeFusedParity(
 ): void {
   for (const backend of ['cpu', 'wasm'] as const) {
     describe(`${title} fused on ${backend}`, () => {
-      beforeAll(async () => {
-        if (backend === 'wasm')
-          setWasmPaths(
-            createRequire(import.meta.url)
-              .resolve('@tensorflow/tfjs-backend-wasm')
-              .replace(/[^/\\]*$/, ''),
-          );
-        expect(await tf.setBackend(backend)).toBe(true);
-      });
-      afterAll(async () => {
-        await tf.setBackend('cpu');
-      });
+      runBlockOn(backend);
       for (const [name, make] of cases) {
         it(`${name}: bit for bit with the reference path, every step fused`, () => {
           const { params, grads } = problem(seed);
