@@ -4,7 +4,9 @@
  * `@gradtx/webgpu` (fused WGSL kernels, params and state updated in place),
  * for one big tensor, a tree of 200 tensors and a tree of 1000 small ones;
  * then adamw + clipByGlobalNorm + warmup-cosine (which adds the reduction
- * prelude). Measured in the same run.
+ * prelude), and adam with bfloat16 and block-wise int8 moments (packed
+ * state decoded and encoded in the kernels) as a ratio to the float32 fused
+ * step. Measured in the same run.
  *
  *   node --import tsx bench/webgpu.ts            # from the repo root
  *   node --import tsx bench/webgpu.ts --quick    # smaller trees
@@ -128,6 +130,8 @@ async function measure(step: () => void, n: number, warmup = 2): Promise<{ dispa
 
 const rows: Row[] = [];
 const LR = 1e-3;
+const FUSED = 'gradtx adam (fused, @gradtx/webgpu)';
+const NARROW = { bfloat16: 'gradtx adam, bfloat16 moments (fused)', int8: 'gradtx adam, int8 moments (fused)' } as const;
 
 for (const shape of SHAPES) {
   const elements = shape.sizes.reduce((a, b) => a + b, 0);
@@ -148,8 +152,10 @@ for (const shape of SHAPES) {
   }
   // gradtx adam, fused on webgpu, through createOptimizer (params and state updated in place)
   const cases: [string, import('@gradtx/core').GradientTransformation, boolean][] = [
-    ['gradtx adam (fused, @gradtx/webgpu)', gradtx.adam(LR), true],
+    [FUSED, gradtx.adam(LR), true],
     ['gradtx adam (reference path, tfjs ops)', gradtx.adam(LR), false],
+    [NARROW.bfloat16, gradtx.adam(LR, { muDtype: 'bfloat16', nuDtype: 'bfloat16' }), true],
+    [NARROW.int8, gradtx.adam(LR, { muDtype: 'int8', nuDtype: 'int8' }), true],
     [
       'gradtx clip+adamw+warmup-cosine (fused)',
       gradtx.chain(
@@ -185,5 +191,14 @@ console.log('Timings on SwiftShader measure a CPU emulating a GPU, not GPU speed
 console.log('| shape | implementation | dispatches / step | ms / step |');
 console.log('| --- | --- | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.shape} | ${r.impl} | ${r.dispatchesPerStep.toFixed(1)} | ${r.msPerStep.toFixed(1)} |`);
+console.log('\nNarrow optimizer state: a fused step with packed moments as a ratio to the float32 fused step (same shape, same run)\n');
+console.log('| shape | moments | dispatches / step | ratio to float32 fused |');
+console.log('| --- | --- | ---: | ---: |');
+for (const r of rows) {
+  const dtype = Object.entries(NARROW).find(([, impl]) => impl === r.impl)?.[0];
+  const base = rows.find((x) => x.shape === r.shape && x.impl === FUSED);
+  if (dtype === undefined || base === undefined) continue;
+  console.log(`| ${r.shape} | ${dtype} | ${r.dispatchesPerStep.toFixed(1)} | ${(r.msPerStep / base.msPerStep).toFixed(2)}× |`);
+}
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/webgpu.json', import.meta.url), `${JSON.stringify({ device, quick, rows }, null, 2)}\n`);

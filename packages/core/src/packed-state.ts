@@ -10,6 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from './base.js';
+import type { StateCodec } from './fused/device.js';
+import { currentDevice } from './fused/registry.js';
 import { blockCount } from './lang/storage/blockwise.js';
 import { decodeValues, encodeValues } from './lang/storage/host-codec.js';
 import {
@@ -40,8 +42,9 @@ type Narrow = Exclude<SlotStorage, { dtype: 'float32' }>;
 
 /**
  * Whether the current backend reads tensors synchronously and cheaply (cpu,
- * wasm): there the codecs run on the host, elsewhere (webgpu, webgl) with
- * tfjs ops. Both give the same bits.
+ * wasm): there the codecs run on the host; elsewhere with the fused
+ * device's own codecs where it has them (webgpu: WGSL kernels), else with
+ * tfjs ops (tensorflow). All give the same bits.
  */
 function codecOnHost(): boolean {
   if (hostCodecs !== 'auto') return hostCodecs;
@@ -53,15 +56,21 @@ let hostCodecs: boolean | 'auto' = 'auto';
 /**
  * Backends whose int32 tensor arithmetic is exact, where the tfjs-op codecs
  * (which pack codes into int32 words with int32 products and sums) are
- * right. tfjs-webgpu and tfjs-webgl compute int32 operations in float32.
+ * right. tfjs-webgpu and tfjs-webgl compute int32 operations in float32
+ * (on webgpu the device's codecs take over; webgl has none).
  */
 const EXACT_INT32_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+
+/** The codecs of the current backend's fused device, where the codecs do not run on the host and it has its own (webgpu). */
+function deviceCodec(): StateCodec | undefined {
+  return codecOnHost() ? undefined : currentDevice()?.codec;
+}
 
 /** Throws, naming `fn`, where `storage` (a narrow one) cannot be encoded correctly on the current backend. */
 export function checkStorageBackend(fn: string, storage: SlotStorage | undefined): void {
   if (!isPacked(storage)) return;
   const b = tf.getBackend();
-  if (codecOnHost() || EXACT_INT32_BACKENDS.has(b)) return;
+  if (codecOnHost() || EXACT_INT32_BACKENDS.has(b) || deviceCodec() !== undefined) return;
   throw new Error(
     `${fn}: state stored as ${storageName(storage)} needs exact int32 tensor arithmetic to pack its codes, which the ${b} backend does not have (it computes int32 operations in float32); on ${b} keep the state in 'float32', or run this transformation on the cpu, wasm or tensorflow backend`,
   );
@@ -73,12 +82,16 @@ export function setHostCodecs(mode: boolean | 'auto'): void {
 }
 
 function encodeOne(x: tf.Tensor, storage: Narrow): PackedLeaf {
+  const device = deviceCodec();
+  if (device !== undefined) return device.encode(x, storage);
   if (!codecOnHost()) return encodeLeaf(x, storage);
   const { words, scales } = encodeValues(x.dataSync() as Float32Array, storage);
   return { codes: tf.tensor1d(words, 'int32'), scales: scales === undefined ? undefined : tf.tensor1d(scales, 'float32') };
 }
 
 function decodeOne(leaf: PackedLeaf, shape: readonly number[], storage: Narrow): tf.Tensor {
+  const device = deviceCodec();
+  if (device !== undefined) return device.decode(leaf, shape, storage);
   if (!codecOnHost()) return decodeLeaf(leaf, shape, storage);
   const n = tf.util.sizeFromShape(shape as number[]);
   const stored = { words: leaf.codes.dataSync() as Int32Array, scales: leaf.scales?.dataSync() as Float32Array | undefined };

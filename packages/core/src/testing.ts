@@ -9,7 +9,10 @@
  * `createOptimizer`), its float32 tolerances, the tree assertions the
  * tests use and `runBlockOn`, which runs a `describe` block on the cpu or
  * wasm backend (these need `vitest` and `@gradtx/schedules`; the wasm
- * backend also `@tensorflow/tfjs-backend-wasm`). For tests only.
+ * backend also `@tensorflow/tfjs-backend-wasm`); the host codecs of packed
+ * state, the definition every device's codecs are tested against, and the
+ * packed-state cases every device's tests share (`packedState`). For tests
+ * only.
  *
  * @module
  */
@@ -40,8 +43,10 @@ export {
   type Tolerance,
 } from './conformance/loader.js';
 export { OPTAX_STEPS, optaxTolerance } from './conformance/tolerances.js';
+export { decodeValues, encodeValues, type StoredValues } from './lang/storage/host-codec.js';
 export { runBlockOn } from './test-utils/backend-block.js';
 export { disposeTree, expectNoLeaks, expectTreeClose, F32 } from './test-utils/index.js';
+export * as packedState from './test-utils/packed-cases.js';
 
 /** A small deterministic PRNG (mulberry32): a function returning uniform numbers in [0, 1). */
 export function rng(seed: number): () => number {

@@ -15,7 +15,9 @@
  * - reductions (global norms, per-leaf norms) run first as two small
  *   dispatches: per-chunk partials, then per-leaf and global values, written
  *   to a small result buffer that the kernel reads. Nothing is read back to
- *   JavaScript: a step is at most three dispatches whatever the tree.
+ *   JavaScript: a step is at most three dispatches whatever the tree (four
+ *   with block-wise int8 state, whose block scales take a pass of their own;
+ *   see `wgsl-packed.ts`).
  *
  * Per-step scalars are written into a uniform buffer, one field each.
  * Pipelines are cached by their WGSL text, which depends only on the run's
@@ -26,15 +28,19 @@
 import {
   type Device,
   type DeviceReduction,
+  elementColumn,
   hasPacked,
   type KernelIR,
   type Launch,
   type LaunchReductions,
   partialOf,
+  type StateCodec,
   writtenTensors,
 } from '@gradtx/core/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GpuBuffer, type GpuBufferBinding, type GpuComputePipeline, Usage, type WebGpuBackendLike } from './gpu.js';
+import { copyScales, type PackedTables, packedTables } from './packed-run.js';
+import { webGpuCodec } from './state-codec.js';
 import {
   type FinalSpec,
   finalsWgsl,
@@ -47,6 +53,7 @@ import {
   type Shader,
   WORKGROUP,
 } from './wgsl-codegen.js';
+import { type PackedPass, type PackedShader, packedKernelWgsl } from './wgsl-packed.js';
 
 /** Elements per chunk of the reduction prelude (a chunk is one workgroup), at least. */
 const CHUNK = WORKGROUP * 16;
@@ -195,6 +202,34 @@ function evenChunks(N: number): { chunkStarts: number[]; segStarts: Uint32Array;
   return { chunkStarts, segStarts, segChunk };
 }
 
+/**
+ * Regions (of `sizes` elements) to pools: one each when `maxPools` allows,
+ * else round-robin, end to end in each pool; throws where a pool would
+ * exceed the device's buffer limits.
+ */
+function poolRegions(
+  sizes: readonly number[],
+  maxPools: number,
+  limits: { readonly maxStorageBufferBindingSize: number; readonly maxBufferSize: number },
+): { regionPool: number[]; regionOffset: number[]; poolElems: number[] } {
+  const P = Math.min(sizes.length, maxPools);
+  const regionPool = sizes.map((_, r) => r % P);
+  const poolElems = Array.from({ length: P }, () => 0);
+  const regionOffset = sizes.map((size, r) => {
+    const at = poolElems[r % P] as number;
+    poolElems[r % P] = at + size;
+    return at;
+  });
+  for (const elems of poolElems) {
+    if (elems * 4 > limits.maxStorageBufferBindingSize || elems * 4 > limits.maxBufferSize) {
+      throw new Error(
+        `gradtx/webgpu: a flat buffer of ${elems * 4} bytes exceeds the device's limits (maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize})`,
+      );
+    }
+  }
+  return { regionPool, regionOffset, poolElems };
+}
+
 /** The fused device of a tfjs `webgpu` backend. */
 export class WebGpuDevice implements Device {
   readonly name = 'webgpu';
@@ -202,9 +237,12 @@ export class WebGpuDevice implements Device {
   private readonly b: WebGpuBackendLike;
   private readonly pipelines = new Map<string, GpuComputePipeline>();
   private readonly shaders = new Map<string, Shader>();
+  /** Packed state encoded and decoded by WGSL kernels, bit for bit the host codecs (tfjs-webgpu's int32 ops run in float32). */
+  readonly codec: StateCodec;
 
   constructor(readonly backend: WebGpuBackendLike) {
     this.b = backend;
+    this.codec = webGpuCodec(this);
   }
 
   private data(t: tf.Tensor) {
@@ -213,7 +251,8 @@ export class WebGpuDevice implements Device {
 
   resident(t: tf.Tensor): boolean {
     const d = this.data(t);
-    return d !== undefined && d.dtype === 'float32' && t.dtype === 'float32' && (d.resource == null || isBuffer(d.resource));
+    const dtype = d?.dtype === 'float32' || d?.dtype === 'int32' ? d.dtype : null;
+    return d !== undefined && dtype === t.dtype && (d.resource == null || isBuffer(d.resource));
   }
 
   exclusive(t: tf.Tensor): boolean {
@@ -221,14 +260,12 @@ export class WebGpuDevice implements Device {
     return d !== undefined && d.refCount === 1 && d.external !== true;
   }
 
-  alloc(shape: readonly number[]): tf.Tensor {
-    const info = this.b.makeTensorInfo(shape as number[], 'float32');
+  alloc(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
+    const info = this.b.makeTensorInfo(shape as number[], dtype);
     return tf.engine().makeTensorFromTensorInfo(info, this.backend);
   }
 
   prepare(ir: KernelIR): boolean {
-    // packed state (int32 code words) has no WGSL kernel: such a step takes the reference path
-    if (hasPacked(ir)) return false;
     // a kernel needs a binding per distinct array at most; it always fits, pooled if need be
     return ir.inputs.length + ir.outputs.length > 0;
   }
@@ -243,6 +280,7 @@ export class WebGpuDevice implements Device {
     const cols = columns.map((c) => [...c]);
     const nIn = ir.inputs.length;
     const L = cols[0]?.length ?? 0;
+    const sized = elementColumn(ir);
     let sources = { u: [...reductions.u], p: [...reductions.p] };
     const list = reductions.list;
     const rebind = (tensors: readonly tf.Tensor[]) => tensors.length === L && tensors.every((t) => this.resident(t));
@@ -265,7 +303,7 @@ export class WebGpuDevice implements Device {
         const jobs: LeafJob[] = [];
         for (let l = 0; l < L; l++) {
           jobs.push({
-            n: ((cols[0] as tf.Tensor[])[l] as tf.Tensor).size,
+            n: ((cols[sized] as tf.Tensor[])[l] as tf.Tensor).size,
             ins: cols.slice(0, nIn).map((c) => c[l] as tf.Tensor),
             outs: cols.slice(nIn).map((c) => c[l] as tf.Tensor),
           });
@@ -296,29 +334,41 @@ export class WebGpuDevice implements Device {
     const N = offsets[L] as number;
     const red = planReductions(ir, reductions, sources, L);
     this.upload(jobs, red, reductions);
-    const reserved = red.finals.length > 0 || hasLeafScalars(ir) ? 2 : 0;
+    const packed = hasPacked(ir);
+    // the reduction results and the tables, and the scratch scales of a packed kernel
+    const reserved = packed ? 3 : red.finals.length > 0 || hasLeafScalars(ir) ? 2 : 0;
     const maxPools = Math.max(1, b.device.limits.maxStorageBuffersPerShaderStage - reserved);
     const direct = L === 1 && N > 0 && this.directFits(jobs[0] as LeafJob, red.sourceTensors, maxPools);
     const place = direct ? this.placeDirect(jobs[0] as LeafJob, red) : this.placeFlat(ir, jobs, red, N, maxPools);
-    const run: Run = { ir, jobs, offsets, N, scalars, reductions, red, place, tables: this.tables(ir, red, offsets, N) };
-    // ---- record: gathers, the passes, scatters, reduction targets; then submit
+    const tables = this.tables(ir, red, offsets, N);
+    const ns = jobs.map((j) => j.n);
+    const run: Run = { ir, jobs, offsets, N, scalars, reductions, red, place, tables };
+    this.record(run, packed ? packedTables(b, ir, ns) : null);
+    this.stats.runs++;
+    for (const j of jobs) for (const t of j.outs) this.written(t);
+    for (const r of reductions) if (r.target) this.written(r.target);
+  }
+
+  /** Records a run on the backend's command encoder (gathers, the passes, scatters, reduction targets) and submits it. */
+  private record(run: Run, pt: PackedTables | null): void {
+    const b = this.b;
     b.ensureCommandEncoderReady();
     b.endComputePassEncoder();
     const enc = b.commandEncoder;
     if (enc === null) throw new Error('gradtx/webgpu: the backend has no command encoder');
-    if (!place.direct) this.gather(enc, run);
+    if (!run.place.direct) this.gather(enc, run);
+    if (pt?.scratch) enc.clearBuffer(pt.scratch);
     const pass = enc.beginComputePass();
     this.dispatchReductions(pass, run);
-    this.dispatchKernel(pass, run);
+    if (pt === null) this.dispatchKernel(pass, run);
+    else this.dispatchPacked(pass, run, pt);
     pass.end();
-    if (!place.direct) this.scatter(enc, run);
+    if (pt !== null) this.stats.copies += copyScales(enc, pt, (k) => this.outputAt(run, k));
+    if (!run.place.direct) this.scatter(enc, run);
     this.copyTargets(enc, run);
     // the scratch buffers go back to the pool once the commands are submitted
-    b.uniformPendingDisposal.push(...place.scratch, ...run.tables.scratch);
+    b.uniformPendingDisposal.push(...run.place.scratch, ...run.tables.scratch, ...(pt?.buffers ?? []));
     b.submitQueue();
-    this.stats.runs++;
-    for (const j of jobs) for (const t of j.outs) this.written(t);
-    for (const r of reductions) if (r.target) this.written(r.target);
   }
 
   /** Every tensor of the run on the GPU, owned by the command queue. */
@@ -356,38 +406,30 @@ export class WebGpuDevice implements Device {
   }
 
   /**
-   * Flat placement: one region of `N` elements per IR input in pooled scratch
-   * buffers (an output of the same name reuses its input's region, in place in
-   * the scratch; a reduction source that is also a kernel input shares it).
+   * Flat placement: one region per IR input in pooled scratch buffers, its
+   * leaves end to end (`N` elements, or the words / blocks of a packed
+   * array); an output of the same name reuses its input's region, in place
+   * in the scratch; a reduction source that is also a kernel input shares it.
    */
   private placeFlat(ir: KernelIR, jobs: readonly LeafJob[], red: ReductionPlan, N: number, maxPools: number): Placements {
-    const limits = this.b.device.limits;
     const regions: string[] = [];
-    const regionOf = (name: string): number => {
+    const sizes: number[] = [];
+    const regionOf = (name: string, size: number): number => {
       let r = regions.indexOf(name);
       if (r < 0) r = regions.push(name) - 1;
+      sizes[r] = Math.max(sizes[r] ?? 1, size);
       return r;
     };
-    const inRegion = ir.inputs.map(regionOf);
-    const outRegion = ir.outputs.map((o) => regionOf(o.name));
+    const total = (ts: readonly tf.Tensor[]) => ts.reduce((a, t) => a + t.size, 0);
+    const inRegion = ir.inputs.map((name, j) => regionOf(name, total(jobs.map((job) => job.ins[j] as tf.Tensor))));
+    const outRegion = ir.outputs.map((o, k) => regionOf(o.name, total(jobs.map((job) => job.outs[k] as tf.Tensor))));
     const srcShared = red.sourceNames.map((name, j) => {
       const k = ir.inputs.indexOf(name);
       return k >= 0 && jobs.every((job, l) => job.ins[k] === (red.sourceTensors[j] as readonly tf.Tensor[])[l]);
     });
-    const srcRegion = red.sourceNames.map((name, j) => regionOf(srcShared[j] ? name : `#${name}`));
+    const srcRegion = red.sourceNames.map((name, j) => regionOf(srcShared[j] ? name : `#${name}`, N));
     const written = new Set(outRegion);
-    // regions to pools: one each when the limit allows, else round-robin
-    const P = Math.min(regions.length, maxPools);
-    const regionPool = regions.map((_, r) => r % P);
-    const regionOffset = regions.map((_, r) => Math.floor(r / P) * Math.max(N, 1));
-    const poolElems = Array.from({ length: P }, (_, p) => regionPool.filter((q) => q === p).length * Math.max(N, 1));
-    for (const elems of poolElems) {
-      if (elems * 4 > limits.maxStorageBufferBindingSize || elems * 4 > limits.maxBufferSize) {
-        throw new Error(
-          `gradtx/webgpu: a flat buffer of ${elems * 4} bytes exceeds the device's limits (maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize})`,
-        );
-      }
-    }
+    const { regionPool, regionOffset, poolElems } = poolRegions(sizes, maxPools, this.b.device.limits);
     const pools = poolElems.map((elems) => this.b.bufferManager.acquireBuffer(elems * 4, STORAGE));
     const poolWrite = pools.map((_, p) => regions.some((_, r) => regionPool[r] === p && written.has(r)));
     const at = (r: number): Placement => ({ pool: regionPool[r] as number, offset: regionOffset[r] as number });
@@ -441,14 +483,16 @@ export class WebGpuDevice implements Device {
 
   /** Copies every leaf of the kernel's inputs and of the reduction sources into their regions of the pools. */
   private gather(enc: CommandEncoder, run: Run): void {
-    const { jobs, offsets, place } = run;
+    const { jobs, place } = run;
     const gather = (ts: readonly tf.Tensor[], p: Placement) => {
-      ts.forEach((t, l) => {
-        const n = (jobs[l] as LeafJob).n;
-        if (n === 0) return;
-        enc.copyBufferToBuffer(this.buffer(t), 0, place.pools[p.pool] as GpuBuffer, (p.offset + (offsets[l] as number)) * 4, n * 4);
-        this.stats.copies++;
-      });
+      let at = p.offset;
+      for (const t of ts) {
+        if (t.size > 0) {
+          enc.copyBufferToBuffer(this.buffer(t), 0, place.pools[p.pool] as GpuBuffer, at * 4, t.size * 4);
+          this.stats.copies++;
+        }
+        at += t.size;
+      }
     };
     for (let j = 0; j < run.ir.inputs.length; j++) {
       gather(
@@ -511,20 +555,7 @@ export class WebGpuDevice implements Device {
       outPool: place.outPlace.map((p) => p.pool),
     };
     const shader = this.shader(`k|${ir.signature}|${JSON.stringify(layout)}`, () => kernelWgsl(ir, layout));
-    const values: Record<string, number> = { n: N, nl: run.jobs.length };
-    place.inPlace.forEach((p, j) => {
-      values[`i${j}`] = p.offset;
-    });
-    place.outPlace.forEach((p, k) => {
-      values[`w${k}`] = p.offset;
-    });
-    ir.scalars.forEach((s, idx) => {
-      if (s.source === 'param') values[`k${idx}`] = run.scalars[idx] as number;
-      else {
-        const r = run.reductions.findIndex((x) => x.scalar === idx);
-        values[`r${idx}`] = tables.finalAt[run.red.finalOf[r] as number] as number;
-      }
-    });
+    const values = this.kernelValues(run, N);
     const pools = place.pools;
     const used = new Set([...layout.inPool, ...layout.outPool]);
     const tail: { binding: number; resource: GpuBufferBinding }[] = [];
@@ -533,22 +564,73 @@ export class WebGpuDevice implements Device {
     this.dispatch(pass, shader, values, [...this.poolBindings(pools, used), ...tail], Math.ceil(N / WORKGROUP));
   }
 
+  /** The uniforms of a kernel of `n` invocations: counts, its arrays' offsets in their pools, its scalars. */
+  private kernelValues(run: Run, n: number): Record<string, number> {
+    const values: Record<string, number> = { n, nl: run.jobs.length };
+    run.place.inPlace.forEach((p, j) => {
+      values[`i${j}`] = p.offset;
+    });
+    run.place.outPlace.forEach((p, k) => {
+      values[`w${k}`] = p.offset;
+    });
+    run.ir.scalars.forEach((s, idx) => {
+      if (s.source === 'param') values[`k${idx}`] = run.scalars[idx] as number;
+      else {
+        const r = run.reductions.findIndex((x) => x.scalar === idx);
+        values[`r${idx}`] = run.tables.finalAt[run.red.finalOf[r] as number] as number;
+      }
+    });
+    return values;
+  }
+
+  /** The kernel of an IR with packed arrays: its scales pass when it writes int8 arrays, then its main pass (see `wgsl-packed.ts`). */
+  private dispatchPacked(pass: ComputePass, run: Run, pt: PackedTables): void {
+    if (run.N === 0 || run.ir.outputs.length === 0) return;
+    const layout: KernelLayout = {
+      pools: run.place.poolWrite.map((write) => ({ write })),
+      inPool: run.place.inPlace.map((p) => p.pool),
+      outPool: run.place.outPlace.map((p) => p.pool),
+    };
+    const passes: PackedPass[] = pt.scratch === null ? ['main'] : ['scales', 'main'];
+    for (const which of passes) {
+      const key = `pk|${which}|${run.ir.signature}|${JSON.stringify(layout)}`;
+      const shader = this.shader(key, () => packedKernelWgsl(run.ir, layout, which)) as PackedShader;
+      const n = which === 'main' ? pt.units : pt.runs;
+      const values = this.kernelValues(run, n);
+      pt.colAt.forEach((at, c) => {
+        values[`t${c}`] = at;
+      });
+      for (const [k, { at }] of pt.blocks) values[`q${k}`] = at;
+      values.tm = pt.mapsAt;
+      const P = run.place.pools.length;
+      const bindings = this.poolBindings(run.place.pools, new Set(shader.pools));
+      if (shader.results) bindings.push({ binding: P + 1, resource: { buffer: run.tables.results as GpuBuffer } });
+      bindings.push({ binding: P + 2, resource: { buffer: pt.table } });
+      if (shader.scratch) bindings.push({ binding: P + 3, resource: { buffer: pt.scratch as GpuBuffer } });
+      this.dispatch(pass, shader, values, bindings, Math.ceil(n / WORKGROUP));
+    }
+  }
+
+  /** The buffer and element offset of output `k`'s region (its tensor's buffer for a direct run). */
+  private outputAt(run: Run, k: number): { buffer: GpuBuffer; offset: number } {
+    const p = run.place.outPlace[k] as Placement;
+    return { buffer: run.place.pools[p.pool] as GpuBuffer, offset: p.offset };
+  }
+
   /** Copies every leaf of the kernel's outputs from its region of the pools back to its tensor. */
   private scatter(enc: CommandEncoder, run: Run): void {
-    const { place, offsets } = run;
+    const { place } = run;
     run.ir.outputs.forEach((_, k) => {
       const p = place.outPlace[k] as Placement;
-      run.jobs.forEach((job, l) => {
-        if (job.n === 0) return;
-        enc.copyBufferToBuffer(
-          place.pools[p.pool] as GpuBuffer,
-          (p.offset + (offsets[l] as number)) * 4,
-          this.buffer(job.outs[k] as tf.Tensor),
-          0,
-          job.n * 4,
-        );
-        this.stats.copies++;
-      });
+      let at = p.offset;
+      for (const job of run.jobs) {
+        const t = job.outs[k] as tf.Tensor;
+        if (t.size > 0) {
+          enc.copyBufferToBuffer(place.pools[p.pool] as GpuBuffer, at * 4, this.buffer(t), 0, t.size * 4);
+          this.stats.copies++;
+        }
+        at += t.size;
+      }
     });
   }
 

@@ -47,6 +47,7 @@ export interface GpuComputePass {
 export interface GpuCommandEncoder {
   beginComputePass(descriptor?: object): GpuComputePass;
   copyBufferToBuffer(src: GpuBuffer, srcOffset: number, dst: GpuBuffer, dstOffset: number, size: number): void;
+  clearBuffer(buffer: GpuBuffer, offset?: number, size?: number): void;
 }
 
 /** A `GPUDevice`. */
@@ -92,7 +93,7 @@ export interface WebGpuBackendLike extends tf.KernelBackend {
   submitQueue(): void;
   uploadToGPU(dataId: object): void;
   makeUniforms(fields: { type: 'int32' | 'uint32' | 'float32'; data: number[] }[]): GpuBufferBinding;
-  makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  makeTensorInfo(shape: number[], dtype: 'float32' | 'int32'): tf.TensorInfo;
 }
 
 /** Whether `backend` looks like tfjs 4.22's WebGPU backend (the members above are there). */

@@ -99,7 +99,7 @@ export function wgslConst(x: number): string {
 }
 
 /** Helper functions shared by the shaders. */
-const HELPERS = `fn f32_from_bits(b: u32) -> f32 { return bitcast<f32>(b); }
+export const HELPERS = `fn f32_from_bits(b: u32) -> f32 { return bitcast<f32>(b); }
 fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn is_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
 fn max_nan(a: f32, b: f32) -> f32 { if (is_nan(a)) { return a; } if (is_nan(b)) { return b; } return max(a, b); }
@@ -152,7 +152,8 @@ fn exp_nan(a: f32) -> f32 {
 }
 `;
 
-function uniformStruct(fields: readonly UniformField[]): string {
+/** The uniform struct `S` of a shader (binding 0), one field each. */
+export function uniformStruct(fields: readonly UniformField[]): string {
   const body = fields.map((f) => `  ${f.name}: ${f.type},`).join('\n');
   return `struct Step {\n${body}\n}\n@group(0) @binding(0) var<uniform> S: Step;\n`;
 }
@@ -168,14 +169,20 @@ function poolDecls(pools: readonly { readonly write: boolean }[], used: Readonly
 }
 
 /** The linear invocation index over a dispatch that may be two-dimensional. */
-const INDEX = `let i = (wg.y * nwg.x + wg.x) * ${WORKGROUP}u + li;`;
-const ENTRY_ARGS =
+export const INDEX = `let i = (wg.y * nwg.x + wg.x) * ${WORKGROUP}u + li;`;
+/** The built-in arguments of every entry point here. */
+export const ENTRY_ARGS =
   '@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32';
 
-/** What a node's printer needs besides its arguments: the IR (for scalars) and the kernel's layout. */
-interface WgslContext {
+/**
+ * What a node's printer needs besides its arguments: the IR (for scalars),
+ * the kernel's layout and, for a kernel of packed arrays, how it loads
+ * (and decodes) IR input `j` (see `wgsl-packed.ts`).
+ */
+export interface WgslContext {
   readonly ir: KernelIR;
   readonly layout: KernelLayout;
+  readonly load?: (j: number) => string;
 }
 
 /** Prints one node's expression from the names of its arguments. */
@@ -183,7 +190,7 @@ type Print = (a: readonly string[], n: Node, c: WgslContext) => string;
 
 /** Every op as a WGSL expression (NaN-propagating helpers where WGSL's built-ins are not). */
 const WGSL: Readonly<Record<NodeOp, Print>> = {
-  input: (_a, n, c) => `P${c.layout.inPool[n.index as number]}[S.i${n.index} + i]`,
+  input: (_a, n, c) => c.load?.(n.index as number) ?? `P${c.layout.inPool[n.index as number]}[S.i${n.index} + i]`,
   scalar: (_a, n, c) => {
     const s = c.ir.scalars[n.index as number];
     if (s?.source === 'param') return `S.k${n.index}`;
@@ -219,8 +226,13 @@ const WGSL: Readonly<Record<NodeOp, Print>> = {
   toFloat: ([a]) => `select(0.0, 1.0, ${a})`,
 };
 
+/** The WGSL expression of node `n` from the names of its arguments. */
+export function printNode(n: Node, args: readonly string[], c: WgslContext): string {
+  return WGSL[n.op](args, n, c);
+}
+
 /** The uniform fields of a kernel: counts, the offsets of its arrays, then one per IR scalar. */
-function kernelFields(ir: KernelIR): UniformField[] {
+export function kernelFields(ir: KernelIR): UniformField[] {
   const fields: UniformField[] = [
     { name: 'n', type: 'u32' },
     { name: 'nl', type: 'u32' },

@@ -6,8 +6,9 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { isScalesName } from '../lang/packed-columns.js';
+import { isScalesName, type PackedStorage } from '../lang/packed-columns.js';
 import type { ReductionSpec } from '../lang/spec.js';
+import type { PackedLeaf } from '../lang/storage/tensor-codec.js';
 import type { KernelIR } from '../lang/trace.js';
 
 /**
@@ -61,6 +62,20 @@ export interface LaunchReductions {
 }
 
 /**
+ * A device's own codecs of packed state (a narrow `PackedStorage`): what the
+ * reference path uses on its backend to encode a float32 leaf into its
+ * code words (and int8 block scales) and to decode them, where tfjs ops
+ * cannot (a backend whose int32 arithmetic runs in float32). Bit for bit
+ * the host codecs of `lang/storage/`.
+ */
+export interface StateCodec {
+  /** The packed leaf of the float32 tensor `x` (any shape) in `storage`. */
+  encode(x: tf.Tensor, storage: PackedStorage): PackedLeaf;
+  /** The float32 tensor of `shape` that a packed leaf holds. */
+  decode(leaf: PackedLeaf, shape: readonly number[], storage: PackedStorage): tf.Tensor;
+}
+
+/**
  * A backend the fused engine can run kernels on. Every device registers
  * with `registerFusedDevice`: the `cpu` and `wasm` ones of this package
  * (`fused/devices/`) as `@gradtx/webgpu` does its own.
@@ -105,6 +120,8 @@ export interface Device {
    * it, tfjs ops decide.
    */
   allFinite?(t: tf.Tensor): boolean;
+  /** The device's codecs of packed state, on a backend where the tfjs-op codecs are not exact (see {@link StateCodec}). */
+  readonly codec?: StateCodec;
 }
 
 /** The tensors a launch of `ir` writes: its output columns, then the targets of its reductions. */

@@ -8,35 +8,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GradientTransformation } from '../base.js';
 import * as gx from '../index.js';
-import { type ArrayTree, rng, snapshot, toTensors } from '../test-utils/fused.js';
+import { type ArrayTree, snapshot, toTensors } from '../test-utils/fused.js';
 import { locateWasmFiles } from '../test-utils/wasm.js';
-import type { ArrayLeaf } from '../testing.js';
+import { packedState } from '../testing.js';
 import { isTensor, treeLeaves } from '../tree.js';
 import { simulateCodegenBlocked } from './devices/codegen.js';
 import { fusedStats } from './stats.js';
 import { fusedUpdate } from './step.js';
 
-// 300: a partial second block of 44 at 256 and of 44 at 64; 15 and 1: partial words; 0: an empty leaf
-const SHAPES: Record<string, number[]> = { w: [300], m: [3, 5], s: [], z: [0], v: [130] };
-
-function arrays(seed: number, scale = 1, shapes = SHAPES): ArrayTree {
-  const r = rng(seed);
-  const leaf = (shape: number[]): ArrayLeaf => ({
-    shape,
-    values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (r() - 0.5) * 2 * scale),
-  });
-  return Object.fromEntries(Object.entries(shapes).map(([k, shape]) => [k, leaf(shape)]));
-}
-
-/** Gradients of four steps: ordinary ones, tiny ones, and (with `nonFinite`) a NaN in one block and an Inf in another leaf. */
-function gradients(nonFinite: boolean): ArrayTree[] {
-  const [a, b, c, d] = [arrays(2), arrays(3, 1e-3), arrays(4, 10), arrays(5)];
-  if (nonFinite) {
-    (b.w as ArrayLeaf).values[270] = Number.NaN;
-    (c.v as ArrayLeaf).values[3] = Number.POSITIVE_INFINITY;
-  }
-  return [a, b, c, d];
-}
+const SHAPES = packedState.SHAPES;
+const arrays = packedState.arrays;
+const gradients = packedState.gradients;
 
 type Mode = 'reference' | 'pure' | 'donate' | 'optimizer';
 
@@ -93,34 +75,7 @@ function firstDifference(a: unknown, b: unknown, path = ''): string | null {
   return Object.is(a, b) ? null : `${path}: ${String(a)} vs ${String(b)}`;
 }
 
-const CASES: [string, () => GradientTransformation][] = [
-  ['adam bfloat16/bfloat16', () => gx.adam(1e-2, { muDtype: 'bfloat16', nuDtype: 'bfloat16' })],
-  ['adam float16/float16', () => gx.adam(1e-2, { muDtype: 'float16', nuDtype: 'float16' })],
-  ['adam int8/int8', () => gx.adam(1e-2, { muDtype: 'int8', nuDtype: 'int8' })],
-  ['adam int8 (blocks of 64)/float32', () => gx.adam(1e-2, { muDtype: 'int8', int8BlockSize: 64 })],
-  ['adam bfloat16/int8', () => gx.adam(1e-2, { muDtype: 'bfloat16', nuDtype: 'int8' })],
-  ['adamw float16/int8 (params read)', () => gx.adamw(1e-2, { muDtype: 'float16', nuDtype: 'int8' })],
-  ['amsgrad int8/bfloat16', () => gx.amsgrad(1e-2, { muDtype: 'int8', nuDtype: 'bfloat16' })],
-  ['adamax bfloat16/int8', () => gx.adamax(1e-2, { muDtype: 'bfloat16', nuDtype: 'int8' })],
-  ['radam float16/bfloat16', () => gx.radam(1e-2, { muDtype: 'float16', nuDtype: 'bfloat16' })],
-  ['adabelief int8/int8', () => gx.adabelief(1e-2, { muDtype: 'int8', nuDtype: 'int8' })],
-  ['lion int8', () => gx.lion(1e-3, { muDtype: 'int8' })],
-  ['nadam int8', () => gx.nadam(1e-2, { muDtype: 'int8' })],
-  ['sgd momentum bfloat16 (trace)', () => gx.sgd(1e-2, { momentum: 0.9, accumulatorDtype: 'bfloat16' })],
-  ['trace int8 (blocks of 64), nesterov', () => gx.trace({ decay: 0.9, nesterov: true, accumulatorDtype: 'int8', int8BlockSize: 64 })],
-  ['signum int8 (ema)', () => gx.signum(1e-2, { accumulatorDtype: 'int8' })],
-  ['ema float16', () => gx.ema(0.9, { accumulatorDtype: 'float16' })],
-  [
-    'clip + adam int8 (64) + trace int8 (256): two block sizes in one kernel',
-    () =>
-      gx.chain(
-        gx.clipByGlobalNorm(1),
-        gx.scaleByAdam({ muDtype: 'int8', nuDtype: 'int8', int8BlockSize: 64 }),
-        gx.trace({ decay: 0.5, accumulatorDtype: 'int8' }),
-        gx.scale(-1e-2),
-      ),
-  ],
-];
+const CASES = packedState.CASES;
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`packed state on the fused path (${backend})`, () => {
@@ -192,51 +147,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     it('edge values (±0, subnormals, the largest finite, rounding boundaries, NaN, ±Inf, a huge value in a block) encode and decode as on the reference path', () => {
       // an EMA with decay 0 stores the incoming update itself: every edge value goes through the encoder, and is decoded at the next step
-      const edges = [
-        0,
-        -0,
-        1e-45,
-        -1e-45,
-        2 ** -25,
-        2 ** -24,
-        3 * 2 ** -25,
-        2 ** -14,
-        2 ** -14 * (1 - 2 ** -11),
-        6.1e-5,
-        65504,
-        65519.99,
-        65520,
-        -65520,
-        3.4028234e38,
-        -3.4028234e38,
-        1 + 2 ** -8,
-        1 + 3 * 2 ** -8,
-        1 + 2 ** -11,
-        1 + 3 * 2 ** -11,
-        Number.NaN,
-        Number.POSITIVE_INFINITY,
-        Number.NEGATIVE_INFINITY,
-        1e30,
-        1e-30,
-        0.5,
-        -0.25,
-        1e-7,
-        -1e-6,
-        5e-7,
-      ];
-      const shapes: Record<string, number[]> = { e: [edges.length], f: [9], g: [64] };
-      const leaf = (values: number[]): ArrayLeaf => ({ shape: [values.length], values: Float32Array.from(values) });
-      const r = rng(9);
-      const grads: ArrayTree[] = [
-        { e: leaf(edges), f: leaf([1e30, 1, -1, 1e-3, 0, 0, 0, 0, 2]), g: leaf(Array.from({ length: 64 }, () => r() - 0.5)) },
-        { e: leaf([...edges].reverse()), f: leaf([0, 0, 0, 0, 0, 0, 0, 0, 0]), g: leaf(Array.from({ length: 64 }, () => r() * 1e-6)) },
-        { e: leaf(edges.map((x) => -x)), f: leaf([-1, 2, -3, 4, -5, 6, -7, 8, Number.NaN]), g: leaf(Array.from({ length: 64 }, () => 1)) },
-      ];
+      const { shapes, grads } = packedState.edgeGradients(packedState.EDGE_VALUES);
       for (const dtype of ['bfloat16', 'float16', 'int8'] as const) {
-        const tx = gx.chain(
-          gx.ema(0, { debias: false, accumulatorDtype: dtype, ...(dtype === 'int8' ? { int8BlockSize: 8 } : {}) }),
-          gx.scale(-1),
-        );
+        const tx = packedState.storeEachUpdate(dtype);
         const reference = run(tx, grads, 'reference', shapes);
         const counts = { ...fusedStats };
         for (const mode of ['pure', 'optimizer'] as const) {

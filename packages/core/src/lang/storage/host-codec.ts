@@ -7,12 +7,12 @@
  *
  * @module
  */
+
+import type { PackedStorage } from '../packed-columns.js';
 import { dequantizeBlockwise, quantizeBlockwise } from './blockwise.js';
 import { decodeNarrowFloat } from './narrow-float.js';
 import { packCodes, unpackCodes } from './packing.js';
-import { dynamicMapOf, narrowFormatOf, type SlotStorage } from './slot-storage.js';
-
-type Narrow = Exclude<SlotStorage, { dtype: 'float32' }>;
+import { dynamicMapOf, narrowFormatOf } from './slot-storage.js';
 
 /** A leaf as stored: packed int32 code words and, for int8, float32 block scales. */
 export interface StoredValues {
@@ -71,7 +71,7 @@ function narrowCodes(values: ArrayLike<number>, dtype: 'bfloat16' | 'float16'): 
 }
 
 /** Encodes float32 `values` in `storage`. */
-export function encodeValues(values: ArrayLike<number>, storage: Narrow): StoredValues {
+export function encodeValues(values: ArrayLike<number>, storage: PackedStorage): StoredValues {
   if (storage.root) values = Float32Array.from(values, Math.sqrt);
   if (storage.dtype === 'int8') {
     const q = quantizeBlockwise(values, storage.blockSize, dynamicMapOf(storage.signed));
@@ -81,7 +81,7 @@ export function encodeValues(values: ArrayLike<number>, storage: Narrow): Stored
 }
 
 /** Decodes the first `n` values of a stored leaf. */
-export function decodeValues(stored: StoredValues, n: number, storage: Narrow): Float32Array {
+export function decodeValues(stored: StoredValues, n: number, storage: PackedStorage): Float32Array {
   let out: Float32Array;
   if (storage.dtype === 'int8') {
     const codes = Uint8Array.from(unpackCodes(stored.words, 8, n));
