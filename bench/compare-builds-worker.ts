@@ -18,8 +18,8 @@ export type WorkerRequest =
   | { cmd: 'time'; steps: number }
   | { cmd: 'dispose' };
 
-/** The transformations compared: Adam, and adamw behind a global-norm clip. */
-export type Workload = 'adam' | 'clip+adamw';
+/** The transformations compared: Adam (float32 state, or both moments stored narrow), and adamw behind a global-norm clip. */
+export type Workload = 'adam' | 'adam bfloat16' | 'adam float16' | 'adam int8' | 'clip+adamw';
 
 /** The worker's answer: ms per timed step, or whether the set-up step took the fused path. */
 export type WorkerReply = { ok: true; ms?: number[]; fused?: boolean } | { ok: false; error: string };
@@ -39,6 +39,10 @@ let current: { step: () => void; dispose: () => void } | null = null;
 
 function transformation(workload: Workload): import('@gradtx/core').GradientTransformation {
   if (workload === 'adam') return core.adam(1e-3) as never;
+  if (workload.startsWith('adam ')) {
+    const dtype = workload.slice(5) as import('@gradtx/core').StateDtype;
+    return core.adam(1e-3, { muDtype: dtype, nuDtype: dtype }) as never;
+  }
   return core.chain(core.clipByGlobalNorm(1), core.adamw(1e-3, { weightDecay: 1e-2 })) as never;
 }
 

@@ -2,7 +2,7 @@
  * Two builds of gradtx, timed against each other on a shared machine: one
  * worker process per built checkout (each loads its own `@gradtx/core` dist
  * and tfjs), driven in alternating rounds of the same fused optimizer steps
- * (Adam, and clipByGlobalNorm + adamw) on cpu and wasm, so that load from
+ * (Adam, clipByGlobalNorm + adamw, and Adam with bfloat16, float16 and int8 moments) on cpu and wasm, so that load from
  * other processes falls on both alike. Prints, per case, each build's median
  * ms per step and the after/before ratio (the median of the per-round
  * ratios, with its spread).
@@ -38,7 +38,7 @@ const SHAPES: { name: string; sizes: number[] }[] = [
   { name: '1000 × 1k', sizes: Array(1000).fill(1_000) },
   { name: '1 × 1M', sizes: [1_000_000] },
 ];
-const WORKLOADS: Workload[] = ['adam', 'clip+adamw'];
+const WORKLOADS: Workload[] = ['adam', 'clip+adamw', 'adam bfloat16', 'adam float16', 'adam int8'];
 const BACKENDS = ['cpu', 'wasm'] as const;
 
 function median(xs: number[]): number {

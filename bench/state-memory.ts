@@ -9,9 +9,13 @@
  *
  * Bytes per parameter are measured, not computed: `tf.memory().numBytes`
  * before and after `tx.init(params)`, divided by the number of parameters.
+ * Each step is timed twice: wall-clock time, and this process's CPU time
+ * (`process.cpuUsage`; the backends run single-threaded), which other
+ * processes on a shared machine do not inflate.
  * Results on stdout, progress on stderr.
  */
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { adam, createOptimizer, fusedStats, type GradientTransformation, type StateDtype } from '@gradtx/core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -51,25 +55,29 @@ function pathOf(before: { fast: number; fused: number; reference: number }): str
   return fusedStats.fast > before.fast ? 'fused (replayed)' : 'fused';
 }
 
-/** ms per step (median of interleaved rounds) of Adam with each storage on the current backend, and the path of the last step. */
-function stepTimes(): { ms: number[]; paths: string[] } {
+/** ms per step, wall-clock and CPU (medians of interleaved rounds), of Adam with each storage on the current backend, and the path of the last step. */
+function stepTimes(): { ms: number[]; cpu: number[]; paths: string[] } {
   const gs = tree(1000);
   const opts = DTYPES.map((d) => createOptimizer(txOf(d), tree(1)));
   for (const opt of opts) opt.step(gs); // warm-up: compiles the kernels
   const ts = DTYPES.map((): number[] => []);
+  const cs = DTYPES.map((): number[] => []);
   const paths = DTYPES.map(() => '');
   for (let r = 0; r < ROUNDS; r++) {
     opts.forEach((opt, i) => {
       const before = { ...fusedStats };
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       opt.step(gs);
       (ts[i] as number[]).push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      (cs[i] as number[]).push((c.user + c.system) / 1000);
       paths[i] = pathOf(before);
     });
   }
   for (const opt of opts) opt.dispose();
   tf.dispose(gs);
-  return { ms: ts.map(median), paths };
+  return { ms: ts.map(median), cpu: cs.map(median), paths };
 }
 
 async function main(): Promise<void> {
@@ -78,7 +86,11 @@ async function main(): Promise<void> {
       .resolve('@tensorflow/tfjs-backend-wasm')
       .replace(/[^/\\]*$/, ''),
   );
-  console.log(`Adam state, ${LEAVES} × ${LEAF} = ${N / 1e6}M params`);
+  console.log(
+    `Adam state, ${LEAVES} × ${LEAF} = ${N / 1e6}M params; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ')}`,
+  );
   console.log('');
   console.log('| storage | state bytes/param |');
   console.log('| --- | ---: |');
@@ -87,19 +99,22 @@ async function main(): Promise<void> {
   for (const backend of ['cpu', 'wasm'] as const) {
     await tf.setBackend(backend);
     log(`timing on ${backend} ...`);
-    const { ms, paths } = stepTimes();
+    const { ms, cpu, paths } = stepTimes();
     console.log('');
     console.log(`${backend}: createOptimizer(adam(1e-3, { muDtype, nuDtype })).step, median of ${ROUNDS} interleaved rounds`);
     console.log('');
-    console.log('| storage | path | ms/step | ratio to float32 fused |');
-    console.log('| --- | --- | ---: | ---: |');
+    console.log('| storage | path | ms/step | ratio to float32 fused | CPU ms/step | CPU ratio |');
+    console.log('| --- | --- | ---: | ---: | ---: | ---: |');
     DTYPES.forEach((d, i) => {
       const ratio = (ms[i] as number) / (ms[0] as number);
-      console.log(`| ${d} | ${paths[i]} | ${(ms[i] as number).toFixed(1)} | ${ratio.toFixed(2)}× |`);
+      const cpuRatio = (cpu[i] as number) / (cpu[0] as number);
+      console.log(
+        `| ${d} | ${paths[i]} | ${(ms[i] as number).toFixed(1)} | ${ratio.toFixed(2)}× | ${(cpu[i] as number).toFixed(1)} | ${cpuRatio.toFixed(2)}× |`,
+      );
     });
     console.log('');
     console.log(
-      '(packed moments are decoded on load and encoded on store inside the fused kernels: wasm SIMD, in place on wasm, staged on cpu)',
+      "(packed moments are decoded on load and encoded on store inside the fused kernels: wasm SIMD, in place on the wasm heap and in the cpu device's arena)",
     );
   }
 }

@@ -15,7 +15,9 @@ import type { GradientTransformation, LoweredStep } from '../base.js';
 import { safeIncrement } from '../base.js';
 import { chain, namedChain } from '../combine.js';
 import { elementwise } from '../elementwise.js';
+import { storageKey } from '../lang/packed-columns.js';
 import type { BodyInputs, BodyOutputs, ElementwiseSpec, Ops } from '../lang/spec.js';
+import type { SlotStorage } from '../lang/storage/slot-storage.js';
 import { isPlainObject } from '../tree.js';
 
 /** The name of the per-step scalar that gates the inner stages (1 on an emitting mini-step, else 0). */
@@ -29,16 +31,18 @@ export interface MiniStep {
   readonly accGrads: unknown;
   readonly innerOptState: unknown;
   readonly useGradMean: boolean;
+  /** How `accGrads` is stored (a packed accumulator is decoded and encoded in the accumulation stage, as any packed slot). */
+  readonly storage: SlotStorage;
   /** The inner transformation's step, lowered (a plain chain of stages) on its state. */
   readonly inner: LoweredStep;
 }
 
-/** The accumulation stage: outputs the new accumulator as the update, keeps `keep · acc` (keep is 0 when emitting). */
-function accumulateSpec(mean: boolean, n: number, keep: number): ElementwiseSpec {
+/** The accumulation stage: outputs the new accumulator as the update (float32), keeps `keep · acc` (keep is 0 when emitting) in `storage`. */
+function accumulateSpec(mean: boolean, n: number, keep: number, storage: SlotStorage): ElementwiseSpec {
   return {
     name: 'multiSteps',
-    key: mean ? 'multiSteps.mean' : 'multiSteps.sum',
-    slots: [{ name: 'accGrads', init: 0 }],
+    key: `${mean ? 'multiSteps.mean' : 'multiSteps.sum'}${storageKey(storage)}`,
+    slots: [{ name: 'accGrads', init: 0, storage }],
     counted: false,
     needsParams: false,
     scalars: () => ({ n, keep }),
@@ -148,17 +152,18 @@ const loweredChains = new WeakMap<GradientTransformation, Map<string, GradientTr
 const MAX_CACHED = 64;
 
 /** The chain of one mini-step: accumulate, the gated inner chain, the output times `emit`; null when the inner chain cannot be gated. */
-function miniStepChain(inner: GradientTransformation, mean: boolean, n: number, emit: number): GradientTransformation | null {
+function miniStepChain(inner: GradientTransformation, s: MiniStep, n: number, emit: number): GradientTransformation | null {
+  const mean = s.useGradMean;
   let byStep = loweredChains.get(inner);
   if (byStep === undefined) {
     byStep = new Map();
     loweredChains.set(inner, byStep);
   }
-  const key = `${mean}/${n}/${emit}`;
+  const key = `${mean}/${n}/${emit}/${storageKey(s.storage)}`;
   let tx = byStep.get(key);
   if (tx === undefined) {
     const gated = gatedChain(inner, emit);
-    tx = gated === null ? null : chain(elementwise(accumulateSpec(mean, n, 1 - emit)), gated, elementwise(emitSpec(emit)));
+    tx = gated === null ? null : chain(elementwise(accumulateSpec(mean, n, 1 - emit, s.storage)), gated, elementwise(emitSpec(emit)));
     if (byStep.size < MAX_CACHED) byStep.set(key, tx);
   }
   return tx;
@@ -178,7 +183,7 @@ function withTensorsOf(old: unknown, fresh: unknown): unknown {
 /** One mini-step of `multiSteps` as a step of a chain of element-wise stages; null when the inner chain cannot be gated. */
 export function lowerMiniStep(s: MiniStep): LoweredStep | null {
   const emit = s.miniStep === s.kSteps - 1 ? 1 : 0;
-  const tx = miniStepChain(s.inner.tx, s.useGradMean, s.miniStep + 1, emit);
+  const tx = miniStepChain(s.inner.tx, s, s.miniStep + 1, emit);
   if (tx === null) return null;
   const gated = gatedState(s.inner.tx, s.inner.state, emit);
   return {

@@ -186,14 +186,14 @@ export function multiSteps<S = unknown>(
     fusion: {
       kind: 'lowering',
       lower(state: MultiStepsState<S>, extraArgs?: ExtraArgs) {
-        // a skip decision reads the updates (a global reduction and a branch on it): not lowered;
-        // a packed accumulator is decoded and encoded around the step: not lowered either
-        if (shouldSkip !== multiStepsDefaults.shouldSkipUpdateFn || isPacked(storage)) return null;
+        // a skip decision reads the updates (a global reduction and a branch on it): not lowered
+        if (shouldSkip !== multiStepsDefaults.shouldSkipUpdateFn) return null;
         checkStateKeys(fn, state, ['miniStep', 'gradientStep', 'innerOptState', 'accGrads', 'skipState']);
         const inner_ = lowerStep(inner, state.innerOptState, extraArgs);
         if (inner_ === null) return null;
         const { miniStep, gradientStep, accGrads, innerOptState } = state;
-        return lowerMiniStep({ miniStep, gradientStep, kSteps: kAt(gradientStep), accGrads, innerOptState, useGradMean, inner: inner_ });
+        const kSteps = kAt(gradientStep);
+        return lowerMiniStep({ miniStep, gradientStep, kSteps, accGrads, innerOptState, useGradMean, storage, inner: inner_ });
       },
     },
   };

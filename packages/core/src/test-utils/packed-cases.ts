@@ -52,6 +52,15 @@ export const CASES: readonly [string, () => GradientTransformation][] = [
   ['trace int8 (blocks of 64), nesterov', () => gx.trace({ decay: 0.9, nesterov: true, accumulatorDtype: 'int8', int8BlockSize: 64 })],
   ['signum int8 (ema)', () => gx.signum(1e-2, { accumulatorDtype: 'int8' })],
   ['ema float16', () => gx.ema(0.9, { accumulatorDtype: 'float16' })],
+  ['multiSteps(adam, 2), accumulator int8', () => gx.multiSteps(gx.adam(1e-2), 2, { accumulatorDtype: 'int8' })],
+  [
+    'multiSteps(adam bfloat16/int8, 2), accumulator float16, sums',
+    () => gx.multiSteps(gx.adam(1e-2, { muDtype: 'bfloat16', nuDtype: 'int8' }), 2, { accumulatorDtype: 'float16', useGradMean: false }),
+  ],
+  [
+    'multiSteps(sgd momentum, 2), accumulator bfloat16',
+    () => gx.multiSteps(gx.sgd(1e-2, { momentum: 0.9 }), 2, { accumulatorDtype: 'bfloat16' }),
+  ],
   [
     'clip + adam int8 (64) + trace int8 (256): two block sizes in one kernel',
     () =>

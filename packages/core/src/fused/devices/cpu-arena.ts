@@ -4,10 +4,11 @@
  * the slots), so its SIMD kernel runs on them in place, and only the arrays
  * it merely reads (the gradients) are copied in, block by block.
  *
- * tfjs's cpu backend keeps each tensor's data as a `Float32Array` in
+ * tfjs's cpu backend keeps each tensor's data as a `Float32Array` (an
+ * `Int32Array` for the code words of a packed slot) in
  * `backend.data.get(dataId).values`, which every cpu kernel, `dataSync()`
  * and `data()` read. Adopting a tensor copies its values once into a region
- * of an arena and replaces that array by a `Float32Array` view of the region:
+ * of an arena and replaces that array by a view of the region, of the same type:
  * the tensor keeps its values and its dataId, and tfjs works on the view as
  * on any array. An arena is sized once, for the arrays it adopts, and never
  * grows, so its views are never detached; it is freed by the garbage
@@ -21,6 +22,13 @@ export const ARENA_HEADER_BYTES = 1 << 20;
 
 /** Arenas stop at 1 GiB (byte offsets stay positive 32-bit integers in the kernels' tables). */
 const MAX_ARENA_BYTES = 1 << 30;
+
+/** The arrays an arena adopts: float32 values, or int32 code words (4 bytes an element either way). */
+export type ResidentArray = Float32Array | Int32Array;
+
+function isResidentType(values: unknown): values is ResidentArray {
+  return values instanceof Float32Array || values instanceof Int32Array;
+}
 
 /** What the arena needs of a backend record: tfjs-backend-cpu's `{ values, refCount }`. */
 export interface ArrayRecord {
@@ -36,7 +44,7 @@ export class Arena {
   readonly f32: Float32Array;
   readonly i32: Int32Array;
   /** The view of each adopted dataId. */
-  private readonly views = new Map<object, Float32Array>();
+  private readonly views = new Map<object, ResidentArray>();
   private readonly instances = new Map<WebAssembly.Module, WebAssembly.Exports>();
 
   private constructor(bytes: number) {
@@ -57,15 +65,15 @@ export class Arena {
     for (const [id, r] of entries) {
       if (seen.has(id)) continue;
       seen.add(id);
-      bytes += Math.ceil(((r.values as Float32Array).length * 4) / 16) * 16;
+      bytes += Math.ceil(((r.values as ResidentArray).length * 4) / 16) * 16;
     }
     if (bytes > MAX_ARENA_BYTES) return null;
     const arena = new Arena(bytes);
     let at = ARENA_HEADER_BYTES / 4;
     for (const [id, r] of entries) {
       if (arena.views.has(id)) continue;
-      const n = (r.values as Float32Array).length;
-      arena.views.set(id, arena.f32.subarray(at, at + n));
+      const n = (r.values as ResidentArray).length;
+      arena.views.set(id, (r.values instanceof Int32Array ? arena.i32 : arena.f32).subarray(at, at + n));
       at += Math.ceil(n / 4) * 4;
       arena.settle(id, r);
     }
@@ -83,15 +91,15 @@ export class Arena {
     if (view === undefined) return false;
     if (r.values === view) return true;
     const values = r.values;
-    if (!(values instanceof Float32Array) || values.length !== view.length) return false;
-    view.set(values);
+    if (!isResidentType(values) || values.constructor !== view.constructor || values.length !== view.length) return false;
+    view.set(values as never);
     r.values = view;
     return true;
   }
 
   /** The arena whose memory `values` views, if any. */
   static holding(values: unknown): Arena | null {
-    return values instanceof Float32Array ? (arenaOf.get(values.buffer as ArrayBuffer) ?? null) : null;
+    return isResidentType(values) ? (arenaOf.get(values.buffer as ArrayBuffer) ?? null) : null;
   }
 
   /** Whether `values` is this arena's view of `id`. */
@@ -111,6 +119,6 @@ export class Arena {
 }
 
 /** Whether `values` is an arena's view adopted for `id` (a resident array: its tensor's alone when the record's count is 1). */
-export function isResident(id: object, values: Float32Array): boolean {
+export function isResident(id: object, values: ResidentArray): boolean {
   return arenaOf.get(values.buffer as ArrayBuffer)?.holds(id, values) === true;
 }

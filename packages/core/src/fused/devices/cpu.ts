@@ -11,9 +11,10 @@
  *   the loop, and the SIMD loop is several times faster than a JS loop that
  *   rounds every operation to float32. Small leaves are packed together, so a
  *   tree of many small tensors takes few kernel calls. From a launch's
- *   second run (a replayed step) the arrays it writes are resident in an
- *   arena (`cpu-arena.ts`): the kernel runs on them in place and copies in
- *   only the arrays it merely reads.
+ *   second run (a replayed step) the arrays it writes (float32 values and
+ *   packed code words alike) are resident in an arena (`cpu-arena.ts`): the
+ *   kernel runs on them in place and copies in only the arrays it merely
+ *   reads.
  * - JS: the generated loop over the backend's arrays (when WebAssembly is
  *   unavailable or blocked, or the IR uses `exp`/`log`).
  *
@@ -31,7 +32,7 @@ import { LITTLE_ENDIAN } from '../../lang/storage/packing.js';
 import type { KernelIR } from '../../lang/trace.js';
 import { type Device, elementColumn, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
-import { ARENA_HEADER_BYTES, Arena, isResident } from './cpu-arena.js';
+import { ARENA_HEADER_BYTES, Arena, isResident, type ResidentArray } from './cpu-arena.js';
 import { hostReducedLaunch, type KernelLaunch, nonFinite } from './host-reductions.js';
 import type { JsKernel, KernelArray } from './js-printer.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
@@ -109,8 +110,6 @@ function lcm(a: number, b: number): number {
 
 /** The kernel of `ir` on `arena` (staging in its header), or null when the header cannot hold a useful block. */
 function arenaKernel(ir: KernelIR, arena: Arena): Staged | null {
-  // packed arrays are staged in a private memory (see stagedKernel)
-  if (hasPacked(ir)) return null;
   const mod = wasmModule(`k:${ir.signature}`, () => kernelModuleBytes(ir, false));
   if (mod === null) return null;
   const A = ir.inputs.length + ir.outputs.length;
@@ -118,6 +117,8 @@ function arenaKernel(ir: KernelIR, arena: Arena): Staged | null {
   const block = Math.min(BLOCK, Math.floor(spare / (4 * A)) & ~3);
   if (block < 1024) return null;
   const { layout } = stagingLayout(ir, block, false);
+  // a chunk holds whole int8 blocks
+  if (layout.align > block) return null;
   return { ...layout, run: arena.instance(mod).run as Staged['run'], f32: arena.f32, i32: arena.i32 };
 }
 
@@ -253,10 +254,10 @@ function runStaged(
       const e = (tableAt + count * stride) / 4;
       i32[e] = len;
       for (let j = 0; j < A; j++) {
-        // an array resident in the arena (float32 only) is worked on in place
+        // an array resident in the arena is worked on in place (`r` its word offset there)
         const r = resident === null ? -1 : ((resident[j] as Int32Array)[l] as number);
         if (r >= 0) {
-          i32[e + 1 + j] = (r + at) * 4;
+          i32[e + 1 + j] = (r + at / (units[j] as number)) * 4;
           continue;
         }
         i32[e + 1 + j] = staging(j, fill) * 4;
@@ -312,7 +313,7 @@ export class CpuDevice implements Device {
     // a contiguous tf.slice on cpu shares its source's buffer: only a tensor
     // whose array spans its whole buffer owns it
     const v = d.values;
-    return (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) || (v instanceof Float32Array && isResident(t.dataId, v));
+    return (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) || isResident(t.dataId, v);
   }
 
   dataRecord(t: tf.Tensor): { readonly refCount: number } | undefined {
@@ -412,19 +413,18 @@ export class CpuDevice implements Device {
     const js = staged === null ? jsKernel(ir) : null;
     if (staged === null && js === null) throw new Error('gradtx: no kernel for this backend (code generation is blocked)');
     const ns = Int32Array.from(columns[elementColumn(ir)] ?? [], (t) => t.size);
-    // packed arrays are never made resident (the arena holds float32 arrays)
-    const resident = staged === null || hasPacked(ir) ? null : new ResidentColumns(ir, ids, records, cols as Float32Array[][]);
+    const resident = staged === null ? null : new ResidentColumns(ir, ids, records, cols as ResidentArray[][]);
     let runs = 0;
     return {
       setColumn: (j, tensors) => {
-        const col = cols[j] as Float32Array[];
+        const col = cols[j] as ResidentArray[];
         const recs = records[j] as CpuData[];
         const colIds = ids[j] as object[];
         for (let l = 0; l < L; l++) {
           const t = tensors[l] as tf.Tensor;
           const d = this.b.data.get(t.dataId);
           if (d === undefined || !residentArray(d.values, t.dtype)) return false;
-          col[l] = d.values as Float32Array;
+          col[l] = d.values as ResidentArray;
           recs[l] = d;
           colIds[l] = t.dataId;
         }
@@ -436,10 +436,10 @@ export class CpuDevice implements Device {
         // an array may have been re-pointed since (a resident array adopted by another launch): read them again
         let changed = false;
         for (let j = 0; j < cols.length; j++) {
-          const col = cols[j] as Float32Array[];
+          const col = cols[j] as ResidentArray[];
           const recs = records[j] as CpuData[];
           for (let l = 0; l < L; l++) {
-            const v = (recs[l] as CpuData).values as Float32Array;
+            const v = (recs[l] as CpuData).values as ResidentArray;
             if (v !== col[l]) {
               col[l] = v;
               changed = true;
@@ -480,7 +480,7 @@ class ResidentColumns {
     private readonly ir: KernelIR,
     private readonly ids: readonly object[][],
     private readonly records: readonly CpuData[][],
-    private readonly cols: Float32Array[][],
+    private readonly cols: ResidentArray[][],
   ) {
     this.offsets = cols.map((c) => new Int32Array(c.length).fill(-1));
   }
@@ -541,10 +541,10 @@ class ResidentColumns {
   private locate(j: number): void {
     const arena = this.arena as Arena;
     const recs = this.records[j] as CpuData[];
-    const col = this.cols[j] as Float32Array[];
+    const col = this.cols[j] as ResidentArray[];
     const at = this.offsets[j] as Int32Array;
     for (let l = 0; l < recs.length; l++) {
-      const v = (recs[l] as CpuData).values as Float32Array;
+      const v = (recs[l] as CpuData).values as ResidentArray;
       col[l] = v;
       at[l] = arena.holds((this.ids[j] as object[])[l] as object, v) ? v.byteOffset / 4 : -1;
     }

@@ -7,8 +7,9 @@
  * @module
  */
 import { blockScale } from '../../lang/storage/blockwise.js';
-import { decodeDynamic, encodeDynamic } from '../../lang/storage/dynamic-map.js';
+import { decodeDynamic } from '../../lang/storage/dynamic-map.js';
 import { bfloat16Bits, decodeTable, float16Bits } from '../../lang/storage/host-codec.js';
+import { bucketCode } from '../../lang/storage/map-buckets.js';
 import { dynamicMapOf } from '../../lang/storage/slot-storage.js';
 
 /** What a JS kernel of an IR with packed arrays reads and calls (see `js-printer.ts`). */
@@ -35,7 +36,8 @@ const bits = new Uint32Array(f32.buffer);
 /**
  * Quantizes `values[0, len)`, the new values of elements `at …` of a leaf
  * (`at` a multiple of `blockSize`), block by block: each block's absmax
- * scale into `scales`, its codes into `codes` (as `quantizeBlockwise`).
+ * scale into `scales`, its codes into `codes` (as `quantizeBlockwise`,
+ * each code found through the map's buckets instead of a search).
  */
 function quantize(
   values: Float32Array,
@@ -46,12 +48,11 @@ function quantize(
   at: number,
   signed: boolean,
 ): void {
-  const map = dynamicMapOf(signed);
   for (let start = 0; start < len; start += blockSize) {
     const end = Math.min(start + blockSize, len);
     const s = blockScale(values, start, end);
     scales[(at + start) / blockSize] = s;
-    if (s > 0) for (let i = start; i < end; i++) codes[at + i] = encodeDynamic(Math.fround((values[i] as number) / s), map);
+    if (s > 0) for (let i = start; i < end; i++) codes[at + i] = bucketCode(Math.fround((values[i] as number) / s), signed);
     else codes.fill(0, at + start, at + end);
   }
 }

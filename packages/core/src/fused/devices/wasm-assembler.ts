@@ -83,6 +83,13 @@ export const SIMD = {
   v128Load16x4U: 0x04,
   v128Store: 0x0b,
   v128Const: 0x0c,
+  /** One 32-bit or 64-bit value from memory into a lane of a vector (the other lanes kept), or into lane 0 of a zero vector. */
+  v128Load32Lane: 0x56,
+  v128Load64Lane: 0x57,
+  /** The low 64 bits of a vector (lane 0 of i64x2) to memory. */
+  v128Store64Lane: 0x5b,
+  v128Load32Zero: 0x5c,
+  v128Load64Zero: 0x5d,
   i8x16Shuffle: 0x0d,
   i32x4Splat: 0x11,
   i64x2Splat: 0x12,
@@ -108,6 +115,7 @@ export const SIMD = {
   i8x16NarrowI16x8U: 0x66,
   i16x8NarrowI32x4U: 0x86,
   i32x4Ne: 0x38,
+  i32x4MinS: 0xb6,
   i32x4MaxS: 0xb8,
   i32x4LtS: 0x39,
   i32x4GtS: 0x3b,
@@ -258,6 +266,12 @@ export class Func {
   /** `v128.load` / `v128.store` with a constant offset. */
   simdMem(op: number, offset = 0): this {
     this.code.byte(0xfd).u32(op).u32(0).u32(offset);
+    return this;
+  }
+
+  /** `v128.loadN_lane`: a memory access with a constant offset, then the lane index. */
+  simdMemLane(op: number, offset: number, lane: number): this {
+    this.code.byte(0xfd).u32(op).u32(0).u32(offset).byte(lane);
     return this;
   }
 

@@ -25,7 +25,9 @@ import { assemble, Func, OP, SIMD, WT } from './wasm-assembler.js';
 import {
   emitPackedLoad,
   emitPackedStore,
+  emitPoolLocals,
   emitQuantizeTile,
+  emitTileMaxima,
   emitTileScales,
   emitZeroPadding,
   type StorageContext,
@@ -260,11 +262,17 @@ function leafPrologue(f: Func, arrays: number): { n: number; offset: number; end
   return { n, offset, end, ptr };
 }
 
-/** Uniform nodes once per leaf, in scalar form, then splatted into their vector locals. */
+/**
+ * Uniform nodes once per leaf, in scalar form, then splatted into their
+ * vector locals through the workspace (a store and a load): V8 would
+ * otherwise splat them again at every use inside the loops.
+ */
 function emitUniforms(c: WasmContext, ir: KernelIR, sl: readonly number[], vl: readonly number[]): void {
+  const slot = (id: number) => c.sc.layout.uniforms + 16 * id;
   ir.nodes.forEach((nd, id) => {
     if (!nd.uniform) return;
     emitNode(c, SCALAR, 'scalar', nd, id, sl);
+    c.f.get(c.scalars);
     if (nd.mask)
       c.f
         .i32(0)
@@ -272,7 +280,11 @@ function emitUniforms(c: WasmContext, ir: KernelIR, sl: readonly number[], vl: r
         .op(OP.i32Sub)
         .simd(SIMD.i32x4Splat);
     else c.f.get(sl[id] as number).simd(SIMD.f32x4Splat);
-    c.f.set(vl[id] as number);
+    c.f.simdMem(SIMD.v128Store, slot(id));
+    c.f
+      .get(c.scalars)
+      .simdMem(SIMD.v128Load, slot(id))
+      .set(vl[id] as number);
   });
 }
 
@@ -317,6 +329,16 @@ function emitLoop(c: WasmContext, ir: KernelIR, end: number, lanes: 4 | 1, local
   f.end().end();
 }
 
+/** The int8 arrays among `count` arrays from `first` (the IR's inputs, or its outputs), each with `of(index among them)`. */
+function int8Arrays(c: WasmContext, first: number, count: number, of: (k: number) => number): [Int8Storage, number][] {
+  const out: [Int8Storage, number][] = [];
+  for (let k = 0; k < count; k++) {
+    const s = c.storage[first + k];
+    if (s?.dtype === 'int8') out.push([s, of(k)]);
+  }
+  return out;
+}
+
 /**
  * The loops of a kernel that writes int8 arrays: tiles of `tile` elements
  * (whole blocks of every int8 output), each the SIMD and scalar loops over
@@ -340,29 +362,27 @@ function emitTiles(
   f.get(t0)
     .i32(4 * tile)
     .op(OP.i32Add)
-    .get(nBytes)
-    .get(t0)
-    .i32(4 * tile)
-    .op(OP.i32Add)
-    .get(nBytes)
-    .op(OP.i32LtU)
-    .op(OP.select)
     .set(tEnd);
+  f.get(tEnd).get(nBytes).get(tEnd).get(nBytes).op(OP.i32LtU).op(OP.select).set(tEnd);
   f.get(t0).set(offset);
-  const int8Inputs = ir.inputs.flatMap((_name, j): [Int8Storage, number][] => {
-    const s = c.storage[j];
-    return s?.dtype === 'int8' ? [[s, c.ptr[j + 1] as number]] : [];
-  });
-  emitTileScales(c.sc, tile, t0, int8Inputs);
+  emitTileScales(
+    c.sc,
+    tile,
+    t0,
+    int8Arrays(c, 0, ir.inputs.length, (j) => c.ptr[j + 1] as number),
+  );
+  emitTileMaxima(
+    c.sc,
+    tile,
+    int8Arrays(c, ir.inputs.length, ir.outputs.length, (k) => c.sc.layout.tiles[k] as number),
+  );
   f.get(tEnd).get(t0).op(OP.i32Sub).i32(-16).op(OP.i32And).get(t0).op(OP.i32Add).set(end);
   emitLoop(c, ir, end, 4, vl);
   emitLoop(c, ir, tEnd, 1, sl);
-  ir.outputs.forEach((_o, k) => {
-    const s = c.storage[ir.inputs.length + k];
-    if (s?.dtype !== 'int8') return;
-    const ptrs = { codes: c.ptr[ir.inputs.length + k] as number, scales: c.ptr[ir.inputs.length + k + 1] as number };
-    emitQuantizeTile(c.sc, s, ptrs, c.sc.layout.tiles[k] as number, t0, tEnd);
-  });
+  for (const [s, j] of int8Arrays(c, ir.inputs.length, ir.outputs.length, (k) => ir.inputs.length + k)) {
+    const ptrs = { codes: c.ptr[j] as number, scales: c.ptr[j + 1] as number };
+    emitQuantizeTile(c.sc, s, ptrs, c.sc.layout.tiles[j - ir.inputs.length] as number, t0, tEnd);
+  }
   f.get(t0)
     .i32(4 * tile)
     .op(OP.i32Add)
@@ -400,6 +420,7 @@ export function kernelModuleBytes(ir: KernelIR, shared: boolean): Uint8Array | n
   // scalar (f32 / i32 mask) and vector locals per node
   const sl = ir.nodes.map((nd) => f.local(nd.mask ? WT.i32 : WT.f32));
   const vl = ir.nodes.map(() => f.local(WT.v128));
+  emitPoolLocals(sc);
   emitUniforms(c, ir, sl, vl);
   const tile = int8Tile(ir);
   if (tile === 0) {

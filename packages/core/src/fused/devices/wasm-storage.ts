@@ -5,24 +5,33 @@
  * bits as the host codecs (`lang/storage/`):
  * - bfloat16: the code is the top half of the float32 bits; encoding rounds
  *   to nearest, ties to even, on the bits (NaN to 0x7fc0);
- * - float16: decoding and encoding on the bits, subnormals through one
- *   float32 addition of 0.5 (which rounds to a multiple of 2^-24, ties to
- *   even, exactly the float16 subnormal grid);
- * - int8: decoding looks the code's value up in a table (per lane) and
- *   multiplies by the block's scale; the kernel writes a tile's new values
- *   to a float32 buffer, then each block's absmax scale and its codes
- *   (a branchless binary search over the map's midpoints).
+ * - float16: decoding shifts the code's magnitude into place and multiplies
+ *   by 2^112 (an exact rebias of the exponent, subnormals included);
+ *   encoding rounds on the bits, subnormals through one float32 addition of
+ *   0.5 (which rounds to a multiple of 2^-24, ties to even, exactly the
+ *   float16 subnormal grid);
+ * - int8: decoding looks the code's value up in a table (per lane, loaded
+ *   straight into its lane) and multiplies by the block's scale; the kernel
+ *   writes a tile's new values to a float32 buffer, then each block's
+ *   absmax scale and its codes (through the map's buckets,
+ *   `lang/storage/map-buckets.ts`: one 8-byte lookup per lane and one
+ *   comparison).
  *
- * The int8 tables and the tile buffers live in the kernel's workspace, the
- * block of memory its `scalars` argument points to: the IR's scalars, then
- * (for IRs with int8 arrays) the code values of both maps, their midpoints
- * (padded with +Infinity to 128 and 256 entries), then one tile buffer per
- * int8 output ({@link workspaceLayout}, written by {@link writeWorkspace}).
+ * The workspace is the block of memory the kernel's `scalars` argument
+ * points to: the IR's scalars, then (for IRs with packed arrays) the
+ * codecs' vector constants, (with int8 arrays) the code values of both
+ * maps, their midpoints (padded with +Infinity to 128 and 256 entries) and
+ * buckets, one tile buffer per int8 output, and a slot per node for the
+ * splatted uniform values ({@link workspaceLayout}, written by
+ * {@link writeWorkspace}). Constants and uniforms go through memory because
+ * V8 rebuilds a `v128.const` or a splat at every use inside a loop, where a
+ * value loaded before the loop stays in a register (or is one load).
  *
  * @module
  */
 import { int8Tile, type PackedStorage, storageOf } from '../../lang/packed-columns.js';
 import { SIGNED_DYNAMIC_MAP, UNSIGNED_DYNAMIC_MAP } from '../../lang/storage/dynamic-map.js';
+import { SIGNED_BUCKETS, UNSIGNED_BUCKETS } from '../../lang/storage/map-buckets.js';
 import type { KernelIR } from '../../lang/trace.js';
 import { kernelCodecs } from './kernel-codecs.js';
 import { type Func, OP, SIMD, WT } from './wasm-assembler.js';
@@ -31,51 +40,16 @@ type Int8 = Extract<PackedStorage, { dtype: 'int8' }>;
 
 /** Where a kernel's workspace holds what, in bytes from its `scalars` pointer. */
 export interface WorkspaceLayout {
+  /** The codecs' vector constants ({@link POOL}, 16 bytes each), or -1 without packed arrays. */
+  readonly constants: number;
   /** Code values of the signed and unsigned maps (256 float32 each), midpoints (128 and 256 float32), or -1 without int8. */
   readonly tables: number;
   /** Per IR output: its tile buffer (int8 outputs), else -1. */
   readonly tiles: readonly number[];
+  /** A 16-byte slot per IR node: the four-lane value of a uniform node, stored once per leaf (see `emitUniforms`). */
+  readonly uniforms: number;
   readonly bytes: number;
 }
-
-/**
- * Buckets of the int8 encoder: the floats in [0, 1] cut by their top 17
- * bits (sign, exponent, 8 fraction bits: a relative width of at most
- * 2^-8), from the bucket of a map's smallest midpoint up to that of 1.
- * Consecutive midpoints are further apart than that (at least 0.7 % near 1,
- * more below), so a bucket holds at most one: the number of midpoints
- * below `a` is the count below its bucket plus one when the bucket's
- * midpoint is below `a`.
- */
-interface Buckets {
-  /** The bucket index of the smallest midpoint (`bits >> 15`); lower values go to bucket 0. */
-  readonly first: number;
-  readonly below: Int32Array;
-  readonly midpoint: Float32Array;
-}
-
-const bucketBits = new Uint32Array(1);
-const bucketFloat = new Float32Array(bucketBits.buffer);
-
-function bucketsOf(midpoints: Float32Array): Buckets {
-  bucketFloat[0] = midpoints[0] as number;
-  const first = (bucketBits[0] as number) >>> 15;
-  const count = (0x3f800000 >>> 15) - first + 1;
-  const below = new Int32Array(count);
-  const midpoint = new Float32Array(count).fill(Number.POSITIVE_INFINITY);
-  let m = 0;
-  for (let k = 0; k < count; k++) {
-    bucketBits[0] = (first + k + 1) << 15;
-    const end = bucketFloat[0] as number;
-    below[k] = m;
-    if (m < midpoints.length && (midpoints[m] as number) < end) midpoint[k] = midpoints[m++] as number;
-    if (m < midpoints.length && (midpoints[m] as number) < end) throw new Error('gradtx: internal error: two int8 midpoints in one bucket');
-  }
-  return { first, below, midpoint };
-}
-
-const SIGNED_BUCKETS = bucketsOf(SIGNED_DYNAMIC_MAP.midpoints);
-const UNSIGNED_BUCKETS = bucketsOf(UNSIGNED_DYNAMIC_MAP.midpoints);
 
 /** Float offsets in the int8 tables: code values, midpoints (padded), then each map's buckets (count and midpoint per bucket). */
 const AT = (() => {
@@ -86,19 +60,44 @@ const AT = (() => {
 
 const TABLE_BYTES = Math.ceil((4 * AT.end) / 16) * 16;
 
+/** The integer (and float bit) constants of the codecs' four-lane code, kept splatted in the workspace (see {@link emitPoolLocals}). */
+const POOL: readonly number[] = [
+  0x7fff,
+  1,
+  0x7fffffff,
+  0x7f800000,
+  0x7fc0,
+  0x8000,
+  0x7bff << 13,
+  0x77800000,
+  0x3f000000,
+  0xfff - 0x38000000,
+  0x38800000,
+  0x7c00,
+  0x7e00,
+  0x80,
+  SIGNED_BUCKETS.first,
+  UNSIGNED_BUCKETS.first,
+].map((x) => x | 0);
+
+const POOL_BYTES = 16 * POOL.length;
+
 /** The layout of the workspace of `ir`'s kernel. */
 export function workspaceLayout(ir: KernelIR): WorkspaceLayout {
   const scalarBytes = Math.ceil((4 * ir.scalars.length) / 16) * 16;
   const names = [...ir.inputs, ...ir.outputs.map((o) => o.name)];
+  const packed = names.some((name) => storageOf(ir, name) !== undefined);
   const int8 = names.some((name) => storageOf(ir, name)?.dtype === 'int8');
-  let at = scalarBytes + (int8 ? TABLE_BYTES : 0);
+  const constants = packed ? scalarBytes : -1;
+  const tablesAt = scalarBytes + (packed ? POOL_BYTES : 0);
+  let at = tablesAt + (int8 ? TABLE_BYTES : 0);
   const tile = int8Tile(ir);
   const tiles = ir.outputs.map((o) => {
     if (storageOf(ir, o.name)?.dtype !== 'int8') return -1;
     at += 4 * tile;
     return at - 4 * tile;
   });
-  return { tables: int8 ? scalarBytes : -1, tiles, bytes: at };
+  return { constants, tables: int8 ? tablesAt : -1, tiles, uniforms: at, bytes: at + 16 * ir.nodes.length };
 }
 
 let tables: Float32Array | undefined;
@@ -137,11 +136,20 @@ function int8Tables(): Float32Array {
  */
 export function writeWorkspace(f32: Float32Array, base: number, layout: WorkspaceLayout, scalars: Float64Array, owned: boolean): void {
   for (let s = 0; s < scalars.length; s++) f32[base / 4 + s] = scalars[s] as number;
+  if (layout.constants >= 0) writePool(f32, (base + layout.constants) / 4);
   if (layout.tables < 0) return;
   const at = (base + layout.tables) / 4;
   if (owned && written.get(f32.buffer) === at) return;
   f32.set(int8Tables(), at);
   if (owned) written.set(f32.buffer, at);
+}
+
+/** Writes the {@link POOL} constants, each four times, from float `at` of `f32`. */
+function writePool(f32: Float32Array, at: number): void {
+  const i32 = new Int32Array(f32.buffer, f32.byteOffset + 4 * at, 4 * POOL.length);
+  POOL.forEach((x, k) => {
+    i32.fill(x, 4 * k, 4 * k + 4);
+  });
 }
 
 /** Per memory buffer: where the int8 tables were last written (a float offset). */
@@ -161,7 +169,8 @@ interface Lanes {
   /** Comparisons of integers in [0, 2^31) (signed instructions: native on every SIMD target). */
   readonly lt: (f: Func) => void;
   readonly gt: (f: Func) => void;
-  readonly ge: (f: Func) => void;
+  /** The smaller of two integers (four lanes only: one lane takes a select). */
+  readonly min: ((f: Func) => void) | null;
   /** `a b cond` → `cond ? a : b`. */
   readonly select: (f: Func) => void;
   /** The bits of a float as an integer, and back (nothing to do for vectors). */
@@ -169,8 +178,8 @@ interface Lanes {
   readonly fromBits: (f: Func) => void;
   readonly fadd: (f: Func) => void;
   readonly fmul: (f: Func) => void;
-  /** An integer in [0, 2^31) to float32. */
-  readonly convert: (f: Func) => void;
+  /** Float inequality (true for a NaN against itself). */
+  readonly fne: (f: Func) => void;
 }
 
 function splat(x: number, float: boolean): number[] {
@@ -210,13 +219,13 @@ const ONE: Lanes = {
   shrU: op(OP.i32ShrU),
   lt: op(OP.i32LtS),
   gt: op(OP.i32GtS),
-  ge: op(OP.i32GeS),
+  min: null,
   select: op(OP.select),
   bits: op(OP.i32ReinterpretF32),
   fromBits: op(OP.f32ReinterpretI32),
   fadd: op(OP.f32Add),
   fmul: op(OP.f32Mul),
-  convert: op(OP.f32ConvertI32S),
+  fne: op(OP.f32Ne),
 };
 
 const FOUR: Lanes = {
@@ -235,13 +244,13 @@ const FOUR: Lanes = {
   shrU: simd(SIMD.i32x4ShrU),
   lt: simd(SIMD.i32x4LtS),
   gt: simd(SIMD.i32x4GtS),
-  ge: simd(SIMD.i32x4GeS),
+  min: simd(SIMD.i32x4MinS),
   select: simd(SIMD.v128Bitselect),
   bits: () => {},
   fromBits: () => {},
   fadd: simd(SIMD.f32x4Add),
   fmul: simd(SIMD.f32x4Mul),
-  convert: simd(SIMD.f32x4ConvertI32x4S),
+  fne: simd(SIMD.f32x4Ne),
 };
 
 /** The lane operations of a width. */
@@ -267,12 +276,23 @@ export interface StorageContext {
    * written with one block size) reads its scale from this f32 local.
    */
   readonly tileScales: Map<number, number>;
+  /**
+   * The running maximum of |x| (as bits) of the four-lane stores into an int8
+   * output's tile buffer, by the buffer's offset: an output whose block is
+   * the tile gets its block's absmax from the SIMD loop itself (see
+   * {@link emitTileMaxima}), only the scalar tail read again.
+   */
+  readonly tileMax: Map<number, number>;
+  /** The local holding each {@link POOL} constant (by its bits), once {@link emitPoolLocals} loaded them. */
+  readonly pool: Map<number, number>;
 }
 
 /** Declares the scratch locals of a {@link StorageContext} in `f`. */
-export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v128' | 'tileScales'> {
+export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v128' | 'tileScales' | 'tileMax' | 'pool'> {
   return {
     tileScales: new Map(),
+    tileMax: new Map(),
+    pool: new Map(),
     i32: [f.local(WT.i32), f.local(WT.i32), f.local(WT.i32), f.local(WT.i32)],
     f32: [f.local(WT.f32), f.local(WT.f32), f.local(WT.f32)],
     v128: [f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128), f.local(WT.v128)],
@@ -282,9 +302,66 @@ export function storageScratch(f: Func): Pick<StorageContext, 'i32' | 'f32' | 'v
 /** Code that leaves one value on the stack. */
 type Emit = () => void;
 
+/**
+ * Loads the {@link POOL} constants from the workspace into locals, at the
+ * start of a leaf (before its loops) of a kernel with packed arrays: V8
+ * keeps a loaded value in a register or spills it (a load where it is
+ * used), where a `v128.const` in a loop is rebuilt from immediates at every
+ * use (three instructions).
+ */
+export function emitPoolLocals(c: StorageContext): void {
+  if (c.layout.constants < 0) return;
+  POOL.forEach((x, k) => {
+    const local = c.f.local(WT.v128);
+    c.f
+      .get(c.scalars)
+      .simdMem(SIMD.v128Load, c.layout.constants + 16 * k)
+      .set(local);
+    c.pool.set(x, local);
+  });
+}
+
+/** Pushes the constant with the bits `x` at four lanes: its pool local where it has one, else a `v128.const`. */
+function vectorConstant(c: StorageContext, x: number): void {
+  const local = c.pool.get(x | 0);
+  if (local === undefined) FOUR.int(c.f, x);
+  else c.f.get(local);
+}
+
+const floatBits = new Float32Array(1);
+const floatWord = new Int32Array(floatBits.buffer);
+
+/** Constants at one width: an integer (or the bits of a float), from the pool at four lanes. */
+function constants(c: StorageContext, L: Lanes) {
+  return {
+    int:
+      (x: number): Emit =>
+      () => {
+        if (L.width === 4) vectorConstant(c, x);
+        else L.int(c.f, x);
+      },
+    float:
+      (x: number): Emit =>
+      () => {
+        if (L.width === 1) return L.float(c.f, x);
+        floatBits[0] = x;
+        vectorConstant(c, floatWord[0] as number);
+      },
+  };
+}
+
 /** Small expression builders over the operations of one width. */
 function builders(c: StorageContext, L: Lanes) {
   const { f } = c;
+  const { int, float } = constants(c, L);
+  const sel =
+    (cond: Emit, a: Emit, b: Emit): Emit =>
+    () => {
+      a();
+      b();
+      cond();
+      L.select(f);
+    };
   const bin =
     (o: (f: Func) => void) =>
     (a: Emit, b: Emit): Emit =>
@@ -301,14 +378,8 @@ function builders(c: StorageContext, L: Lanes) {
       o(f);
     };
   return {
-    int:
-      (x: number): Emit =>
-      () =>
-        L.int(f, x),
-    float:
-      (x: number): Emit =>
-      () =>
-        L.float(f, x),
+    int,
+    float,
     get:
       (local: number): Emit =>
       () => {
@@ -335,21 +406,17 @@ function builders(c: StorageContext, L: Lanes) {
       },
     lt: bin(L.lt),
     gt: bin(L.gt),
-    ge: bin(L.ge),
     fadd: bin(L.fadd),
     fmul: bin(L.fmul),
+    fne: bin(L.fne),
     bits: un(L.bits),
     fromBits: un(L.fromBits),
-    convert: un(L.convert),
     /** `cond ? a : b` */
-    sel:
-      (cond: Emit, a: Emit, b: Emit): Emit =>
-      () => {
-        a();
-        b();
-        cond();
-        L.select(f);
-      },
+    sel,
+    /** `cond ? a : 0`: an and with the lane masks, a select for one lane. */
+    when: (cond: Emit, a: Emit): Emit => (L.width === 4 ? bin(L.and)(cond, a) : sel(cond, a, int(0))),
+    /** The smaller of two integers in [0, 2^31). */
+    min: (a: Emit, b: Emit): Emit => (L.min === null ? sel(bin(L.lt)(a, b), a, b) : bin(L.min)(a, b)),
   };
 }
 
@@ -368,23 +435,22 @@ function codeAddress(c: StorageContext, ptr: number, bytes: 1 | 2): void {
     .op(OP.i32Add);
 }
 
-/** The float32 bits of the float16 codes in local `h` (see the module comment). */
+/**
+ * The float32 bits of the float16 codes in local `h`: the magnitude's bits
+ * shifted into place are a float32 2^112 times too small (a subnormal one
+ * for a subnormal code), so one multiplication rebiases the exponent
+ * exactly; Inf and NaN then get the all-ones exponent.
+ */
 function float16ToBits(c: StorageContext, L: Lanes, h: number): Emit {
   const e = builders(c, L);
   const m = ints(c, L)[1] as number;
-  const magnitude = e.get(m);
-  const sign = e.shl(e.and(e.get(h), e.int(0x8000)), 16);
-  const value = e.sel(
-    e.ge(magnitude, e.int(0x7c00)),
-    e.or(e.shl(magnitude, 13), e.int(0x7f800000)),
-    e.sel(
-      e.lt(magnitude, e.int(0x400)),
-      e.bits(e.fmul(e.convert(magnitude), e.float(2 ** -24))),
-      e.add(e.shl(magnitude, 13), e.int(0x38000000)),
-    ),
-  );
+  // the magnitude in place, (h & 0x7fff) << 13, and the sign bit, by shifts (fewer constants live in the loop)
+  const shifted = e.get(m);
+  const sign = e.shl(e.shr(e.get(h), 15), 31);
+  const rebiased = e.bits(e.fmul(e.fromBits(shifted), e.float(2 ** 112)));
+  const value = e.or(rebiased, e.when(e.gt(shifted, e.int(0x7bff << 13)), e.int(0x7f800000)));
   return () => {
-    e.and(e.get(h), e.int(0x7fff))();
+    e.shr(e.shl(e.get(h), 17), 4)();
     c.f.set(m);
     e.or(value, sign)();
   };
@@ -466,33 +532,48 @@ export function emitTileScales(c: StorageContext, tile: number, t0: number, inpu
   }
 }
 
-/** The value of the code at byte `lane` past the address in local `at`: a table lookup. */
-function codeValue(c: StorageContext, s: Int8, at: number, lane: number): void {
-  c.f
-    .get(at)
-    .mem(OP.i32Load8U, 0, lane)
-    .i32(2)
-    .op(OP.i32Shl)
-    .get(c.scalars)
-    .op(OP.i32Add)
-    .mem(OP.f32Load, 2, c.layout.tables + (s.signed ? 0 : 1024));
+/**
+ * Zeroes, at the start of a tile of `tile` elements, the running maximum of
+ * each int8 output whose block is the tile (`outputs`: its storage and the
+ * offset of its tile buffer).
+ */
+export function emitTileMaxima(c: StorageContext, tile: number, outputs: readonly [Int8, number][]): void {
+  for (const [s, buffer] of outputs) {
+    if (s.blockSize !== tile) continue;
+    let local = c.tileMax.get(buffer);
+    if (local === undefined) {
+      local = c.f.local(WT.v128);
+      c.tileMax.set(buffer, local);
+    }
+    c.f.simd(SIMD.v128Const, ...new Array(16).fill(0)).set(local);
+  }
 }
 
+/** Pushes the address of the table entry (less the table's offset) of the code at byte `lane` past the address in local `at`. */
+function codeEntry(c: StorageContext, at: number, lane: number): void {
+  c.f.get(at).mem(OP.i32Load8U, 0, lane).i32(2).op(OP.i32Shl).get(c.scalars).op(OP.i32Add);
+}
+
+/** The code values of the current element(s): a table lookup per lane (loaded straight into its lane). */
 function emitInt8Load(c: StorageContext, L: Lanes, s: Int8, ptr: number, scalesPtr: number): void {
   const { f } = c;
   const at = c.i32[0] as number;
+  const table = c.layout.tables + (s.signed ? 0 : 1024);
   codeAddress(c, ptr, 1);
   f.set(at);
-  codeValue(c, s, at, 0);
+  codeEntry(c, at, 0);
   if (L.width === 4) {
-    f.simd(SIMD.f32x4Splat);
+    const v = c.v128[3] as number;
+    f.simdMem(SIMD.v128Load32Zero, table);
     for (let lane = 1; lane < 4; lane++) {
-      codeValue(c, s, at, lane);
-      f.simd(SIMD.f32x4ReplaceLane, lane);
+      f.set(v);
+      codeEntry(c, at, lane);
+      f.get(v).simdMemLane(SIMD.v128Load32Lane, table, lane);
     }
     scaleOf(c, s, scalesPtr);
     f.simd(SIMD.f32x4Splat).simd(SIMD.f32x4Mul);
   } else {
+    f.mem(OP.f32Load, 2, table);
     scaleOf(c, s, scalesPtr);
     f.op(OP.f32Mul);
   }
@@ -503,18 +584,26 @@ function bfloat16Codes(c: StorageContext, L: Lanes, b: number): Emit {
   const e = builders(c, L);
   const x = e.get(b);
   const rounded = e.shr(e.add(e.add(x, e.int(0x7fff)), e.and(e.shr(x, 16), e.int(1))), 16);
-  return e.sel(e.gt(e.and(x, e.int(0x7fffffff)), e.int(0x7f800000)), e.int(0x7fc0), rounded);
+  const nan = e.fne(e.fromBits(x), e.fromBits(x));
+  return e.sel(nan, e.int(0x7fc0), rounded);
 }
 
-/** The float16 codes of the float32 bits in local `b`, as `float16Bits` computes them. */
+/**
+ * The float16 codes of the float32 bits in local `b`, as `float16Bits`
+ * computes them: a normal code rebiases the exponent and rounds the 13
+ * dropped bits to nearest, ties to even, on the bits; a subnormal one is
+ * the bits of `|x| + 0.5` past 0.5's. The normal codes grow with `|x|` and
+ * reach 0x7c00 (Inf) at the rounding boundary of 65504, so a minimum clamps
+ * the overflow.
+ */
 function float16Codes(c: StorageContext, L: Lanes, b: number): Emit {
   const e = builders(c, L);
   const abs = ints(c, L)[1] as number;
   const a = e.get(abs);
   const subnormal = e.sub(e.bits(e.fadd(e.fromBits(a), e.float(0.5))), e.int(0x3f000000));
-  const normal = e.sub(e.shr(e.add(e.add(a, e.int(0xfff)), e.and(e.shr(a, 13), e.int(1))), 13), e.int(0x1c000));
+  const normal = e.shr(e.add(e.add(a, e.int(0xfff - 0x38000000)), e.and(e.shr(a, 13), e.int(1))), 13);
   const finite = e.sel(e.lt(a, e.int(0x38800000)), subnormal, normal);
-  const magnitude = e.sel(e.ge(a, e.int(0x477ff000)), e.int(0x7c00), finite);
+  const magnitude = e.min(finite, e.int(0x7c00));
   const signed = e.or(magnitude, e.and(e.shr(e.get(b), 16), e.int(0x8000)));
   const code = e.sel(e.gt(a, e.int(0x7f800000)), e.int(0x7e00), signed);
   return () => {
@@ -549,8 +638,15 @@ export function emitPackedStore(
   if (s.dtype === 'int8') {
     f.get(c.scalars).get(c.offset).op(OP.i32Add).get(t0).op(OP.i32Sub).get(value);
     sqrt();
+    const max = width === 4 ? c.tileMax.get(tile) : undefined;
+    if (max !== undefined) f.tee(c.v128[4] as number);
     if (width === 4) f.simdMem(SIMD.v128Store, tile);
     else f.mem(OP.f32Store, 2, tile);
+    if (max !== undefined) {
+      f.get(max).get(c.v128[4] as number);
+      vectorConstant(c, 0x7fffffff);
+      f.simd(SIMD.v128And).simd(SIMD.i32x4MaxS).set(max);
+    }
     return;
   }
   codeAddress(c, ptr, 2);
@@ -562,7 +658,7 @@ export function emitPackedStore(
   (s.dtype === 'bfloat16' ? bfloat16Codes(c, L, b) : float16Codes(c, L, b))();
   if (width === 4) {
     const t = c.v128[2] as number;
-    f.tee(t).get(t).simd(SIMD.i16x8NarrowI32x4U).simd(SIMD.i64x2ExtractLane, 0).mem(OP.i64Store, 0);
+    f.tee(t).get(t).simd(SIMD.i16x8NarrowI32x4U).simdMemLane(SIMD.v128Store64Lane, 0, 0);
   } else f.mem(OP.i32Store16, 1);
 }
 
@@ -654,13 +750,17 @@ function emitBlockScale(
 ): void {
   const { f } = c;
   const { i, scale } = at;
-  const acc = c.v128[0] as number;
-  f.simd(SIMD.v128Const, ...new Array(16).fill(0)).set(acc);
-  f.get(at.b0).set(i);
+  // the block is the tile, whose SIMD loop kept its maximum: only the tail is read again
+  const kept = c.tileMax.get(tile);
+  const acc = kept ?? (c.v128[0] as number);
+  if (kept === undefined) f.simd(SIMD.v128Const, ...new Array(16).fill(0)).set(acc);
+  f.get(kept === undefined ? at.b0 : at.vEnd).set(i);
   loop(f, i, at.vEnd, 16, () => {
     f.get(acc);
+    // |x| as bits: ordered as integers like the magnitudes, and every NaN above +Infinity (a V8 f32x4.max is seven instructions)
     address().simdMem(SIMD.v128Load, tile);
-    f.simd(SIMD.f32x4Abs).simd(SIMD.f32x4Max).set(acc);
+    vectorConstant(c, 0x7fffffff);
+    f.simd(SIMD.v128And).simd(SIMD.i32x4MaxS).set(acc);
   });
   f.f32(0).set(scale);
   for (let lane = 0; lane < 4; lane++) f.get(scale).get(acc).simd(SIMD.f32x4ExtractLane, lane).op(OP.f32Max).set(scale);
@@ -670,6 +770,36 @@ function emitBlockScale(
     f.op(OP.f32Abs).op(OP.f32Max).set(scale);
   });
   f.get(scale).f32(Number.NaN).get(scale).f32(Number.POSITIVE_INFINITY).op(OP.f32Lt).op(OP.select).set(scale);
+}
+
+/**
+ * Gathers the bucket entries at the four addresses in local `vi` (less
+ * `at`): the counts below the buckets into local `vc`, their midpoints
+ * into `vm`. One 8-byte load per lane, straight into a lane (lanes 0, 1
+ * into `vc` and 2, 3 into `vm`), then two shuffles split the words.
+ */
+function emitBucketEntries(f: Func, at: number, vi: number, vc: number, vm: number): void {
+  for (const [out, first] of [
+    [vc, 0],
+    [vm, 2],
+  ] as const) {
+    f.get(vi).simd(SIMD.i32x4ExtractLane, first).simdMem(SIMD.v128Load64Zero, at).set(out);
+    f.get(vi)
+      .simd(SIMD.i32x4ExtractLane, first + 1)
+      .get(out)
+      .simdMemLane(SIMD.v128Load64Lane, at, 1)
+      .set(out);
+  }
+  // counts: the low words of the four entries; midpoints: the high words
+  const words = (high: number) => [0, 8, 16, 24].flatMap((b) => [b + high, b + high + 1, b + high + 2, b + high + 3]);
+  f.get(vc)
+    .get(vm)
+    .simd(SIMD.i8x16Shuffle, ...words(4));
+  f.get(vc)
+    .get(vm)
+    .simd(SIMD.i8x16Shuffle, ...words(0))
+    .set(vc)
+    .set(vm);
 }
 
 /** Encodes four elements of the tile buffer at `i` (scale > 0) into four codes at `codes + i / 4`, through the map's buckets. */
@@ -685,40 +815,23 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
     .op(OP.i32Add);
   address().simdMem(SIMD.v128Load, tile);
   f.get(scale).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Div).tee(vy);
-  // a = |y| (signed) or max(y, 0); its bucket: max((bits >> 15) - first, 0)
-  if (s.signed) f.simd(SIMD.f32x4Abs);
-  else f.simd(SIMD.v128Const, ...new Array(16).fill(0)).simd(SIMD.f32x4Max);
+  // a = |y| (signed) or max(y, 0); the address of its bucket's entry: scalars + 8 · max((bits >> 15) - first, 0)
+  if (s.signed) {
+    vectorConstant(c, 0x7fffffff);
+    f.simd(SIMD.v128And);
+  } else f.simd(SIMD.v128Const, ...new Array(16).fill(0)).simd(SIMD.i32x4MaxS); // y is finite: max on the bits, -0 to +0
   f.tee(va).i32(15).simd(SIMD.i32x4ShrU);
-  FOUR.int(f, buckets.first);
+  vectorConstant(c, buckets.first);
   f.simd(SIMD.i32x4Sub)
     .simd(SIMD.v128Const, ...new Array(16).fill(0))
     .simd(SIMD.i32x4MaxS)
     .i32(3)
     .simd(SIMD.i32x4Shl)
+    .get(c.scalars)
+    .simd(SIMD.i32x4Splat)
+    .simd(SIMD.i32x4Add)
     .set(vi);
-  // per lane, one 8-byte load: the count below the bucket and its midpoint; lanes 0, 1 into vc and 2, 3 into vm
-  for (const [out, first] of [
-    [vc, 0],
-    [vm, 2],
-  ] as const) {
-    for (const lane of [first, first + 1]) {
-      if (lane === first + 1) f.get(out);
-      f.get(vi).simd(SIMD.i32x4ExtractLane, lane).get(c.scalars).op(OP.i32Add).mem(OP.i64Load, 3, at);
-      if (lane === first) f.simd(SIMD.i64x2Splat);
-      else f.simd(SIMD.i64x2ReplaceLane, 1);
-      f.set(out);
-    }
-  }
-  // counts: the low words of the four entries; midpoints: the high words
-  const words = (high: number) => [0, 8, 16, 24].flatMap((b) => [b + high, b + high + 1, b + high + 2, b + high + 3]);
-  f.get(vc)
-    .get(vm)
-    .simd(SIMD.i8x16Shuffle, ...words(4));
-  f.get(vc)
-    .get(vm)
-    .simd(SIMD.i8x16Shuffle, ...words(0))
-    .set(vc)
-    .set(vm);
+  emitBucketEntries(c.f, at, vi, vc, vm);
   // code = below - (midpoint < a ? -1 : 0), and the sign bit of a negative value with a non-zero magnitude
   f.get(vc).get(vm).get(va).simd(SIMD.f32x4Lt).simd(SIMD.i32x4Sub);
   if (s.signed) {
@@ -728,9 +841,9 @@ function emitFourCodes(c: StorageContext, s: Int8, codes: number, address: () =>
       .simd(SIMD.f32x4Lt);
     f.get(vc)
       .simd(SIMD.v128Const, ...new Array(16).fill(0))
-      .simd(SIMD.i32x4Ne)
+      .simd(SIMD.i32x4GtS)
       .simd(SIMD.v128And);
-    FOUR.int(f, 0x80);
+    vectorConstant(c, 0x80);
     f.simd(SIMD.v128And).simd(SIMD.v128Or);
   }
   f.tee(vc).get(vc).simd(SIMD.i16x8NarrowI32x4U).tee(vc).get(vc).simd(SIMD.i8x16NarrowI16x8U).simd(SIMD.i32x4ExtractLane, 0);
