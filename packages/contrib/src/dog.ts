@@ -15,6 +15,7 @@ import {
   type ExpressionReduction,
   elementwise,
   type GradientTransformation,
+  identity,
   type Params,
   resolveOptions,
   type ScalarOrSchedule,
@@ -128,19 +129,8 @@ function checkInitStep(fn: string, value: unknown): DogInitStep {
 /** Options of {@link dog}: those of {@link scaleByDog}, and optional weight decay. */
 export type DogOptions = ScaleByDogOptions & { weightDecay?: number | null; mask?: WeightDecayOptions['mask'] };
 
-/**
- * optax's `identity()` in the place of the weight decay, as an element-wise
- * stage (state `{}`), so the whole chain fuses.
- */
-const NO_DECAY: GradientTransformation = elementwise({
-  name: 'identity',
-  key: 'identity',
-  slots: [],
-  counted: false,
-  needsParams: false,
-  scalars: () => ({}),
-  body: (_m, x) => ({ u: x.u }),
-}) as GradientTransformation;
+/** optax's `identity()` in the place of the weight decay (element-wise, state `{}`, so the whole chain fuses). */
+const NO_DECAY: GradientTransformation = identity();
 
 /** `chain(addDecayedWeights(weightDecay, { mask }) or nothing, scaleBy, scaleByLearningRate(lr))`. */
 function withOptionalDecay(

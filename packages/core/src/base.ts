@@ -155,8 +155,63 @@ export type Fusion =
        * changes nothing and may throw on bad state (the reference path then
        * raises the canonical error).
        */
-      lower(state: any, extraArgs?: UpdateExtras): LoweredStep | null;
+      lower(state: any, extraArgs?: UpdateExtras, inputs?: LoweringInputs): LoweredStep | null;
+    }
+  | {
+      /**
+       * A combinator that applies a transformation of its own to each group
+       * of leaves (`masked`, `partition`): each step is split, on the host,
+       * into one step per group on the updates and params with the other
+       * groups' subtrees `null` (see {@link GroupedStep}), each taken by the
+       * fused engine as a step of its own.
+       */
+      readonly kind: 'groups';
+      /**
+       * This step, for `state` and the step's inputs, split by groups of
+       * leaves; `null` when it cannot be (the step then runs as the
+       * combinator's own `update`). Pure; may throw on bad state.
+       */
+      split(state: any, extraArgs: UpdateExtras | undefined, inputs: LoweringInputs): GroupedStep | null;
     };
+
+/** One group of a {@link GroupedStep}: a transformation stepped on some of the leaves. */
+export interface LeafGroup {
+  readonly tx: GradientTransformation;
+  /** Its state (a view of the combinator's state). */
+  readonly state: unknown;
+  /** A tree of the params' structure with every leaf outside the group replaced by `null`. */
+  select(tree: unknown): unknown;
+  /** The extra arguments its update sees. */
+  readonly extraArgs?: UpdateExtras;
+}
+
+/**
+ * One step of a combinator as independent steps of its groups of leaves
+ * (every leaf in exactly one group): stepping each group's transformation
+ * on its leaves and then `finish` on the groups' new states (in order)
+ * gives exactly what the combinator's own `update` and `applyUpdates` give.
+ */
+export interface GroupedStep {
+  readonly groups: readonly LeafGroup[];
+  /** Whether the groups were chosen from the values of the updates (a callable mask or labels), not from the combinator's arguments alone. */
+  readonly readsUpdates: boolean;
+  /** The combinator's new state from its groups' (`donated` as in {@link LoweredStep.finish}). */
+  finish(states: readonly unknown[], donated: boolean): unknown;
+}
+
+/**
+ * What a lowering may read of the step's inputs besides the state: the
+ * incoming updates (a callable mask is evaluated on them) and whether they
+ * are all finite (`applyIfFinite` decides its step by it). Absent when the
+ * combinator's inner transformation does not see the step's updates (inside
+ * `multiSteps`, it sees the accumulator).
+ */
+export interface LoweringInputs {
+  /** The step's incoming updates. */
+  readonly updates: Updates;
+  /** Whether every element of the updates is finite (computed at most once per step, on the host). */
+  allFinite(): boolean;
+}
 
 /**
  * One step of a combinator as a step of a plain transformation: running

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, Params, StateOf, Updates } from './base.js';
+import type { BodyInputs, ElementwiseSpec, Ops } from './lang/spec.js';
 import { isTensor, treeLeaves, treeMap } from './tree.js';
 import { checkFloatTree, checkTransformation, showValue } from './validate.js';
 
@@ -89,9 +90,21 @@ export function namedChain(
   };
 }
 
+/** The per-element form of {@link identity} (`u ← u`), so the fused engine runs it inside a fused run at no cost. */
+const identitySpec: ElementwiseSpec = {
+  name: 'identity',
+  key: 'identity',
+  slots: [],
+  counted: false,
+  needsParams: false,
+  scalars: () => ({}),
+  body: <V>(_m: Ops<V>, x: BodyInputs<V>) => ({ u: x.u }),
+};
+
 /** Passes updates through unchanged (as fresh tensors). Stateless. Reference: optax `identity`. */
 export function identity(): GradientTransformation<Record<string, never>> {
   return {
+    fusion: { kind: 'elementwise', spec: identitySpec },
     init: () => ({}),
     update(updates) {
       checkFloatTree('identity', 'updates', updates);
@@ -100,9 +113,13 @@ export function identity(): GradientTransformation<Record<string, never>> {
   };
 }
 
+/** The per-element form of {@link setToZero} (`u ← +0`). */
+const zeroSpec: ElementwiseSpec = { ...identitySpec, name: 'setToZero', key: 'setToZero', body: <V>(m: Ops<V>) => ({ u: m.c(0) }) };
+
 /** Replaces every update by zeros, so params stay fixed. Stateless. Reference: optax `set_to_zero`. */
 export function setToZero(): GradientTransformation<Record<string, never>> {
   return {
+    fusion: { kind: 'elementwise', spec: zeroSpec },
     init: () => ({}),
     update(updates) {
       checkFloatTree('setToZero', 'updates', updates);

@@ -6,21 +6,24 @@
  *
  * @module
  */
-import type { ExtraArgs, GradientTransformation, LoweredStep } from './base.js';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExtraArgs, GradientTransformation, LoweredStep, LoweringInputs, Updates } from './base.js';
+import { isTensor, treeLeaves } from './tree.js';
 
 /**
  * The step of `tx` for `state` as a step of a transformation that is not
  * itself a lowering combinator: `tx` as it is when it is not one, else its
  * lowering, repeated while the result is one (`multiSteps(injectHyperparams(…))`).
  * `null` when a combinator cannot lower this step (or its state is not one it
- * can read: the reference path then raises the canonical error).
+ * can read: the reference path then raises the canonical error). `inputs`
+ * gives the step's updates to a lowering that decides by them.
  */
-export function lowerStep(tx: GradientTransformation, state: unknown, extraArgs?: ExtraArgs): LoweredStep | null {
+export function lowerStep(tx: GradientTransformation, state: unknown, extraArgs?: ExtraArgs, inputs?: LoweringInputs): LoweredStep | null {
   let low: LoweredStep = { tx, state, finish: (s) => s };
   for (let f = tx.fusion; f?.kind === 'lowering'; f = low.tx.fusion) {
     let next: LoweredStep | null;
     try {
-      next = f.lower(low.state, extraArgs);
+      next = f.lower(low.state, extraArgs, inputs);
     } catch {
       return null;
     }
@@ -30,4 +33,29 @@ export function lowerStep(tx: GradientTransformation, state: unknown, extraArgs?
     low = { tx: inner.tx, state: inner.state, finish: (s, donated) => outer(inner.finish(s, donated), donated) };
   }
   return low;
+}
+
+/**
+ * The {@link LoweringInputs} of a step on `updates`: finiteness from
+ * `finite(leaves)` (a device's own check of its memory; null when it cannot
+ * check these leaves) when given, else tfjs ops read back once; computed at
+ * most once, when a lowering asks.
+ */
+export function loweringInputs(updates: Updates, finite?: (leaves: readonly tf.Tensor[]) => boolean | null): LoweringInputs {
+  let all: boolean | undefined;
+  const check = (): boolean => {
+    const leaves = treeLeaves(updates).filter(isTensor);
+    const got = finite?.(leaves) ?? null;
+    if (got !== null) return got;
+    const ts = leaves.filter((t) => t.size > 0); // (tfjs's `all` of nothing is false)
+    if (ts.length === 0) return true;
+    return tf.tidy(() => tf.all(tf.stack(ts.map((t) => tf.all(tf.isFinite(t))))).dataSync()[0] === 1);
+  };
+  return {
+    updates,
+    allFinite: () => {
+      all ??= check();
+      return all;
+    },
+  };
 }

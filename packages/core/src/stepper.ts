@@ -6,11 +6,13 @@
  *
  * @module
  */
-import type { ExtraArgs, GradientTransformation, Params, Updates } from './base.js';
+import type { ExtraArgs, GradientTransformation, LoweredStep, Params, Updates } from './base.js';
+import type { Device } from './fused/device.js';
+import { type PreparedSplit, prepareSplit, runGroups } from './fused/grouped-step.js';
 import { planLike } from './fused/plan.js';
 import { currentDevice, isFusedEnabled } from './fused/registry.js';
 import { ReplayedStep } from './fused/replay.js';
-import { runStep } from './fused/step.js';
+import { deviceLoweringInputs, runStep } from './fused/step.js';
 import { lowerStep } from './lowering.js';
 import { reportedStep, type StepHook } from './step-report.js';
 
@@ -44,6 +46,8 @@ export class DonatingStepper<S> {
    * of two).
    */
   private replays: ReplayedStep[] = [];
+  /** The steppers of a grouping combinator's groups, by group. */
+  private children: (DonatingStepper<unknown> | undefined)[] = [];
   private steps = 0;
 
   constructor(
@@ -64,6 +68,8 @@ export class DonatingStepper<S> {
   /** Frees what the replayed steps own (the scratch between two fused runs); the params and state stay the caller's. */
   dispose(): void {
     this.drop();
+    for (const c of this.children) c?.dispose();
+    this.children = [];
   }
 
   private drop(): void {
@@ -71,11 +77,39 @@ export class DonatingStepper<S> {
     this.replays = [];
   }
 
+  /**
+   * The steps of a grouping combinator (`masked`, `partition`): each group
+   * stepped by a stepper of its own (so each group's step is replayed), the
+   * params put back together and the state finished.
+   */
+  private grouped(low: LoweredStep, split: PreparedSplit): [Params, S] {
+    const [params, state] = runGroups(split, true, (g, i) =>
+      this.child(i, g.group.tx).step(g.updates, g.group.state, g.params, g.group.extraArgs),
+    );
+    return [params, low.finish(state, true) as S];
+  }
+
+  /** The stepper of group `i`, new when the group's transformation changed. */
+  private child(i: number, tx: GradientTransformation): DonatingStepper<unknown> {
+    let c = this.children[i];
+    if (c === undefined || c.tx !== tx) {
+      c?.dispose();
+      c = new DonatingStepper(tx, { ...this.options, onStep: undefined, reportAs: undefined });
+      this.children[i] = c;
+    }
+    return c;
+  }
+
   private run(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, S] {
+    const device = isFusedEnabled() && this.options.fused ? currentDevice() : null;
+    const inputs = device === null ? null : deviceLoweringInputs(grads, device);
+    const low = inputs === null ? null : lowerStep(this.tx as GradientTransformation, state, extraArgs, inputs);
+    const split = low === null || inputs === null ? null : prepareSplit(low.tx, low.state, params, extraArgs, inputs);
+    if (low !== null && split !== null) return this.grouped(low, split);
     if (this.replays.length > 0) {
-      const out = isFusedEnabled() ? this.replay(grads, state, params, extraArgs) : null;
+      const out = device === null ? null : this.replay(grads, params, low, device);
       if (out !== null) return out as [Params, S];
-      if (!isFusedEnabled()) this.drop();
+      if (device === null) this.drop();
     }
     const { by, fused, inPlace } = this.options;
     return runStep(
@@ -106,10 +140,8 @@ export class DonatingStepper<S> {
    * when none has its shape (the general path then takes it, and captures
    * it) or when a check fails (then every captured step is dropped).
    */
-  private replay(grads: Updates, state: S, params: Params, extraArgs?: ExtraArgs): [Params, unknown] | null {
+  private replay(grads: Updates, params: Params, low: LoweredStep | null, device: Device): [Params, unknown] | null {
     const tx = this.tx as GradientTransformation;
-    const device = currentDevice();
-    const low = lowerStep(tx, state, extraArgs);
     const first = this.replays[0] as ReplayedStep;
     const plan = low === null ? null : low.tx === tx ? first.plan : planLike(low.tx, first.plan);
     const replayed = plan === null ? undefined : this.replays.find((r) => r.on(device) && r.accepts(plan));

@@ -131,13 +131,17 @@ const disposeAll = (...trees: unknown[]): void => {
   tf.dispose(trees.flatMap((t) => treeLeaves(t)).filter(isTensor) as tf.Tensor[]);
 };
 
-/** Runs the steps on the reference path: `tx.update` then `applyUpdates`; disposes everything it made. */
-export function runReference(tx: GradientTransformation, params: ArrayTree, grads: RunGradients): Trace {
+/** A change to the state before step `step` of a run (e.g. a hyperparameter set at run time), made in place. */
+export type StateEdit = (state: any, step: number) => void;
+
+/** Runs the steps on the reference path: `tx.update` then `applyUpdates` (after `edit`, if given); disposes everything it made. */
+export function runReference(tx: GradientTransformation, params: ArrayTree, grads: RunGradients, edit?: StateEdit): Trace {
   const g = gradientsAt(grads);
   let p = toTensors(params) as Params;
   let s = tx.init(p);
   const out: Trace = { params: [], states: [] };
   for (let i = 0; i < g.steps; i++) {
+    edit?.(s, i);
     const gt = g.at(p, i);
     const [u, s2] = tx.update(gt, s, p);
     const p2 = gradtx.applyUpdates(p, u);
@@ -153,13 +157,14 @@ export function runReference(tx: GradientTransformation, params: ArrayTree, grad
 /** How {@link runFused} drives the fused engine: `fusedUpdate` pure or donating, or `createOptimizer`. */
 export type FusedMode = 'pure' | 'donate' | 'optimizer';
 
-/** Runs the same steps on the fused path; disposes everything it made. */
-export function runFused(tx: GradientTransformation, params: ArrayTree, grads: RunGradients, mode: FusedMode): Trace {
+/** Runs the same steps on the fused path (after `edit`, if given, on the state in place); disposes everything it made. */
+export function runFused(tx: GradientTransformation, params: ArrayTree, grads: RunGradients, mode: FusedMode, edit?: StateEdit): Trace {
   const g = gradientsAt(grads);
   const out: Trace = { params: [], states: [] };
   if (mode === 'optimizer') {
     const opt = gradtx.createOptimizer(tx, toTensors(params) as Params);
     for (let i = 0; i < g.steps; i++) {
+      edit?.(opt.state, i);
       const gt = g.at(opt.params, i);
       opt.step(gt);
       disposeAll(gt);
@@ -174,6 +179,7 @@ export function runFused(tx: GradientTransformation, params: ArrayTree, grads: R
   let p = toTensors(params) as Params;
   let s = tx.init(p);
   for (let i = 0; i < g.steps; i++) {
+    edit?.(s, i);
     const gt = g.at(p, i);
     const [p2, s2] = gradtx.fusedUpdate(tx, gt, s, p, { donate: mode === 'donate' });
     if (mode === 'pure') disposeAll(s, p);

@@ -167,3 +167,16 @@ describe('applyIfFinite', () => {
     });
   });
 });
+
+describe('applyIfFinite with zero-size leaves', () => {
+  it('a zero-size leaf is finite (jnp.all of nothing is true): the update is applied', () => {
+    const tx = applyIfFinite(scaleByLearningRate(1), 0);
+    const p = { a: tf.tensor([1, 2]), z: tf.zeros([0]) };
+    const s = tx.init(p);
+    const g = { a: tf.tensor([1, 1]), z: tf.zeros([0]) };
+    const [u, s2] = tx.update(g, s, p);
+    expect([s2.lastFinite.dataSync()[0], s2.notfiniteCount.dataSync()[0]]).toEqual([1, 0]);
+    expect(Array.from((u as { a: tf.Tensor }).a.dataSync())).toEqual([-1, -1]);
+    disposeTree([p, s, g, u, s2]);
+  });
+});

@@ -4,22 +4,13 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type ExtraArgs, type GradientTransformation, MAX_COUNT, type Updates } from '../base.js';
+import { type ExtraArgs, type GradientTransformation, type LoweringInputs, MAX_COUNT, type Updates } from '../base.js';
 import { isNode, isPlainObject, isTensor, treeLeaves, treeMap } from '../tree.js';
 import { checkInteger, checkStateKeys, checkTransformation } from '../validate.js';
+import { type ApplyIfFiniteState, lowerApplyIfFinite } from './apply-if-finite-lowering.js';
 import { cloneTree } from './prefix-tree.js';
 
-/** The state of {@link applyIfFinite} (optax `ApplyIfFiniteState`); the three counters are scalar tensors, as in optax. */
-export interface ApplyIfFiniteState<S = unknown> {
-  /** Consecutive updates that held a NaN or an infinity (`int32` scalar); reset to 0 by a finite one. */
-  notfiniteCount: tf.Tensor;
-  /** Whether the last updates were all finite (`bool` scalar). */
-  lastFinite: tf.Tensor;
-  /** All updates so far that held a NaN or an infinity (`int32` scalar); never reset. */
-  totalNotfinite: tf.Tensor;
-  /** The state of the inner transformation. */
-  innerState: S;
-}
+export type { ApplyIfFiniteState };
 
 /**
  * Makes `inner` robust to a few NaNs or infinities: an update whose incoming
@@ -32,6 +23,9 @@ export interface ApplyIfFiniteState<S = unknown> {
  * tensors. When the inner state holds JS numbers that the inner update
  * changes (a step `count`), choosing between the old and the new value needs
  * the decision in JS: it is then read back once (one boolean) per update.
+ * On the fused engine the decision is taken on the host before the step (one
+ * reduction pass over the updates) and the step is the inner
+ * transformation's, fused, or a zero update.
  *
  * State `{ notfiniteCount, lastFinite, totalNotfinite, innerState }`.
  * Reference: optax `apply_if_finite`.
@@ -53,7 +47,8 @@ export function applyIfFinite<S = unknown>(
     update(updates, state, params, extraArgs?: ExtraArgs) {
       checkStateKeys(fn, state, ['notfiniteCount', 'lastFinite', 'totalNotfinite', 'innerState']);
       return tf.tidy(() => {
-        const leaves = treeLeaves<tf.Tensor>(updates);
+        // a zero-size leaf is finite (tfjs's `all` of nothing is false; jnp's is true)
+        const leaves = treeLeaves<tf.Tensor>(updates).filter((u) => u.size > 0);
         const allFinite = leaves.length === 0 ? tf.scalar(true, 'bool') : tf.all(tf.stack(leaves.map((u) => tf.all(tf.isFinite(u)))));
         const notfiniteCount = tf.where(allFinite, tf.scalar(0, 'int32'), safeIncrementTensor(state.notfiniteCount));
         const accept = tf.logicalOr(allFinite, tf.greater(notfiniteCount, tf.scalar(maxConsecutiveErrors, 'int32')));
@@ -76,6 +71,13 @@ export function applyIfFinite<S = unknown>(
         };
         return [out, next] as never;
       }) as unknown as [Updates, ApplyIfFiniteState<S>];
+    },
+    fusion: {
+      kind: 'lowering',
+      lower(state: ApplyIfFiniteState<S>, extraArgs?: ExtraArgs, inputs?: LoweringInputs) {
+        checkStateKeys(fn, state, ['notfiniteCount', 'lastFinite', 'totalNotfinite', 'innerState']);
+        return lowerApplyIfFinite(inner, maxConsecutiveErrors, state, extraArgs, inputs);
+      },
     },
   };
 }

@@ -6,129 +6,28 @@ import { createRequire } from 'node:module';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { GradientTransformation, LoweredStep, Params } from '../base.js';
+import type { GradientTransformation, LoweredStep } from '../base.js';
 import { chain } from '../combine.js';
 import { planOf } from '../fused/plan.js';
 import { setFusedEnabled } from '../fused/registry.js';
 import { fusedStats } from '../fused/stats.js';
-import { fusedUpdate } from '../fused/step.js';
 import { adamw, addDecayedWeights, normalizeByUpdateNorm } from '../index.js';
 import { lowerStep } from '../lowering.js';
 import { createOptimizer } from '../optimizer.js';
-import { type ArrayTree, randomArrays, rng, snapshot, toTensors } from '../test-utils/fused.js';
+import { type ArrayTree, randomArrays, rng, runFused, runReference, snapshot, type Trace, toTensors } from '../test-utils/fused.js';
+import { agree, COMBINATOR_SHAPES, expectSameBits } from '../test-utils/fused-agree.js';
+import type { StateEdit } from '../testing.js';
 import { scaleByAdam } from '../transforms/adam.js';
 import { clipByGlobalNorm } from '../transforms/clipping.js';
 import { scale } from '../transforms/scaling.js';
 import { isTensor, treeLeaves } from '../tree.js';
-import { applyUpdates } from '../update.js';
 import { injectHyperparams } from './inject-hyperparams.js';
 import { multiSteps, skipNotFinite } from './multi-steps.js';
 
-const SHAPES = { a: [7], b: [2, 3], d: [4, 4], e: [9] };
-
-/** A change to the state before step `step` (e.g. a hyperparameter edited at run time). */
-type Edit = (state: any, step: number) => void;
-
-interface Run {
-  params: unknown[];
-  states: unknown[];
-}
+const SHAPES = COMBINATOR_SHAPES;
 
 function disposeAll(...trees: unknown[]): void {
   tf.dispose(trees.flatMap((t) => treeLeaves(t)).filter(isTensor) as tf.Tensor[]);
-}
-
-/** `steps` steps of `tx` on the reference path (`tx.update`, `applyUpdates`), editing the state before each. */
-function reference(tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[], edit?: Edit): Run {
-  let p: Params = toTensors(params);
-  let s = tx.init(p);
-  const out: Run = { params: [], states: [] };
-  grads.forEach((g, i) => {
-    edit?.(s, i);
-    const gt = toTensors(g);
-    const [u, s2] = tx.update(gt, s, p);
-    const p2 = applyUpdates(p, u);
-    disposeAll(u, s, p, gt);
-    [p, s] = [p2, s2];
-    out.params.push(snapshot(p));
-    out.states.push(snapshot(s));
-  });
-  disposeAll(p, s);
-  return out;
-}
-
-/** The same steps through `createOptimizer` (fused, replayed from the second step) or `fusedUpdate` (pure or donated). */
-function fused(tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[], mode: 'pure' | 'donate' | 'optimizer', edit?: Edit): Run {
-  const out: Run = { params: [], states: [] };
-  if (mode === 'optimizer') {
-    const opt = createOptimizer(tx, toTensors(params));
-    grads.forEach((g, i) => {
-      edit?.(opt.state, i);
-      const gt = toTensors(g);
-      opt.step(gt);
-      disposeAll(gt);
-      out.params.push(snapshot(opt.params));
-      out.states.push(snapshot(opt.state));
-    });
-    const last = opt.params;
-    opt.dispose();
-    disposeAll(last);
-    return out;
-  }
-  let p: Params = toTensors(params);
-  let s = tx.init(p);
-  grads.forEach((g, i) => {
-    edit?.(s, i);
-    const gt = toTensors(g);
-    const [p2, s2] = fusedUpdate(tx, gt, s, p, { donate: mode === 'donate' });
-    if (mode === 'pure') disposeAll(s, p);
-    disposeAll(gt);
-    [p, s] = [p2, s2];
-    out.params.push(snapshot(p));
-    out.states.push(snapshot(s));
-  });
-  disposeAll(p, s);
-  return out;
-}
-
-/** Bit for bit (`Object.is`, so -0 and +0 differ), state included. */
-function expectSameBits(got: Run, want: Run, label: string): void {
-  const flat = (x: unknown): unknown[] => (Array.isArray(x) && x.every((v) => typeof v === 'number') ? [x] : treeLeaves(x));
-  for (const key of ['params', 'states'] as const) {
-    expect(got[key].length, label).toBe(want[key].length);
-    got[key].forEach((tree, step) => {
-      const a = JSON.stringify(tree, (_k, v) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v));
-      const b = JSON.stringify(want[key][step], (_k, v) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v));
-      expect(a, `${label}: ${key} at step ${step}`).toBe(b);
-    });
-  }
-  expect(flat(got.params).length).toBeGreaterThan(0);
-}
-
-/**
- * Runs `tx` on both paths in the three fused modes; every mode must agree bit
- * for bit with the reference, leak nothing, and (in createOptimizer) take
- * `fastSteps` replayed steps and no reference step.
- */
-function agree(
-  tx: GradientTransformation,
-  label: string,
-  o: { steps?: number; edit?: Edit; fastSteps?: number; params?: ArrayTree; grads?: ArrayTree[] } = {},
-): void {
-  const r = rng(7);
-  const params = o.params ?? randomArrays(r, SHAPES);
-  const grads = o.grads ?? Array.from({ length: o.steps ?? 6 }, () => randomArrays(r, SHAPES));
-  const want = reference(tx, params, grads, o.edit);
-  for (const mode of ['pure', 'donate', 'optimizer'] as const) {
-    const before = tf.memory().numTensors;
-    const stats = { ...fusedStats };
-    const got = fused(tx, params, grads, mode, o.edit);
-    expect(tf.memory().numTensors, `${label} [${mode}]: tensors leaked`).toBe(before);
-    expectSameBits(got, want, `${label} [${mode}]`);
-    expect(fusedStats.reference - stats.reference, `${label} [${mode}]: steps on the reference path`).toBe(0);
-    if (mode === 'optimizer' && o.fastSteps !== undefined)
-      expect(fusedStats.fast - stats.fast, `${label}: replayed steps`).toBe(o.fastSteps);
-  }
 }
 
 afterEach(() => setFusedEnabled(true));
@@ -144,7 +43,7 @@ describe('injectHyperparams on the fused engine', () => {
   });
 
   it('hyperparameters edited in the state between steps take effect on the replayed path', () => {
-    const edit: Edit = (s, i) => {
+    const edit: StateEdit = (s, i) => {
       if (i === 2) s.hyperparams.learningRate = 0.2;
       if (i === 4) s.hyperparams = { ...s.hyperparams, b2: 0.9, weightDecay: 0 };
     };
@@ -155,7 +54,9 @@ describe('injectHyperparams on the fused engine', () => {
     const params = randomArrays(r, SHAPES);
     const grads = Array.from({ length: 6 }, () => randomArrays(r, SHAPES));
     const tx = injectHyperparams(adamw)(1e-2, { b2: 0.99, weightDecay: 0.1 });
-    expect(JSON.stringify(reference(tx, params, grads, edit).params[5])).not.toBe(JSON.stringify(reference(tx, params, grads).params[5]));
+    expect(JSON.stringify(runReference(tx, params, grads, edit).params[5])).not.toBe(
+      JSON.stringify(runReference(tx, params, grads).params[5]),
+    );
   });
 
   it('inside the inner chain: injectHyperparams of a factory returning chain(clip, adamw)', () => {
@@ -193,7 +94,7 @@ describe('multiSteps on the fused engine', () => {
   });
 
   it('multiSteps(injectHyperparams(adamw)): the inner combinator lowers too, its counts and schedules advance only when emitting', () => {
-    const edit: Edit = (s, i) => {
+    const edit: StateEdit = (s, i) => {
       if (i === 3) s.innerOptState.hyperparams.learningRate = 0.2;
     };
     const tx = multiSteps(
@@ -272,7 +173,13 @@ describe('a replayed step whose buffers are shared falls back to a fresh fused s
    * tensors where buffers are shared, so it is not captured) and step 3 is
    * captured again: `fastSteps` replayed steps in all.
    */
-  function sharedOverSteps(tx: GradientTransformation, label: string, steps: number, fastSteps: number, expected = reference): void {
+  function sharedOverSteps(
+    tx: GradientTransformation,
+    label: string,
+    steps: number,
+    fastSteps: number,
+    expected: (tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[]) => Trace = runReference,
+  ): void {
     const r = rng(11);
     const params = randomArrays(r, SHAPES);
     const grads = Array.from({ length: steps }, () => randomArrays(r, SHAPES));
@@ -280,7 +187,7 @@ describe('a replayed step whose buffers are shared falls back to a fresh fused s
     const before = tf.memory().numTensors;
     const stats = { ...fusedStats };
     const opt = createOptimizer(tx, toTensors(params));
-    const got: Run = { params: [], states: [] };
+    const got: Trace = { params: [], states: [] };
     let clones: { clone: tf.Tensor; values: number[] }[] = [];
     grads.forEach((g, i) => {
       if (i === 2) {
@@ -313,7 +220,7 @@ describe('a replayed step whose buffers are shared falls back to a fresh fused s
   }
 
   describe('on wasm (compared with the same steps replayed without sharing: the fused path there is not the reference rounding)', () => {
-    const unshared = (tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[]) => fused(tx, params, grads, 'optimizer');
+    const unshared = (tx: GradientTransformation, params: ArrayTree, grads: ArrayTree[]) => runFused(tx, params, grads, 'optimizer');
     beforeAll(async () => {
       setWasmPaths(
         createRequire(import.meta.url)

@@ -4,9 +4,10 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
+import type { ExtraArgs, GradientTransformation, GroupedStep, LoweringInputs, Params, Updates } from '../base.js';
+import { chain } from '../combine.js';
 import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions } from '../validate.js';
-import { cloneTree, mapPrefix, maskExtraArgs, maskKind, maskTree } from './prefix-tree.js';
+import { cloneTree, mapPrefix, maskExtraArgs, maskKind, maskTree, type PrefixKind } from './prefix-tree.js';
 
 /**
  * A mask: booleans in a tree with the params' structure, or a prefix of it
@@ -99,8 +100,47 @@ export function masked<S = unknown>(
         return [out, { innerState }] as never;
       }) as unknown as [Updates, MaskedState<S>];
     },
+    fusion: {
+      kind: 'groups',
+      split(state: MaskedState<S>, extraArgs: ExtraArgs | undefined, inputs: LoweringInputs): GroupedStep {
+        checkStateKeys(fn, state, ['innerState']);
+        const m = resolveMask(mask, inputs.updates);
+        const outside = complement(kind, m);
+        return {
+          readsUpdates: typeof mask === 'function',
+          groups: [
+            {
+              tx: inner as GradientTransformation,
+              state: state.innerState,
+              select: (tree) => maskTree(kind, m, tree, 'updates'),
+              extraArgs: maskExtraArgs(kind, extraArgs, inputs.updates, m, maskCompatible),
+            },
+            // the masked-out leaves: their updates as they are (p + u)
+            { tx: passThrough, state: [], select: (tree) => maskTree(kind, outside, tree, 'updates'), extraArgs },
+          ],
+          finish: ([innerState]) => ({ innerState }),
+        };
+      },
+    },
   };
 }
+
+/** The complements of the masks seen, so a constant mask is inverted once. */
+const complements = new WeakMap<object, MaskTree>();
+
+/** The mask that takes exactly the leaves `m` leaves out. */
+function complement(kind: PrefixKind, m: MaskTree): MaskTree {
+  if (typeof m !== 'object' || m === null) return mapPrefix(kind, m, m, 'mask', (keep: boolean) => !keep) as MaskTree;
+  let c = complements.get(m);
+  if (c === undefined) {
+    c = mapPrefix(kind, m, m, 'mask', (keep: boolean) => !keep) as MaskTree;
+    complements.set(m, c);
+  }
+  return c;
+}
+
+/** The transformation of the leaves `masked` leaves out: their updates pass through (the empty chain). */
+const passThrough = chain();
 
 /** Another name of {@link masked} (API.md lists both). */
 export const maskedTx = masked;

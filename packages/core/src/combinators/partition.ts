@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
+import type { ExtraArgs, GradientTransformation, GroupedStep, LoweringInputs, Params, Updates } from '../base.js';
 import { formatPath, type PathKey } from '../tree.js';
 import { checkBoolean, checkStateKeys, checkTransformation, type OptionDefaults, resolveOptions, showValue } from '../validate.js';
 import type { MaskedState } from './masked.js';
@@ -143,6 +143,43 @@ export function partition(
         return [out, { innerStates }] as never;
       }) as unknown as [Updates, PartitionState];
     },
+    fusion: {
+      kind: 'groups',
+      split: (state: PartitionState, extraArgs: ExtraArgs | undefined, inputs: LoweringInputs) =>
+        splitByLabels({ fn, transforms, paramLabels, only, maskOf, maskCompatible }, state, extraArgs, inputs),
+    },
+  };
+}
+
+/** What {@link splitByLabels} needs of a `partition`. */
+interface Partitioning {
+  readonly fn: string;
+  readonly transforms: Readonly<Record<string, GradientTransformation>>;
+  readonly paramLabels: ParamLabels;
+  /** For one label: the tree with every other label's subtrees replaced by `null`. */
+  only(labels: LabelTree, group: string, tree: unknown, treeName: string): unknown;
+  /** For one label: the mask of its leaves. */
+  maskOf(labels: LabelTree, group: string): unknown;
+  readonly maskCompatible: boolean;
+}
+
+/** A step of `partition` split by labels: one group per label, its transformation on its leaves. */
+function splitByLabels(p: Partitioning, state: PartitionState, extraArgs: ExtraArgs | undefined, inputs: LoweringInputs): GroupedStep {
+  const groups = Object.keys(p.transforms);
+  checkStateKeys(p.fn, state, ['innerStates']);
+  if (groups.some((g) => state.innerStates?.[g] === undefined)) throw new Error(`${p.fn}: the state has no inner state for a label`);
+  // (a label without a transformation leaves its leaves in no group: the step is not split, and update raises)
+  const labels = typeof p.paramLabels === 'function' ? p.paramLabels(inputs.updates as Params) : p.paramLabels;
+  const mKind = maskKind(p.fn);
+  return {
+    readsUpdates: typeof p.paramLabels === 'function',
+    groups: groups.map((g) => ({
+      tx: p.transforms[g] as GradientTransformation,
+      state: state.innerStates[g]?.innerState,
+      select: (tree: unknown) => p.only(labels, g, tree, 'updates'),
+      extraArgs: p.maskCompatible ? maskExtraArgs(mKind, extraArgs, inputs.updates, p.maskOf(labels, g), true) : extraArgs,
+    })),
+    finish: (states) => ({ innerStates: Object.fromEntries(groups.map((g, i) => [g, { innerState: states[i] }])) }),
   };
 }
 

@@ -104,8 +104,9 @@ function replayTfOptimizer(c: StepCase, tol: Tolerance): void {
   expect(tf.memory().numTensors, 'tensors left over after disposing the optimizer and its variables (leaked)').toBe(before);
 }
 
-/** Steps each replay ran on the fused engine, by `route|backend|suite|case`. */
+/** Steps each replay ran on the fused engine, and on the reference path, by `route|backend|suite|case`. */
 const fusedSteps = new Map<string, number>();
+const referenceSteps = new Map<string, number>();
 
 const EXACT = 'createOptimizer';
 const FAST = "createOptimizer with precision 'fast'";
@@ -139,9 +140,11 @@ for (const [backend, route] of (['cpu', 'wasm'] as const).flatMap((b) => ROUTES.
         for (const c of suite.cases.filter((c) => route.takes(c))) {
           it(c.id, () => {
             const before = fusedStats.fused + fusedStats.fast;
+            const reference = fusedStats.reference;
             const key = `${route.name}|${backend}|${suite.name}|${c.id}`;
             route.replay(c, suite.tol(c), key);
             fusedSteps.set(key, fusedStats.fused + fusedStats.fast - before);
+            referenceSteps.set(key, fusedStats.reference - reference);
           });
         }
       });
@@ -162,6 +165,21 @@ describe('asTfOptimizer and createOptimizer take the fused engine alike', () => 
     }
     expect(compared).toBeGreaterThan(200);
     expect(fused).toBeGreaterThan(compared); // most cases run several fused steps
+  });
+});
+
+describe('the combinator cases take the fused engine on every step', () => {
+  it('masked, partition, multiTransform, applyIfFinite, injectHyperparams and multiSteps: no step on the reference path, on cpu and wasm', () => {
+    const combinators = /^optax-combinators\|(masked|partition|multiTransform|applyIfFinite|injectHyperparams|multiSteps)/;
+    let checked = 0;
+    for (const [key, n] of referenceSteps) {
+      const [route, backend, ...rest] = key.split('|');
+      if (route === FAST || !combinators.test(rest.join('|'))) continue;
+      expect(n, `${key}: steps on the reference path`).toBe(0);
+      expect(fusedSteps.get(key), `${key}: fused steps`).toBeGreaterThan(0);
+      checked += backend === 'cpu' || backend === 'wasm' ? 1 : 0;
+    }
+    expect(checked).toBeGreaterThanOrEqual(2 * 12);
   });
 });
 

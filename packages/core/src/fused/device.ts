@@ -113,6 +113,13 @@ export interface Device {
    * reference path.
    */
   readScalar?(t: tf.Tensor): number;
+  /**
+   * Whether every element of a float32 tensor on this device is finite,
+   * read on the host (the host devices check their memory in one pass). A
+   * lowering that decides its step by it (`applyIfFinite`) reads it; without
+   * it, tfjs ops decide.
+   */
+  allFinite?(t: tf.Tensor): boolean;
   /** The device's codecs of packed state, on a backend where the tfjs-op codecs are not exact (see {@link StateCodec}). */
   readonly codec?: StateCodec;
 }

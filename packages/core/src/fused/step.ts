@@ -8,15 +8,16 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExtraArgs, GradientTransformation, Params, Updates } from '../base.js';
+import type { ExtraArgs, GradientTransformation, LoweredStep, LoweringInputs, Params, Updates } from '../base.js';
 import { checkElementwiseInputs } from '../elementwise.js';
 import type { ElementwiseSpec } from '../lang/spec.js';
-import { lowerStep } from '../lowering.js';
+import { loweringInputs, lowerStep } from '../lowering.js';
 import { isTensor, treeFlatten, treeUnflatten } from '../tree.js';
 import { checkFloatTree } from '../validate.js';
 import type { Device } from './device.js';
 import { consume, type DonateOptions, donation, settleParam, tensorLeaves } from './donation.js';
 import { checkedOrFallBack, FallBack } from './fall-back.js';
+import { type PreparedSplit, prepareSplit, runGroups } from './grouped-step.js';
 import { type Plan, planOf } from './plan.js';
 import { referenceStep } from './reference-step.js';
 import { currentDevice, isFusedEnabled } from './registry.js';
@@ -298,11 +299,19 @@ export function fusedStep(req: StepRequest, device: Device, plan: Plan): [Params
  * lowered step holds the plain transformation's stage states: the
  * optimizer replays it through the lowering of each later step.
  */
-function loweredFusedStep(req: StepRequest, device: Device): [Params, unknown] | FallBack {
-  const low = lowerStep(req.tx, req.state, req.extraArgs);
+function loweredFusedStep(req: StepRequest, device: Device, low: LoweredStep | null): [Params, unknown] | FallBack {
   if (low === null || low.tx === req.tx) return fusedStep(req, device, planOf(req.tx));
   const out = fusedStep({ ...req, tx: low.tx, state: low.state }, device, planOf(low.tx));
   return out instanceof FallBack ? out : [out[0], low.finish(out[1], req.donate.state)];
+}
+
+/** The lowering inputs of a step on `device`: finiteness checked by the device where every leaf lives there. */
+export function deviceLoweringInputs(updates: Updates, device: Device): LoweringInputs {
+  const finite = device.allFinite?.bind(device);
+  if (finite === undefined) return loweringInputs(updates);
+  return loweringInputs(updates, (leaves) =>
+    leaves.every((t) => t.dtype === 'float32' && device.resident(t)) ? leaves.every(finite) : null,
+  );
 }
 
 /** Why a step cannot run fused before any input is looked at, or null. */
@@ -310,6 +319,25 @@ function pathFallBack(fused: boolean): FallBack | null {
   if (!fused) return new FallBack('the caller asked for the reference path (fused: false)');
   if (!isFusedEnabled()) return new FallBack('the fused engine is off (setFusedEnabled(false))');
   return null;
+}
+
+/** The step of a grouping combinator (`masked`, `partition`): each group's step fused where it applies, or on the reference path. */
+function groupedStep(req: StepRequest, low: LoweredStep, split: PreparedSplit): [Params, unknown] {
+  const [params, state] = runGroups(split, req.donate.state, (g) =>
+    fusedOrReferenceStep(
+      {
+        ...req,
+        tx: g.group.tx,
+        updates: g.updates,
+        params: g.params,
+        state: g.group.state,
+        extraArgs: g.group.extraArgs,
+        capture: undefined,
+      },
+      true,
+    ),
+  );
+  return [params, low.finish(state, req.donate.state)];
 }
 
 /** Runs a step on the fused path where it applies, else on the reference path (noting why in `fusedStats.lastFallBack`). */
@@ -327,7 +355,11 @@ function fusedOrReferenceStep(req: StepRequest, fused: boolean): [Params, unknow
     const device = currentDevice();
     if (device === null) why = new FallBack(`no fused device for the '${tf.getBackend()}' backend`);
     else {
-      const out = loweredFusedStep(req, device);
+      const inputs = deviceLoweringInputs(req.updates, device);
+      const low = lowerStep(req.tx, req.state, req.extraArgs, inputs);
+      const split = low === null ? null : prepareSplit(low.tx, low.state, req.params, req.extraArgs, inputs);
+      if (low !== null && split !== null) return groupedStep(req, low, split);
+      const out = loweredFusedStep(req, device, low);
       if (!(out instanceof FallBack)) return out;
       why = out;
     }

@@ -33,7 +33,7 @@ import type { KernelIR } from '../../lang/trace.js';
 import { type Device, elementColumn, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
 import { ARENA_HEADER_BYTES, Arena, isResident, type ResidentArray } from './cpu-arena.js';
-import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
+import { hostReducedLaunch, type KernelLaunch, nonFinite } from './host-reductions.js';
 import type { JsKernel, KernelArray } from './js-printer.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
 import { type WorkspaceLayout, workspaceLayout, writeWorkspace } from './wasm-storage.js';
@@ -124,7 +124,7 @@ function arenaKernel(ir: KernelIR, arena: Arena): Staged | null {
 
 const staged = new Map<string, Staged | null>();
 
-type Reducers = Record<PartialOp, (ptr: number, n: number) => number>;
+type Reducers = Record<PartialOp | 'nonFinite', (ptr: number, n: number) => number>;
 /** The reduction module, and its instance on a private staging memory of one block. */
 interface Reducer {
   readonly mod: WebAssembly.Module;
@@ -381,6 +381,18 @@ export class CpuDevice implements Device {
       if (Number.isNaN(x) || x > m) m = x;
     }
     return m;
+  }
+
+  allFinite(t: tf.Tensor): boolean {
+    const a = this.values(t);
+    const r = stagedReducer();
+    for (let at = 0; at < a.length; at += BLOCK) {
+      const len = Math.min(BLOCK, a.length - at);
+      const block = at === 0 && len === a.length ? a : a.subarray(at, at + len);
+      if (r !== null) r.f32.set(block, 0);
+      if ((r === null ? nonFinite(block) : r.fns.nonFinite(0, len)) !== 0) return false;
+    }
+    return true;
   }
 
   setScalar(t: tf.Tensor, value: number): void {

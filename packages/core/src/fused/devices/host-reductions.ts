@@ -110,3 +110,13 @@ export function hostReducedLaunch(
     },
   };
 }
+
+/** The JS form of the reduction module's `nonFinite`: 0 when every value of `a` is finite, else NaN (`x - x` is NaN for ±∞ and NaN). */
+export function nonFinite(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    s += x - x;
+  }
+  return s;
+}

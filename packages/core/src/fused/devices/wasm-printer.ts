@@ -521,10 +521,46 @@ function maxAbsFunction(): Func {
 }
 
 /**
+ * `nonFinite(ptr, n)`: the float32 sum of `x - x` over `n` float32 values:
+ * 0 when every value is finite, NaN when one is not (`x - x` is exactly 0
+ * for a finite `x` and NaN for ±∞ and NaN; NaN then propagates).
+ */
+function nonFiniteFunction(): Func {
+  const f = new Func([WT.i32, WT.i32], [WT.f32]);
+  const o = f.local(WT.i32);
+  const end = f.local(WT.i32);
+  const acc = f.local(WT.v128);
+  const x = f.local(WT.v128);
+  const s = f.local(WT.f32);
+  const t = f.local(WT.f32);
+  f.get(1).i32(-4).op(OP.i32And).i32(2).op(OP.i32Shl).set(end);
+  f.begin('block').begin('loop');
+  f.get(o).get(end).op(OP.i32GeU).brIf(1);
+  f.get(0).get(o).op(OP.i32Add).simdMem(SIMD.v128Load).tee(x).get(x).simd(SIMD.f32x4Sub).get(acc).simd(SIMD.f32x4Add).set(acc);
+  f.get(o).i32(16).op(OP.i32Add).set(o).br(0);
+  f.end().end();
+  for (let lane = 0; lane < 4; lane++) f.get(acc).simd(SIMD.f32x4ExtractLane, lane).get(s).op(OP.f32Add).set(s);
+  f.get(1).i32(2).op(OP.i32Shl).set(end);
+  f.begin('block').begin('loop');
+  f.get(o).get(end).op(OP.i32GeU).brIf(1);
+  f.get(0).get(o).op(OP.i32Add).mem(OP.f32Load, 2).tee(t).get(t).op(OP.f32Sub).get(s).op(OP.f32Add).set(s);
+  f.get(o).i32(4).op(OP.i32Add).set(o).br(0);
+  f.end().end();
+  f.get(s);
+  return f;
+}
+
+/**
  * The reductions module: `sumSq(ptr, n)` and `sum(ptr, n)` (float64 sums of
- * float32 squares / values, as tfjs's cpu Sum accumulates) and
- * `maxAbs(ptr, n)` (NaN-propagating, 0 for n = 0).
+ * float32 squares / values, as tfjs's cpu Sum accumulates),
+ * `maxAbs(ptr, n)` (NaN-propagating, 0 for n = 0) and `nonFinite(ptr, n)`
+ * (0 when all `n` values are finite, else NaN).
  */
 export function reductionModuleBytes(shared: boolean): Uint8Array {
-  return assemble({ shared }, [sumFunction(true), sumFunction(false), maxAbsFunction()], { sumSq: 0, sum: 1, maxAbs: 2 });
+  return assemble({ shared }, [sumFunction(true), sumFunction(false), maxAbsFunction(), nonFiniteFunction()], {
+    sumSq: 0,
+    sum: 1,
+    maxAbs: 2,
+    nonFinite: 3,
+  });
 }

@@ -21,7 +21,7 @@ import { LITTLE_ENDIAN } from '../../lang/storage/packing.js';
 import type { KernelIR } from '../../lang/trace.js';
 import { type Device, elementColumn, type Launch, type LaunchReductions, leafScalarCount } from '../device.js';
 import { codegenGeneration, jsKernel, wasmModule } from './codegen.js';
-import { hostReducedLaunch, type KernelLaunch } from './host-reductions.js';
+import { hostReducedLaunch, type KernelLaunch, nonFinite } from './host-reductions.js';
 import { entryBytes, kernelModuleBytes, reductionModuleBytes } from './wasm-printer.js';
 import { workspaceLayout, writeWorkspace } from './wasm-storage.js';
 
@@ -52,7 +52,7 @@ interface WasmBackendLike extends tf.KernelBackend {
 }
 
 type Exports = { run: (table: number, count: number, scalars: number) => void };
-type Reducers = Record<PartialOp, (p: number, n: number) => number>;
+type Reducers = Record<PartialOp | 'nonFinite', (p: number, n: number) => number>;
 
 /** Whether the backend's record of a tensor's data is on the heap as a kernel reads it: float32, or int32 code words. */
 function kernelData(d: WasmData | undefined): d is WasmData {
@@ -125,6 +125,12 @@ export class WasmDevice implements Device {
       this.reducers = mod === null ? null : (new WebAssembly.Instance(mod, { env: { mem: this.memory } }).exports as unknown as Reducers);
     }
     return this.reducers;
+  }
+
+  allFinite(t: tf.Tensor): boolean {
+    const at = this.data(t).memoryOffset;
+    const r = this.reduction();
+    return (r !== null ? r.nonFinite(at, t.size) : nonFinite(new Float32Array(this.memory.buffer, at, t.size))) === 0;
   }
 
   partial(op: PartialOp, t: tf.Tensor): number {
