@@ -29,7 +29,6 @@ export {
   type Launch,
   type LaunchReductions,
   leafScalarCount,
-  type StateCodec,
   writtenTensors,
 } from './fused/device.js';
 export { type FusedSegment, type Plan, planOf, type Segment, type Stage, type StateLayout } from './fused/plan.js';
@@ -50,7 +49,7 @@ export {
 export { f32 } from './lang/spec.js';
 export type { DynamicMap } from './lang/storage/dynamic-map.js';
 export { dynamicMapOf } from './lang/storage/slot-storage.js';
-export type { PackedLeaf } from './lang/storage/tensor-codec.js';
+export type { PackedLeaf, StateCodec } from './lang/storage/tensor-codec.js';
 export { type KernelIR, type Node, type NodeOp, type OutputRef, type ScalarRef, TraceError, traceRun } from './lang/trace.js';
 export {
   checkBoolean,

@@ -10,8 +10,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from './base.js';
-import type { StateCodec } from './fused/device.js';
-import { currentDevice } from './fused/registry.js';
 import { blockCount } from './lang/storage/blockwise.js';
 import { decodeValues, encodeValues } from './lang/storage/host-codec.js';
 import {
@@ -23,7 +21,7 @@ import {
   type SlotStorage,
   storageName,
 } from './lang/storage/slot-storage.js';
-import { decodeLeaf, encodeLeaf, type PackedLeaf } from './lang/storage/tensor-codec.js';
+import { decodeLeaf, encodeLeaf, type PackedLeaf, type StateCodec } from './lang/storage/tensor-codec.js';
 import {
   assertSameShapes,
   assertSameStructure,
@@ -63,7 +61,14 @@ const EXACT_INT32_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
 
 /** The codecs of the current backend's fused device, where the codecs do not run on the host and it has its own (webgpu). */
 function deviceCodec(): StateCodec | undefined {
-  return codecOnHost() ? undefined : currentDevice()?.codec;
+  return codecOnHost() ? undefined : currentDeviceCodec();
+}
+
+let currentDeviceCodec: () => StateCodec | undefined = () => undefined;
+
+/** Where the codecs of the current backend's fused device come from: set once by the engine's device registry (which sits above this module). */
+export function useDeviceCodecs(codecOf: () => StateCodec | undefined): void {
+  currentDeviceCodec = codecOf;
 }
 
 /** Throws, naming `fn`, where `storage` (a narrow one) cannot be encoded correctly on the current backend. */

@@ -6,9 +6,9 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { isScalesName, type PackedStorage } from '../lang/packed-columns.js';
+import { isScalesName } from '../lang/packed-columns.js';
 import type { ReductionSpec } from '../lang/spec.js';
-import type { PackedLeaf } from '../lang/storage/tensor-codec.js';
+import type { StateCodec } from '../lang/storage/tensor-codec.js';
 import type { KernelIR } from '../lang/trace.js';
 
 /**
@@ -59,20 +59,6 @@ export interface LaunchReductions {
   /** The params, one tensor per leaf. */
   readonly p: readonly tf.Tensor[];
   readonly list: readonly DeviceReduction[];
-}
-
-/**
- * A device's own codecs of packed state (a narrow `PackedStorage`): what the
- * reference path uses on its backend to encode a float32 leaf into its
- * code words (and int8 block scales) and to decode them, where tfjs ops
- * cannot (a backend whose int32 arithmetic runs in float32). Bit for bit
- * the host codecs of `lang/storage/`.
- */
-export interface StateCodec {
-  /** The packed leaf of the float32 tensor `x` (any shape) in `storage`. */
-  encode(x: tf.Tensor, storage: PackedStorage): PackedLeaf;
-  /** The float32 tensor of `shape` that a packed leaf holds. */
-  decode(leaf: PackedLeaf, shape: readonly number[], storage: PackedStorage): tf.Tensor;
 }
 
 /**

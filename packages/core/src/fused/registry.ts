@@ -8,6 +8,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { useDeviceCodecs } from '../packed-state.js';
 import { showValue } from '../validate.js';
 import type { Device } from './device.js';
 
@@ -51,6 +52,8 @@ export function currentDevice(): Device | null {
   }
   return d;
 }
+
+useDeviceCodecs(() => currentDevice()?.codec);
 
 let enabled = true;
 

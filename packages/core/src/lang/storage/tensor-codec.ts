@@ -24,6 +24,20 @@ export interface PackedLeaf {
 }
 
 /**
+ * A device's own codecs of packed state (a narrow storage): what the
+ * reference path uses on its backend to encode a float32 leaf into its
+ * code words (and int8 block scales) and to decode them, where tfjs ops
+ * cannot (a backend whose int32 arithmetic runs in float32). Bit for bit
+ * the host codecs of `lang/storage/`.
+ */
+export interface StateCodec {
+  /** The packed leaf of the float32 tensor `x` (any shape) in `storage`. */
+  encode(x: tf.Tensor, storage: Narrow): PackedLeaf;
+  /** The float32 tensor of `shape` that a packed leaf holds. */
+  decode(leaf: PackedLeaf, shape: readonly number[], storage: Narrow): tf.Tensor;
+}
+
+/**
  * For each of `values` (1-D), how many entries of the increasing `table` are below it (`'left'`: strictly; `'right'`:
  * at or below), as a 1-D int32 tensor (tfjs returns 1-D searches with a leading batch dimension).
  */
