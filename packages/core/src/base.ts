@@ -144,7 +144,8 @@ export type Fusion =
        * step of a plain transformation the engine fuses (see
        * {@link LoweredStep}): `injectHyperparams` (the inner transformation
        * built from this step's hyperparameters), `multiSteps` (the
-       * accumulation and the gated inner chain as element-wise stages).
+       * accumulation and the inner chain, frozen on a non-emitting
+       * mini-step, as element-wise stages).
        */
       readonly kind: 'lowering';
       /**

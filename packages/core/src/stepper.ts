@@ -40,9 +40,10 @@ export interface StepperOptions {
 export class DonatingStepper<S> {
   /**
    * The captured steps it replays: at most {@link MAX_REPLAYS}, of different
-   * shapes (a lowering combinator may alternate between two, as
-   * `multiSteps` does between accumulating and emitting mini-steps when a
-   * stage keeps a reduction in its state).
+   * shapes (a lowering combinator may cycle through a few: `multiSteps` runs
+   * accumulating and emitting mini-steps as different plans, and divides by
+   * the mini-step count or multiplies by its reciprocal when it is a power
+   * of two).
    */
   private replays: ReplayedStep[] = [];
   /** The steppers of a grouping combinator's groups, by group. */
@@ -158,4 +159,4 @@ export class DonatingStepper<S> {
 }
 
 /** The most captured steps a stepper keeps. */
-const MAX_REPLAYS = 2;
+const MAX_REPLAYS = 3;

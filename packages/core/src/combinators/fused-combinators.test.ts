@@ -66,15 +66,17 @@ describe('injectHyperparams on the fused engine', () => {
 });
 
 describe('multiSteps on the fused engine', () => {
-  it('multiSteps(adamw, 3): every mini-step fused, replayed from the second (accumulating and emitting alike)', () => {
-    agree(multiSteps(adamw(0.05, { weightDecay: 0.1 }), 3), 'multiSteps(adamw, 3)', { steps: 8, fastSteps: 7 });
+  it('multiSteps(adamw, 3): every mini-step fused; accumulating and emitting mini-steps are two plans, each captured once, then replayed', () => {
+    agree(multiSteps(adamw(0.05, { weightDecay: 0.1 }), 3), 'multiSteps(adamw, 3)', { steps: 8, fastSteps: 6 });
+    // k = 4: the mean divides by 3 at the third mini-step and multiplies by 1, 1/2, 1/4 at the others: three plans, all replayed
+    agree(multiSteps(adamw(0.05, { weightDecay: 0.1 }), 4), 'multiSteps(adamw, 4)', { steps: 9, fastSteps: 6 });
   });
 
   it('the sum of the gradients (useGradMean false) and a schedule of k', () => {
     agree(
       multiSteps(adamw(0.05), (step) => step + 1, { useGradMean: false }),
       'multiSteps(adamw, step + 1, sum)',
-      { steps: 7, fastSteps: 6 },
+      { steps: 7, fastSteps: 5 },
     );
   });
 
@@ -99,7 +101,26 @@ describe('multiSteps on the fused engine', () => {
       injectHyperparams(adamw)((c: number) => 0.05 / (c + 1), { weightDecay: 0.1 }),
       2,
     );
-    agree(tx, 'multiSteps(injectHyperparams(adamw), 2)', { steps: 7, edit, fastSteps: 6 });
+    agree(tx, 'multiSteps(injectHyperparams(adamw), 2)', { steps: 7, edit, fastSteps: 5 });
+  });
+
+  it('a non-emitting mini-step computes the frozen inner update: p + 0 · u turns -0 into +0 where u >= 0 and is NaN where u is not finite', () => {
+    // -0 params under gradients of both signs; an infinite gradient at the second mini-step of the first gradient step
+    const leaf = (values: number[]) => ({ shape: [values.length], values: Float32Array.from(values) });
+    const params = { a: leaf([-0, -0, -0, -0, 1, -0, 2]), b: leaf([-0, -0, -0]) };
+    const grads = Array.from({ length: 6 }, (_, i) => ({
+      a: leaf([1, -1, 0, -0, 1e30, i === 1 ? Infinity : 0.5, -2]),
+      b: leaf([i % 2 === 0 ? 1 : -1, -0, 3]),
+    }));
+    const tx = multiSteps(chain(clipByGlobalNorm(0.5), adamw(0.05)), 3);
+    agree(tx, 'multiSteps(chain(clip, adamw), 3) on -0 and Infinity', { params, grads, fastSteps: 4 });
+    const finite = grads.map((g) => ({ ...g, a: leaf(Array.from(g.a.values, (x) => (Number.isFinite(x) ? x : 1))) }));
+    agree(multiSteps(adamw(0.05), 3), 'multiSteps(adamw, 3) on -0', { params, grads: finite, fastSteps: 4 });
+  });
+
+  it('an inner chain with packed slots (bfloat16, int8 moments): the frozen chain writes their codes back as it read them, bit for bit', () => {
+    for (const muDtype of ['bfloat16', 'int8'] as const)
+      agree(multiSteps(adamw(0.05, { muDtype }), 3), `multiSteps(adamw(${muDtype} mu), 3)`, { steps: 7 });
   });
 
   it('a skip decision (shouldSkipUpdateFn) is not lowered: multiSteps runs as its own update (an opaque stage), never replayed', () => {

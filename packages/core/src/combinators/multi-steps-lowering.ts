@@ -1,12 +1,14 @@
 /**
  * One mini-step of `multiSteps` as a chain of element-wise stages, so the
- * fused engine runs it: the accumulation `acc ← acc + (g − acc)/(n + 1)`
- * (or `g + acc`), the inner chain on the accumulator with every slot gated
- * by `emit` (`emit ? new : old`, as optax's `jnp.where`), and the inner
- * output scaled by `emit` (1 or 0). On an emitting mini-step the
- * accumulator becomes `0 · acc`, as optax multiplies it by `1 − emit`. The
- * step counts of the inner stages advance only when it emits (restored on
- * the host otherwise).
+ * fused engine runs it. Its two kinds are two plans: an emitting mini-step
+ * is the accumulation `acc ← acc + (g − acc)/(n + 1)` (or `g + acc`), with
+ * the accumulator kept as `0 · acc` (optax multiplies it by `1 − emit`),
+ * then the inner chain on the accumulator as it is; a non-emitting one is
+ * the accumulation, the inner chain *frozen* (it computes its update but
+ * writes none of its state: optax's `jnp.where(emit, new, old)` keeps the
+ * old one) and its output times 0 (optax's `emit * updates`). The step
+ * counts of the inner stages advance only when it emits (restored on the
+ * host otherwise).
  *
  * @module
  */
@@ -17,11 +19,8 @@ import { chain, namedChain } from '../combine.js';
 import { elementwise } from '../elementwise.js';
 import { storageKey } from '../lang/packed-columns.js';
 import type { BodyInputs, BodyOutputs, ElementwiseSpec, Ops } from '../lang/spec.js';
-import type { SlotStorage } from '../lang/storage/slot-storage.js';
+import { isPacked, type SlotStorage } from '../lang/storage/slot-storage.js';
 import { isPlainObject } from '../tree.js';
-
-/** The name of the per-step scalar that gates the inner stages (1 on an emitting mini-step, else 0). */
-const EMIT = 'multiSteps$emit';
 
 /** What one mini-step needs, read from the state on the host. */
 export interface MiniStep {
@@ -37,68 +36,74 @@ export interface MiniStep {
   readonly inner: LoweredStep;
 }
 
-/** The accumulation stage: outputs the new accumulator as the update (float32), keeps `keep · acc` (keep is 0 when emitting) in `storage`. */
-function accumulateSpec(mean: boolean, n: number, keep: number, storage: SlotStorage): ElementwiseSpec {
+/**
+ * The accumulation stage: outputs the new accumulator as the update
+ * (float32) and keeps it in `storage` (`0 · acc` when emitting). The mean's
+ * `(g − acc) / n` is a multiplication by `1 / n` when `n` is a power of
+ * two: both are the correctly rounded value of the same exact quotient, so
+ * the bits are optax's, without a division per element on most mini-steps.
+ */
+function accumulateSpec(mean: boolean, n: number, emit: number, storage: SlotStorage): ElementwiseSpec {
+  const byReciprocal = mean && Number.isInteger(Math.log2(n));
   return {
     name: 'multiSteps',
-    key: `${mean ? 'multiSteps.mean' : 'multiSteps.sum'}${storageKey(storage)}`,
+    key: `multiSteps.${mean ? (byReciprocal ? 'mean/pow2' : 'mean') : 'sum'}${emit ? '/emit' : ''}${storageKey(storage)}`,
     slots: [{ name: 'accGrads', init: 0, storage }],
     counted: false,
     needsParams: false,
-    scalars: () => ({ n, keep }),
+    // (0 as a scalar, not a constant: a shader compiler may fold `x * 0.0` to 0, losing optax's NaN and -0)
+    scalars: (): Record<string, number> => ({ ...(byReciprocal ? { r: 1 / n } : { n }), zero: 0 }),
     body<V>(m: Ops<V>, x: BodyInputs<V>, k: Readonly<Record<string, V>>) {
       const a = x.accGrads as V;
-      const acc = mean ? m.add(a, m.div(m.sub(x.u, a), k.n as V)) : m.add(x.u, a);
-      return { u: acc, accGrads: m.mul(acc, k.keep as V) };
+      const d = (): V => m.sub(x.u, a);
+      const acc = !mean ? m.add(x.u, a) : m.add(a, byReciprocal ? m.mul(d(), k.r as V) : m.div(d(), k.n as V));
+      return { u: acc, accGrads: emit ? m.mul(acc, k.zero as V) : acc };
     },
   };
 }
 
-/** The inner output times `emit` (optax's `emit * updates`). */
-function emitSpec(emit: number): ElementwiseSpec {
-  return {
-    name: 'multiSteps',
-    key: 'multiSteps.emit',
-    slots: [],
-    counted: false,
-    needsParams: false,
-    scalars: () => ({ [EMIT]: emit }),
-    body: <V>(m: Ops<V>, x: BodyInputs<V>, k: Readonly<Record<string, V>>) => ({ u: m.mul(x.u, k[EMIT] as V) }),
-  };
-}
+/** The inner output times 0 on a non-emitting mini-step (optax's `emit * updates`: NaN where it is not finite). */
+const timesZero: ElementwiseSpec = {
+  name: 'multiSteps',
+  key: 'multiSteps.timesZero',
+  slots: [],
+  counted: false,
+  needsParams: false,
+  // (0 as a scalar, not a constant: a shader compiler may fold `x * 0.0` to 0, losing optax's NaN and -0)
+  scalars: () => ({ zero: 0 }),
+  body: <V>(m: Ops<V>, x: BodyInputs<V>, k: Readonly<Record<string, V>>) => ({ u: m.mul(x.u, k.zero as V) }),
+};
 
 /**
- * `spec` with every slot it writes gated: `emit ? new : old`; a reduction it
- * keeps in its state is kept only when emitting (a non-emitting mini-step
- * leaves it as it was).
+ * `spec` reading its slots without writing them, for a non-emitting
+ * mini-step (optax's `jnp.where(emit, new, old)` keeps the old state): its
+ * kernel computes the update (its value matters: `p + 0 · u` is NaN where
+ * `u` is not finite, and `+0` where `p` is `-0` and `u ≥ 0`) but writes no
+ * slot (a packed slot, whose codes the engine always writes, is written
+ * back as it was read), and keeps no reduction in the state.
  */
-function gatedSpec(spec: ElementwiseSpec, emit: number): ElementwiseSpec {
+function frozenSpec(spec: ElementwiseSpec): ElementwiseSpec {
+  const packed = spec.slots.filter((s) => isPacked(s.storage)).map((s) => s.name);
   return {
     ...spec,
-    key: `multiSteps.gated(${spec.key})`,
-    reductionsInState: emit === 1 ? spec.reductionsInState : undefined,
-    scalars: (count) => ({ ...spec.scalars(count), [EMIT]: emit }),
-    body<V>(m: Ops<V>, x: BodyInputs<V>, k: Readonly<Record<string, V>>) {
-      const out: Record<string, V> = spec.body(m, x, k);
-      const keep = m.gt(k[EMIT] as V, m.c(0));
-      const gated: Record<string, V> = { u: out.u as V };
-      for (const s of spec.slots) {
-        const next = out[s.name];
-        if (next !== undefined) gated[s.name] = m.select(keep, next, x[s.name] as V);
-      }
-      return gated as BodyOutputs<V>;
+    key: `multiSteps.frozen(${spec.key})`,
+    reductionsInState: undefined,
+    body<V>(m: Ops<V>, x: BodyInputs<V>, k: Readonly<Record<string, V>>): BodyOutputs<V> {
+      const out: Record<string, V> = { u: spec.body(m, x, k).u };
+      for (const name of packed) out[name] = x[name] as V;
+      return out as BodyOutputs<V>;
     },
   };
 }
 
-/** The chain of `tx` with every element-wise stage gated; null when a stage is not element-wise. */
-function gatedChain(tx: GradientTransformation, emit: number): GradientTransformation | null {
+/** The chain of `tx` with every element-wise stage frozen (see {@link frozenSpec}); null when a stage is not element-wise. */
+function frozenChain(tx: GradientTransformation): GradientTransformation | null {
   const f = tx.fusion;
-  if (f?.kind === 'elementwise') return elementwise(gatedSpec(f.spec, emit));
+  if (f?.kind === 'elementwise') return elementwise(frozenSpec(f.spec));
   if (f?.kind !== 'chain' || f.children === undefined) return null;
   const children: [number | string, GradientTransformation][] = [];
   for (const [key, child] of f.children) {
-    const g = gatedChain(child, emit);
+    const g = frozenChain(child);
     if (g === null) return null;
     children.push([key, g]);
   }
@@ -107,21 +112,21 @@ function gatedChain(tx: GradientTransformation, emit: number): GradientTransform
     : namedChain(...children.map(([key, c]) => [String(key), c] as [string, GradientTransformation]));
 }
 
-/** The gated chain's state for one mini-step: views of the inner state, and how to restore what a view leaves out. */
-interface GatedState {
+/** The frozen chain's state for one mini-step: views of the inner state, and how to restore what a view leaves out. */
+interface FrozenState {
   readonly view: unknown;
   restore(state: unknown, donated: boolean): unknown;
 }
 
 /**
- * The state of the gated chain of `tx` (see {@link gatedChain}) on the inner
- * state. On a non-emitting mini-step, a reduction kept in a stage's state is
- * left out of the view and put back, unchanged, by `restore`.
+ * The state of the frozen chain of `tx` (see {@link frozenChain}) on the
+ * inner state: a reduction kept in a stage's state is left out of the view
+ * and put back, unchanged, by `restore`.
  */
-function gatedState(tx: GradientTransformation, state: unknown, emit: number): GatedState {
+function frozenState(tx: GradientTransformation, state: unknown): FrozenState {
   const f = tx.fusion;
   if (f?.kind === 'elementwise') {
-    const kept = emit === 1 ? [] : (f.spec.reductionsInState ?? []);
+    const kept = f.spec.reductionsInState ?? [];
     if (kept.length === 0) return { view: state, restore: (s) => s };
     const st = state as Record<string, tf.Tensor>;
     return {
@@ -134,8 +139,8 @@ function gatedState(tx: GradientTransformation, state: unknown, emit: number): G
   }
   const children = f?.kind === 'chain' ? (f.children ?? []) : [];
   const array = children.every(([key]) => typeof key === 'number');
-  const parts = children.map(([key, child]) => [key, gatedState(child, (state as Record<string | number, unknown>)[key], emit)] as const);
-  const rebuild = (make: (key: number | string, g: GatedState) => unknown): unknown =>
+  const parts = children.map(([key, child]) => [key, frozenState(child, (state as Record<string | number, unknown>)[key])] as const);
+  const rebuild = (make: (key: number | string, g: FrozenState) => unknown): unknown =>
     array ? parts.map(([key, g]) => make(key, g)) : Object.fromEntries(parts.map(([key, g]) => [key, make(key, g)]));
   return {
     view: rebuild((_key, g) => g.view),
@@ -151,7 +156,11 @@ function gatedState(tx: GradientTransformation, state: unknown, emit: number): G
 const loweredChains = new WeakMap<GradientTransformation, Map<string, GradientTransformation | null>>();
 const MAX_CACHED = 64;
 
-/** The chain of one mini-step: accumulate, the gated inner chain, the output times `emit`; null when the inner chain cannot be gated. */
+/**
+ * The chain of one mini-step: accumulate, then the inner chain (emitting),
+ * or the frozen inner chain and the output times 0; null when the inner
+ * chain cannot be frozen.
+ */
 function miniStepChain(inner: GradientTransformation, s: MiniStep, n: number, emit: number): GradientTransformation | null {
   const mean = s.useGradMean;
   let byStep = loweredChains.get(inner);
@@ -162,8 +171,9 @@ function miniStepChain(inner: GradientTransformation, s: MiniStep, n: number, em
   const key = `${mean}/${n}/${emit}/${storageKey(s.storage)}`;
   let tx = byStep.get(key);
   if (tx === undefined) {
-    const gated = gatedChain(inner, emit);
-    tx = gated === null ? null : chain(elementwise(accumulateSpec(mean, n, 1 - emit, s.storage)), gated, elementwise(emitSpec(emit)));
+    const frozen = frozenChain(inner);
+    const accumulate = elementwise(accumulateSpec(mean, n, emit, s.storage));
+    tx = frozen === null ? null : emit === 1 ? chain(accumulate, inner) : chain(accumulate, frozen, elementwise(timesZero));
     if (byStep.size < MAX_CACHED) byStep.set(key, tx);
   }
   return tx;
@@ -180,18 +190,18 @@ function withTensorsOf(old: unknown, fresh: unknown): unknown {
   return old;
 }
 
-/** One mini-step of `multiSteps` as a step of a chain of element-wise stages; null when the inner chain cannot be gated. */
+/** One mini-step of `multiSteps` as a step of a chain of element-wise stages; null when the inner chain cannot be frozen. */
 export function lowerMiniStep(s: MiniStep): LoweredStep | null {
   const emit = s.miniStep === s.kSteps - 1 ? 1 : 0;
   const tx = miniStepChain(s.inner.tx, s, s.miniStep + 1, emit);
   if (tx === null) return null;
-  const gated = gatedState(s.inner.tx, s.inner.state, emit);
+  const inner: FrozenState = emit ? { view: s.inner.state, restore: (st) => st } : frozenState(s.inner.tx, s.inner.state);
   return {
     tx,
-    state: [{ accGrads: s.accGrads }, gated.view, {}],
+    state: emit ? [{ accGrads: s.accGrads }, inner.view] : [{ accGrads: s.accGrads }, inner.view, {}],
     finish(state, donated) {
-      const [acc, inner] = state as [{ accGrads: unknown }, unknown];
-      const innerOptState = s.inner.finish(gated.restore(inner, donated), donated);
+      const [acc, next] = state as [{ accGrads: unknown }, unknown];
+      const innerOptState = s.inner.finish(inner.restore(next, donated), donated);
       return {
         miniStep: safeIncrement(s.miniStep) % s.kSteps,
         gradientStep: emit ? safeIncrement(s.gradientStep) : s.gradientStep,

@@ -42,6 +42,8 @@ export function expectSameBits(got: Trace, want: Trace, label: string): void {
 export interface AgreeOptions {
   /** Steps of random gradients (default 6), unless `grads` are given. */
   readonly steps?: number;
+  /** The params (default random ones of `shapes`). */
+  readonly params?: ArrayTree;
   /** The gradients of each step (default random ones of `shapes`). */
   readonly grads?: readonly ArrayTree[];
   /** The params' leaf shapes (default {@link COMBINATOR_SHAPES}). */
@@ -62,7 +64,7 @@ export interface AgreeOptions {
  */
 export function agree(tx: GradientTransformation, label: string, o: AgreeOptions = {}): void {
   const r = rng(7);
-  const params = randomArrays(r, o.shapes ?? COMBINATOR_SHAPES) as ArrayTree;
+  const params = o.params ?? (randomArrays(r, o.shapes ?? COMBINATOR_SHAPES) as ArrayTree);
   const grads = o.grads ?? Array.from({ length: o.steps ?? 6 }, () => randomArrays(r, o.shapes ?? COMBINATOR_SHAPES) as ArrayTree);
   const want = runReference(tx, params, grads, o.edit);
   for (const mode of ['pure', 'donate', 'optimizer'] as const) {

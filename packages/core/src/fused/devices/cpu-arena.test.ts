@@ -66,7 +66,7 @@ describe('cpu: resident arrays of replayed steps', () => {
       6,
     ],
     ['chain(scaleByAdam, clip, scale) (two runs)', () => chain(scaleByAdam(), clipByGlobalNorm(0.1), scale(-0.05)), 6],
-    // two captured shapes sharing the params and slots (one arena), and a two-run one (the accumulator moves between arenas)
+    // captured shapes writing different arrays (the frozen inner chain writes none of its slots) and two-run ones: their arenas merge into one
     ['multiSteps(adamw, 3)', () => multiSteps(adamw(0.05), 3), 10],
     ['multiSteps(chain(clip, adamw), 2)', () => multiSteps(chain(clipByGlobalNorm(0.5), adamw(0.05)), 2), 10],
   ] as const) {
@@ -90,6 +90,9 @@ describe('cpu: resident arrays of replayed steps', () => {
       expect(fusedStats.fast - stats.fast, `${label}: replayed steps`).toBeGreaterThan(steps / 2);
       const p = opt.params as Record<string, tf.Tensor>;
       for (const t of Object.values(p)) expect(resident(t), `${label}: a param is not resident`).toBe(true);
+      // every launch of the step ends on one arena: the params and every slot leaf lie in the same memory
+      const written = [...Object.values(p), ...treeLeaves(opt.state).filter((t): t is tf.Tensor => isTensor(t) && t.size === 40_000)];
+      expect(new Set(written.map((t) => backendValues(t).buffer)).size, `${label}: arenas`).toBe(1);
       // an array read with dataSync() stays valid (the arena never grows, so its views are never detached)
       expect((early as unknown as Float32Array).length).toBe(40_000);
       // tfjs kernels read the resident arrays

@@ -12,7 +12,10 @@
  * the tensor keeps its values and its dataId, and tfjs works on the view as
  * on any array. An arena is sized once, for the arrays it adopts, and never
  * grows, so its views are never detached; it is freed by the garbage
- * collector once no tensor and no launch refers to it.
+ * collector once no tensor and no launch refers to it. A launch whose arrays
+ * lie in several arenas (the launches of one optimizer adopt in turn) merges
+ * them into a new one, so that the launches of a step end up on one arena
+ * and read each other's arrays in place.
  *
  * @module
  */
@@ -45,6 +48,8 @@ export class Arena {
   readonly i32: Int32Array;
   /** The view of each adopted dataId. */
   private readonly views = new Map<object, ResidentArray>();
+  /** The record of each adopted dataId (to move it into a merged arena). */
+  private readonly records = new Map<object, ArrayRecord>();
   private readonly instances = new Map<WebAssembly.Module, WebAssembly.Exports>();
 
   private constructor(bytes: number) {
@@ -55,11 +60,14 @@ export class Arena {
   }
 
   /**
-   * Adopts the arrays of `records` (keyed by their dataIds): copies each into
-   * a new arena and points the record at its view. Null when they do not fit
-   * in one arena (the caller keeps copying).
+   * Adopts the arrays of `records` (keyed by their dataIds), and the arrays
+   * still resident in the arenas `from` (of tensors not disposed): copies
+   * each into a new arena and points the record at its view. Null when they
+   * do not fit in one arena (the caller keeps copying).
    */
-  static adopt(entries: readonly (readonly [object, ArrayRecord])[]): Arena | null {
+  static adopt(adopted: readonly (readonly [object, ArrayRecord])[], from: Iterable<Arena> = []): Arena | null {
+    const entries = [...adopted];
+    for (const old of from) for (const [id, r] of old.records) if (r.refCount > 0 && old.holds(id, r.values)) entries.push([id, r]);
     let bytes = ARENA_HEADER_BYTES;
     const seen = new Set<object>();
     for (const [id, r] of entries) {
@@ -74,6 +82,7 @@ export class Arena {
       if (arena.views.has(id)) continue;
       const n = (r.values as ResidentArray).length;
       arena.views.set(id, (r.values instanceof Int32Array ? arena.i32 : arena.f32).subarray(at, at + n));
+      arena.records.set(id, r);
       at += Math.ceil(n / 4) * 4;
       arena.settle(id, r);
     }

@@ -125,11 +125,17 @@ function arenaKernel(ir: KernelIR, arena: Arena): Staged | null {
 const staged = new Map<string, Staged | null>();
 
 type Reducers = Record<PartialOp | 'nonFinite', (ptr: number, n: number) => number>;
-let reducer: { fns: Reducers; f32: Float32Array } | null | undefined;
+/** The reduction module, and its instance on a private staging memory of one block. */
+interface Reducer {
+  readonly mod: WebAssembly.Module;
+  readonly fns: Reducers;
+  readonly f32: Float32Array;
+}
+let reducer: Reducer | null | undefined;
 let reducerGeneration = -1;
 
 /** The reduction module on a private staging memory of one block. */
-function stagedReducer(): { fns: Reducers; f32: Float32Array } | null {
+function stagedReducer(): Reducer | null {
   if (reducerGeneration !== codegenGeneration()) {
     reducer = undefined;
     reducerGeneration = codegenGeneration();
@@ -139,7 +145,11 @@ function stagedReducer(): { fns: Reducers; f32: Float32Array } | null {
     if (mod === null) reducer = null;
     else {
       const mem = new WebAssembly.Memory({ initial: Math.ceil((BLOCK * 4) / 65536) });
-      reducer = { fns: new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as Reducers, f32: new Float32Array(mem.buffer) };
+      reducer = {
+        mod,
+        fns: new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as Reducers,
+        f32: new Float32Array(mem.buffer),
+      };
     }
   }
   return reducer;
@@ -336,12 +346,16 @@ export class CpuDevice implements Device {
     const n = a.length;
     const r = stagedReducer();
     if (r !== null) {
-      // block by block through the SIMD reduction (float64 sums, as tfjs's Sum; another order)
+      // block by block through the SIMD reduction (float64 sums, as tfjs's Sum; another order),
+      // in place where the array is resident in an arena, else copied into the staging block
+      const arena = Arena.holding(a);
+      const inPlace = arena?.holds(t.dataId, a) === true ? (arena as Arena).instance(r.mod) : null;
+      const fns = inPlace === null ? r.fns : (inPlace as unknown as Reducers);
       let acc = 0;
       for (let at = 0; at < n; at += BLOCK) {
         const len = Math.min(BLOCK, n - at);
-        r.f32.set(at === 0 && len === n ? a : a.subarray(at, at + len), 0);
-        const v = r.fns[op](0, len);
+        if (inPlace === null) r.f32.set(at === 0 && len === n ? a : a.subarray(at, at + len), 0);
+        const v = fns[op](inPlace === null ? 0 : a.byteOffset + 4 * at, len);
         acc = op === 'maxAbs' ? (Number.isNaN(v) || v > acc ? v : acc) : acc + v;
       }
       return Math.fround(acc);
@@ -501,6 +515,29 @@ class ResidentColumns {
     if (this.failed) return null;
     if (this.stale) return this.adopt();
     if (!changed) return this.kernel;
+    if (!this.writtenIn(this.arena as Arena)) {
+      // another launch merged them into its arena: move there; else copy a moved array back into this one
+      const written = this.records[this.ir.inputs.length]?.[0];
+      const held = written === undefined ? null : Arena.holding(written.values);
+      if (held !== null && this.writtenIn(held)) this.use(held);
+      else if (!this.settleWritten()) return this.adopt();
+    }
+    for (let j = 0; j < this.cols.length; j++) this.locate(j);
+    return this.kernel;
+  }
+
+  /** Whether `arena` holds every array the launch writes. */
+  private writtenIn(arena: Arena): boolean {
+    for (let j = this.ir.inputs.length; j < this.records.length; j++) {
+      const recs = this.records[j] as CpuData[];
+      const colIds = this.ids[j] as object[];
+      for (let l = 0; l < recs.length; l++) if (!arena.holds(colIds[l] as object, (recs[l] as CpuData).values)) return false;
+    }
+    return true;
+  }
+
+  /** Copies each written array that left this arena, and lies in no other, back into its view here; false if one cannot be. */
+  private settleWritten(): boolean {
     const arena = this.arena as Arena;
     for (let j = this.ir.inputs.length; j < this.records.length; j++) {
       const recs = this.records[j] as CpuData[];
@@ -508,33 +545,59 @@ class ResidentColumns {
       for (let l = 0; l < recs.length; l++) {
         const r = recs[l] as CpuData;
         const id = colIds[l] as object;
-        if (!arena.holds(id, r.values) && !arena.settle(id, r)) return this.adopt();
+        if (arena.holds(id, r.values)) continue;
+        if (Arena.holding(r.values) !== null || !arena.settle(id, r)) return false;
       }
     }
-    for (let j = 0; j < this.cols.length; j++) this.locate(j);
-    return this.kernel;
+    return true;
   }
 
-  /** Adopts the written arrays (into the arena holding them all, or a new one) and locates every column. */
-  private adopt(): Staged | null {
-    const nIn = this.ir.inputs.length;
-    const entries: [object, CpuData][] = [];
-    for (let j = nIn; j < this.records.length; j++)
-      (this.records[j] as CpuData[]).forEach((r, l) => {
-        entries.push([(this.ids[j] as object[])[l] as object, r]);
-      });
-    const held = entries.length > 0 ? Arena.holding(entries[0]?.[1].values) : null;
-    const arena = held !== null && entries.every(([id, r]) => held.holds(id, r.values)) ? held : Arena.adopt(entries);
-    const kernel = arena === null ? null : arenaKernel(this.ir, arena);
-    if (arena === null || kernel === null) {
+  /** Runs the kernel on `arena` from now on; false (the launch keeps copying) when its header cannot stage a useful block. */
+  private use(arena: Arena): boolean {
+    const kernel = arenaKernel(this.ir, arena);
+    if (kernel === null) {
       this.failed = true;
-      return null;
+      return false;
     }
     this.arena = arena;
     this.kernel = kernel;
     this.stale = false;
+    return true;
+  }
+
+  /**
+   * Adopts the written arrays, with the arrays it reads that another launch
+   * made resident, into the arena holding them all, or else into a new one
+   * that merges every arena holding one of them (or, when those do not fit
+   * one arena, a new one of the written arrays alone); then locates every
+   * column.
+   */
+  private adopt(): Staged | null {
+    const nIn = this.ir.inputs.length;
+    const written: [object, CpuData][] = [];
+    const read: [object, CpuData][] = [];
+    const from = new Set<Arena>();
+    for (let j = 0; j < this.records.length; j++)
+      (this.records[j] as CpuData[]).forEach((r, l) => {
+        const id = (this.ids[j] as object[])[l] as object;
+        const held = Arena.holding(r.values);
+        const resident = held?.holds(id, r.values) === true;
+        if (resident) from.add(held as Arena);
+        if (j >= nIn) written.push([id, r]);
+        else if (resident) read.push([id, r]);
+      });
+    const entries = [...written, ...read];
+    const first = from.size === 1 ? [...from][0] : undefined;
+    const arena =
+      first !== undefined && entries.every(([id, r]) => first.holds(id, r.values))
+        ? first
+        : (Arena.adopt(entries, from) ?? Arena.adopt(written));
+    if (arena === null || !this.use(arena)) {
+      this.failed = true;
+      return null;
+    }
     for (let j = 0; j < this.cols.length; j++) this.locate(j);
-    return kernel;
+    return this.kernel;
   }
 
   /** Re-reads column `j`'s arrays from their records and where each lies in the arena (-1: not resident there). */

@@ -32,6 +32,13 @@ interface WasmData {
   dtype: string;
 }
 
+/** The backend's ids, sizes and byte offsets of a launch's params. */
+interface ParamsRecords {
+  readonly ids: Int32Array;
+  readonly sizes: Int32Array;
+  readonly offsets: Int32Array;
+}
+
 interface WasmBackendLike extends tf.KernelBackend {
   wasm: {
     asm?: { memory?: WebAssembly.Memory };
@@ -189,15 +196,26 @@ export class WasmDevice implements Device {
    * pass. Unregistering and registering the id again (same memory) runs those
    * disposal callbacks without freeing anything.
    */
-  private forgetCaches(tensors: readonly tf.Tensor[]): void {
+  private forgetCaches(params: ParamsRecords): void {
     const tfjs = this.b.wasm.tfjs;
     if (tfjs === undefined) return;
-    for (const t of tensors) {
-      const d = this.b.dataIdMap.get(t.dataId);
-      if (d === undefined) continue;
-      tfjs.disposeData(d.id);
-      tfjs.registerTensor(d.id, t.size, d.memoryOffset);
+    const { ids, sizes, offsets } = params;
+    for (let l = 0; l < ids.length; l++) {
+      const id = ids[l] as number;
+      tfjs.disposeData(id);
+      tfjs.registerTensor(id, sizes[l] as number, offsets[l] as number);
     }
+  }
+
+  /** The backend ids, sizes and offsets of those of `tensors` it knows, read once per binding rather than at every run. */
+  private paramsRecords(tensors: readonly tf.Tensor[]): ParamsRecords {
+    const known = tensors.filter((t) => this.b.dataIdMap.get(t.dataId) !== undefined);
+    const records = known.map((t) => this.b.dataIdMap.get(t.dataId) as WasmData);
+    return {
+      ids: Int32Array.from(records, (d) => d.id),
+      sizes: Int32Array.from(known, (t) => t.size),
+      offsets: Int32Array.from(records, (d) => d.memoryOffset),
+    };
   }
 
   /** The launch `inner`, followed by {@link forgetCaches} on the params column (if the kernel writes params). */
@@ -205,11 +223,12 @@ export class WasmDevice implements Device {
     const k = ir.outputs.findIndex((o) => o.name === 'p');
     if (k < 0) return inner;
     const column = ir.inputs.length + k;
-    let params = columns[column] as readonly tf.Tensor[];
+    let params = this.paramsRecords(columns[column] as readonly tf.Tensor[]);
     return {
       setColumn: (j, tensors) => {
-        if (j === column) params = [...tensors];
-        return inner.setColumn(j, tensors);
+        if (!inner.setColumn(j, tensors)) return false;
+        if (j === column) params = this.paramsRecords(tensors);
+        return true;
       },
       run: (scalars, leafScalars) => {
         inner.run(scalars, leafScalars);
