@@ -32,9 +32,9 @@ export interface PackedLeaf {
  */
 export interface StateCodec {
   /** The packed leaf of the float32 tensor `x` (any shape) in `storage`. */
-  encode(x: tf.Tensor, storage: Narrow): PackedLeaf;
+  encode(x: tf.Tensor, storage: Exclude<SlotStorage, { dtype: 'float32' }>): PackedLeaf;
   /** The float32 tensor of `shape` that a packed leaf holds. */
-  decode(leaf: PackedLeaf, shape: readonly number[], storage: Narrow): tf.Tensor;
+  decode(leaf: PackedLeaf, shape: readonly number[], storage: Exclude<SlotStorage, { dtype: 'float32' }>): tf.Tensor;
 }
 
 /**
