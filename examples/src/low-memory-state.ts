@@ -195,7 +195,7 @@ export function storageChart(runs: readonly StorageRun[], options: { batch?: num
   const shown = runs.filter((r) => r.seed === seed);
   const model = options.model ?? MLP;
   return lineChart({
-    title: `Digits, ${model.title}, Adam (lr ${runs[0]?.lr}): moments in float32, bfloat16, float16, int8`,
+    title: `Digits, ${model.title}, Adam (lr ${runs[0]?.lr})`,
     subtitle: `UCI digits, minibatch ${options.batch ?? 128}, seed ${seed}; same init and batch order; bytes of optimizer state per parameter in the legend`,
     xLabel: 'epoch',
     yLabel: 'training loss (whole training set)',
