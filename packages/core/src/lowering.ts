@@ -6,8 +6,9 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { ExtraArgs, GradientTransformation, LoweredStep, LoweringInputs, Updates } from './base.js';
+import { treeAllFinite } from './numerics.js';
 import { isTensor, treeLeaves } from './tree.js';
 
 /**
@@ -47,9 +48,10 @@ export function loweringInputs(updates: Updates, finite?: (leaves: readonly tf.T
     const leaves = treeLeaves(updates).filter(isTensor);
     const got = finite?.(leaves) ?? null;
     if (got !== null) return got;
-    const ts = leaves.filter((t) => t.size > 0); // (tfjs's `all` of nothing is false)
-    if (ts.length === 0) return true;
-    return tf.tidy(() => tf.all(tf.stack(ts.map((t) => tf.all(tf.isFinite(t))))).dataSync()[0] === 1);
+    const flag = treeAllFinite(leaves);
+    const value = flag.dataSync()[0] === 1;
+    flag.dispose();
+    return value;
   };
   return {
     updates,

@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { isTensor, treeLeaves } from './tree.js';
 import { treeNorm } from './tree-utils.js';
 import { checkFinite, showValue } from './validate.js';
 
@@ -103,4 +104,18 @@ export function safeRootMeanSquares(x: tf.Tensor, minRms: number): tf.Scalar {
  */
 export function globalNorm(updates: unknown): tf.Tensor {
   return treeNorm(updates);
+}
+
+/**
+ * Whether every element of every tensor leaf of `tree` is finite, as a
+ * `bool` scalar tensor (`jnp.all(isfinite)` over the tree). Zero-size leaves
+ * are skipped and a tree without elements is finite, as in jnp (tfjs's
+ * `all` of nothing is false).
+ *
+ * @internal
+ */
+export function treeAllFinite(tree: unknown): tf.Tensor {
+  const leaves = treeLeaves(tree).filter((t): t is tf.Tensor => isTensor(t) && t.size > 0);
+  if (leaves.length === 0) return tf.scalar(true, 'bool');
+  return tf.tidy(() => tf.all(tf.stack(leaves.map((t) => tf.all(tf.isFinite(t))))));
 }

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type ExtraArgs, type GradientTransformation, type LoweringInputs, MAX_COUNT, type Updates } from '../base.js';
-import { isNode, isPlainObject, isTensor, treeLeaves, treeMap } from '../tree.js';
+import { treeAllFinite } from '../numerics.js';
+import { isNode, isPlainObject, isTensor, treeMap } from '../tree.js';
 import { checkInteger, checkStateKeys, checkTransformation } from '../validate.js';
 import { type ApplyIfFiniteState, lowerApplyIfFinite } from './apply-if-finite-lowering.js';
 import { cloneTree } from './prefix-tree.js';
@@ -47,9 +48,7 @@ export function applyIfFinite<S = unknown>(
     update(updates, state, params, extraArgs?: ExtraArgs) {
       checkStateKeys(fn, state, ['notfiniteCount', 'lastFinite', 'totalNotfinite', 'innerState']);
       return tf.tidy(() => {
-        // a zero-size leaf is finite (tfjs's `all` of nothing is false; jnp's is true)
-        const leaves = treeLeaves<tf.Tensor>(updates).filter((u) => u.size > 0);
-        const allFinite = leaves.length === 0 ? tf.scalar(true, 'bool') : tf.all(tf.stack(leaves.map((u) => tf.all(tf.isFinite(u)))));
+        const allFinite = treeAllFinite(updates);
         const notfiniteCount = tf.where(allFinite, tf.scalar(0, 'int32'), safeIncrementTensor(state.notfiniteCount));
         const accept = tf.logicalOr(allFinite, tf.greater(notfiniteCount, tf.scalar(maxConsecutiveErrors, 'int32')));
         const [innerUpdates, innerState] =
